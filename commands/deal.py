@@ -1,0 +1,388 @@
+"""/deal: log, list, edit, delete and restore deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from commands import stats
+from commands.context import Ctx, display_name
+from commands.parsing import UsageError, mention, parse_date, parse_id, split_options
+from commands.types import Button, Field, Form, FormResult, Reply
+from domain import money
+from storage import queries
+from storage.models import STAGES, Deal, Member, Team, utcnow
+
+KEYS = {"product", "region", "date", "note", "customer", "amount", "stage"}
+FORM_ID = "deal_new"
+
+
+@dataclass
+class DealInput:
+    amount: Decimal | None = None
+    customer: str | None = None
+    product: str | None = None
+    region: str | None = None
+    close_date: date | None = None
+    note: str | None = None
+    stage: str | None = None
+
+
+def handle(ctx: Ctx) -> Reply:
+    text = ctx.req.text.strip()
+    head, _, rest = text.partition(" ")
+    sub = head.lower()
+    if not text:
+        return Reply(text="", form=deal_form(ctx))
+    if sub in ("help", "帮助"):
+        return Reply(text=ctx.t("deal.help"))
+    if sub == "list":
+        return list_deals(ctx)
+    if sub == "edit":
+        return edit(ctx, rest)
+    if sub == "delete":
+        return delete(ctx, parse_id(rest))
+    if sub in ("restore", "undo"):
+        return restore(ctx, parse_id(rest))
+    if sub == "stage":
+        return set_stage(ctx, rest)
+    if sub == "for":
+        return log_for(ctx, rest)
+    return log(ctx, ctx.me, text)
+
+
+# --- logging ---------------------------------------------------------------------------------
+
+
+def log_for(ctx: Ctx, text: str) -> Reply:
+    who, _, rest = text.strip().partition(" ")
+    target = mention(who)
+    if target is None:
+        raise UsageError("error.deal_for_usage")
+    owner = ctx.member_for(*target)
+    team = queries.team_of(ctx.session, member_id=_id(owner))
+    if team is None:
+        return ctx.error("error.rep_no_team", rep=display_name(owner))
+    if not ctx.can_manage(team):
+        return ctx.refuse("error.not_manager_of", team=team.name)
+    return log(ctx, owner, rest)
+
+
+def log(ctx: Ctx, owner: Member, text: str) -> Reply:
+    team = _team_for(ctx, owner)
+    values = parse_deal_text(ctx, text, team)
+    return record(ctx, owner, team, values)
+
+
+def _team_for(ctx: Ctx, owner: Member) -> Team:
+    team = queries.team_of(ctx.session, member_id=_id(owner))
+    if team is None:
+        raise UsageError("error.no_team")
+    return team
+
+
+def parse_deal_text(ctx: Ctx, text: str, team: Team) -> DealInput:
+    opts = split_options(text, KEYS)
+    if not opts.words and "amount" not in opts.keys:
+        raise UsageError("error.deal_usage")
+    amount_text = opts.keys.get("amount") or opts.words.pop(0)
+    values = DealInput(amount=money.parse_amount(amount_text, team.currency))
+    values.customer = opts.keys.get("customer") or " ".join(opts.words) or None
+    if not values.customer:
+        raise UsageError("error.no_customer", amount=amount_text)
+    _apply_options(ctx, values, opts.keys, team)
+    return values
+
+
+def _apply_options(ctx: Ctx, values: DealInput, keys: dict[str, str], team: Team) -> None:
+    values.product = keys.get("product") or values.product
+    values.region = keys.get("region") or values.region
+    values.note = keys.get("note") or values.note
+    if "date" in keys:
+        values.close_date = parse_date(keys["date"], ctx.today(team))
+    if "stage" in keys:
+        values.stage = _stage(keys["stage"])
+
+
+def _stage(text: str) -> str:
+    stage = text.strip().lower()
+    if stage not in STAGES:
+        raise UsageError("error.bad_stage", value=text, stages=", ".join(STAGES))
+    return stage
+
+
+def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
+    """Write the deal once per delivery, then answer with the rep's new standing."""
+    if ctx.req.request_key:
+        existing = queries.deal_by_request(
+            ctx.session, workspace_id=ctx.ws, request_key=ctx.req.request_key
+        )
+        if existing is not None:
+            return logged_reply(ctx, existing, owner, team)
+    today = ctx.today(team)
+    close = values.close_date or today
+    stage = values.stage or "won"
+    if stage == "won" and close > today:
+        raise UsageError("error.future_date", date=close.isoformat())
+    assert values.amount is not None and values.customer is not None
+    deal = Deal(
+        workspace_id=ctx.ws,
+        team_id=_id(team),
+        owner_id=_id(owner),
+        logged_by=ctx.my_id,
+        amount_minor=money.to_minor(values.amount, team.currency),
+        currency=team.currency,
+        customer=values.customer[:200],
+        product=values.product,
+        region=values.region,
+        stage=stage,
+        close_date=close,
+        source=ctx.req.source,
+        note=values.note,
+        request_key=ctx.req.request_key,
+    )
+    try:
+        with ctx.session.begin_nested():
+            queries.add_deal(ctx.session, deal=deal, actor=ctx.req.user_id)
+    except IntegrityError:  # the same delivery raced us: show the deal it created
+        assert ctx.req.request_key is not None
+        existing = queries.deal_by_request(
+            ctx.session, workspace_id=ctx.ws, request_key=ctx.req.request_key
+        )
+        assert existing is not None
+        return logged_reply(ctx, existing, owner, team)
+    return logged_reply(ctx, deal, owner, team)
+
+
+def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
+    lines = [ctx.t("deal.logged", id=deal.id, deal=describe(ctx, deal))]
+    if owner.id != ctx.my_id:
+        lines.append(ctx.t("deal.logged_for", rep=display_name(owner)))
+    lines.append(standing(ctx, owner, team))
+    return Reply(
+        text="\n".join(lines),
+        buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.id), "danger")],
+    )
+
+
+def standing(ctx: Ctx, owner: Member, team: Team) -> str:
+    """One line: the rep's attainment and pace on their shortest current revenue goal."""
+    today = ctx.today(team)
+    goals = queries.live_goals(
+        ctx.session, workspace_id=ctx.ws, scope="rep", member_ids=[_id(owner)], covering=today
+    )
+    goals = sorted(goals, key=lambda g: g.ends_on - g.starts_on)
+    if not goals:
+        return ctx.t("deal.no_goal")
+    goal = goals[0]
+    prog = stats.progress_of(ctx.session, goal, team, today)
+    status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
+    return ctx.t(
+        "deal.standing",
+        period=goal.period,
+        actual=fmt_value(ctx, prog.actual, goal.metric, team.currency),
+        target=fmt_value(ctx, prog.target, goal.metric, team.currency),
+        attainment=pct(prog.attainment),
+        pace=pct(prog.pace),
+        status=status,
+    )
+
+
+def fmt_value(ctx: Ctx, value: Decimal, metric: str, currency: str, whole: bool = False) -> str:
+    """Money or a count; `whole` rounds derived figures (expected, run-rate) to whole units."""
+    if metric in stats.MONEY_METRICS:
+        shown = value.quantize(Decimal(1), ROUND_HALF_UP) if whole else value
+        return ctx.amount(shown, currency)
+    return count(ctx, metric, value)
+
+
+def count(ctx: Ctx, metric: str, n: Decimal | int) -> str:
+    rounded = Decimal(n).quantize(Decimal(1), ROUND_HALF_UP)
+    form = "one" if rounded == 1 else "other"
+    return ctx.t(f"metric.count.{metric}_{form}", n=f"{rounded:,}")
+
+
+def pct(ratio: Decimal | None) -> str:
+    return "—" if ratio is None else f"{ratio * 100:.0f}%"
+
+
+def describe(ctx: Ctx, deal: Deal) -> str:
+    parts = [f"*{ctx.money(deal.amount_minor, deal.currency)}* — {deal.customer}"]
+    extras = [x for x in (deal.product, deal.region) if x]
+    if extras:
+        parts.append(f"({', '.join(extras)})")
+    parts.append(ctx.t("deal.on_date", date=deal.close_date.isoformat()))
+    if deal.stage != "won":
+        parts.append(f"[{ctx.t('stage.' + deal.stage)}]")
+    return " ".join(parts)
+
+
+# --- list, edit, delete ----------------------------------------------------------------------
+
+
+def list_deals(ctx: Ctx) -> Reply:
+    deals = queries.recent_deals(ctx.session, workspace_id=ctx.ws, owner_id=ctx.my_id)
+    if not deals:
+        return Reply(text=ctx.t("deal.list_empty"))
+    lines = [ctx.t("deal.list_title")]
+    lines += [f"`#{d.id}` {describe(ctx, d)}" for d in deals]
+    lines.append(ctx.t("deal.list_hint"))
+    return Reply(text="\n".join(lines))
+
+
+def _editable(ctx: Ctx, deal_id: int, include_deleted: bool = False) -> Deal:
+    deal = queries.get_deal(
+        ctx.session, workspace_id=ctx.ws, deal_id=deal_id, include_deleted=include_deleted
+    )
+    if deal is None:
+        raise UsageError("error.no_such_deal", id=str(deal_id))
+    if ctx.my_id in (deal.owner_id, deal.logged_by) or ctx.me.is_admin:
+        return deal
+    team = ctx.session.get(Team, deal.team_id)
+    if team is None or not ctx.can_manage(team):
+        raise UsageError("error.not_your_deal", id=str(deal_id))
+    return deal
+
+
+def edit(ctx: Ctx, text: str) -> Reply:
+    id_text, _, rest = text.strip().partition(" ")
+    deal = _editable(ctx, parse_id(id_text))
+    team = ctx.session.get(Team, deal.team_id)
+    assert team is not None
+    opts = split_options(rest, KEYS)
+    values = DealInput()
+    words = list(opts.words)
+    if words and _looks_like_amount(words[0], team.currency):
+        values.amount = money.parse_amount(words.pop(0), team.currency)
+    if "amount" in opts.keys:
+        values.amount = money.parse_amount(opts.keys["amount"], team.currency)
+    values.customer = opts.keys.get("customer") or " ".join(words) or None
+    _apply_options(ctx, values, opts.keys, team)
+    changes = _changes(deal, values, team)
+    if not changes:
+        raise UsageError("error.edit_usage", id=str(deal.id))
+    queries.change_deal(
+        ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
+    )
+    return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+
+
+def _looks_like_amount(word: str, currency: str) -> bool:
+    try:
+        money.parse_amount(word, currency)
+    except money.AmountError:
+        return False
+    return True
+
+
+def _changes(deal: Deal, values: DealInput, team: Team) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if values.amount is not None:
+        changes["amount_minor"] = money.to_minor(values.amount, team.currency)
+    for name in ("customer", "product", "region", "note", "stage"):
+        if getattr(values, name) is not None:
+            changes[name] = getattr(values, name)
+    if values.close_date is not None:
+        changes["close_date"] = values.close_date
+    return {k: v for k, v in changes.items() if getattr(deal, k) != v}
+
+
+def delete(ctx: Ctx, deal_id: int) -> Reply:
+    deal = _editable(ctx, deal_id)
+    queries.change_deal(
+        ctx.session,
+        deal=deal,
+        actor=ctx.req.user_id,
+        action="delete",
+        changes={"deleted_at": utcnow()},
+    )
+    return Reply(
+        text=ctx.t("deal.deleted", id=deal.id, deal=describe(ctx, deal)),
+        buttons=[Button("deal_restore", ctx.t("deal.button_undo"), str(deal.id), "primary")],
+    )
+
+
+def restore(ctx: Ctx, deal_id: int) -> Reply:
+    deal = _editable(ctx, deal_id, include_deleted=True)
+    if deal.deleted_at is None:
+        return Reply(text=ctx.t("deal.not_deleted", id=deal.id))
+    queries.change_deal(
+        ctx.session,
+        deal=deal,
+        actor=ctx.req.user_id,
+        action="restore",
+        changes={"deleted_at": None},
+    )
+    return Reply(text=ctx.t("deal.restored", id=deal.id, deal=describe(ctx, deal)))
+
+
+def set_stage(ctx: Ctx, text: str) -> Reply:
+    id_text, _, stage_text = text.strip().partition(" ")
+    if not stage_text:
+        raise UsageError("error.stage_usage")
+    deal = _editable(ctx, parse_id(id_text))
+    stage = _stage(stage_text)
+    changes: dict[str, object] = {"stage": stage}
+    team = ctx.session.get(Team, deal.team_id)
+    if stage == "won" and team is not None and deal.close_date > ctx.today(team):
+        changes["close_date"] = ctx.today(team)
+    queries.change_deal(
+        ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
+    )
+    return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+
+
+# --- the modal ---------------------------------------------------------------------------------
+
+
+def deal_form(ctx: Ctx) -> Form:
+    team = ctx.my_team()
+    today = ctx.today(team)
+    currency = team.currency if team else "USD"
+    return Form(
+        callback_id=FORM_ID,
+        title=ctx.t("deal.form_title"),
+        submit=ctx.t("deal.form_submit"),
+        metadata=ctx.req.channel_id or "",
+        fields=[
+            Field("amount", ctx.t("deal.field_amount", currency=currency), placeholder="12,500"),
+            Field("customer", ctx.t("deal.field_customer"), placeholder="Acme Corp"),
+            Field("date", ctx.t("deal.field_date"), kind="date", initial=today.isoformat()),
+            Field("product", ctx.t("deal.field_product"), required=False),
+            Field("region", ctx.t("deal.field_region"), required=False),
+            Field("note", ctx.t("deal.field_note"), kind="long_text", required=False),
+        ],
+    )
+
+
+def submit_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
+    team = ctx.my_team()
+    if team is None:
+        return FormResult(errors={"amount": ctx.t("error.no_team")})
+    errors: dict[str, str] = {}
+    data = DealInput(
+        customer=(values.get("customer") or "").strip() or None,
+        product=(values.get("product") or "").strip() or None,
+        region=(values.get("region") or "").strip() or None,
+        note=(values.get("note") or "").strip() or None,
+    )
+    try:
+        data.amount = money.parse_amount(values.get("amount") or "", team.currency)
+    except money.AmountError as err:
+        errors["amount"] = ctx.t(err.reason, value=err.text, currency=team.currency)
+    if not data.customer:
+        errors["customer"] = ctx.t("error.customer_required")
+    data.close_date = date.fromisoformat(values["date"]) if values.get("date") else None
+    if data.close_date and data.close_date > ctx.today(team):
+        errors["date"] = ctx.t("error.future_date", date=data.close_date.isoformat())
+    if errors:
+        return FormResult(errors=errors)
+    return FormResult(reply=record(ctx, ctx.me, team, data))
+
+
+def _id(row: Member | Team) -> int:
+    assert row.id is not None
+    return row.id

@@ -1,0 +1,144 @@
+"""/goal: my goals; managers and admins set rep and team targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from commands import stats
+from commands.context import Ctx, display_name
+from commands.deal import fmt_value, pct
+from commands.parsing import UsageError, mention
+from commands.types import Reply
+from domain import money, periods
+from storage import queries
+from storage.models import Goal, Member, Team
+
+SETTABLE_METRICS = ("revenue", "deals")
+
+
+def handle(ctx: Ctx) -> Reply:
+    text = ctx.req.text.strip()
+    head, _, rest = text.partition(" ")
+    sub = head.lower()
+    if not text:
+        return my_goals(ctx)
+    if sub in ("help", "帮助"):
+        return Reply(text=ctx.t("goal.help"))
+    if sub == "set":
+        return set_goal(ctx, rest)
+    raise UsageError("error.goal_usage")
+
+
+def my_goals(ctx: Ctx) -> Reply:
+    team = ctx.my_team()
+    today = ctx.today(team)
+    goals = [
+        g
+        for g in queries.live_goals(ctx.session, workspace_id=ctx.ws, member_ids=[ctx.my_id])
+        if g.ends_on >= today
+    ]
+    if team is not None:
+        goals += [
+            g
+            for g in queries.live_goals(
+                ctx.session, workspace_id=ctx.ws, scope="team", team_id=team.id
+            )
+            if g.ends_on >= today
+        ]
+    if not goals:
+        return Reply(text=ctx.t("goal.none"))
+    lines = [ctx.t("goal.title")]
+    for goal in goals:
+        lines.append(goal_line(ctx, goal, team))
+    return Reply(text="\n".join(lines))
+
+
+def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
+    currency = team.currency if team else "USD"
+    prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
+    who = ctx.t("goal.scope_team", team=team.name) if goal.scope == "team" and team else ""
+    return ctx.t(
+        "goal.line",
+        id=goal.id,
+        period=goal.period,
+        metric=ctx.t(f"metric.{goal.metric}"),
+        who=who,
+        actual=fmt_value(ctx, prog.actual, goal.metric, currency),
+        target=fmt_value(ctx, prog.target, goal.metric, currency),
+        attainment=pct(prog.attainment),
+    )
+
+
+def set_goal(ctx: Ctx, text: str) -> Reply:
+    tokens = text.split()
+    if len(tokens) < 3:
+        raise UsageError("error.goal_set_usage")
+    metric = "revenue"
+    if tokens[-1].lower() in SETTABLE_METRICS:
+        metric = tokens.pop().lower()
+    if len(tokens) < 3:
+        raise UsageError("error.goal_set_usage")
+    period_text, amount_text = tokens.pop(), tokens.pop()
+    period = ctx.period(period_text, ctx.today(ctx.my_team()))
+    if tokens[0].lower() == "team":
+        team = ctx.team_named(" ".join(tokens[1:]))
+        return _save(ctx, team, None, metric, period, amount_text)
+    who = mention(tokens[0]) if len(tokens) == 1 else None
+    if who is None:
+        raise UsageError("error.goal_set_usage")
+    rep = ctx.member_for(*who)
+    assert rep.id is not None
+    team = queries.team_of(ctx.session, member_id=rep.id)
+    if team is None:
+        return ctx.error("error.rep_no_team", rep=display_name(rep))
+    return _save(ctx, team, rep, metric, period, amount_text)
+
+
+def _target(metric: str, text: str, currency: str) -> int:
+    if metric in stats.MONEY_METRICS:
+        return money.to_minor(money.parse_amount(text, currency), currency)
+    try:
+        count = Decimal(text.replace(",", ""))
+    except InvalidOperation as err:
+        raise UsageError("error.bad_count", value=text) from err
+    if count <= 0 or count != count.to_integral_value():
+        raise UsageError("error.bad_count", value=text)
+    return int(count)
+
+
+def _save(
+    ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period, amount: str
+) -> Reply:
+    if not ctx.can_manage(team):
+        return ctx.refuse("error.not_manager_of", team=team.name)
+    target = _target(metric, amount, team.currency)
+    scope = "rep" if rep else "team"
+    existing = [
+        g
+        for g in queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, period=period.label, scope=scope, team_id=team.id
+        )
+        if g.metric == metric and (rep is None or g.member_id == rep.id)
+    ]
+    goal = existing[0] if existing else None
+    before = queries.snapshot(goal) if goal else None
+    if goal is None:
+        goal = Goal(
+            workspace_id=ctx.ws,
+            scope=scope,
+            team_id=team.id,
+            member_id=rep.id if rep else None,
+            metric=metric,
+            period=period.label,
+            starts_on=period.start,
+            ends_on=period.end,
+            target=target,
+            created_by=ctx.req.user_id,
+        )
+    else:
+        goal.target = target
+    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
+    value = fmt_value(ctx, stats.to_value(target, metric, team.currency), metric, team.currency)
+    whom = display_name(rep) if rep else ctx.t("goal.scope_team", team=team.name)
+    key = "goal.updated" if before else "goal.created"
+    return Reply(text=ctx.t(key, id=goal.id, who=whom, target=value, period=period.label))

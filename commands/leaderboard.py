@@ -1,0 +1,180 @@
+"""/leaderboard [team NAME] [period] [by revenue|deals|attainment]: ranking with a chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from charts.specs import LeaderboardChart
+from commands.context import Ctx, display_name
+from commands.deal import count
+from commands.parsing import UsageError
+from commands.types import Reply, Visibility
+from domain import money, pace, periods, ranking
+from domain.periods import Period
+from storage import queries
+from storage.models import Member, Team
+
+ORDERS = ("attainment", "revenue", "deals")
+
+
+@dataclass(frozen=True)
+class Row:
+    member: Member
+    revenue: Decimal
+    deals: int
+    target: Decimal | None
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return self.revenue / self.target if self.target else None
+
+
+def handle(ctx: Ctx) -> Reply:
+    tokens = ctx.req.text.split()
+    if tokens and tokens[0].lower() in ("help", "帮助"):
+        return Reply(text=ctx.t("leaderboard.help"))
+    order = "attainment"
+    if len(tokens) >= 2 and tokens[-2].lower() == "by":
+        order = tokens.pop().lower()
+        tokens.pop()
+        if order not in ORDERS:
+            raise UsageError("error.bad_order", value=order, orders=", ".join(ORDERS))
+    period_text = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
+    team = _team(ctx, tokens)
+    today = ctx.today(team)
+    period = ctx.period(period_text, today)
+    rows = load_rows(ctx, team, period)
+    return render(ctx, team, period, rows, order, today)
+
+
+def _team(ctx: Ctx, tokens: list[str]) -> Team:
+    if tokens and tokens[0].lower() == "team":
+        return ctx.team_named(" ".join(tokens[1:]))
+    if tokens:
+        raise UsageError("error.leaderboard_usage")
+    team = ctx.my_team() or next(iter(queries.list_teams(ctx.session, workspace_id=ctx.ws)), None)
+    if team is None:
+        raise UsageError("error.no_teams_yet")
+    return team
+
+
+def load_rows(ctx: Ctx, team: Team, period: Period) -> list[Row]:
+    """One aggregate query for the team's totals and one for its reps' targets."""
+    reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
+    ids = [r.id for r in reps if r.id is not None]
+    totals = queries.totals_by_owner(
+        ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end, team_id=team.id
+    )
+    goals = queries.live_goals(
+        ctx.session, workspace_id=ctx.ws, period=period.label, scope="rep", member_ids=ids
+    )
+    targets = {g.member_id: g.target for g in goals if g.metric == "revenue"}
+    cur = team.currency
+    return [
+        Row(
+            member=r,
+            revenue=money.from_minor(totals.get(r.id or 0, (0, 0))[0], cur),
+            deals=totals.get(r.id or 0, (0, 0))[1],
+            target=money.from_minor(targets[r.id], cur) if r.id in targets else None,
+        )
+        for r in reps
+    ]
+
+
+def rank(rows: list[Row], order: str) -> list[tuple[int | None, Row]]:
+    """Ranked rows; by attainment, reps without a target follow, unranked, by revenue."""
+    rows = sorted(rows, key=lambda r: display_name(r.member).lower())
+    if order == "deals":
+        return list(ranking.competition_ranks(rows, lambda r: Decimal(r.deals)))
+    if order == "revenue":
+        return list(ranking.competition_ranks(rows, lambda r: r.revenue))
+    with_target = [r for r in rows if r.attainment is not None]
+    without = sorted((r for r in rows if r.attainment is None), key=lambda r: -r.revenue)
+    ranked: list[tuple[int | None, Row]] = list(
+        ranking.competition_ranks(with_target, lambda r: r.attainment or Decimal(0))
+    )
+    return ranked + [(None, r) for r in without]
+
+
+def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, today: date) -> Reply:
+    if not rows:
+        return Reply(text=ctx.t("leaderboard.no_reps", team=team.name))
+    ranked = rank(rows, order)
+    cur = team.currency
+    title = ctx.t(
+        "leaderboard.title", team=team.name, period=period.label, order=ctx.t(f"order.{order}")
+    )
+    lines = [title]
+    for place, row in ranked:
+        lines.append(_line(ctx, place, row, cur))
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
+    total_days = pace.workdays.count(period.start, period.end, hols)
+    elapsed = pace.elapsed_days(period, today, hols)
+    expected = Decimal(elapsed * 100) / total_days if total_days else None
+    if order == "attainment" and expected is not None:
+        lines.append(ctx.t("leaderboard.expected", pct=f"{expected:.0f}%"))
+    chart = _chart(ctx, title, ranked, order, cur, expected)
+    return Reply(text="\n".join(lines), chart=chart, visibility=Visibility.IN_CHANNEL)
+
+
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+
+
+def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
+    name = display_name(row.member)
+    revenue = ctx.amount(row.revenue, cur)
+    deals = count(ctx, "deals", row.deals)
+    badge = MEDALS.get(place or 0, f"{place}." if place else "·")
+    if row.target is None:
+        return ctx.t(
+            "leaderboard.line_no_target", badge=badge, name=name, revenue=revenue, deals=deals
+        )
+    return ctx.t(
+        "leaderboard.line",
+        badge=badge,
+        name=name,
+        attainment=f"{(row.attainment or 0) * 100:.0f}%",
+        revenue=revenue,
+        target=ctx.amount(row.target, cur),
+        deals=deals,
+    )
+
+
+def _chart(
+    ctx: Ctx,
+    title: str,
+    ranked: list[tuple[int | None, Row]],
+    order: str,
+    cur: str,
+    expected: Decimal | None,
+) -> LeaderboardChart:
+    shown = [(p, r) for p, r in ranked if order != "attainment" or r.attainment is not None]
+    if order == "attainment" and not shown:
+        shown, order = ranked, "revenue"  # nobody has a target: rank by revenue instead
+    names = [display_name(r.member) for _, r in shown]
+    if order == "attainment":
+        values = [float((r.attainment or 0) * 100) for _, r in shown]
+        notes = [
+            f"{v:.0f}%  {money.fmt_compact(r.revenue, cur)}"
+            for v, (_, r) in zip(values, shown, strict=True)
+        ]
+    elif order == "deals":
+        values = [float(r.deals) for _, r in shown]
+        notes = [str(r.deals) for _, r in shown]
+    else:
+        values = [float(r.revenue) for _, r in shown]
+        notes = [money.fmt_compact(r.revenue, cur) for _, r in shown]
+    return LeaderboardChart(
+        title=title,
+        names=names,
+        values=values,
+        percent=order == "attainment",
+        reference=float(expected) if expected is not None and order == "attainment" else None,
+        value_prefix=money.symbol(cur, "en") if order != "deals" else "",
+        notes=notes,
+        highlight=frozenset({display_name(ctx.me)}),
+        labels={"pace": ctx.t("chart.pace"), "target": ctx.t("chart.target")},
+        alt_text=ctx.t("leaderboard.alt", title=title, top=", ".join(names[:3])),
+    )

@@ -1,0 +1,357 @@
+"""/pacer help and /pacer setup: teams, channels, members, time zones, currency, calendar."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import list_currencies
+
+from commands.context import Ctx, display_name
+from commands.parsing import UsageError, channel, mention, parse_date, split_options
+from commands.types import Field, Form, FormResult, Reply
+from domain import money
+from storage import queries
+from storage.models import Holiday, Member, Team
+
+FORM_ID = "pacer_setup"
+TEAM_KEYS = {"tz", "currency", "hour", "channel", "as", "team"}
+HOUR = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def handle(ctx: Ctx) -> Reply:
+    text = ctx.req.text.strip()
+    head, _, rest = text.partition(" ")
+    sub = head.lower()
+    if sub in ("", "help", "帮助"):
+        return Reply(text=ctx.t("pacer.help"))
+    if sub == "setup":
+        return setup(ctx, rest.strip())
+    raise UsageError("error.pacer_usage")
+
+
+def setup(ctx: Ctx, text: str) -> Reply:
+    words = text.split()
+    if words[:1] == ["show"] or (not words and not ctx.me.is_admin):
+        return show(ctx)
+    if not ctx.me.is_admin:
+        return ctx.refuse("error.admins_only")
+    if not words:
+        return Reply(text="", form=setup_form(ctx))
+    key = " ".join(words[:2]).lower()
+    rest = " ".join(words[2:])
+    actions = {
+        "team create": team_create,
+        "team set": team_set,
+        "team add": team_add,
+        "team remove": team_remove,
+        "holidays add": holidays_add,
+        "admin add": admin_add,
+    }
+    if key in actions:
+        return actions[key](ctx, rest)
+    if words[0].lower() == "threshold":
+        return threshold(ctx, " ".join(words[1:]))
+    if words[0].lower() == "fiscal-start":
+        return fiscal_start(ctx, " ".join(words[1:]))
+    raise UsageError("error.setup_usage")
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+def _name_and_rest(text: str) -> tuple[str, list[str]]:
+    """A team name runs until the first mention, channel or key:value."""
+    tokens = text.split()
+    for i, tok in enumerate(tokens):
+        if tok.startswith("<") or ":" in tok:
+            return " ".join(tokens[:i]), tokens[i:]
+    return " ".join(tokens), []
+
+
+def _team_settings(ctx: Ctx, tokens: list[str]) -> dict[str, object]:
+    opts = split_options(" ".join(tokens), TEAM_KEYS)
+    values: dict[str, object] = {}
+    for word in opts.words:
+        chan = channel(word)
+        if chan is None:
+            raise UsageError("error.bad_channel", value=word)
+        values["channel_id"] = chan
+    if "channel" in opts.keys:
+        values["channel_id"] = _channel_id(opts.keys["channel"])
+    if "tz" in opts.keys:
+        values["tz"] = _tz(opts.keys["tz"])
+    if "currency" in opts.keys:
+        values["currency"] = _currency(opts.keys["currency"])
+    if "hour" in opts.keys:
+        values["report_hour"] = _hour(opts.keys["hour"])
+    return values
+
+
+def _channel_id(text: str) -> str:
+    chan = channel(text) or (text if re.fullmatch(r"[CG][A-Z0-9]{6,}", text) else None)
+    if chan is None:
+        raise UsageError("error.bad_channel", value=text)
+    return chan
+
+
+def _tz(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise UsageError("error.bad_tz", value=text) from err
+    return text
+
+
+def _currency(text: str) -> str:
+    code = text.strip().upper()
+    if code not in list_currencies():
+        raise UsageError("error.bad_currency", value=text)
+    return code
+
+
+def _hour(text: str) -> str:
+    m = HOUR.match(text.strip())
+    if not m:
+        raise UsageError("error.bad_hour", value=text)
+    return f"{int(m[1]):02d}:{m[2]}"
+
+
+def team_create(ctx: Ctx, text: str) -> Reply:
+    name, tokens = _name_and_rest(text)
+    if not name:
+        raise UsageError("error.team_create_usage")
+    if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
+        return ctx.error("error.team_exists", name=name)
+    team = Team(workspace_id=ctx.ws, name=name[:80], **_team_settings(ctx, tokens))  # type: ignore[arg-type]
+    ctx.session.add(team)
+    ctx.session.flush()
+    return Reply(text=ctx.t("setup.team_created", team=describe_team(ctx, team)))
+
+
+def team_set(ctx: Ctx, text: str) -> Reply:
+    name, tokens = _name_and_rest(text)
+    team = ctx.team_named(name)
+    changes = _team_settings(ctx, tokens)
+    if not changes:
+        raise UsageError("error.team_set_usage")
+    if (
+        "currency" in changes
+        and changes["currency"] != team.currency
+        and queries.team_has_deals(ctx.session, team_id=team.id or 0)
+    ):
+        return ctx.error("error.currency_locked", team=team.name, currency=team.currency)
+    for key, value in changes.items():
+        setattr(team, key, value)
+    ctx.session.add(team)
+    return Reply(text=ctx.t("setup.team_updated", team=describe_team(ctx, team)))
+
+
+def describe_team(ctx: Ctx, team: Team) -> str:
+    chan = f"<#{team.channel_id}>" if team.channel_id else ctx.t("setup.no_channel")
+    return ctx.t(
+        "setup.team_line",
+        name=team.name,
+        channel=chan,
+        tz=team.tz,
+        currency=team.currency,
+        hour=team.report_hour,
+    )
+
+
+def _mentioned(ctx: Ctx, tokens: list[str]) -> list[Member]:
+    members = []
+    for tok in tokens:
+        who = mention(tok)
+        if who is None:
+            raise UsageError("error.bad_mention", value=tok)
+        members.append(ctx.member_for(*who))
+    return members
+
+
+def team_add(ctx: Ctx, text: str) -> Reply:
+    name, tokens = _name_and_rest(text)
+    team = ctx.team_named(name)
+    opts = split_options(" ".join(tokens), {"as"})
+    role = opts.keys.get("as", "rep").lower()
+    if role not in ("rep", "manager"):
+        raise UsageError("error.bad_role", value=role)
+    members = _mentioned(ctx, opts.words)
+    if not members:
+        raise UsageError("error.team_add_usage")
+    for member in members:
+        assert member.id is not None and team.id is not None
+        if role == "rep":
+            set_rep_team(ctx, member, team)
+        queries.set_membership(ctx.session, team_id=team.id, member_id=member.id, role=role)
+    names = ", ".join(display_name(m) for m in members)
+    return Reply(
+        text=ctx.t("setup.members_added", names=names, team=team.name, role=ctx.t(f"role.{role}"))
+    )
+
+
+def set_rep_team(ctx: Ctx, member: Member, team: Team) -> None:
+    """A rep sells for one team: joining a team as rep leaves the previous one."""
+    assert member.id is not None
+    for other, role in queries.memberships_of(ctx.session, member_id=member.id):
+        if role == "rep" and other.id != team.id and other.id is not None:
+            queries.remove_membership(ctx.session, team_id=other.id, member_id=member.id)
+
+
+def team_remove(ctx: Ctx, text: str) -> Reply:
+    name, tokens = _name_and_rest(text)
+    team = ctx.team_named(name)
+    members = _mentioned(ctx, tokens)
+    if not members:
+        raise UsageError("error.team_remove_usage")
+    removed = [
+        m
+        for m in members
+        if queries.remove_membership(ctx.session, team_id=team.id or 0, member_id=m.id or 0)
+    ]
+    names = ", ".join(display_name(m) for m in removed) or "—"
+    return Reply(text=ctx.t("setup.members_removed", names=names, team=team.name))
+
+
+def admin_add(ctx: Ctx, text: str) -> Reply:
+    members = _mentioned(ctx, text.split())
+    if not members:
+        raise UsageError("error.admin_add_usage")
+    for member in members:
+        member.is_admin = True
+        ctx.session.add(member)
+    return Reply(
+        text=ctx.t("setup.admins_added", names=", ".join(display_name(m) for m in members))
+    )
+
+
+# --- calendar and thresholds ---------------------------------------------------------------------
+
+
+def holidays_add(ctx: Ctx, text: str) -> Reply:
+    opts = split_options(text, {"team"})
+    team = ctx.team_named(opts.keys["team"]) if "team" in opts.keys else None
+    if not opts.words:
+        raise UsageError("error.holidays_usage")
+    days = sorted({parse_date(w, ctx.today(team)) for w in opts.words})
+    existing = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id if team else None)
+    for day in days:
+        if day not in existing:
+            ctx.session.add(
+                Holiday(workspace_id=ctx.ws, team_id=team.id if team else None, day=day)
+            )
+    scope = team.name if team else ctx.t("setup.all_teams")
+    listed = ", ".join(d.isoformat() for d in days)
+    return Reply(text=ctx.t("setup.holidays_added", days=listed, scope=scope))
+
+
+def threshold(ctx: Ctx, text: str) -> Reply:
+    tokens = text.split()
+    if len(tokens) < 2:
+        raise UsageError("error.threshold_usage")
+    team = ctx.team_named(" ".join(tokens[:-1]))
+    amount = money.parse_amount(tokens[-1], team.currency)
+    team.big_deal_minor = money.to_minor(amount, team.currency)
+    ctx.session.add(team)
+    return Reply(
+        text=ctx.t("setup.threshold_set", team=team.name, amount=ctx.amount(amount, team.currency))
+    )
+
+
+def fiscal_start(ctx: Ctx, text: str) -> Reply:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 12:
+        raise UsageError("error.bad_month", value=value)
+    ctx.workspace.fiscal_start_month = int(value)
+    ctx.session.add(ctx.workspace)
+    return Reply(text=ctx.t("setup.fiscal_start_set", month=ctx.t(f"month.{int(value)}")))
+
+
+def show(ctx: Ctx) -> Reply:
+    teams = queries.list_teams(ctx.session, workspace_id=ctx.ws)
+    if not teams:
+        key = "setup.empty_admin" if ctx.me.is_admin else "setup.empty"
+        return Reply(text=ctx.t(key))
+    lines = [ctx.t("setup.title", month=ctx.t(f"month.{ctx.workspace.fiscal_start_month}"))]
+    for team in teams:
+        lines.append(describe_team(ctx, team))
+        for role in ("manager", "rep"):
+            people = queries.team_members(ctx.session, team_id=team.id or 0, role=role)
+            if people:
+                names = ", ".join(display_name(p) for p in people)
+                lines.append(f"    {ctx.t(f'role.{role}s')}: {names}")
+    return Reply(text="\n".join(lines))
+
+
+# --- the modal ------------------------------------------------------------------------------------
+
+
+def setup_form(ctx: Ctx) -> Form:
+    months = [(str(m), ctx.t(f"month.{m}")) for m in range(1, 13)]
+    return Form(
+        callback_id=FORM_ID,
+        title=ctx.t("setup.form_title"),
+        submit=ctx.t("setup.form_submit"),
+        intro=ctx.t("setup.form_intro"),
+        fields=[
+            Field("team", ctx.t("setup.field_team"), placeholder="East"),
+            Field("channel", ctx.t("setup.field_channel"), kind="channel", required=False),
+            Field("reps", ctx.t("setup.field_reps"), kind="users", required=False),
+            Field("managers", ctx.t("setup.field_managers"), kind="users", required=False),
+            Field(
+                "tz",
+                ctx.t("setup.field_tz"),
+                initial=ctx.me.tz or "UTC",
+                placeholder="Asia/Shanghai",
+            ),
+            Field("currency", ctx.t("setup.field_currency"), initial="USD", placeholder="CNY"),
+            Field("hour", ctx.t("setup.field_hour"), initial="09:00"),
+            Field(
+                "fiscal_start",
+                ctx.t("setup.field_fiscal_start"),
+                kind="select",
+                options=months,
+                initial=str(ctx.workspace.fiscal_start_month),
+            ),
+        ],
+    )
+
+
+def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
+    if not ctx.me.is_admin:
+        return FormResult(errors={"team": ctx.t("error.admins_only")})
+    errors: dict[str, str] = {}
+    settings: dict[str, object] = {}
+    checks = {"tz": _tz, "currency": _currency, "hour": _hour}
+    column = {"tz": "tz", "currency": "currency", "hour": "report_hour"}
+    for name, check in checks.items():
+        try:
+            settings[column[name]] = check(values.get(name) or "")
+        except UsageError as err:
+            errors[name] = ctx.t(err.key, **err.values)
+    name = (values.get("team") or "").strip()
+    if not name:
+        errors["team"] = ctx.t("error.team_name_required")
+    if errors:
+        return FormResult(errors=errors)
+    team = queries.find_team(ctx.session, workspace_id=ctx.ws, name=name)
+    if team is None:
+        team = Team(workspace_id=ctx.ws, name=name[:80])
+    for key, value in settings.items():
+        setattr(team, key, value)
+    if values.get("channel"):
+        team.channel_id = values["channel"]
+    ctx.session.add(team)
+    ctx.session.flush()
+    for role in ("rep", "manager"):
+        for user_id in lists.get(f"{role}s", []):
+            member = ctx.member_for(user_id)
+            if role == "rep":
+                set_rep_team(ctx, member, team)
+            queries.set_membership(
+                ctx.session, team_id=team.id or 0, member_id=member.id or 0, role=role
+            )
+    if values.get("fiscal_start"):
+        ctx.workspace.fiscal_start_month = int(values["fiscal_start"])
+        ctx.session.add(ctx.workspace)
+    return FormResult(reply=Reply(text=ctx.t("setup.team_saved", team=describe_team(ctx, team))))

@@ -1,0 +1,94 @@
+"""Turning what a user typed into values: mentions, channels, key:value options, dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
+# Chinese aliases so that a rep can type /deal 8万 阿里巴巴 产品:CRM
+KEY_ALIASES = {
+    "产品": "product",
+    "地区": "region",
+    "区域": "region",
+    "日期": "date",
+    "备注": "note",
+    "客户": "customer",
+    "金额": "amount",
+    "阶段": "stage",
+}
+
+
+class UsageError(ValueError):
+    """The text does not follow the grammar; `key` names the catalog message."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass
+class Options:
+    words: list[str] = field(default_factory=list)  # leading words before any key:
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def split_options(text: str, known: set[str]) -> Options:
+    """Split `12,500 Acme Corp product:CRM note:called twice` into words and key values.
+
+    A value runs until the next known key, so notes and names may contain spaces.
+    """
+    opts = Options()
+    current: str | None = None
+    for token in text.split():
+        key, sep, value = token.partition(":")
+        if not sep:
+            key, sep, value = token.partition("：")
+        name = KEY_ALIASES.get(key, key.lower())
+        if sep and name in known:
+            current = name
+            opts.keys[name] = value
+        elif current is None:
+            opts.words.append(token)
+        else:
+            opts.keys[current] = f"{opts.keys[current]} {token}".strip()
+    return opts
+
+
+def mention(token: str) -> tuple[str, str] | None:
+    """(user id, name) from <@U123|name>, else None."""
+    m = MENTION.match(token)
+    return (m[1], m[2] or "") if m else None
+
+
+def channel(token: str) -> str | None:
+    m = CHANNEL.match(token)
+    return m[1] if m else None
+
+
+def parse_date(text: str, today: date) -> date:
+    t = text.strip().lower()
+    if t in ("today", "今天"):
+        return today
+    if t in ("yesterday", "昨天"):
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(t)
+    except ValueError:
+        pass
+    if m := re.fullmatch(r"(\d{1,2})[-/](\d{1,2})", t):
+        try:
+            return date(today.year, int(m[1]), int(m[2]))
+        except ValueError:
+            pass
+    raise UsageError("error.bad_date", value=text)
+
+
+def parse_id(text: str) -> int:
+    t = text.strip().lstrip("#")
+    if not t.isdigit():
+        raise UsageError("error.bad_id", value=text)
+    return int(t)

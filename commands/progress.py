@@ -1,0 +1,208 @@
+"""/progress [@rep | team NAME] [period]: where someone stands, with a chart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from charts.specs import ProgressChart
+from commands import stats
+from commands.context import Ctx, display_name
+from commands.deal import fmt_value, pct
+from commands.parsing import UsageError, mention
+from commands.types import Reply
+from domain import money, pace, periods
+from storage import queries
+from storage.models import Goal, Member, Team
+
+
+@dataclass
+class Subject:
+    name: str
+    team: Team
+    rep: Member | None  # None: the whole team
+
+
+def handle(ctx: Ctx) -> Reply:
+    tokens = ctx.req.text.split()
+    if tokens and tokens[0].lower() in ("help", "帮助"):
+        return Reply(text=ctx.t("progress.help"))
+    period_text = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
+    subject = _subject(ctx, tokens)
+    today = ctx.today(subject.team)
+    goals = _goals(ctx, subject, today, period_text)
+    if not goals:
+        period = ctx.period(period_text, today)
+        return Reply(text=ctx.t("progress.no_goal", who=subject.name, period=period.label))
+    sections = [_section(ctx, subject, goal, today) for goal in goals]
+    first = goals[0]
+    return Reply(text="\n\n".join(sections), chart=_chart(ctx, subject, first, today))
+
+
+def _subject(ctx: Ctx, tokens: list[str]) -> Subject:
+    if tokens and tokens[0].lower() == "team":
+        team = ctx.team_named(" ".join(tokens[1:]))
+        return Subject(team.name, team, None)
+    if len(tokens) == 1 and (who := mention(tokens[0])):
+        rep = ctx.member_for(*who)
+        assert rep.id is not None
+        team = queries.team_of(ctx.session, member_id=rep.id)
+        if team is None:
+            raise UsageError("error.rep_no_team", rep=display_name(rep))
+        return Subject(display_name(rep), team, rep)
+    if tokens:
+        raise UsageError("error.progress_usage")
+    team = ctx.my_team()
+    if team is None:
+        raise UsageError("error.no_team")
+    return Subject(display_name(ctx.me), team, ctx.me)
+
+
+def _goals(ctx: Ctx, subject: Subject, today: date, period_text: str | None) -> list[Goal]:
+    """The subject's goals for the period asked, or its shortest current ones; revenue first."""
+    kwargs: dict[str, object] = {"workspace_id": ctx.ws}
+    if subject.rep is not None:
+        kwargs.update(scope="rep", member_ids=[subject.rep.id])
+    else:
+        kwargs.update(scope="team", team_id=subject.team.id)
+    if period_text is not None:
+        kwargs["period"] = ctx.period(period_text, today).label
+    else:
+        kwargs["covering"] = today
+    goals = list(queries.live_goals(ctx.session, **kwargs))  # type: ignore[arg-type]
+    if subject.rep is None and not goals:
+        goals = _summed_rep_goals(ctx, subject.team, today, period_text)
+    if period_text is None and goals:
+        shortest = min(g.ends_on - g.starts_on for g in goals)
+        goals = [g for g in goals if g.ends_on - g.starts_on == shortest]
+    return sorted(goals, key=lambda g: (g.metric != "revenue", g.metric))
+
+
+def _summed_rep_goals(ctx: Ctx, team: Team, today: date, period_text: str | None) -> list[Goal]:
+    """Without a team goal, the team's target is the sum of its reps' goals."""
+    period = ctx.period(period_text, today)
+    reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
+    rep_goals = queries.live_goals(
+        ctx.session,
+        workspace_id=ctx.ws,
+        scope="rep",
+        period=period.label,
+        member_ids=[r.id for r in reps if r.id is not None],
+    )
+    totals: dict[str, int] = {}
+    for goal in rep_goals:
+        totals[goal.metric] = totals.get(goal.metric, 0) + goal.target
+    return [
+        Goal(
+            workspace_id=ctx.ws,
+            scope="team",
+            team_id=team.id,
+            metric=metric,
+            period=period.label,
+            starts_on=period.start,
+            ends_on=period.end,
+            target=target,
+            created_by="",
+        )
+        for metric, target in totals.items()
+    ]
+
+
+def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
+    prog = stats.progress_of(ctx.session, goal, subject.team, today)
+    cur = subject.team.currency
+
+    def v(value: Decimal) -> str:
+        return fmt_value(ctx, value, goal.metric, cur, whole=True)
+
+    lines = [
+        ctx.t(
+            "progress.title",
+            who=subject.name,
+            period=goal.period,
+            metric=ctx.t(f"metric.{goal.metric}"),
+        ),
+        ctx.t(
+            "progress.attainment",
+            actual=v(prog.actual),
+            target=v(prog.target),
+            attainment=pct(prog.attainment),
+        ),
+    ]
+    lines.append(_pace_line(ctx, prog, v))
+    lines.append(_run_rate_line(ctx, prog, v))
+    if prog.days_left and prog.days_elapsed:
+        key = "progress.forecast_pipeline" if goal.metric == "revenue" else "progress.forecast"
+        lines.append(ctx.t(key, forecast=v(prog.forecast), pipeline=v(prog.pipeline_forecast)))
+    if goal.id is not None:
+        lines.append(ctx.t("progress.goal_ref", id=goal.id))
+    return "\n".join(lines)
+
+
+Fmt = Callable[[Decimal], str]  # formats a value in the goal's unit (money or a count)
+
+
+def _pace_line(ctx: Ctx, prog: pace.Progress, fmt: Fmt) -> str:
+    if prog.pace is None:
+        return ctx.t("progress.not_started", days=prog.days_total)
+    status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
+    return ctx.t(
+        "progress.pace",
+        expected=fmt(prog.expected),
+        pace=pct(prog.pace),
+        status=status,
+        gap=fmt(abs(prog.gap)),
+        gap_word=ctx.t("progress.gap_behind") if prog.gap > 0 else ctx.t("progress.gap_ahead"),
+    )
+
+
+def _run_rate_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
+    if prog.run_rate is None:
+        return ctx.t("progress.period_over")
+    if prog.actual >= prog.target:
+        return ctx.t("progress.target_met", days=prog.days_left)
+    return ctx.t(
+        "progress.run_rate",
+        run_rate=v(prog.run_rate),
+        days=prog.days_left,
+        remaining=v(prog.target - prog.actual),
+    )
+
+
+def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart:
+    period = stats.goal_period(goal)
+    scope = stats.scope_of(goal)
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=subject.team.id)
+    daily_raw = queries.daily_totals(
+        ctx.session,
+        workspace_id=ctx.ws,
+        start=period.start,
+        end=period.end,
+        metric=goal.metric,
+        team_id=scope.team_id,
+        owner_ids=scope.owner_ids,
+    )
+    cur = subject.team.currency
+    daily = {d: stats.to_value(v, goal.metric, cur) for d, v in daily_raw.items()}
+    days, cumulative = pace.cumulative_by_day(period, today, daily, hols)
+    target = stats.to_value(goal.target, goal.metric, cur)
+    n = len(days)
+    title = ctx.t("progress.chart_title", who=subject.name, period=goal.period)
+    return ProgressChart(
+        title=title,
+        days=[d.strftime("%m-%d") for d in days],
+        actual=[float(x) for x in cumulative],
+        pace=[float(target * (i + 1) / n) for i in range(n)],
+        target=float(target),
+        value_prefix=money.symbol(cur, "en") if goal.metric in stats.MONEY_METRICS else "",
+        labels={k: ctx.t(f"chart.{k}") for k in ("actual", "pace", "target", "today")},
+        alt_text=ctx.t(
+            "progress.alt",
+            who=subject.name,
+            period=goal.period,
+            actual=fmt_value(ctx, cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
+            target=fmt_value(ctx, target, goal.metric, cur),
+        ),
+    )

@@ -1,0 +1,92 @@
+"""Numbers behind progress and leaderboards: SQL totals turned into domain Progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from domain import money, pace, periods
+from domain.periods import Period
+from storage import queries
+from storage.models import Goal, Team
+
+MONEY_METRICS = ("revenue", "collected")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose deals count: one rep's, a team's, or the whole workspace's."""
+
+    workspace_id: str
+    team_id: int | None = None
+    owner_ids: tuple[int, ...] | None = None
+
+
+def scope_of(goal: Goal) -> Scope:
+    if goal.scope == "rep" and goal.member_id is not None:
+        return Scope(goal.workspace_id, None, (goal.member_id,))
+    if goal.scope == "team":
+        return Scope(goal.workspace_id, goal.team_id, None)
+    return Scope(goal.workspace_id)
+
+
+def to_value(minor_or_count: int, metric: str, currency: str) -> Decimal:
+    if metric in MONEY_METRICS:
+        return money.from_minor(minor_or_count, currency)
+    return Decimal(minor_or_count)
+
+
+def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
+    """Minor units for money metrics, a count otherwise."""
+    kw = {
+        "workspace_id": scope.workspace_id,
+        "start": period.start,
+        "end": period.end,
+        "team_id": scope.team_id,
+        "owner_ids": scope.owner_ids,
+    }
+    if metric == "new_customers":
+        return queries.new_customers(session, **kw)
+    totals = queries.totals_by_owner(session, **kw)
+    index = 1 if metric == "deals" else 0
+    return sum(v[index] for v in totals.values())
+
+
+def goal_period(goal: Goal) -> Period:
+    kind = periods.PeriodKind.WEEK if "W" in goal.period else None
+    if kind is None and "Q" in goal.period:
+        kind = periods.PeriodKind.QUARTER
+    elif kind is None:
+        kind = periods.PeriodKind.MONTH if "-" in goal.period else periods.PeriodKind.YEAR
+    return Period(goal.starts_on, goal.ends_on, kind, goal.period)
+
+
+def progress_of(session: Session, goal: Goal, team: Team | None, today: date) -> pace.Progress:
+    currency = team.currency if team else "USD"
+    period = goal_period(goal)
+    scope = scope_of(goal)
+    hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
+    pipeline: dict[str, Decimal] = {}
+    if goal.metric == "revenue":
+        raw = queries.open_pipeline(
+            session,
+            workspace_id=scope.workspace_id,
+            start=period.start,
+            end=period.end,
+            team_id=scope.team_id,
+            owner_ids=scope.owner_ids,
+        )
+        pipeline = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
+    behind = Decimal(team.behind_pct if team else 90) / 100
+    return pace.progress(
+        target=to_value(goal.target, goal.metric, currency),
+        actual=to_value(actual(session, scope, goal.metric, period), goal.metric, currency),
+        period=period,
+        today=today,
+        holidays=hols,
+        behind_below=behind,
+        open_pipeline=pipeline,
+    )

@@ -1,0 +1,83 @@
+"""What a command handler takes and gives back: no Slack types here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from charts.specs import ChartSpec
+
+
+class Visibility(StrEnum):
+    EPHEMERAL = "ephemeral"  # only the sender sees it
+    IN_CHANNEL = "in_channel"
+
+
+@dataclass(frozen=True)
+class Request:
+    workspace_id: str
+    user_id: str
+    text: str
+    now: datetime  # aware
+    locale: str = "en"
+    user_name: str = ""
+    channel_id: str | None = None
+    # Unique per delivery (trigger id, view id): a retried delivery carries the same key.
+    request_key: str | None = None
+    admin_ids: frozenset[str] = frozenset()  # PACER_ADMINS
+    source: str = "slash"
+
+
+@dataclass(frozen=True)
+class Button:
+    action_id: str
+    label: str
+    value: str
+    style: str | None = None  # primary | danger
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form (a Slack modal; the console has none)."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | long_text | number | date | select | users | channel | user
+    required: bool = True
+    initial: str | list[str] | None = None
+    placeholder: str | None = None
+    hint: str | None = None
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+
+
+@dataclass(frozen=True)
+class Form:
+    callback_id: str
+    title: str  # at most 24 characters
+    submit: str
+    fields: list[Field]
+    metadata: str = ""  # carried back with the submission
+    intro: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    visibility: Visibility = Visibility.EPHEMERAL
+    chart: ChartSpec | None = None
+    buttons: list[Button] = field(default_factory=list)
+    form: Form | None = None  # open this form instead of answering
+    ok: bool = True  # False for a refused or invalid command
+
+    @property
+    def is_error(self) -> bool:
+        return not self.ok
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """A form submission's outcome: field errors keep the form open; else a reply."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    reply: Reply | None = None

@@ -1,0 +1,1 @@
+"""Pure domain rules: periods, working days, pace, forecast, ranking, money. No I/O."""

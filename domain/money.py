@@ -1,0 +1,128 @@
+"""Exact money: Decimal in the domain, integer minor units in storage, Babel for display."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+)
+
+# Multipliers users type after a number: 12.5k, 1.2m, 8万, 1.5亿.
+_SUFFIX = {
+    "": Decimal(1),
+    "k": Decimal(1_000),
+    "m": Decimal(1_000_000),
+    "mm": Decimal(1_000_000),
+    "b": Decimal(1_000_000_000),
+    "千": Decimal(1_000),
+    "万": Decimal(10_000),
+    "w": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+}
+# Symbols users type before a number and the currencies each may stand for.
+_SYMBOLS = {
+    "$": {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"},
+    "us$": {"USD"},
+    "¥": {"CNY", "JPY"},
+    "￥": {"CNY", "JPY"},
+    "rmb": {"CNY"},
+    "€": {"EUR"},
+    "£": {"GBP"},
+    "₹": {"INR"},
+    "hk$": {"HKD"},
+    "s$": {"SGD"},
+}
+_AMOUNT = re.compile(
+    r"^(?P<sym>us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\s*(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*"
+    r"(?P<suf>mm|[kmbw千万亿])?(?P<yuan>元|块)?$",
+    re.IGNORECASE,
+)
+
+
+class AmountError(ValueError):
+    """Text that is not an amount; `reason` is a catalog key."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.text = text
+
+
+def minor_digits(currency: str) -> int:
+    return int(get_currency_precision(currency))
+
+
+def parse_amount(text: str, currency: str) -> Decimal:
+    """Parse 12500, 12,500, 12.5k, 1.2m, $12,500, ¥8万 into an exact Decimal."""
+    t = text.strip().replace("，", ",")
+    m = _AMOUNT.match(t)
+    if not m:
+        raise AmountError("amount.invalid", text)
+    sym = (m["sym"] or "").lower()
+    if m["yuan"]:
+        sym = sym or "rmb"
+    if sym and currency.upper() not in _SYMBOLS[sym]:
+        raise AmountError("amount.wrong_currency", text)
+    digits = m["num"].replace(",", "")
+    if "," in m["num"] and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", m["num"]):
+        raise AmountError("amount.invalid", text)
+    try:
+        value = Decimal(digits) * _SUFFIX[(m["suf"] or "").lower()]
+    except InvalidOperation as err:
+        raise AmountError("amount.invalid", text) from err
+    if value <= 0:
+        raise AmountError("amount.not_positive", text)
+    if value != value.quantize(Decimal(1).scaleb(-minor_digits(currency))):
+        raise AmountError("amount.too_precise", text)
+    if value >= Decimal("1e13"):
+        raise AmountError("amount.too_large", text)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    scaled = amount.scaleb(minor_digits(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-minor_digits(currency))
+
+
+def babel_locale(locale: str) -> str:
+    return locale.replace("-", "_")
+
+
+def fmt(amount: Decimal, currency: str, locale: str = "en") -> str:
+    """Full amount with symbol and grouping; no decimals when the amount is whole."""
+    loc = babel_locale(locale)
+    if amount == amount.to_integral_value():
+        return format_currency(amount, currency, format="¤#,##0", locale=loc, currency_digits=False)
+    return format_currency(amount, currency, locale=loc)
+
+
+def fmt_compact(amount: Decimal, currency: str, locale: str = "en") -> str:
+    return format_compact_currency(amount, currency, locale=babel_locale(locale), fraction_digits=1)
+
+
+def symbol(currency: str, locale: str = "en") -> str:
+    return str(get_currency_symbol(currency, locale=babel_locale(locale)))
+
+
+def split_exact(total_minor: int, weights: list[Decimal]) -> list[int]:
+    """Split minor units by weights so the parts add up to the total exactly (largest remainder)."""
+    weight_sum = sum(weights, Decimal(0))
+    if not weights or weight_sum <= 0:
+        raise ValueError("weights must be positive")
+    raw = [Decimal(total_minor) * w / weight_sum for w in weights]
+    parts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
+    for i in order[: total_minor - sum(parts)]:
+        parts[i] += 1
+    return parts

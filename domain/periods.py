@@ -1,0 +1,118 @@
+"""Periods: fiscal year, quarter, month and ISO week, written 2026, 2026-Q3, 2026-10, 2026-W44.
+
+A fiscal year is named after the calendar year it starts in: with a fiscal start
+in April, 2026 runs from 2026-04-01 to 2027-03-31 and 2026-Q1 is April to June.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+
+class PeriodKind(StrEnum):
+    YEAR = "year"
+    QUARTER = "quarter"
+    MONTH = "month"
+    WEEK = "week"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    kind: PeriodKind
+    label: str
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+class PeriodError(ValueError):
+    """Text that is not a period."""
+
+
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+WORDS = {k.value: k for k in PeriodKind}
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def _month_end(year: int, month: int) -> date:
+    y, m = _add_months(year, month, 1)
+    return date(y, m, 1) - timedelta(days=1)
+
+
+def year(fy: int, fiscal_start: int = 1) -> Period:
+    start = date(fy, fiscal_start, 1)
+    end_y, end_m = _add_months(fy, fiscal_start, 11)
+    return Period(start, _month_end(end_y, end_m), PeriodKind.YEAR, str(fy))
+
+
+def quarter(fy: int, q: int, fiscal_start: int = 1) -> Period:
+    y, m = _add_months(fy, fiscal_start, 3 * (q - 1))
+    end_y, end_m = _add_months(y, m, 2)
+    return Period(date(y, m, 1), _month_end(end_y, end_m), PeriodKind.QUARTER, f"{fy}-Q{q}")
+
+
+def month(y: int, m: int) -> Period:
+    return Period(date(y, m, 1), _month_end(y, m), PeriodKind.MONTH, f"{y}-{m:02d}")
+
+
+def week(iso_year: int, iso_week: int) -> Period:
+    start = date.fromisocalendar(iso_year, iso_week, 1)
+    return Period(start, start + timedelta(days=6), PeriodKind.WEEK, f"{iso_year}-W{iso_week:02d}")
+
+
+def fiscal_year_of(day: date, fiscal_start: int = 1) -> int:
+    return day.year if day.month >= fiscal_start else day.year - 1
+
+
+def current(kind: PeriodKind, today: date, fiscal_start: int = 1) -> Period:
+    if kind is PeriodKind.WEEK:
+        iso = today.isocalendar()
+        return week(iso.year, iso.week)
+    if kind is PeriodKind.MONTH:
+        return month(today.year, today.month)
+    fy = fiscal_year_of(today, fiscal_start)
+    if kind is PeriodKind.YEAR:
+        return year(fy, fiscal_start)
+    months_in = (today.year * 12 + today.month) - (fy * 12 + fiscal_start)
+    return quarter(fy, months_in // 3 + 1, fiscal_start)
+
+
+def parse(text: str, today: date, fiscal_start: int = 1) -> Period:
+    """Parse a period written by a user; raise PeriodError if it is not one."""
+    t = text.strip().lower()
+    if t in WORDS:
+        return current(WORDS[t], today, fiscal_start)
+    if m := _YEAR.match(t):
+        return year(int(m[1]), fiscal_start)
+    if m := _QUARTER.match(t):
+        return quarter(int(m[1]), int(m[2]), fiscal_start)
+    if (m := _MONTH.match(t)) and 1 <= int(m[2]) <= 12:
+        return month(int(m[1]), int(m[2]))
+    if m := _WEEK.match(t):
+        try:
+            return week(int(m[1]), int(m[2]))
+        except ValueError as err:
+            raise PeriodError(text) from err
+    raise PeriodError(text)
+
+
+def looks_like_period(text: str) -> bool:
+    t = text.strip().lower()
+    return t in WORDS or any(p.match(t) for p in (_YEAR, _QUARTER, _MONTH, _WEEK))
+
+
+def from_label(label: str, fiscal_start: int = 1) -> Period:
+    """Rebuild a stored period from its label (no relative words)."""
+    return parse(label, date(2000, 1, 1), fiscal_start)

@@ -1,0 +1,1 @@
+"""Models, engine, queries and migrations. Every row belongs to one workspace."""

@@ -1,0 +1,21 @@
+"""Alembic environment: runs against the engine handed over by storage.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+engine: Engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,156 @@
+"""SQLModel tables. Money is stored as integer minor units of the team's currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+ROLES_IN_TEAM = ("rep", "manager")
+STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
+OPEN_STAGES = ("lead", "qualified", "proposal", "negotiation")
+METRICS = ("revenue", "deals", "new_customers", "collected")
+SOURCES = ("slash", "modal", "import", "console")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def money_column(nullable: bool = False) -> Column[int]:
+    return Column(BigInteger, nullable=nullable)
+
+
+def ts_column(nullable: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Workspace(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)  # Slack team id
+    name: str = Field(default="", max_length=200)
+    fiscal_start_month: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class Team(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    channel_id: str | None = Field(default=None, max_length=32)
+    tz: str = Field(default="UTC", max_length=64)
+    currency: str = Field(default="USD", max_length=3)
+    report_hour: str = Field(default="09:00", max_length=5)
+    big_deal_minor: int | None = Field(default=None, sa_column=money_column(nullable=True))
+    behind_pct: int = Field(default=90)  # behind pace below this percentage
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class Member(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    user_id: str = Field(max_length=32)  # Slack user id
+    name: str = Field(default="", max_length=200)
+    is_admin: bool = Field(default=False)
+    locale: str | None = Field(default=None, max_length=16)
+    tz: str | None = Field(default=None, max_length=64)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class Membership(SQLModel, table=True):
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    role: str = Field(default="rep", max_length=16)  # rep | manager
+
+
+class Holiday(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "team_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # None: every team
+    day: date
+    name: str = Field(default="", max_length=120)
+
+
+class Goal(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_goal_lookup", "workspace_id", "period", "scope", "team_id", "member_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    scope: str = Field(max_length=16)  # rep | team | workspace
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    metric: str = Field(default="revenue", max_length=16)
+    period: str = Field(max_length=10)  # label: 2026, 2026-Q4, 2026-11, 2026-W47
+    starts_on: date
+    ends_on: date
+    # Minor units of the team's currency for money metrics, a plain count otherwise.
+    target: int = Field(sa_column=money_column())
+    parent_id: int | None = Field(default=None, foreign_key="goal.id")
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class Deal(SQLModel, table=True):
+    __table_args__ = (
+        # Covering index for team leaderboards and progress: filter, group and sum in the index.
+        Index(
+            "ix_deal_team_stage_close",
+            "workspace_id",
+            "team_id",
+            "stage",
+            "close_date",
+            "owner_id",
+            "amount_minor",
+        ),
+        Index("ix_deal_owner_close", "workspace_id", "owner_id", "close_date"),
+        Index(
+            "ux_deal_request",
+            "workspace_id",
+            "request_key",
+            unique=True,
+            sqlite_where=text("request_key IS NOT NULL"),
+            postgresql_where=text("request_key IS NOT NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    team_id: int = Field(foreign_key="team.id")
+    owner_id: int = Field(foreign_key="member.id")
+    logged_by: int = Field(foreign_key="member.id")
+    amount_minor: int = Field(sa_column=money_column())
+    currency: str = Field(max_length=3)
+    customer: str = Field(max_length=200)
+    product: str | None = Field(default=None, max_length=120)
+    region: str | None = Field(default=None, max_length=120)
+    stage: str = Field(default="won", max_length=16)
+    close_date: date
+    source: str = Field(default="slash", max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+    # The Slack delivery that created the deal (trigger or view id): a retry finds it.
+    request_key: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    __table_args__ = (Index("ix_audit_entity", "workspace_id", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    entity: str = Field(max_length=16)  # goal | deal
+    entity_id: int
+    action: str = Field(max_length=16)  # create | update | delete | restore
+    actor: str = Field(max_length=32)  # Slack user id
+    at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    before: str | None = None  # JSON
+    after: str | None = None  # JSON
+    reason: str | None = Field(default=None, max_length=500)

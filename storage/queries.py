@@ -1,0 +1,437 @@
+"""Small keyword-only queries that take a session. Aggregation happens in SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    OPEN_STAGES,
+    AuditEntry,
+    Deal,
+    Goal,
+    Holiday,
+    Member,
+    Membership,
+    Team,
+    Workspace,
+    utcnow,
+)
+
+# --- workspace, members, teams -------------------------------------------------------------
+
+
+def get_workspace(session: Session, *, workspace_id: str) -> Workspace:
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        ws = Workspace(id=workspace_id)
+        session.add(ws)
+        session.flush()
+    return ws
+
+
+def get_member(session: Session, *, workspace_id: str, user_id: str) -> Member | None:
+    return session.exec(
+        select(Member).where(Member.workspace_id == workspace_id, Member.user_id == user_id)
+    ).first()
+
+
+def ensure_member(
+    session: Session,
+    *,
+    workspace_id: str,
+    user_id: str,
+    name: str = "",
+    admin: bool = False,
+) -> Member:
+    """The member for a Slack user, created on first sight; names are refreshed when known."""
+    get_workspace(session, workspace_id=workspace_id)
+    member = get_member(session, workspace_id=workspace_id, user_id=user_id)
+    if member is None:
+        member = Member(workspace_id=workspace_id, user_id=user_id, name=name or user_id)
+        session.add(member)
+    elif name and member.name != name and (not member.name or member.name == user_id):
+        member.name = name
+    if admin and not member.is_admin:
+        member.is_admin = True
+    session.flush()
+    return member
+
+
+def members_by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Member]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Member).where(col(Member.id).in_(wanted))).all()
+    return {m.id: m for m in rows if m.id is not None}
+
+
+def find_team(session: Session, *, workspace_id: str, name: str) -> Team | None:
+    return session.exec(
+        select(Team).where(
+            Team.workspace_id == workspace_id, func.lower(Team.name) == name.strip().lower()
+        )
+    ).first()
+
+
+def list_teams(session: Session, *, workspace_id: str) -> Sequence[Team]:
+    return session.exec(
+        select(Team).where(Team.workspace_id == workspace_id).order_by(col(Team.name))
+    ).all()
+
+
+def memberships_of(session: Session, *, member_id: int) -> list[tuple[Team, str]]:
+    rows = session.exec(
+        select(Team, Membership.role)
+        .join(Membership, col(Membership.team_id) == col(Team.id))
+        .where(Membership.member_id == member_id)
+        .order_by(col(Team.id))
+    ).all()
+    return [(team, role) for team, role in rows]
+
+
+def team_of(session: Session, *, member_id: int) -> Team | None:
+    """The team a member sells for (first as rep, else first managed)."""
+    teams = memberships_of(session, member_id=member_id)
+    for team, role in teams:
+        if role == "rep":
+            return team
+    return teams[0][0] if teams else None
+
+
+def team_members(session: Session, *, team_id: int, role: str | None = None) -> list[Member]:
+    query = (
+        select(Member)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(Membership.team_id == team_id, Member.active == True)  # noqa: E712
+    )
+    if role:
+        query = query.where(Membership.role == role)
+    return list(session.exec(query.order_by(col(Member.name))).all())
+
+
+def set_membership(session: Session, *, team_id: int, member_id: int, role: str) -> None:
+    row = session.get(Membership, (team_id, member_id))
+    if row is None:
+        session.add(Membership(team_id=team_id, member_id=member_id, role=role))
+    else:
+        row.role = role
+    session.flush()
+
+
+def remove_membership(session: Session, *, team_id: int, member_id: int) -> bool:
+    row = session.get(Membership, (team_id, member_id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def manages(session: Session, *, member_id: int, team_id: int) -> bool:
+    row = session.get(Membership, (team_id, member_id))
+    return row is not None and row.role == "manager"
+
+
+def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> frozenset[date]:
+    rows = session.exec(
+        select(Holiday.day).where(
+            Holiday.workspace_id == workspace_id,
+            or_(col(Holiday.team_id).is_(None), Holiday.team_id == team_id),
+        )
+    ).all()
+    return frozenset(rows)
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+def snapshot(row: Any) -> str:
+    data = row.model_dump(mode="json")
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def audit(
+    session: Session,
+    *,
+    workspace_id: str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    actor: str,
+    before: str | None,
+    after: str | None,
+    reason: str | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    )
+
+
+def audit_trail(
+    session: Session, *, workspace_id: str, entity: str, entity_id: int
+) -> Sequence[AuditEntry]:
+    return session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.workspace_id == workspace_id,
+            AuditEntry.entity == entity,
+            AuditEntry.entity_id == entity_id,
+        )
+        .order_by(col(AuditEntry.id))
+    ).all()
+
+
+# --- deals ----------------------------------------------------------------------------------
+
+
+def get_deal(
+    session: Session, *, workspace_id: str, deal_id: int, include_deleted: bool = False
+) -> Deal | None:
+    deal = session.get(Deal, deal_id)
+    if deal is None or deal.workspace_id != workspace_id:
+        return None
+    if deal.deleted_at is not None and not include_deleted:
+        return None
+    return deal
+
+
+def deal_by_request(session: Session, *, workspace_id: str, request_key: str) -> Deal | None:
+    return session.exec(
+        select(Deal).where(Deal.workspace_id == workspace_id, Deal.request_key == request_key)
+    ).first()
+
+
+def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
+    session.add(deal)
+    session.flush()
+    assert deal.id is not None
+    audit(
+        session,
+        workspace_id=deal.workspace_id,
+        entity="deal",
+        entity_id=deal.id,
+        action="create",
+        actor=actor,
+        before=None,
+        after=snapshot(deal),
+    )
+    return deal
+
+
+def change_deal(
+    session: Session, *, deal: Deal, actor: str, action: str, changes: dict[str, Any]
+) -> Deal:
+    assert deal.id is not None
+    before = snapshot(deal)
+    for key, value in changes.items():
+        setattr(deal, key, value)
+    deal.updated_at = utcnow()
+    session.add(deal)
+    session.flush()
+    audit(
+        session,
+        workspace_id=deal.workspace_id,
+        entity="deal",
+        entity_id=deal.id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=snapshot(deal),
+    )
+    return deal
+
+
+def team_has_deals(session: Session, *, team_id: int) -> bool:
+    return session.exec(select(Deal.id).where(Deal.team_id == team_id).limit(1)).first() is not None
+
+
+def recent_deals(
+    session: Session, *, workspace_id: str, owner_id: int, limit: int = 10
+) -> Sequence[Deal]:
+    return session.exec(
+        select(Deal)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.owner_id == owner_id,
+            col(Deal.deleted_at).is_(None),
+        )
+        .order_by(col(Deal.close_date).desc(), col(Deal.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def _live_won(workspace_id: str, start: date, end: date) -> list[ColumnElement[bool]]:
+    return [
+        col(Deal.workspace_id) == workspace_id,
+        col(Deal.stage) == "won",
+        col(Deal.close_date) >= start,
+        col(Deal.close_date) <= end,
+        col(Deal.deleted_at).is_(None),
+    ]
+
+
+def _scope(team_id: int | None, owner_ids: Iterable[int] | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if team_id is not None:
+        where.append(col(Deal.team_id) == team_id)
+    if owner_ids is not None:
+        where.append(col(Deal.owner_id).in_(list(owner_ids)))
+    return where
+
+
+def totals_by_owner(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[int, tuple[int, int]]:
+    """owner id -> (won amount in minor units, won deal count) in [start, end]."""
+    query = (
+        select(Deal.owner_id, func.sum(Deal.amount_minor), func.count())
+        .where(*_live_won(workspace_id, start, end), *_scope(team_id, owner_ids))
+        .group_by(col(Deal.owner_id))
+    )
+    return {owner: (int(total or 0), int(n)) for owner, total, n in session.exec(query).all()}
+
+
+def daily_totals(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    metric: str = "revenue",
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[date, int]:
+    """close date -> won amount (minor units) or deal count, for progress charts."""
+    measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
+    query = (
+        select(Deal.close_date, measure)
+        .where(*_live_won(workspace_id, start, end), *_scope(team_id, owner_ids))
+        .group_by(col(Deal.close_date))
+    )
+    return {day: int(value or 0) for day, value in session.exec(query).all()}
+
+
+def new_customers(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> int:
+    """Customers whose first won deal (ever, in the workspace) falls in [start, end]."""
+    first = (
+        select(func.lower(Deal.customer), func.min(Deal.close_date).label("first_day"))
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.stage == "won",
+            col(Deal.deleted_at).is_(None),
+            *_scope(team_id, owner_ids),
+        )
+        .group_by(func.lower(Deal.customer))
+        .subquery()
+    )
+    query = select(func.count()).where(first.c.first_day >= start, first.c.first_day <= end)
+    return int(session.exec(query).one())
+
+
+def open_pipeline(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[str, int]:
+    """stage -> open amount (minor units) expected to close in [start, end]."""
+    query = (
+        select(Deal.stage, func.sum(Deal.amount_minor))
+        .where(
+            Deal.workspace_id == workspace_id,
+            col(Deal.stage).in_(OPEN_STAGES),
+            col(Deal.close_date) >= start,
+            col(Deal.close_date) <= end,
+            col(Deal.deleted_at).is_(None),
+            *_scope(team_id, owner_ids),
+        )
+        .group_by(col(Deal.stage))
+    )
+    return {stage: int(total or 0) for stage, total in session.exec(query).all()}
+
+
+# --- goals ----------------------------------------------------------------------------------
+
+
+def live_goals(
+    session: Session,
+    *,
+    workspace_id: str,
+    period: str | None = None,
+    scope: str | None = None,
+    team_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+    covering: date | None = None,
+) -> Sequence[Goal]:
+    query = select(Goal).where(Goal.workspace_id == workspace_id, col(Goal.deleted_at).is_(None))
+    if period is not None:
+        query = query.where(Goal.period == period)
+    if scope is not None:
+        query = query.where(Goal.scope == scope)
+    if team_id is not None:
+        query = query.where(Goal.team_id == team_id)
+    if member_ids is not None:
+        query = query.where(col(Goal.member_id).in_(list(member_ids)))
+    if covering is not None:
+        query = query.where(col(Goal.starts_on) <= covering, col(Goal.ends_on) >= covering)
+    return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
+
+
+def get_goal(session: Session, *, workspace_id: str, goal_id: int) -> Goal | None:
+    goal = session.get(Goal, goal_id)
+    if goal is None or goal.workspace_id != workspace_id or goal.deleted_at is not None:
+        return None
+    return goal
+
+
+def save_goal(
+    session: Session, *, goal: Goal, actor: str, before: str | None, reason: str | None = None
+) -> Goal:
+    goal.updated_at = utcnow()
+    session.add(goal)
+    session.flush()
+    assert goal.id is not None
+    audit(
+        session,
+        workspace_id=goal.workspace_id,
+        entity="goal",
+        entity_id=goal.id,
+        action="create" if before is None else "update",
+        actor=actor,
+        before=before,
+        after=snapshot(goal),
+        reason=reason,
+    )
+    return goal
