@@ -49,6 +49,8 @@ TICK_PT = 12.0
 LABEL_PT = 12.0
 TITLE_TOP_IN = 0.22
 PACE_DASHES = (0, (5, 3))
+# Keeps labels readable where they cross a pace or target line.
+TEXT_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 PROGRESS_LABELS = {"actual": "Actual", "pace": "Pace", "target": "Target", "today": "Today"}
 LEADERBOARD_LABELS = {"pace": "Pace", "target": "Target"}
@@ -168,7 +170,7 @@ def _text_px(fig: Figure, text: str, size: float) -> float:
 def _bold(colour: str) -> list[AbstractPathEffect]:
     # A thin outline instead of fontweight="bold": the CJK font has no bold face, and
     # mixing DejaVu Bold with Noto Regular in one string looks broken.
-    return [withStroke(linewidth=0.9, foreground=colour)]
+    return [withStroke(linewidth=0.7, foreground=colour)]
 
 
 def _title(fig: Figure, title: str) -> None:
@@ -277,7 +279,7 @@ def _progress_lines(
     if spec.target > 0:
         handles.append(_target_line(ax, spec, labels["target"]))
     if actual:
-        handles.append(_today(ax, spec, actual, labels["today"]))
+        handles.append(_today(ax, spec, actual, pace, labels["today"]))
     return handles
 
 
@@ -299,7 +301,9 @@ def _target_line(ax: Axes, spec: ProgressChart, label: str) -> Line2D:
     return line
 
 
-def _today(ax: Axes, spec: ProgressChart, actual: list[float], label: str) -> Line2D:
+def _today(
+    ax: Axes, spec: ProgressChart, actual: list[float], pace: list[float], label: str
+) -> Line2D:
     x, y = len(actual) - 1, actual[-1]
     (marker,) = ax.plot(
         [x],
@@ -312,22 +316,33 @@ def _today(ax: Axes, spec: ProgressChart, actual: list[float], label: str) -> Li
         label=label,
         zorder=5,
     )
-    last = max(1, len(spec.days) - 1)
-    left = x / last > 0.6
-    low, high = ax.get_ylim()
-    below = (y - low) / (high - low) > 0.82
+    dx, dy = _today_offset(ax, spec, x, y, pace)
     ax.annotate(
         f"{label}: {compact(y, spec.value_prefix)}",
         xy=(x, y),
-        xytext=(-12 if left else 12, -14 if below else 12),
+        xytext=(dx, dy),
         textcoords="offset points",
-        ha="right" if left else "left",
-        va="top" if below else "bottom",
+        ha="left" if dx > 0 else "right",
+        va="bottom" if dy > 0 else "top",
         fontsize=LABEL_PT,
-        path_effects=_bold(ACTUAL),
         color=ACTUAL,
+        path_effects=_bold(ACTUAL),
+        bbox=TEXT_BOX,
+        zorder=6,
     )
     return marker
+
+
+def _today_offset(
+    ax: Axes, spec: ProgressChart, x: int, y: float, pace: list[float]
+) -> tuple[float, float]:
+    """Put the today label on the side of the point away from the pace line, inside the axes."""
+    room_right = x / max(1, len(spec.days) - 1) <= 0.7
+    low, high = ax.get_ylim()
+    height = (y - low) / (high - low)
+    behind = x < len(pace) and y < pace[x]
+    above = height < 0.15 or (not behind and height < 0.85)
+    return (12.0 if room_right else -12.0, 12.0 if above else -12.0)
 
 
 # --- leaderboard chart -----------------------------------------------------------------
@@ -454,6 +469,7 @@ def _bar_labels(
             va="center",
             fontsize=name_pt - 1,
             path_effects=_bold(INK) if name in spec.highlight else None,
+            bbox=TEXT_BOX,
             zorder=4,
         )
 

@@ -1,0 +1,75 @@
+"""Settings from the environment or a .env file; read once, in the app factory's caller."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dotenv import dotenv_values
+
+from storage.engine import DEFAULT_URL
+
+
+class Mode(StrEnum):
+    SOCKET = "socket"
+    HTTP = "http"
+    OAUTH = "oauth"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_URL
+    bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    api_url: str | None = None  # SLACK_API_URL: Web API base for every client (tests, emulators)
+    port: int = 3000
+    admins: frozenset[str] = frozenset()
+    log_level: str = "INFO"
+
+    @property
+    def mode(self) -> Mode:
+        if self.client_id and self.client_secret and self.signing_secret:
+            return Mode.OAUTH
+        if self.bot_token and self.app_token:
+            return Mode.SOCKET
+        if self.bot_token and self.signing_secret:
+            return Mode.HTTP
+        return Mode.CONSOLE
+
+    @property
+    def slack_api_url(self) -> str | None:
+        """With the trailing slash the SDK's urljoin needs."""
+        if not self.api_url:
+            return None
+        return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
+
+
+def load(env: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
+    """Settings from `env` (default: the process environment over the .env file)."""
+    if env is None:
+        file_values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+        env = {**file_values, **os.environ} if dotenv_path else dict(os.environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    admins = frozenset(a.strip() for a in (get("PACER_ADMINS") or "").split(",") if a.strip())
+    return Settings(
+        database_url=get("DATABASE_URL") or DEFAULT_URL,
+        bot_token=get("SLACK_BOT_TOKEN"),
+        app_token=get("SLACK_APP_TOKEN"),
+        signing_secret=get("SLACK_SIGNING_SECRET"),
+        client_id=get("SLACK_CLIENT_ID"),
+        client_secret=get("SLACK_CLIENT_SECRET"),
+        api_url=get("SLACK_API_URL"),
+        port=int(get("PORT") or 3000),
+        admins=admins,
+        log_level=get("LOG_LEVEL") or "INFO",
+    )
