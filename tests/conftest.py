@@ -54,14 +54,15 @@ def _drop(engine: Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = make_engine("sqlite://")
-    else:
-        eng = _postgres_engine()
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    postgres = request.param == "postgresql"
+    eng = _postgres_engine() if postgres else make_engine("sqlite://")
     upgrade(eng)
     yield eng
-    _drop(eng) if request.param == "postgresql" else eng.dispose()
+    if postgres:
+        _drop(eng)
+    else:
+        eng.dispose()
 
 
 @pytest.fixture
