@@ -81,8 +81,8 @@ def set_goal(ctx: Ctx, text: str) -> Reply:
     period_text, amount_text = tokens.pop(), tokens.pop()
     period = ctx.period(period_text, ctx.today(ctx.my_team()))
     if tokens[0].lower() == "team":
-        team = ctx.team_named(" ".join(tokens[1:]))
-        return _save(ctx, team, None, metric, period, amount_text)
+        named = ctx.team_named(" ".join(tokens[1:]))
+        return _save(ctx, named, None, metric, period, amount_text)
     who = mention(tokens[0]) if len(tokens) == 1 else None
     if who is None:
         raise UsageError("error.goal_set_usage")

@@ -48,16 +48,16 @@ def _subject(ctx: Ctx, tokens: list[str]) -> Subject:
     if len(tokens) == 1 and (who := mention(tokens[0])):
         rep = ctx.member_for(*who)
         assert rep.id is not None
-        team = queries.team_of(ctx.session, member_id=rep.id)
-        if team is None:
+        rep_team = queries.team_of(ctx.session, member_id=rep.id)
+        if rep_team is None:
             raise UsageError("error.rep_no_team", rep=display_name(rep))
-        return Subject(display_name(rep), team, rep)
+        return Subject(display_name(rep), rep_team, rep)
     if tokens:
         raise UsageError("error.progress_usage")
-    team = ctx.my_team()
-    if team is None:
+    my_team = ctx.my_team()
+    if my_team is None:
         raise UsageError("error.no_team")
-    return Subject(display_name(ctx.me), team, ctx.me)
+    return Subject(display_name(ctx.me), my_team, ctx.me)
 
 
 def _goals(ctx: Ctx, subject: Subject, today: date, period_text: str | None) -> list[Goal]:

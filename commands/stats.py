@@ -41,16 +41,24 @@ def to_value(minor_or_count: int, metric: str, currency: str) -> Decimal:
 
 def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
     """Minor units for money metrics, a count otherwise."""
-    kw = {
-        "workspace_id": scope.workspace_id,
-        "start": period.start,
-        "end": period.end,
-        "team_id": scope.team_id,
-        "owner_ids": scope.owner_ids,
-    }
+    ws, start, end = scope.workspace_id, period.start, period.end
     if metric == "new_customers":
-        return queries.new_customers(session, **kw)
-    totals = queries.totals_by_owner(session, **kw)
+        return queries.new_customers(
+            session,
+            workspace_id=ws,
+            start=start,
+            end=end,
+            team_id=scope.team_id,
+            owner_ids=scope.owner_ids,
+        )
+    totals = queries.totals_by_owner(
+        session,
+        workspace_id=ws,
+        start=start,
+        end=end,
+        team_id=scope.team_id,
+        owner_ids=scope.owner_ids,
+    )
     index = 1 if metric == "deals" else 0
     return sum(v[index] for v in totals.values())
 

@@ -140,9 +140,9 @@ def manages(session: Session, *, member_id: int, team_id: int) -> bool:
 
 def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> frozenset[date]:
     rows = session.exec(
-        select(Holiday.day).where(
+        select(col(Holiday.day)).where(
             Holiday.workspace_id == workspace_id,
-            or_(col(Holiday.team_id).is_(None), Holiday.team_id == team_id),
+            or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == team_id),
         )
     ).all()
     return frozenset(rows)
@@ -325,7 +325,7 @@ def daily_totals(
     """close date -> won amount (minor units) or deal count, for progress charts."""
     measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
     query = (
-        select(Deal.close_date, measure)
+        select(col(Deal.close_date), measure)
         .where(*_live_won(workspace_id, start, end), *_scope(team_id, owner_ids))
         .group_by(col(Deal.close_date))
     )
