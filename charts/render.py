@@ -27,7 +27,7 @@ from charts.fonts import ensure_fonts
 from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
 
 if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType
+    from matplotlib.typing import LineStyleType, RcKeyType
 
 WIDTH_IN = 8.0
 HEIGHT_IN = 5.0
@@ -323,7 +323,7 @@ def _today(
         xytext=(dx, dy),
         textcoords="offset points",
         ha="left" if dx > 0 else "right",
-        va="bottom" if dy > 0 else "top",
+        va="bottom" if dy > 0 else "center",
         fontsize=LABEL_PT,
         color=ACTUAL,
         path_effects=_bold(ACTUAL),
@@ -336,16 +336,24 @@ def _today(
 def _today_offset(
     ax: Axes, spec: ProgressChart, x: int, y: float, pace: list[float]
 ) -> tuple[float, float]:
-    """Put the today label on the side of the point away from the pace line, inside the axes."""
-    room_right = x / max(1, len(spec.days) - 1) <= 0.7
-    low, high = ax.get_ylim()
-    height = (y - low) / (high - low)
+    """Offset (points) of the today label, placed where the lines are not.
+
+    The cumulative actual only rises towards the point and the pace line rises
+    to the right, so: right of the point and level when behind pace (pace is
+    above); above-right when ahead (pace is below); on the last days, to the
+    left and a little up, which stays above the actual line.
+    """
+    if x / max(1, len(spec.days) - 1) > 0.7:
+        return (-14.0, 6.0)
     behind = x < len(pace) and y < pace[x]
-    above = height < 0.15 or (not behind and height < 0.85)
-    return (12.0 if room_right else -12.0, 12.0 if above else -12.0)
+    low, high = ax.get_ylim()
+    near_top = (y - low) / (high - low) > 0.85
+    return (14.0, 0.0) if behind or near_top else (12.0, 12.0)
 
 
 # --- leaderboard chart -----------------------------------------------------------------
+
+Mark = tuple[float, str, float]  # x, text drawn to its right, font size
 
 LEADER_TOP_IN = 0.85
 LEADER_BOTTOM_IN = 0.5
@@ -368,19 +376,29 @@ def _draw_leaderboard(fig: Figure, spec: LeaderboardChart) -> None:
         _no_data(fig, labels.get("no_data", NO_DATA))
         return
     count = len(spec.names)
-    names = [_shorten(name) for name in spec.names[:count]]
+    names = [_shorten(name) for name in spec.names]
     values = [float(v) for v in spec.values[:count]] + [0.0] * (count - len(spec.values))
     name_pt = _name_pt(count)
     left = _name_margin(fig, names, name_pt)
     _margins(fig, top_in=LEADER_TOP_IN, bottom_in=LEADER_BOTTOM_IN, left=left, right=0.97)
     ax = fig.add_subplot()
     texts = [_bar_text(spec, i, v) for i, v in enumerate(values)]
-    _bar_axes(fig, ax, spec, values, texts, name_pt)
+    marks = [(v, text, name_pt - 1) for v, text in zip(values, texts, strict=True)]
+    _bar_axes(fig, ax, spec, values, marks + _line_marks(spec, labels))
     ax.barh(range(count), values, height=0.68, color=_bar_colours(spec, values), zorder=2)
     _bar_labels(fig, ax, spec, values, texts, name_pt)
     _name_ticks(ax, spec, names, name_pt)
     if spec.percent:
         _percent_lines(fig, ax, spec, labels)
+
+
+def _line_marks(spec: LeaderboardChart, labels: dict[str, str]) -> list[Mark]:
+    if not spec.percent:
+        return []
+    marks = [(100.0, labels["target"], LABEL_PT)]
+    if spec.reference is not None:
+        marks.append((spec.reference, labels["pace"], LABEL_PT))
+    return marks
 
 
 def _shorten(name: str) -> str:
@@ -409,16 +427,11 @@ def _bar_colours(spec: LeaderboardChart, values: list[float]) -> list[str]:
 
 
 def _bar_axes(
-    fig: Figure,
-    ax: Axes,
-    spec: LeaderboardChart,
-    values: list[float],
-    texts: list[str],
-    name_pt: float,
+    fig: Figure, ax: Axes, spec: LeaderboardChart, values: list[float], marks: list[Mark]
 ) -> None:
     count = len(values)
     low = min(0.0, *values)
-    ax.set_xlim(low, low + _x_span(fig, ax, spec, values, texts, name_pt, low))
+    ax.set_xlim(low, low + _x_span(fig, ax, marks, low))
     spare = max(0, LEADER_MIN_ROWS - count) / 2
     ax.set_ylim(count - 0.5 + spare, -0.5 - spare)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
@@ -430,23 +443,14 @@ def _bar_axes(
     ax.tick_params(axis="x", length=0, pad=6)
 
 
-def _x_span(
-    fig: Figure,
-    ax: Axes,
-    spec: LeaderboardChart,
-    values: list[float],
-    texts: list[str],
-    name_pt: float,
-    low: float,
-) -> float:
-    """Data width so every bar's end text fits inside the axes."""
+def _x_span(fig: Figure, ax: Axes, marks: list[Mark], low: float) -> float:
+    """Data width from `low` so every mark's text, drawn right of its x, fits in the axes."""
     axes_px = ax.get_position().width * fig.get_figwidth() * DPI
-    lines = [100.0, spec.reference or 0.0] if spec.percent else []
-    span = max([v * 1.04 - low for v in lines] + [1.0])
-    for value, text in zip(values, texts, strict=True):
-        text_px = _text_px(fig, text, name_pt - 1) + 0.15 * DPI
+    span = 1.0
+    for x, text, size in marks:
+        text_px = _text_px(fig, text, size) + 0.15 * DPI
         share = min(0.6, text_px / axes_px)
-        span = max(span, (max(value, 0.0) - low) / (1 - share))
+        span = max(span, (max(x, 0.0) - low) / (1 - share))
     return span
 
 
@@ -492,7 +496,9 @@ def _percent_lines(fig: Figure, ax: Axes, spec: LeaderboardChart, labels: dict[s
         _vline(fig, ax, reference, labels["pace"], PACE, PACE_DASHES, pace_ha)
 
 
-def _vline(fig: Figure, ax: Axes, x: float, label: str, colour: str, style: Any, ha: str) -> None:
+def _vline(
+    fig: Figure, ax: Axes, x: float, label: str, colour: str, style: LineStyleType, ha: str
+) -> None:
     ax.axvline(x, color=colour, linewidth=2.2, linestyle=style, zorder=3)
     nudge = {"left": 3.0, "right": -3.0, "center": 0.0}[ha]
     base = blended_transform_factory(ax.transData, ax.transAxes)
