@@ -139,6 +139,6 @@ def _save(
         goal.target = target
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     value = fmt_value(ctx, stats.to_value(target, metric, team.currency), metric, team.currency)
-    whom = display_name(rep) if rep else ctx.t("goal.scope_team", team=team.name)
+    whom = display_name(rep) if rep else ctx.t("goal.team_who", team=team.name)
     key = "goal.updated" if before else "goal.created"
     return Reply(text=ctx.t(key, id=goal.id, who=whom, target=value, period=period.label))

@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
 ADMIN = "UADMIN"
 
 
-def _postgres_engine() -> Engine:
+def _postgres_engine() -> tuple[Engine, str]:
     """A fresh schema on the test server, so parallel or repeated runs never collide."""
     base = make_engine(PG_URL)
     schema = f"pacer_{uuid.uuid4().hex[:10]}"
@@ -39,30 +39,29 @@ def _postgres_engine() -> Engine:
         pytest.skip(f"no PostgreSQL at {PG_URL}")
     base.dispose()
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    engine.info["schema"] = schema  # type: ignore[attr-defined]
-    return engine
+    return engine, schema
 
 
-def _drop(engine: Engine) -> None:
-    schema = engine.info.get("schema")  # type: ignore[attr-defined]
+def _drop(engine: Engine, schema: str) -> None:
     engine.dispose()
-    if schema:
-        base = make_engine(PG_URL)
-        with base.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        base.dispose()
+    base = make_engine(PG_URL)
+    with base.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    base.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    postgres = request.param == "postgresql"
-    eng = _postgres_engine() if postgres else make_engine("sqlite://")
+    if request.param == "sqlite":
+        eng = make_engine("sqlite://")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng, schema = _postgres_engine()
     upgrade(eng)
     yield eng
-    if postgres:
-        _drop(eng)
-    else:
-        eng.dispose()
+    _drop(eng, schema)
 
 
 @pytest.fixture
