@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from charts.render import compact
 from charts.specs import LeaderboardChart
 from commands.context import Ctx, display_name
 from commands.deal import count
@@ -106,7 +107,7 @@ def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, to
     title = ctx.t(
         "leaderboard.title", team=team.name, period=period.label, order=ctx.t(f"order.{order}")
     )
-    lines = [title]
+    lines = [f"🏆 *{title}*"]
     for place, row in ranked:
         lines.append(_line(ctx, place, row, cur))
     hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
@@ -154,10 +155,11 @@ def _chart(
     if order == "attainment" and not shown:
         shown, order = ranked, "revenue"  # nobody has a target: rank by revenue instead
     names = [display_name(r.member) for _, r in shown]
+    prefix = money.symbol(cur)
     if order == "attainment":
         values = [float((r.attainment or 0) * 100) for _, r in shown]
         notes = [
-            f"{v:.0f}%  {money.fmt_compact(r.revenue, cur)}"
+            f"{v:.0f}%  {compact(float(r.revenue), prefix)}"
             for v, (_, r) in zip(values, shown, strict=True)
         ]
     elif order == "deals":
@@ -165,14 +167,14 @@ def _chart(
         notes = [str(r.deals) for _, r in shown]
     else:
         values = [float(r.revenue) for _, r in shown]
-        notes = [money.fmt_compact(r.revenue, cur) for _, r in shown]
+        notes = [compact(float(r.revenue), prefix) for _, r in shown]
     return LeaderboardChart(
         title=title,
         names=names,
         values=values,
         percent=order == "attainment",
         reference=float(expected) if expected is not None and order == "attainment" else None,
-        value_prefix=money.symbol(cur, "en") if order != "deals" else "",
+        value_prefix=prefix if order != "deals" else "",
         notes=notes,
         highlight=frozenset({display_name(ctx.me)}),
         labels={"pace": ctx.t("chart.pace"), "target": ctx.t("chart.target")},

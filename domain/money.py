@@ -6,7 +6,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import (
-    format_compact_currency,
     format_currency,
     get_currency_precision,
     get_currency_symbol,
@@ -99,20 +98,29 @@ def babel_locale(locale: str) -> str:
     return locale.replace("-", "_")
 
 
+# A team counts in one currency, so the short local symbol is unambiguous in its messages
+# (Babel's English "CN¥" and "US$" read oddly to the teams that use them).
+NARROW = {"CNY": "¥", "USD": "$", "JPY": "¥", "HKD": "HK$", "TWD": "NT$"}
+
+
 def fmt(amount: Decimal, currency: str, locale: str = "en") -> str:
     """Full amount with symbol and grouping; no decimals when the amount is whole."""
     loc = babel_locale(locale)
     if amount == amount.to_integral_value():
-        return format_currency(amount, currency, format="¤#,##0", locale=loc, currency_digits=False)
-    return format_currency(amount, currency, locale=loc)
-
-
-def fmt_compact(amount: Decimal, currency: str, locale: str = "en") -> str:
-    return format_compact_currency(amount, currency, locale=babel_locale(locale), fraction_digits=1)
+        text = format_currency(amount, currency, format="¤#,##0", locale=loc, currency_digits=False)
+    else:
+        text = format_currency(amount, currency, locale=loc)
+    return _narrow(text, currency, loc)
 
 
 def symbol(currency: str, locale: str = "en") -> str:
-    return str(get_currency_symbol(currency, locale=babel_locale(locale)))
+    return NARROW.get(currency) or str(get_currency_symbol(currency, locale=babel_locale(locale)))
+
+
+def _narrow(text: str, currency: str, locale: str) -> str:
+    if currency not in NARROW:
+        return text
+    return text.replace(str(get_currency_symbol(currency, locale=locale)), NARROW[currency], 1)
 
 
 def split_exact(total_minor: int, weights: list[Decimal]) -> list[int]:

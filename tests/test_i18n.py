@@ -285,20 +285,20 @@ def test_a_deal_progress_and_leaderboard_read_in_chinese(team: Run) -> None:
     assert team("UMIA", "/goal", "set <@UALICE|alice> 100000 month").ok
     logged = team("UALICE", "/deal", "8万 星辰科技", locale="zh-CN")
     assert logged.ok
-    assert "已记录：*US$80,000* — 星辰科技 于 2026-11-25" in logged.text
+    assert "已记录：*$80,000* — 星辰科技 于 2026-11-25" in logged.text
     # expected 100000 x 18/21 = 85,714; pace 80000/85714 = 93% (>= 90%: on track)
-    assert "*2026-11* 已完成 US$80,000 / 目标 US$100,000（完成率 80%）· 进度 93% ✅ 进度正常" in (
+    assert "*2026-11* 已完成 $80,000 / 目标 $100,000（完成率 80%）· 进度 93% ✅ 进度正常" in (
         logged.text
     )
     lines = team("UALICE", "/progress", "", locale="zh-CN").text.splitlines()
     assert lines[1:4] == [
-        "已完成 US$80,000 / 目标 US$100,000 — 完成率 *80%*",
-        "截至今天应完成 US$85,714 · 进度 *93%* ✅ 进度正常 · 落后 US$5,714",
+        "已完成 $80,000 / 目标 $100,000 — 完成率 *80%*",
+        "截至今天应完成 $85,714 · 进度 *93%* ✅ 进度正常 · 低于应完成 $5,714",
         # (100000 - 80000) / 3 = 6,666.67, shown whole
-        "剩余 3 个工作日，还差 US$20,000，日均需完成 *US$6,667*",
+        "剩余 3 个工作日，还差 $20,000，日均需完成 *$6,667*",
     ]
     board = team("UBOB", "/leaderboard", "", locale="zh-CN").text
-    assert board.startswith("🏆 East · 2026-11 · 按完成率")
+    assert board.startswith("🏆 *East · 2026-11 · 按完成率*")
     assert "_时间进度 86%_" in board  # 18/21 = 85.7%
 
 
