@@ -1,0 +1,161 @@
+"""The Bolt app factory: clients, listeners and (in OAuth mode) the install flow."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import Engine
+
+from bot.listeners import Pacer
+from bot.settings import Mode, Settings
+from commands import deal, pacer, router
+from storage import queries
+from storage.engine import session_scope
+
+log = logging.getLogger(__name__)
+
+# The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
+SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
+ACTIONS = ("deal_delete", "deal_restore")
+FORMS = (deal.FORM_ID, pacer.FORM_ID)
+STATE_SECONDS = 600
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client at SLACK_API_URL (if set) that waits out 429s and retries 5xx once."""
+    kwargs: dict[str, Any] = {}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url
+    return WebClient(
+        token=token,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ],
+        **kwargs,
+    )
+
+
+def build_app(settings: Settings, engine: Engine) -> App:
+    """The one Bolt app for Socket Mode, HTTP and OAuth; calls auth.test unless OAuth."""
+    if settings.mode == Mode.OAUTH:
+        client = web_client(settings)
+        app = App(
+            signing_secret=settings.signing_secret,
+            client=client,
+            oauth_settings=oauth_settings(settings, engine, client),
+        )
+    else:
+        if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
+            # Bolt then builds file-based OAuth on its own and ignores the bot token.
+            log.warning(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are exported but the mode is %s: "
+                "unset them, or add SLACK_SIGNING_SECRET for OAuth mode",
+                settings.mode,
+            )
+        app = App(
+            signing_secret=settings.signing_secret or "",
+            client=web_client(settings, settings.bot_token),
+        )
+    register(app, Pacer(settings, engine))
+    return app
+
+
+def register(app: App, p: Pacer) -> None:
+    def on_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        p.command(body, client, respond)
+
+    def on_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        p.action(body, client, respond)
+
+    def on_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        # Field errors travel in the ack itself, so the (fast) write happens before it.
+        try:
+            req, result = p.submission(body, client)
+        except Exception:
+            ack()
+            raise
+        if result.errors:
+            ack(response_action="errors", errors=result.errors)
+            return
+        ack()
+        p.after_submission(client, body["view"]["callback_id"], req, result)
+
+    def on_home(ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        p.home(event, context.team_id or "", client)
+
+    for command in router.COMMANDS:
+        app.command(command)(on_command)
+    for action_id in ACTIONS:
+        app.action(action_id)(on_action)
+    for callback_id in FORMS:
+        app.view_submission(callback_id)(on_submission)
+    app.event("app_home_opened")(on_home)
+
+
+# --- OAuth (multi-workspace) ---------------------------------------------------------------------
+
+
+def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAuthSettings:
+    """Installations and OAuth states in Pacer's database; the installer becomes an admin."""
+    # Imported here: these stores pull in sqlalchemy.ext.asyncio, which only OAuth needs.
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    assert settings.client_id and settings.client_secret
+    installations = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
+    # Each store has its own MetaData, outside Alembic's: create their tables here.
+    installations.create_tables()
+    states.create_tables()
+
+    def success(args: SuccessArgs) -> BoltResponse:
+        installation = args.installation
+        if installation.team_id and installation.user_id:
+            with session_scope(engine) as session:
+                queries.ensure_member(
+                    session,
+                    workspace_id=installation.team_id,
+                    user_id=installation.user_id,
+                    admin=True,
+                )
+        return args.default.success(args)
+
+    def failure(args: FailureArgs) -> BoltResponse:
+        return args.default.failure(args)
+
+    oauth = OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=SCOPES,
+        installation_store=installations,
+        state_store=states,
+        state_expiration_seconds=STATE_SECONDS,
+        callback_options=CallbackOptions(success=success, failure=failure),
+    )
+    # The default authorize builds its own token-rotation client at slack.com: use ours.
+    oauth.authorize = InstallationStoreAuthorize(
+        logger=logging.getLogger("slack_bolt.authorize"),
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        installation_store=installations,
+        client=client,
+    )
+    return oauth

@@ -1,0 +1,79 @@
+"""HTTP mode: a WSGI app (Slack events, OAuth install, health check) served by waitress."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
+WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
+
+
+def wsgi_app(app: App, engine: Engine) -> WSGIApp:
+    """Routes: POST /slack/events and (with OAuth) the install pages to Bolt, GET /healthz."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    oauth_paths = set()
+    if app.oauth_flow is not None:
+        oauth_paths = {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path}
+
+    def route(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _health(engine, start_response)
+        if (path == EVENTS_PATH and method == "POST") or (path in oauth_paths and method == "GET"):
+            return slack(environ, start_response)
+        return _plain(start_response, "404 Not Found", "not found")
+
+    return route
+
+
+def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
+    # A raw DBAPI connection: the Connection-level BEGIN IMMEDIATE that SQLite writes need
+    # would make every probe take the write lock.
+    try:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        finally:
+            raw.close()
+    except Exception as err:
+        log.warning("health check: database unreachable: %s", type(err).__name__)
+        return _plain(start_response, "503 Service Unavailable", "database unreachable")
+    return _plain(start_response, "200 OK", "ok")
+
+
+def _plain(start_response: StartResponse, status: str, body: str) -> Iterable[bytes]:
+    data = body.encode()
+    start_response(
+        status,
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
+    """Serve HTTP mode (or OAuth mode) on PORT until interrupted."""
+    import waitress
+
+    from bot.app import build_app
+
+    bolt = app or build_app(settings, engine)
+    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
+    waitress.serve(wsgi_app(bolt, engine), host=HOST, port=settings.port, ident="pacer")

@@ -1,0 +1,440 @@
+"""A fake Slack on loopback (Web API, uploads, response URLs) and requests as Slack signs them.
+
+Answers are the recorded samples in tests/fixtures (see its README.txt), adjusted to the
+call (ids, upload URLs on this server). Every request is recorded so tests can assert
+what the app sent. Nothing here talks to slack.com.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+T = TypeVar("T")
+
+
+def fixture(name: str) -> Any:
+    path = FIXTURES / name
+    return (
+        json.loads(path.read_text(encoding="utf-8")) if name.endswith(".json") else path.read_text()
+    )
+
+
+@dataclass
+class Call:
+    method: str  # Web API method ("chat.postMessage"), "upload" or "response"
+    path: str
+    params: dict[str, Any]  # form or JSON body, plus query string
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self, name: str) -> Any:
+        """A parameter the SDK sent JSON-encoded inside a form field (view, blocks)."""
+        value = self.params[name]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info overrides
+    socket_url: str | None = None  # apps.connections.open answer
+    calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes
+    _errors: dict[str, list[str]] = field(default_factory=dict)
+    _rate_limited: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _changed: threading.Condition = field(init=False)
+    _server: ThreadingHTTPServer | None = None
+    _files: int = 0
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self._lock)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(_Handler):
+            slack = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/response/{name}"
+
+    # --- behaviour ------------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` answer {"ok": false, "error": error}."""
+        with self._lock:
+            self._errors.setdefault(method, []).extend([error] * times)
+
+    def rate_limit(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get HTTP 429 with Retry-After: 0."""
+        with self._lock:
+            self._rate_limited[method] = self._rate_limited.get(method, 0) + times
+
+    # --- records ----------------------------------------------------------------------------
+
+    def called(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def responses(self, name: str | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == "response" and (name is None or c.path.endswith("/" + name))
+            ]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 15.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Block until `count` matching calls have arrived; fail with what did arrive."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [
+                    c for c in self.calls if c.method == method and (where is None or where(c))
+                ]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"waited for {count} x {method}; calls so far: {seen}")
+                self._changed.wait(left)
+
+    def record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            if self._rate_limited.get(call.method, 0) > 0:
+                self._rate_limited[call.method] -= 1
+                limited = fixture("webapi.ratelimited.429.sdk-test.json")
+                return 429, {"Retry-After": "0"}, limited["body"]
+            errors = self._errors.get(call.method)
+            if errors:
+                return 200, {}, {"ok": False, "error": errors.pop(0)}
+        build = ANSWERS.get(call.method)
+        return 200, {}, build(self, call) if build else {"ok": True}
+
+    def next_file_id(self) -> str:
+        with self._lock:
+            self._files += 1
+            return f"F{self._files:09d}"
+
+    def uploaded(self) -> Iterator[tuple[Call, bytes]]:
+        for c in self.called("upload"):
+            yield c, c.body
+
+
+# --- the Web API answers -----------------------------------------------------------------------
+
+
+def _auth_test(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    return fixture("webapi.auth.test.bot.bolt.json")
+
+
+def _users_info(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    answer = fixture("webapi.users.info.docs.json")
+    user_id = call.params.get("user", "")
+    user = answer["user"]
+    user.update({"id": user_id, "name": user_id.lower(), "real_name": f"Name of {user_id}"})
+    user["profile"]["real_name"] = user["real_name"]
+    user.update(fake.users.get(user_id, {}))
+    if call.params.get("include_locale") in ("1", "true", True):
+        user.setdefault("locale", "en-US")
+    else:
+        user.pop("locale", None)
+    return dict(answer)
+
+
+def _post_message(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    answer = fixture("webapi.chat.postMessage.docs.json")
+    answer["channel"] = call.params.get("channel", "")
+    answer["message"]["text"] = call.params.get("text", "")
+    return dict(answer)
+
+
+def _post_ephemeral(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    return dict(fixture("webapi.chat.postEphemeral.docs.json"))
+
+
+def _views(name: str) -> Callable[[FakeSlack, Call], dict[str, Any]]:
+    def build(fake: FakeSlack, call: Call) -> dict[str, Any]:
+        answer = fixture(name)
+        view = call.json("view")
+        answer["view"].update({k: v for k, v in view.items() if k != "type"})
+        return dict(answer)
+
+    return build
+
+
+def _conversations_open(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    user = str(call.params.get("users", "")).split(",")[0]
+    return {"ok": True, "channel": {"id": "D" + user.lstrip("UW")}}
+
+
+def _upload_url(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    answer = fixture("webapi.files.getUploadURLExternal.docs.json")
+    file_id = fake.next_file_id()
+    answer.update({"file_id": file_id, "upload_url": f"{fake.url}/upload/v1/{file_id}"})
+    return dict(answer)
+
+
+def _complete_upload(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    answer = fixture("webapi.files.completeUploadExternal.docs.json")
+    template = answer["files"][0]
+    channel = call.params.get("channel_id")
+    files = []
+    for f in call.json("files"):
+        one = copy.deepcopy(template)
+        one.update({"id": f["id"], "title": f.get("title", ""), "channels": [channel]})
+        files.append(one)
+    answer["files"] = files
+    return dict(answer)
+
+
+def _connections_open(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    answer = fixture("webapi.apps.connections.open.bolt.json")
+    if fake.socket_url:
+        answer["url"] = fake.socket_url
+    return dict(answer)
+
+
+def _oauth_access(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    return dict(fixture("webapi.oauth.v2.access.bolt.json"))
+
+
+ANSWERS: dict[str, Callable[[FakeSlack, Call], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "users.info": _users_info,
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": _post_ephemeral,
+    "views.open": _views("webapi.views.open.docs.json"),
+    "views.publish": _views("webapi.views.publish.docs.json"),
+    "conversations.open": _conversations_open,
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete_upload,
+    "apps.connections.open": _connections_open,
+    "oauth.v2.access": _oauth_access,
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    slack: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        params: dict[str, Any] = dict(parse_qsl(split.query))
+        kind = headers.get("content-type", "")
+        if split.path.startswith("/upload/"):
+            call = Call("upload", split.path, params, headers, body)
+            self.slack.uploads[split.path.rsplit("/", 1)[-1]] = body
+            self.slack.record(call)
+            self._send(200, {}, fixture("upload_url.post_response.docs.txt"), "text/plain")
+            return
+        if "json" in kind and body:
+            params.update(json.loads(body))
+        elif body:
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        if split.path.startswith("/response/"):
+            self.slack.record(Call("response", split.path, params, headers, body))
+            self._send(200, {}, "ok", "text/plain")
+            return
+        if not split.path.startswith("/api/"):
+            self._send(404, {}, "not found", "text/plain")
+            return
+        call = Call(split.path.removeprefix("/api/"), split.path, params, headers, body)
+        status, extra, answer = self.slack.answer(call)
+        self.slack.record(call)
+        self._send(status, extra, answer, "application/json; charset=utf-8")
+
+    def _send(self, status: int, headers: dict[str, str], answer: Any, kind: str) -> None:
+        data = (answer if isinstance(answer, str) else json.dumps(answer)).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 15.0) -> T:
+    """Poll `check` until it returns something (for effects no fake call announces)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{check.__name__} did not happen within {timeout} s")
+        time.sleep(0.02)
+
+
+# --- requests as Slack sends them to the app ------------------------------------------------
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slash_body(**fields: str) -> bytes:
+    """A slash command form body: the recorded sample's fields, overridden by `fields`."""
+    data: dict[str, str] = fixture("slash_command.bolt_fields.json")
+    data.update(fields)
+    return urlencode(data).encode()
+
+
+def payload_body(payload: dict[str, Any]) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def view_submission(
+    *, team: str, user: str, callback_id: str, view_id: str, state: dict[str, Any], metadata: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = copy.deepcopy(fixture("view_submission.bolt.json"))
+    body["team"] = {"id": team, "domain": "pacer-test"}
+    body["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
+    view = body["view"]
+    view.update(
+        {
+            "id": view_id,
+            "team_id": team,
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": state},
+            "blocks": [],
+        }
+    )
+    return body
+
+
+def block_action(
+    *, team: str, user: str, channel: str, action_id: str, value: str, response_url: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = copy.deepcopy(fixture("block_actions.bolt_with_message.json"))
+    body["team"] = {"id": team}
+    body["user"] = {"id": user}
+    body["channel"] = {"id": channel}
+    body["container"]["channel_id"] = channel
+    body["container"]["is_ephemeral"] = True
+    body["response_url"] = response_url
+    action = body["actions"][0]
+    action.update({"action_id": action_id, "value": value})
+    return body
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class SlackSender:
+    """Posts to the app's /slack/events as Slack would, signed with `secret`."""
+
+    base_url: str
+    secret: str
+
+    def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sign(secret or self.secret, ts, body),
+            **(headers or {}),
+        }
+        request = urllib.request.Request(
+            self.base_url + "/slack/events", data=body, headers=all_headers, method="POST"
+        )
+        return self.send(request)
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        return self.send(urllib.request.Request(self.base_url + path, headers=headers or {}))
+
+    def send(self, request: urllib.request.Request) -> Answer:
+        try:
+            with urllib.request.urlopen(request, timeout=15) as resp:
+                return Answer(resp.status, resp.read().decode(), dict(resp.headers))
+        except urllib.error.HTTPError as err:
+            return Answer(err.code, err.read().decode(), dict(err.headers))
