@@ -264,6 +264,9 @@ def edit(ctx: Ctx, text: str) -> Reply:
     changes = _changes(deal, values, team)
     if not changes:
         raise UsageError("error.edit_usage", id=str(deal.id))
+    close = values.close_date or deal.close_date
+    if (values.stage or deal.stage) == "won" and close > ctx.today(team):
+        raise UsageError("error.future_date", date=close.isoformat())
     queries.change_deal(
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )

@@ -116,7 +116,7 @@ def _save(
     existing = [
         g
         for g in queries.live_goals(
-            ctx.session, workspace_id=ctx.ws, period=period.label, scope=scope, team_id=team.id
+            ctx.session, workspace_id=ctx.ws, period=period, scope=scope, team_id=team.id
         )
         if g.metric == metric and (rep is None or g.member_id == rep.id)
     ]

@@ -69,7 +69,7 @@ def load_rows(ctx: Ctx, team: Team, period: Period) -> list[Row]:
         ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end, team_id=team.id
     )
     goals = queries.live_goals(
-        ctx.session, workspace_id=ctx.ws, period=period.label, scope="rep", member_ids=ids
+        ctx.session, workspace_id=ctx.ws, period=period, scope="rep", member_ids=ids
     )
     targets = {g.member_id: g.target for g in goals if g.metric == "revenue"}
     cur = team.currency

@@ -337,6 +337,11 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
     team = queries.find_team(ctx.session, workspace_id=ctx.ws, name=name)
     if team is None:
         team = Team(workspace_id=ctx.ws, name=name[:80])
+    elif settings["currency"] != team.currency and queries.team_has_deals(
+        ctx.session, team_id=team.id or 0
+    ):
+        message = ctx.t("error.currency_locked", team=team.name, currency=team.currency)
+        return FormResult(errors={"currency": message})
     for key, value in settings.items():
         setattr(team, key, value)
     if values.get("channel"):

@@ -68,7 +68,7 @@ def _goals(ctx: Ctx, subject: Subject, today: date, period_text: str | None) -> 
     else:
         kwargs.update(scope="team", team_id=subject.team.id)
     if period_text is not None:
-        kwargs["period"] = ctx.period(period_text, today).label
+        kwargs["period"] = ctx.period(period_text, today)
     else:
         kwargs["covering"] = today
     goals = list(queries.live_goals(ctx.session, **kwargs))  # type: ignore[arg-type]
@@ -88,7 +88,7 @@ def _summed_rep_goals(ctx: Ctx, team: Team, today: date, period_text: str | None
         ctx.session,
         workspace_id=ctx.ws,
         scope="rep",
-        period=period.label,
+        period=period,
         member_ids=[r.id for r in reps if r.id is not None],
     )
     totals: dict[str, int] = {}

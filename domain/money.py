@@ -76,10 +76,10 @@ def parse_amount(text: str, currency: str) -> Decimal:
         raise AmountError("amount.invalid", text) from err
     if value <= 0:
         raise AmountError("amount.not_positive", text)
-    if value != value.quantize(Decimal(1).scaleb(-minor_digits(currency))):
-        raise AmountError("amount.too_precise", text)
     if value >= Decimal("1e13"):
         raise AmountError("amount.too_large", text)
+    if value != value.quantize(Decimal(1).scaleb(-minor_digits(currency))):
+        raise AmountError("amount.too_precise", text)
     return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 

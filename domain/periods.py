@@ -91,7 +91,13 @@ def current(kind: PeriodKind, today: date, fiscal_start: int = 1) -> Period:
 
 def parse(text: str, today: date, fiscal_start: int = 1) -> Period:
     """Parse a period written by a user; raise PeriodError if it is not one."""
-    t = text.strip().lower()
+    try:
+        return _parse(text.strip().lower(), today, fiscal_start)
+    except ValueError as err:  # e.g. year 0 or 9999-Q4 run past the calendar
+        raise PeriodError(text) from err
+
+
+def _parse(t: str, today: date, fiscal_start: int) -> Period:
     if t in WORDS:
         return current(WORDS[t], today, fiscal_start)
     if m := _YEAR.match(t):
@@ -101,11 +107,8 @@ def parse(text: str, today: date, fiscal_start: int = 1) -> Period:
     if (m := _MONTH.match(t)) and 1 <= int(m[2]) <= 12:
         return month(int(m[1]), int(m[2]))
     if m := _WEEK.match(t):
-        try:
-            return week(int(m[1]), int(m[2]))
-        except ValueError as err:
-            raise PeriodError(text) from err
-    raise PeriodError(text)
+        return week(int(m[1]), int(m[2]))
+    raise PeriodError(t)
 
 
 def looks_like_period(text: str) -> bool:

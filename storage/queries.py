@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from domain.periods import Period
 from storage.models import (
     OPEN_STAGES,
     AuditEntry,
@@ -341,19 +342,25 @@ def new_customers(
     team_id: int | None = None,
     owner_ids: Iterable[int] | None = None,
 ) -> int:
-    """Customers whose first won deal (ever, in the workspace) falls in [start, end]."""
+    """Customers whose first won deal in the workspace falls in [start, end] and is in scope."""
+    customer = func.lower(Deal.customer)
+    live_won = (
+        col(Deal.workspace_id) == workspace_id,
+        col(Deal.stage) == "won",
+        col(Deal.deleted_at).is_(None),
+    )
     first = (
-        select(func.lower(Deal.customer), func.min(Deal.close_date).label("first_day"))
-        .where(
-            Deal.workspace_id == workspace_id,
-            Deal.stage == "won",
-            col(Deal.deleted_at).is_(None),
-            *_scope(team_id, owner_ids),
-        )
-        .group_by(func.lower(Deal.customer))
+        select(customer.label("customer"), func.min(Deal.close_date).label("first_day"))
+        .where(*live_won)
+        .group_by(customer)
         .subquery()
     )
-    query = select(func.count()).where(first.c.first_day >= start, first.c.first_day <= end)
+    query = (
+        select(func.count(func.distinct(customer)))
+        .join(first, and_(customer == first.c.customer, col(Deal.close_date) == first.c.first_day))
+        .where(*live_won, first.c.first_day >= start, first.c.first_day <= end)
+        .where(*_scope(team_id, owner_ids))
+    )
     return int(session.exec(query).one())
 
 
@@ -389,15 +396,15 @@ def live_goals(
     session: Session,
     *,
     workspace_id: str,
-    period: str | None = None,
+    period: Period | None = None,
     scope: str | None = None,
     team_id: int | None = None,
     member_ids: Iterable[int] | None = None,
     covering: date | None = None,
 ) -> Sequence[Goal]:
     query = select(Goal).where(Goal.workspace_id == workspace_id, col(Goal.deleted_at).is_(None))
-    if period is not None:
-        query = query.where(Goal.period == period)
+    if period is not None:  # by dates: a label's meaning changes with the fiscal calendar
+        query = query.where(Goal.starts_on == period.start, Goal.ends_on == period.end)
     if scope is not None:
         query = query.where(Goal.scope == scope)
     if team_id is not None:
