@@ -114,7 +114,7 @@ def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, to
     total_days = pace.workdays.count(period.start, period.end, hols)
     elapsed = pace.elapsed_days(period, today, hols)
     expected = Decimal(elapsed * 100) / total_days if total_days else None
-    if order == "attainment" and expected is not None:
+    if order == "attainment" and expected is not None and any(r.target for r in rows):
         lines.append(ctx.t("leaderboard.expected", pct=f"{expected:.0f}%"))
     chart = _chart(ctx, title, ranked, order, cur, expected)
     return Reply(text="\n".join(lines), chart=chart, visibility=Visibility.IN_CHANNEL)

@@ -356,7 +356,7 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
             queries.set_membership(
                 ctx.session, team_id=team.id or 0, member_id=member.id or 0, role=role
             )
-    if values.get("fiscal_start"):
+    if (values.get("fiscal_start") or "").isdigit() and 1 <= int(values["fiscal_start"]) <= 12:
         ctx.workspace.fiscal_start_month = int(values["fiscal_start"])
         ctx.session.add(ctx.workspace)
     return FormResult(reply=Reply(text=ctx.t("setup.team_saved", team=describe_team(ctx, team))))

@@ -159,10 +159,12 @@ def _pace_line(ctx: Ctx, prog: pace.Progress, fmt: Fmt) -> str:
 
 
 def _run_rate_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
-    if prog.run_rate is None:
-        return ctx.t("progress.period_over")
     if prog.actual >= prog.target:
         return ctx.t("progress.target_met", days=prog.days_left)
+    if prog.over:
+        return ctx.t("progress.period_over")
+    if prog.run_rate is None:  # today is the last working day
+        return ctx.t("progress.last_day", remaining=v(prog.target - prog.actual))
     return ctx.t(
         "progress.run_rate",
         run_rate=v(prog.run_rate),

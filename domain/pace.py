@@ -32,6 +32,7 @@ class Progress:
     days_elapsed: int  # today counts as elapsed
     days_left: int
     behind: bool
+    over: bool  # today is after the period's last day
     forecast: Decimal  # actual + trailing daily rate x remaining working days
     pipeline_forecast: Decimal  # actual + open deals closing in the period x stage probability
 
@@ -76,6 +77,7 @@ def progress(
         days_elapsed=elapsed,
         days_left=left,
         behind=pace is not None and pace < behind_below,
+        over=today > period.end,
         forecast=actual + trailing * left,
         pipeline_forecast=actual + pipeline,
     )

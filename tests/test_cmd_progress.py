@@ -1,0 +1,319 @@
+"""/progress: the numbers a rep and a manager see, and the chart spec behind them.
+
+Team East (USD, America/New_York). NOW is Wed 25 Nov 2026, 10:00 in New York.
+November 2026 has 21 working days (2-6, 9-13, 16-20, 23-27, 30); 18 have elapsed
+on the 25th (today counts) and 3 are left. Expected texts are built from the English
+catalog with numbers worked out by hand, so rewording a message does not break them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from charts.specs import ProgressChart
+from commands.i18n import t
+from storage.models import Deal, Goal, Member
+from tests.conftest import ADMIN, Run
+
+ALICE = "<@UALICE|alice>"
+BOB = "<@UBOB|bob>"
+
+
+def en(key: str, **values: object) -> str:
+    return t("en", key, **values)
+
+
+def title(who: str, period: str, metric: str = "revenue") -> str:
+    return en("progress.title", who=who, period=period, metric=en(f"metric.{metric}"))
+
+
+def attained(actual: str, target: str, pct: str) -> str:
+    return en("progress.attainment", actual=actual, target=target, attainment=pct)
+
+
+def pace_line(expected: str, pace: str, gap: str, *, behind: bool = True) -> str:
+    return en(
+        "progress.pace",
+        expected=expected,
+        pace=pace,
+        status=en("pace.behind") if behind else en("pace.on_track"),
+        gap=gap,
+        gap_word=en("progress.gap_behind") if behind else en("progress.gap_ahead"),
+    )
+
+
+def run_rate(rate: str, days: int, remaining: str) -> str:
+    return en("progress.run_rate", run_rate=rate, days=days, remaining=remaining)
+
+
+def forecast(at_rate: str, pipeline: str | None = None) -> str:
+    if pipeline is None:
+        return en("progress.forecast", forecast=at_rate)
+    return en("progress.forecast_pipeline", forecast=at_rate, pipeline=pipeline)
+
+
+def deals_n(n: int) -> str:
+    return en("metric.count.deals_one" if n == 1 else "metric.count.deals_other", n=str(n))
+
+
+def ids(engine: Engine, model: type[Deal] | type[Goal]) -> list[int]:
+    with Session(engine) as s:
+        found = s.exec(select(model.id)).all()
+        return sorted(i for i in found if i is not None)
+
+
+@pytest.fixture
+def sales(team: Run) -> Run:
+    """alice: $120,000 for November; $25,000 won, $50,000 open in the pipeline."""
+    team("UMIA", "/goal", f"set {ALICE} 120000 2026-11")
+    team("UALICE", "/deal", "12,500 Acme Corp date:2026-11-20")
+    team("UALICE", "/deal", "12,500 Globex")  # today, 25 Nov
+    team("UALICE", "/deal", "10,000 Initech stage:lead date:2026-11-30")
+    team("UALICE", "/deal", "40,000 Hooli stage:proposal date:2026-11-27")
+    return team
+
+
+def test_rep_progress_numbers(sales: Run, engine: Engine) -> None:
+    reply = sales("UALICE", "/progress")
+    # attainment = 25000 / 120000 = 20.8% -> 21%
+    # expected = 120000 x 18 / 21 = 102857.14; pace = 25000 / 102857.14 = 24.3% -> 24%
+    # gap = 102857.14 - 25000 = 77857.14; run-rate = (120000 - 25000) / 3 = 31666.67
+    # forecast = 25000 + (25000 / 18) x 3 = 29166.67
+    # pipeline = 25000 + 10000 x 10% (lead) + 40000 x 50% (proposal) = 46000
+    assert reply.ok
+    assert reply.text.splitlines() == [
+        title("alice", "2026-11"),
+        attained("$25,000", "$120,000", "21%"),
+        pace_line("$102,857", "24%", "$77,857"),
+        run_rate("$31,667", 3, "$95,000"),
+        forecast("$29,167", "$46,000"),
+        en("progress.goal_ref", id=ids(engine, Goal)[0]),
+    ]
+
+
+def test_rep_progress_chart(sales: Run) -> None:
+    chart = sales("UALICE", "/progress").chart
+    assert isinstance(chart, ProgressChart)
+    assert chart.title == en("progress.chart_title", who="alice", period="2026-11")
+    assert len(chart.days) == 21
+    assert (chart.days[0], chart.days[14], chart.days[-1]) == ("11-02", "11-20", "11-30")
+    # One cumulative value per elapsed working day: 12,500 from Fri 20 Nov, 25,000 on the 25th.
+    assert chart.actual == [0.0] * 14 + [12500.0] * 3 + [25000.0]
+    # pace[i] = 120000 x (i + 1) / 21
+    assert chart.pace[0] == pytest.approx(5714.285714)
+    assert chart.pace[17] == pytest.approx(102857.142857)
+    assert chart.pace[-1] == pytest.approx(120000.0)
+    assert (chart.target, chart.value_prefix) == (120000.0, "$")
+    assert chart.alt_text == en(
+        "progress.alt", who="alice", period="2026-11", actual="$25,000", target="$120,000"
+    )
+
+
+def test_manager_sees_a_rep(sales: Run) -> None:
+    mine = sales("UALICE", "/progress").text
+    assert sales("UMIA", "/progress", ALICE).text == mine
+    assert sales("UMIA", "/progress", f"{ALICE} 2026-11").text == mine
+
+
+def test_team_without_a_team_goal_sums_rep_goals(sales: Run) -> None:
+    sales("UMIA", "/goal", f"set {BOB} 100000 2026-11")
+    sales("UBOB", "/deal", "10,000 Umbrella")
+    reply = sales("UMIA", "/progress", "team East")
+    # target = 120000 + 100000 = 220000; actual = 25000 + 10000 = 35000
+    # attainment = 35000 / 220000 = 15.9% -> 16%
+    # expected = 220000 x 18 / 21 = 188571.43; pace = 35000 / 188571.43 = 18.6% -> 19%
+    # gap = 153571.43; run-rate = 185000 / 3 = 61666.67
+    # forecast = 35000 + 35000 / 18 x 3 = 40833.33; pipeline = 35000 + 1000 + 20000
+    # No goal reference: the summed goal is not a stored goal.
+    assert reply.text.splitlines() == [
+        title("East", "2026-11"),
+        attained("$35,000", "$220,000", "16%"),
+        pace_line("$188,571", "19%", "$153,571"),
+        run_rate("$61,667", 3, "$185,000"),
+        forecast("$40,833", "$56,000"),
+    ]
+    chart = reply.chart
+    assert isinstance(chart, ProgressChart)
+    assert chart.target == 220000.0
+    assert chart.actual[-1] == 35000.0
+    assert chart.pace[17] == pytest.approx(188571.428571)  # 220000 x 18 / 21
+
+
+def test_team_goal_wins_over_the_sum(sales: Run) -> None:
+    sales(ADMIN, "/goal", "set team East 500k 2026-Q4")
+    reply = sales("UMIA", "/progress", "team East 2026-Q4")
+    # Q4 2026: Oct 22 + Nov 21 + Dec 23 = 66 working days; elapsed Oct 22 + Nov 18 = 40.
+    # expected = 500000 x 40 / 66 = 303030.30; pace = 25000 / 303030.30 = 8.25% -> 8%
+    # gap = 278030.30; run-rate = 475000 / 26 = 18269.23
+    assert reply.text.splitlines()[:4] == [
+        title("East", "2026-Q4"),
+        attained("$25,000", "$500,000", "5%"),
+        pace_line("$303,030", "8%", "$278,030"),
+        run_rate("$18,269", 26, "$475,000"),
+    ]
+    chart = reply.chart
+    assert isinstance(chart, ProgressChart)
+    assert len(chart.days) == 66 and len(chart.actual) == 40
+
+
+def test_deleted_deals_do_not_count(sales: Run, engine: Engine) -> None:
+    first = ids(engine, Deal)[0]
+    sales("UALICE", "/deal", f"delete {first}")
+    # 12500 / 120000 = 10.4% -> 10%
+    line = sales("UALICE", "/progress").text.splitlines()[1]
+    assert line == attained("$12,500", "$120,000", "10%")
+    sales("UALICE", "/deal", f"restore {first}")
+    line = sales("UALICE", "/progress").text.splitlines()[1]
+    assert line == attained("$25,000", "$120,000", "21%")
+
+
+def test_on_track_and_target_met(team: Run) -> None:
+    team("UMIA", "/goal", f"set {ALICE} 20000 2026-W48")
+    team("UALICE", "/deal", "25,000 Acme Corp")
+    # W48 = Mon 23 .. Fri 27 Nov: 5 working days, 3 elapsed on Wednesday.
+    # expected = 20000 x 3 / 5 = 12000; pace = 25000 / 12000 = 208%; ahead by 13000
+    # forecast = 25000 + 25000 / 3 x 2 = 41666.67
+    reply = team("UALICE", "/progress", "week")
+    assert reply.text.splitlines()[:5] == [
+        title("alice", "2026-W48"),
+        attained("$25,000", "$20,000", "125%"),
+        pace_line("$12,000", "208%", "$13,000", behind=False),
+        en("progress.target_met", days=2),
+        forecast("$41,667", "$25,000"),
+    ]
+
+
+def test_before_and_after_the_period(team: Run, engine: Engine) -> None:
+    team("UMIA", "/goal", f"set {ALICE} 230000 2026-12")
+    team("UMIA", "/goal", f"set {ALICE} 110000 2026-10")
+    dec, octo = ids(engine, Goal)
+    # December: 23 working days, none elapsed; run-rate = 230000 / 23 = 10000; no forecast.
+    assert team("UALICE", "/progress", "2026-12").text.splitlines()[1:] == [
+        attained("$0", "$230,000", "0%"),
+        en("progress.not_started", days=23),
+        run_rate("$10,000", 23, "$230,000"),
+        en("progress.goal_ref", id=dec),
+    ]
+    # October: 22 of 22 elapsed, so expected = target and nothing is left.
+    assert team("UALICE", "/progress", "2026-10").text.splitlines()[1:] == [
+        attained("$0", "$110,000", "0%"),
+        pace_line("$110,000", "0%", "$110,000"),
+        en("progress.period_over"),
+        en("progress.goal_ref", id=octo),
+    ]
+
+
+def test_deal_count_goal(team: Run) -> None:
+    team("UMIA", "/goal", f"set {BOB} 12 2026-11 deals")
+    for customer in ("Acme", "Globex", "Initech"):
+        team("UBOB", "/deal", f"1,000 {customer}")
+    # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10 deals
+    # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7; run-rate = (12 - 3) / 3 = 3 a day
+    # forecast = 3 + 3 / 18 x 3 = 3.5 -> 4 deals (no pipeline for a count)
+    assert team("UBOB", "/progress").text.splitlines()[:5] == [
+        title("bob", "2026-11", "deals"),
+        attained(deals_n(3), deals_n(12), "25%"),
+        pace_line(deals_n(10), "29%", deals_n(7)),
+        run_rate(deals_n(3), 3, deals_n(9)),
+        forecast(deals_n(4)),
+    ]
+
+
+def test_no_goal_and_bad_input(team: Run, engine: Engine) -> None:
+    assert team("UBOB", "/progress").text == en("progress.no_goal", who="bob", period="2026-11")
+    with Session(engine) as s:
+        members = len(s.exec(select(Member)).all())
+    cases = [
+        ("team West", en("error.no_such_team", name="West", teams="East")),
+        ("foo bar", en("error.progress_usage")),
+        ("<@UZED|zed>", en("error.rep_no_team", rep="zed")),
+        ("2026-13", en("error.bad_period", value="2026-13")),
+    ]
+    for text, message in cases:
+        reply = team("UMIA", "/progress", text)
+        assert (reply.ok, reply.text) == (False, message), text
+    with Session(engine) as s:
+        assert len(s.exec(select(Member)).all()) == members  # zed was not written
+
+
+def test_time_zone_decides_today(run: Run) -> None:
+    """The same instant is Tue 1 Dec in Shanghai and Mon 30 Nov in Los Angeles."""
+    at = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    run(ADMIN, "/pacer", "setup team create Asia tz:Asia/Shanghai")
+    run(ADMIN, "/pacer", "setup team create West tz:America/Los_Angeles")
+    run(ADMIN, "/pacer", "setup team add Asia <@UANA|ana>")
+    run(ADMIN, "/pacer", "setup team add West <@ULEO|leo>")
+    run(ADMIN, "/goal", "set <@UANA|ana> 660000 2026-Q4", now=at)
+    run(ADMIN, "/goal", "set <@ULEO|leo> 660000 2026-Q4", now=at)
+    # Q4 2026 has 66 working days. Shanghai: through Tue 1 Dec = 22 + 21 + 1 = 44 elapsed,
+    # expected = 660000 x 44 / 66 = 440000, 22 left. Los Angeles: through Mon 30 Nov = 43,
+    # expected = 430000, 23 left.
+    ana = run("UANA", "/progress", now=at).text.splitlines()
+    leo = run("ULEO", "/progress", now=at).text.splitlines()
+    assert ana[2:4] == [
+        pace_line("$440,000", "0%", "$440,000"),
+        run_rate("$30,000", 22, "$660,000"),  # 660000 / 22
+    ]
+    assert leo[2:4] == [
+        pace_line("$430,000", "0%", "$430,000"),
+        run_rate("$28,696", 23, "$660,000"),  # 660000 / 23 = 28695.65
+    ]
+    # A deal logged at that instant closes on each team's own today.
+    on_dec_1 = en("deal.on_date", date="2026-12-01")
+    on_nov_30 = en("deal.on_date", date="2026-11-30")
+    assert on_dec_1 in run("UANA", "/deal", "1,000 Acme", now=at).text
+    assert on_nov_30 in run("ULEO", "/deal", "1,000 Acme", now=at).text
+    # "month" is December in Shanghai and still November in Los Angeles.
+    assert "Asia · 2026-12 ·" in run("UANA", "/leaderboard", now=at).text.splitlines()[0]
+    assert "West · 2026-11 ·" in run("ULEO", "/leaderboard", now=at).text.splitlines()[0]
+
+
+def test_another_workspace_sees_nothing_of_t1(sales: Run, engine: Engine) -> None:
+    """T2 has a team East with the same Slack user ids; none of T1's deals or goals show."""
+    t1_deal = ids(engine, Deal)[0]
+    sales(ADMIN, "/goal", "set team East 500k 2026-Q4")
+    setup = [
+        "setup team create East <#CEAST|sales-east> tz:America/New_York",
+        f"setup team add East {ALICE} {BOB}",
+        "setup team add East <@UMIA|mia> as:manager",
+    ]
+    for text in setup:
+        assert sales(ADMIN, "/pacer", text, workspace="T2").ok
+
+    def t2(user: str, command: str, text: str = "") -> str:
+        return sales(user, command, text, workspace="T2").text
+
+    assert t2("UALICE", "/deal", "list") == en("deal.list_empty")
+    assert t2("UALICE", "/goal") == en("goal.none")
+    assert t2("UALICE", "/progress") == en("progress.no_goal", who="alice", period="2026-11")
+    assert t2("UMIA", "/progress", "team East 2026-Q4") == en(
+        "progress.no_goal", who="East", period="2026-Q4"
+    )
+    board = t2("UMIA", "/leaderboard", "by revenue").splitlines()
+    zero = {"revenue": "$0", "deals": deals_n(0)}
+    assert board[1:3] == [
+        en("leaderboard.line_no_target", badge="🥇", name="alice", **zero),
+        en("leaderboard.line_no_target", badge="🥇", name="bob", **zero),
+    ]
+    assert t2("UALICE", "/deal", f"delete {t1_deal}") == en("error.no_such_deal", id=t1_deal)
+    # A T2 deal does not reach T1 either.
+    t2("UALICE", "/deal", "99,000 Stark")
+    line = sales("UALICE", "/progress").text.splitlines()[1]
+    assert line == attained("$25,000", "$120,000", "21%")
+
+
+def test_last_working_day_and_after_the_period(team: Run) -> None:
+    # Goal $100,000 for November; $60,000 won. Mon 30 Nov is the last working day: 0 left
+    # after today, so no run-rate, but $40,000 still to go today. On 1 Dec it is over.
+    team("UMIA", "/goal", f"set {ALICE} 100000 2026-11")
+    team("UALICE", "/deal", "60000 Acme date:2026-11-20")
+    last_day = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+    reply = team("UALICE", "/progress", "2026-11", now=last_day)
+    assert en("progress.last_day", remaining="$40,000") in reply.text
+    after = team("UALICE", "/progress", "2026-11", now=datetime(2026, 12, 1, 15, tzinfo=UTC))
+    assert en("progress.period_over") in after.text
+    assert en("progress.last_day", remaining="$40,000") not in after.text
