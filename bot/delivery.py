@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 Respond = Callable[..., Any]
 
+
 def send(respond: Respond, reply: Reply, *, replace: bool = False) -> None:
     """Answer through the response_url: ephemeral unless the reply is for the channel."""
     if not reply.text and not reply.buttons:
