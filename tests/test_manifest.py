@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from slack_bolt.request import BoltRequest
+from sqlalchemy import Engine
 
+from bot.app import build_app
+from bot.settings import Settings
 from commands.router import COMMANDS
+from tests.fakeslack import FakeSlack, sign, slash_body
+
+SECRET = "manifest-test-secret"
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 MENTIONING = {"/deal", "/goal", "/progress", "/pacer"}  # take @user or #channel arguments
@@ -47,3 +55,32 @@ def test_bot_scopes_are_the_least_the_code_needs() -> None:
     # commands: slash commands; chat:write: replies and DMs; files:write: files_upload_v2;
     # users:read: users.info for locale and time zone; im:write: conversations.open.
     assert scopes == {"commands", "chat:write", "files:write", "users:read", "im:write"}
+
+
+def test_the_bolt_app_answers_every_manifest_command_and_nothing_else(
+    sqlite_engine: Engine,
+) -> None:
+    # Bolt answers 404 when no listener matches: dispatch each command, signed as Slack does.
+    with FakeSlack() as fake:
+        settings = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
+        app = build_app(settings, sqlite_engine)
+        declared = [c["command"] for c in manifest()["features"]["slash_commands"]]
+        for command in [*declared, "/unknown"]:
+            body = slash_body(
+                command=command,
+                text="help",
+                team_id="T1",
+                user_id="U1",
+                response_url=fake.response_url(command.strip("/")),
+            )
+            ts = str(int(time.time()))
+            headers = {
+                "content-type": ["application/x-www-form-urlencoded"],
+                "x-slack-request-timestamp": [ts],
+                "x-slack-signature": [sign(SECRET, ts, body)],
+            }
+            response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
+            assert response.status == (404 if command == "/unknown" else 200), command
+        # Each command's help reply reaches its own response URL.
+        replies = fake.wait_for("response", count=len(declared))
+        assert {r.path.rsplit("/", 1)[-1] for r in replies} == {c.strip("/") for c in declared}
