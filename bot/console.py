@@ -52,73 +52,6 @@ BUTTON_COMMANDS = {"deal_delete": "/deal delete {value}", "deal_restore": "/deal
 # A form (a Slack modal) prints the help of the command to type instead.
 FORM_HELP = {deal.FORM_ID: "deal.help", pacer.FORM_ID: "pacer.help"}
 
-TEXT = {
-    "en": {
-        "banner": "Pacer console, workspace {ws}. You are {name}. "
-        "Type `help` for console commands, a slash command such as `/pacer help`, "
-        "or `quit`.",
-        "help": """Console commands:
-  /command …   a Pacer command exactly as in Slack: /deal 12,500 Acme Corp, /progress, /pacer help
-  as @name     act as someone else (the prompt shows who you are); `as @admin` comes back
-  demo         a demo workspace (2 teams, 8 reps, 6 months of deals), as one of its reps
-  lang en|zh   replies in English or Chinese
-  help         this list · quit (or exit, Ctrl-D) leaves
-Type mentions as in Slack: @bob, @王芳, #sales-east. Charts are saved as PNG files in {dir}.""",
-        "unknown": "“{word}” is not a console command. Type `help`, "
-        "or a slash command such as `/pacer help`.",
-        "as_usage": "Say who to be, e.g. `as @bob`.",
-        "now_as": "You are now {name}{roles}.",
-        "roles": " ({roles})",
-        "role": "{role} in {team}",
-        "admin": "admin",
-        "lang_usage": "Use `lang en` or `lang zh`.",
-        "lang_set": "Replies are now in English.",
-        "lang_missing": "Chinese messages are not available in this version.",
-        "demo_created": "Demo workspace {ws} filled:",
-        "demo_ready": "Demo workspace {ws} (already filled):",
-        "demo_summary": "teams {teams}; {reps} reps, {managers} managers, {goals} goals; "
-        "{won} won deals from {first} to {last}, {open} open.\n"
-        "You are now {name}, a rep. Try /progress, /leaderboard, /goal, /deal list, "
-        "`as @王芳` (team 华东) or `as @admin`.",
-        "form": "(In Slack this opens the form “{title}”. Here, type the command instead:)",
-        "chart": "Chart: {path}",
-        "chart_failed": "(The chart could not be drawn: {error}.)",
-        "failed": "Something went wrong and nothing was saved ({error}). Please try again.",
-        "bye": "Bye.",
-    },
-    "zh": {
-        "banner": "Pacer 控制台，工作区 {ws}。你是 {name}。"
-        "输入 `help` 查看控制台命令，或输入斜杠命令，如 `/pacer help`；`quit` 退出。",
-        "help": """控制台命令：
-  /命令 …      与 Slack 中完全相同的 Pacer 命令：/deal 12,500 Acme Corp、/progress、/pacer help
-  as @名字     以他人身份操作（提示符显示当前身份）；`as @admin` 切回管理员
-  demo         演示工作区（2 个团队、8 名销售、6 个月的成交），以其中一名销售身份体验
-  lang en|zh   回复使用英文或中文
-  help         本列表 · quit（或 exit、Ctrl-D）退出
-像在 Slack 中一样输入提及：@bob、@王芳、#sales-east。图表以 PNG 文件保存在 {dir}。""",
-        "unknown": "“{word}” 不是控制台命令。输入 `help`，或输入斜杠命令，如 `/pacer help`。",
-        "as_usage": "请说明身份，例如 `as @bob`。",
-        "now_as": "你现在是 {name}{roles}。",
-        "roles": "（{roles}）",
-        "role": "{team} 的{role}",
-        "admin": "管理员",
-        "lang_usage": "请使用 `lang en` 或 `lang zh`。",
-        "lang_set": "回复已切换为中文。",
-        "lang_missing": "此版本暂无中文消息。",
-        "demo_created": "演示工作区 {ws} 已生成：",
-        "demo_ready": "演示工作区 {ws}（已存在）：",
-        "demo_summary": "团队 {teams}；{reps} 名销售、{managers} 名经理、{goals} 个目标；"
-        "{first} 至 {last} 共 {won} 笔成交，{open} 笔进行中。\n"
-        "你现在是销售 {name}。试试 /progress、/leaderboard、/goal、/deal list、"
-        "`as @王芳`（华东团队）或 `as @admin`。",
-        "form": "（在 Slack 中这里会打开表单“{title}”。在控制台请直接输入命令：）",
-        "chart": "图表：{path}",
-        "chart_failed": "（图表无法生成：{error}。）",
-        "failed": "出错了，没有保存任何内容（{error}）。请重试。",
-        "bye": "再见。",
-    },
-}
-
 # What a user types: @name and #channel, not inside an escaped <@U1|x> or an e-mail address.
 TYPED_USER = re.compile(r"(?<![\w<@])@([^\s<>@,;!?，。；！？()]+)")
 TYPED_CHANNEL = re.compile(r"(?<![\w<#])#([^\W\d][\w-]*)")
@@ -196,7 +129,7 @@ class Console:
         return f"{self.user.name}> "
 
     def say(self, key: str, **values: Any) -> None:
-        self.print(TEXT[i18n.language(self.locale)][key].format(**values))
+        self.print(i18n.t(self.locale, f"console.{key}", **values))
 
     def print(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -301,22 +234,19 @@ class Console:
         self.say("now_as", name=self.user.name, roles=roles)
 
     def roles(self, session: Session) -> str:
-        lang = TEXT[i18n.language(self.locale)]
         member = queries.get_member(
             session, workspace_id=self.workspace_id, user_id=self.user.user_id
         )
-        parts = [lang["admin"]] if self.user.user_id in self.admins else []
+        parts = [i18n.t(self.locale, "console.admin")] if self.user.user_id in self.admins else []
         if member is not None and member.id is not None:
             for team, role in queries.memberships_of(session, member_id=member.id):
                 role_name = i18n.t(self.locale, f"role.{role}")
-                parts.append(lang["role"].format(role=role_name, team=team.name))
-        return lang["roles"].format(roles=", ".join(parts)) if parts else ""
+                parts.append(i18n.t(self.locale, "console.role", role=role_name, team=team.name))
+        return i18n.t(self.locale, "console.roles", roles=", ".join(parts)) if parts else ""
 
     def switch_language(self, lang: str) -> None:
         if lang not in ("en", "zh"):
             self.say("lang_usage")
-        elif not (i18n.LOCALES / f"{lang}.toml").exists():
-            self.say("lang_missing")
         else:
             self.locale = "zh-CN" if lang == "zh" else "en"
             self.say("lang_set")

@@ -167,7 +167,7 @@ def test_data_and_names_persist_between_sessions(session_of: Console) -> None:
 
 def test_console_commands_and_end_of_input(session_of: Console) -> None:
     out = session_of("help\nfrobnicate now\nas\nlang fr\n")
-    assert "as @name     act as someone else" in out
+    assert "`as @name`      act as someone else" in out
     assert "“frobnicate” is not a console command." in out
     assert "Say who to be, e.g. `as @bob`." in out
     assert "Use `lang en` or `lang zh`." in out

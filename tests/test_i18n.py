@@ -238,6 +238,8 @@ def expansions() -> dict[str, list[str]]:
         "role.{}": [f"role.{r}" for r in ROLES_IN_TEAM],
         "role.{}s": [f"role.{r}s" for r in ROLES_IN_TEAM],
         "month.{}": [f"month.{n}" for n in range(1, 13)],
+        # bot/console.py says its own messages by name: every key of the [console] table.
+        "console.{}": [k for k in EN if k.startswith("console.")],
     }
 
 
