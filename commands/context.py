@@ -94,9 +94,6 @@ class Ctx:
     def error(self, key: str, **values: Any) -> Reply:
         return Reply(text=self.t(key, **values), ok=False)
 
-    def refuse(self, key: str = "error.not_allowed", **values: Any) -> Reply:
-        return Reply(text=self.t(key, **values), ok=False)
-
 
 def display_name(member: Member) -> str:
     return member.name or member.user_id

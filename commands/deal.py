@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
+from commands import format as fmt
 from commands import stats
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention, parse_date, parse_id, split_options
@@ -67,7 +68,7 @@ def log_for(ctx: Ctx, text: str) -> Reply:
     if team is None:
         return ctx.error("error.rep_no_team", rep=display_name(owner))
     if not ctx.can_manage(team):
-        return ctx.refuse("error.not_manager_of", team=team.name)
+        return ctx.error("error.not_manager_of", team=team.name)
     return log(ctx, owner, rest)
 
 
@@ -183,30 +184,12 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
     return ctx.t(
         "deal.standing",
         period=goal.period,
-        actual=fmt_value(ctx, prog.actual, goal.metric, team.currency),
-        target=fmt_value(ctx, prog.target, goal.metric, team.currency),
-        attainment=pct(prog.attainment),
-        pace=pct(prog.pace),
+        actual=fmt.value(ctx, prog.actual, goal.metric, team.currency),
+        target=fmt.value(ctx, prog.target, goal.metric, team.currency),
+        attainment=fmt.pct(prog.attainment),
+        pace=fmt.pct(prog.pace),
         status=status,
     )
-
-
-def fmt_value(ctx: Ctx, value: Decimal, metric: str, currency: str, whole: bool = False) -> str:
-    """Money or a count; `whole` rounds derived figures (expected, run-rate) to whole units."""
-    if metric in stats.MONEY_METRICS:
-        shown = value.quantize(Decimal(1), ROUND_HALF_UP) if whole else value
-        return ctx.amount(shown, currency)
-    return count(ctx, metric, value)
-
-
-def count(ctx: Ctx, metric: str, n: Decimal | int) -> str:
-    rounded = Decimal(n).quantize(Decimal(1), ROUND_HALF_UP)
-    form = "one" if rounded == 1 else "other"
-    return ctx.t(f"metric.count.{metric}_{form}", n=f"{rounded:,}")
-
-
-def pct(ratio: Decimal | None) -> str:
-    return "—" if ratio is None else f"{ratio * 100:.0f}%"
 
 
 def describe(ctx: Ctx, deal: Deal) -> str:

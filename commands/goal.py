@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from commands import format as fmt
 from commands import stats
 from commands.context import Ctx, display_name
-from commands.deal import fmt_value, pct
 from commands.parsing import UsageError, mention
 from commands.types import Reply
 from domain import money, periods
@@ -63,9 +63,9 @@ def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
         who=who,
-        actual=fmt_value(ctx, prog.actual, goal.metric, currency),
-        target=fmt_value(ctx, prog.target, goal.metric, currency),
-        attainment=pct(prog.attainment),
+        actual=fmt.value(ctx, prog.actual, goal.metric, currency),
+        target=fmt.value(ctx, prog.target, goal.metric, currency),
+        attainment=fmt.pct(prog.attainment),
     )
 
 
@@ -110,7 +110,7 @@ def _save(
     ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period, amount: str
 ) -> Reply:
     if not ctx.can_manage(team):
-        return ctx.refuse("error.not_manager_of", team=team.name)
+        return ctx.error("error.not_manager_of", team=team.name)
     target = _target(metric, amount, team.currency)
     scope = "rep" if rep else "team"
     existing = [
@@ -138,7 +138,7 @@ def _save(
     else:
         goal.target = target
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
-    value = fmt_value(ctx, stats.to_value(target, metric, team.currency), metric, team.currency)
+    value = fmt.value(ctx, stats.to_value(target, metric, team.currency), metric, team.currency)
     whom = display_name(rep) if rep else ctx.t("goal.team_who", team=team.name)
     key = "goal.updated" if before else "goal.created"
     return Reply(text=ctx.t(key, id=goal.id, who=whom, target=value, period=period.label))

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from charts.render import compact
 from charts.specs import LeaderboardChart
+from commands import format as fmt
 from commands.context import Ctx, display_name
-from commands.deal import count
 from commands.parsing import UsageError
 from commands.types import Reply, Visibility
 from domain import money, pace, periods, ranking
@@ -126,7 +126,7 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
     name = display_name(row.member)
     revenue = ctx.amount(row.revenue, cur)
-    deals = count(ctx, "deals", row.deals)
+    deals = fmt.count(ctx, "deals", row.deals)
     badge = MEDALS.get(place or 0, f"{place}." if place else "·")
     if row.target is None:
         return ctx.t(
@@ -136,7 +136,7 @@ def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
         "leaderboard.line",
         badge=badge,
         name=name,
-        attainment=f"{(row.attainment or 0) * 100:.0f}%",
+        attainment=fmt.pct(row.attainment),
         revenue=revenue,
         target=ctx.amount(row.target, cur),
         deals=deals,
@@ -158,10 +158,7 @@ def _chart(
     prefix = money.symbol(cur)
     if order == "attainment":
         values = [float((r.attainment or 0) * 100) for _, r in shown]
-        notes = [
-            f"{v:.0f}%  {compact(float(r.revenue), prefix)}"
-            for v, (_, r) in zip(values, shown, strict=True)
-        ]
+        notes = [f"{fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for _, r in shown]
     elif order == "deals":
         values = [float(r.deals) for _, r in shown]
         notes = [str(r.deals) for _, r in shown]

@@ -35,7 +35,7 @@ def setup(ctx: Ctx, text: str) -> Reply:
     if words[:1] == ["show"] or (not words and not ctx.me.is_admin):
         return show(ctx)
     if not ctx.me.is_admin:
-        return ctx.refuse("error.admins_only")
+        return ctx.error("error.admins_only")
     if not words:
         return Reply(text="", form=setup_form(ctx))
     key = " ".join(words[:2]).lower()

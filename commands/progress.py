@@ -8,9 +8,9 @@ from datetime import date
 from decimal import Decimal
 
 from charts.specs import ProgressChart
+from commands import format as fmt
 from commands import stats
 from commands.context import Ctx, display_name
-from commands.deal import fmt_value, pct
 from commands.parsing import UsageError, mention
 from commands.types import Reply
 from domain import money, pace, periods
@@ -115,7 +115,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     cur = subject.team.currency
 
     def v(value: Decimal) -> str:
-        return fmt_value(ctx, value, goal.metric, cur, whole=True)
+        return fmt.value(ctx, value, goal.metric, cur, whole=True)
 
     lines = [
         ctx.t(
@@ -128,7 +128,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
             "progress.attainment",
             actual=v(prog.actual),
             target=v(prog.target),
-            attainment=pct(prog.attainment),
+            attainment=fmt.pct(prog.attainment),
         ),
     ]
     lines.append(_pace_line(ctx, prog, v))
@@ -144,16 +144,16 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
 Fmt = Callable[[Decimal], str]  # formats a value in the goal's unit (money or a count)
 
 
-def _pace_line(ctx: Ctx, prog: pace.Progress, fmt: Fmt) -> str:
+def _pace_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
     if prog.pace is None:
         return ctx.t("progress.not_started", days=prog.days_total)
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     return ctx.t(
         "progress.pace",
-        expected=fmt(prog.expected),
-        pace=pct(prog.pace),
+        expected=v(prog.expected),
+        pace=fmt.pct(prog.pace),
         status=status,
-        gap=fmt(abs(prog.gap)),
+        gap=v(abs(prog.gap)),
         gap_word=ctx.t("progress.gap_behind") if prog.gap > 0 else ctx.t("progress.gap_ahead"),
     )
 
@@ -204,7 +204,7 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
             "progress.alt",
             who=subject.name,
             period=goal.period,
-            actual=fmt_value(ctx, cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
-            target=fmt_value(ctx, target, goal.metric, cur),
+            actual=fmt.value(ctx, cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
+            target=fmt.value(ctx, target, goal.metric, cur),
         ),
     )

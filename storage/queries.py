@@ -64,14 +64,6 @@ def ensure_member(
     return member
 
 
-def members_by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Member]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.exec(select(Member).where(col(Member.id).in_(wanted))).all()
-    return {m.id: m for m in rows if m.id is not None}
-
-
 def find_team(session: Session, *, workspace_id: str, name: str) -> Team | None:
     return session.exec(
         select(Team).where(
