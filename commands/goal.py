@@ -54,6 +54,7 @@ def my_goals(ctx: Ctx) -> Reply:
 
 
 def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
+    team = stats.goal_team(ctx.session, goal, team)
     currency = team.currency if team else "USD"
     prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
     who = ctx.t("goal.scope_team", team=team.name) if goal.scope == "team" and team else ""
@@ -79,18 +80,20 @@ def set_goal(ctx: Ctx, text: str) -> Reply:
     if len(tokens) < 3:
         raise UsageError("error.goal_set_usage")
     period_text, amount_text = tokens.pop(), tokens.pop()
-    period = ctx.period(period_text, ctx.today(ctx.my_team()))
     if tokens[0].lower() == "team":
-        named = ctx.team_named(" ".join(tokens[1:]))
-        return _save(ctx, named, None, metric, period, amount_text)
-    who = mention(tokens[0]) if len(tokens) == 1 else None
-    if who is None:
-        raise UsageError("error.goal_set_usage")
-    rep = ctx.member_for(*who)
-    assert rep.id is not None
-    team = queries.team_of(ctx.session, member_id=rep.id)
-    if team is None:
-        return ctx.error("error.rep_no_team", rep=display_name(rep))
+        team, rep = ctx.team_named(" ".join(tokens[1:])), None
+    else:
+        who = mention(tokens[0]) if len(tokens) == 1 else None
+        if who is None:
+            raise UsageError("error.goal_set_usage")
+        rep = ctx.member_for(*who)
+        assert rep.id is not None
+        found = queries.team_of(ctx.session, member_id=rep.id)
+        if found is None:
+            return ctx.error("error.rep_no_team", rep=display_name(rep))
+        team = found
+    # "month" means the team's current month, in the team's time zone.
+    period = ctx.period(period_text, ctx.today(team))
     return _save(ctx, team, rep, metric, period, amount_text)
 
 

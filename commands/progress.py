@@ -112,7 +112,8 @@ def _summed_rep_goals(ctx: Ctx, team: Team, today: date, period_text: str | None
 
 def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     prog = stats.progress_of(ctx.session, goal, subject.team, today)
-    cur = subject.team.currency
+    team = stats.goal_team(ctx.session, goal, subject.team)
+    cur = team.currency if team else subject.team.currency
 
     def v(value: Decimal) -> str:
         return fmt.value(ctx, value, goal.metric, cur, whole=True)
@@ -176,7 +177,8 @@ def _run_rate_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
 def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart:
     period = stats.goal_period(goal)
     scope = stats.scope_of(goal)
-    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=subject.team.id)
+    team = stats.goal_team(ctx.session, goal, subject.team) or subject.team
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
     daily_raw = queries.daily_totals(
         ctx.session,
         workspace_id=ctx.ws,
@@ -186,7 +188,7 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
         team_id=scope.team_id,
         owner_ids=scope.owner_ids,
     )
-    cur = subject.team.currency
+    cur = team.currency
     daily = {d: stats.to_value(v, goal.metric, cur) for d, v in daily_raw.items()}
     days, cumulative = pace.cumulative_by_day(period, today, daily, hols)
     target = stats.to_value(goal.target, goal.metric, cur)

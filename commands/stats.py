@@ -27,7 +27,9 @@ class Scope:
 
 def scope_of(goal: Goal) -> Scope:
     if goal.scope == "rep" and goal.member_id is not None:
-        return Scope(goal.workspace_id, None, (goal.member_id,))
+        # Only the deals the rep won for the goal's team: a rep who changes teams starts
+        # afresh there, and amounts in two currencies are never added up.
+        return Scope(goal.workspace_id, goal.team_id, (goal.member_id,))
     if goal.scope == "team":
         return Scope(goal.workspace_id, goal.team_id, None)
     return Scope(goal.workspace_id)
@@ -72,7 +74,15 @@ def goal_period(goal: Goal) -> Period:
     return Period(goal.starts_on, goal.ends_on, kind, goal.period)
 
 
+def goal_team(session: Session, goal: Goal, fallback: Team | None) -> Team | None:
+    """The team whose currency and holidays a goal counts in."""
+    if goal.team_id is None:
+        return fallback
+    return session.get(Team, goal.team_id) or fallback
+
+
 def progress_of(session: Session, goal: Goal, team: Team | None, today: date) -> pace.Progress:
+    team = goal_team(session, goal, team)
     currency = team.currency if team else "USD"
     period = goal_period(goal)
     scope = scope_of(goal)

@@ -196,3 +196,31 @@ def test_my_goals_lists_current_rep_and_team_goals(team: Run, engine: Engine) ->
 def test_no_goals(team: Run) -> None:
     reply = team("UBOB", "/goal")
     assert reply.text == en("goal.none")
+
+
+def test_month_means_the_reps_team_month_not_the_setters(run: Run, engine: Engine) -> None:
+    # 2026-11-30 17:00 UTC is already 1 Dec 01:00 in Shanghai. The admin has no team (UTC),
+    # yet "month" for a Shanghai rep must be 2026-12, the month the rep's /progress reads.
+    from datetime import UTC, datetime
+
+    late = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    run(ADMIN, "/pacer", "setup team create Shanghai tz:Asia/Shanghai currency:CNY")
+    run(ADMIN, "/pacer", "setup team add Shanghai <@UWANG|wang>")
+    reply = run(ADMIN, "/goal", "set <@UWANG|wang> 100000 month", now=late)
+    assert reply.ok and "2026-12" in reply.text
+    [goal] = goals(engine)
+    assert (goal.starts_on, goal.ends_on) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert "no goal" not in run("UWANG", "/progress", now=late).text.lower()
+
+
+def test_a_rep_who_changes_teams_counts_only_that_teams_deals(run: Run) -> None:
+    # Ken sells ¥15,000 for Tokyo (JPY), then moves to East (USD) with a $1,000 goal:
+    # the yen deal must not count as dollars there.
+    run(ADMIN, "/pacer", "setup team create Tokyo tz:Asia/Tokyo currency:JPY")
+    run(ADMIN, "/pacer", "setup team create East tz:America/New_York currency:USD")
+    run(ADMIN, "/pacer", "setup team add Tokyo <@UKEN|ken>")
+    assert run("UKEN", "/deal", "15000 Sony date:2026-11-02").ok
+    run(ADMIN, "/pacer", "setup team add East <@UKEN|ken>")
+    run(ADMIN, "/goal", "set <@UKEN|ken> 1000 month")
+    mine = run("UKEN", "/goal").text
+    assert "$0 of $1,000 (0%)" in mine, mine
