@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from storage.models import STAGES, Deal, Member, Team, utcnow
 
 KEYS = {"product", "region", "date", "note", "customer", "amount", "stage"}
 FORM_ID = "deal_new"
+OLDEST_YEARS = 10  # a close date further back is a typo, not a deal
 
 
 @dataclass
@@ -85,11 +87,15 @@ def _team_for(ctx: Ctx, owner: Member) -> Team:
     return team
 
 
+# Longest text each field keeps (the column sizes); longer input is refused, never cut.
+LIMITS = {"customer": 200, "product": 120, "region": 120, "note": 2000}
+
+
 def parse_deal_text(ctx: Ctx, text: str, team: Team) -> DealInput:
     opts = split_options(text, KEYS)
     if not opts.words and "amount" not in opts.keys:
         raise UsageError("error.deal_usage")
-    amount_text = opts.keys.get("amount") or opts.words.pop(0)
+    amount_text = opts.keys.get("amount") or _amount_words(opts.words)
     values = DealInput(amount=money.parse_amount(amount_text, team.currency))
     values.customer = opts.keys.get("customer") or " ".join(opts.words) or None
     if not values.customer:
@@ -98,14 +104,42 @@ def parse_deal_text(ctx: Ctx, text: str, team: Team) -> DealInput:
     return values
 
 
+def _amount_words(words: list[str]) -> str:
+    """Take the amount off the front, with a multiplier typed apart: `8 万`, `12.5 k`."""
+    amount = words.pop(0)
+    if words and words[0].lower() in money.SEPARATE_SUFFIXES:
+        amount += words.pop(0)
+    return amount
+
+
 def _apply_options(ctx: Ctx, values: DealInput, keys: dict[str, str], team: Team) -> None:
     values.product = keys.get("product") or values.product
     values.region = keys.get("region") or values.region
     values.note = keys.get("note") or values.note
+    for name in LIMITS:
+        if _over(values, name):
+            raise UsageError(
+                "error.too_long", field=ctx.t(f"deal.field_{name}"), limit=str(LIMITS[name])
+            )
     if "date" in keys:
-        values.close_date = parse_date(keys["date"], ctx.today(team))
+        values.close_date = _close_date(keys["date"], ctx.today(team))
     if "stage" in keys:
         values.stage = _stage(keys["stage"])
+
+
+def _over(values: DealInput, name: str) -> bool:
+    return len(getattr(values, name) or "") > LIMITS[name]
+
+
+def _too_long(ctx: Ctx, name: str) -> str:
+    return ctx.t("error.too_long", field=ctx.t(f"deal.field_{name}"), limit=str(LIMITS[name]))
+
+
+def _close_date(text: str, today: date) -> date:
+    day = parse_date(text, today)
+    if day < today.replace(year=today.year - OLDEST_YEARS):
+        raise UsageError("error.date_too_old", date=day.isoformat(), years=str(OLDEST_YEARS))
+    return day
 
 
 def _stage(text: str) -> str:
@@ -136,7 +170,7 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         logged_by=ctx.my_id,
         amount_minor=money.to_minor(values.amount, team.currency),
         currency=team.currency,
-        customer=values.customer[:200],
+        customer=values.customer,
         product=values.product,
         region=values.region,
         stage=stage,
@@ -238,8 +272,8 @@ def edit(ctx: Ctx, text: str) -> Reply:
     opts = split_options(rest, KEYS)
     values = DealInput()
     words = list(opts.words)
-    if words and _looks_like_amount(words[0], team.currency):
-        values.amount = money.parse_amount(words.pop(0), team.currency)
+    if words and _looks_like_amount(words[0]):
+        values.amount = money.parse_amount(_amount_words(words), team.currency)
     if "amount" in opts.keys:
         values.amount = money.parse_amount(opts.keys["amount"], team.currency)
     values.customer = opts.keys.get("customer") or " ".join(words) or None
@@ -256,12 +290,9 @@ def edit(ctx: Ctx, text: str) -> Reply:
     return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
 
 
-def _looks_like_amount(word: str, currency: str) -> bool:
-    try:
-        money.parse_amount(word, currency)
-    except money.AmountError:
-        return False
-    return True
+def _looks_like_amount(word: str) -> bool:
+    """A first word that starts like a number is an amount (a customer named 3M: customer:3M)."""
+    return bool(re.match(r"^(us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\d", word, re.IGNORECASE))
 
 
 def _changes(deal: Deal, values: DealInput, team: Team) -> dict[str, object]:
@@ -311,6 +342,8 @@ def set_stage(ctx: Ctx, text: str) -> Reply:
         raise UsageError("error.stage_usage")
     deal = _editable(ctx, parse_id(id_text))
     stage = _stage(stage_text)
+    if stage == deal.stage:  # nothing changes, so nothing is written or audited
+        return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
     changes: dict[str, object] = {"stage": stage}
     team = ctx.session.get(Team, deal.team_id)
     if stage == "won" and team is not None and deal.close_date > ctx.today(team):
@@ -361,6 +394,7 @@ def submit_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
         errors["amount"] = ctx.t(err.reason, value=err.text, currency=team.currency)
     if not data.customer:
         errors["customer"] = ctx.t("error.customer_required")
+    errors.update((name, _too_long(ctx, name)) for name in LIMITS if _over(data, name))
     data.close_date = date.fromisoformat(values["date"]) if values.get("date") else None
     if data.close_date and data.close_date > ctx.today(team):
         errors["date"] = ctx.t("error.future_date", date=data.close_date.isoformat())

@@ -47,6 +47,8 @@ def handle(ctx: Ctx) -> Reply:
     today = ctx.today(team)
     period = ctx.period(period_text, today)
     rows = load_rows(ctx, team, period)
+    if order == "attainment" and not any(r.target for r in rows):
+        order = "revenue"  # nobody has a target this period: attainment would rank nobody
     return render(ctx, team, period, rows, order, today)
 
 
@@ -152,8 +154,6 @@ def _chart(
     expected: Decimal | None,
 ) -> LeaderboardChart:
     shown = [(p, r) for p, r in ranked if order != "attainment" or r.attainment is not None]
-    if order == "attainment" and not shown:
-        shown, order = ranked, "revenue"  # nobody has a target: rank by revenue instead
     names = [display_name(r.member) for _, r in shown]
     prefix = money.symbol(cur)
     if order == "attainment":

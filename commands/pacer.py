@@ -16,6 +16,7 @@ from storage.models import Holiday, Member, Team
 
 FORM_ID = "pacer_setup"
 TEAM_KEYS = {"tz", "currency", "hour", "channel", "as", "team"}
+TEAM_NAME_LIMIT = 80
 HOUR = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -121,9 +122,11 @@ def team_create(ctx: Ctx, text: str) -> Reply:
     name, tokens = _name_and_rest(text)
     if not name:
         raise UsageError("error.team_create_usage")
+    if len(name) > TEAM_NAME_LIMIT:
+        raise UsageError("error.team_name_too_long", limit=str(TEAM_NAME_LIMIT))
     if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
         return ctx.error("error.team_exists", name=name)
-    team = Team(workspace_id=ctx.ws, name=name[:80], **_team_settings(ctx, tokens))  # type: ignore[arg-type]
+    team = Team(workspace_id=ctx.ws, name=name, **_team_settings(ctx, tokens))  # type: ignore[arg-type]
     ctx.session.add(team)
     ctx.session.flush()
     return Reply(text=ctx.t("setup.team_created", team=describe_team(ctx, team)))
@@ -332,11 +335,13 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
     name = (values.get("team") or "").strip()
     if not name:
         errors["team"] = ctx.t("error.team_name_required")
+    elif len(name) > TEAM_NAME_LIMIT:
+        errors["team"] = ctx.t("error.team_name_too_long", limit=str(TEAM_NAME_LIMIT))
     if errors:
         return FormResult(errors=errors)
     team = queries.find_team(ctx.session, workspace_id=ctx.ws, name=name)
     if team is None:
-        team = Team(workspace_id=ctx.ws, name=name[:80])
+        team = Team(workspace_id=ctx.ws, name=name)
     elif settings["currency"] != team.currency and queries.team_has_deals(
         ctx.session, team_id=team.id or 0
     ):

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
-CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
 # Chinese aliases so that a rep can type /deal 8万 阿里巴巴 产品:CRM
 KEY_ALIASES = {
     "产品": "product",
@@ -61,7 +61,7 @@ def split_options(text: str, known: set[str]) -> Options:
 def mention(token: str) -> tuple[str, str] | None:
     """(user id, name) from <@U123|name>, else None."""
     m = MENTION.match(token)
-    return (m[1], m[2] or "") if m else None
+    return (m[1], (m[2] or "")[:200]) if m else None  # Slack's display name, cut to the column
 
 
 def channel(token: str) -> str | None:

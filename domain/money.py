@@ -23,6 +23,8 @@ _SUFFIX = {
     "w": Decimal(10_000),
     "亿": Decimal(100_000_000),
 }
+# Multipliers a user may type as a word of their own after the number: "8 万".
+SEPARATE_SUFFIXES = frozenset({"k", "m", "mm", "b", "千", "万", "w", "亿", "元", "块"})
 # Symbols users type before a number and the currencies each may stand for.
 _SYMBOLS = {
     "$": {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"},

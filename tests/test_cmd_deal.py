@@ -406,3 +406,46 @@ def test_edit_cannot_move_a_won_deal_into_the_future(team: Run, engine: Engine) 
 
 def test_help(team: Run) -> None:
     assert team("UALICE", "/deal", "help").text == en("deal.help")
+
+
+def test_a_multiplier_typed_apart_belongs_to_the_amount(team: Run, engine: Engine) -> None:
+    # "/deal 8 万 百度" is ¥80,000 from 百度 (here in USD: 80,000), not 8 from "万 百度".
+    assert team("UALICE", "/deal", "8 万 百度").ok
+    assert team("UALICE", "/deal", "12.5 k Acme").ok
+    assert [(d.amount_minor, d.customer) for d in deals(engine)] == [
+        (8_000_000, "百度"),
+        (1_250_000, "Acme"),
+    ]
+
+
+def test_too_long_text_is_refused_whole_not_cut(team: Run, engine: Engine) -> None:
+    note = "x" * 2001
+    reply = team("UALICE", "/deal", f"12,500 Acme note:{note}")
+    assert not reply.ok
+    assert reply.text == en("error.too_long", field=en("deal.field_note"), limit="2000")
+    product = team("UALICE", "/deal", f"12,500 Acme product:{'p' * 121}")
+    assert product.text == en("error.too_long", field=en("deal.field_product"), limit="120")
+    assert count(engine, Deal) == 0
+
+
+def test_a_close_date_decades_ago_is_a_typo(team: Run, engine: Engine) -> None:
+    reply = team("UALICE", "/deal", "12,500 Acme date:1906-11-20")
+    assert reply.text == en("error.date_too_old", date="1906-11-20", years="10")
+    assert count(engine, Deal) == 0
+
+
+def test_edit_with_a_mistyped_amount_does_not_rename_the_customer(
+    team: Run, engine: Engine
+) -> None:
+    team("UALICE", "/deal", "12,500 Acme")
+    reply = team("UALICE", "/deal", f"edit {last_id(engine)} 13000x")
+    assert not reply.ok
+    assert reply.text == en("amount.invalid", value="13000x")
+    assert [(d.amount_minor, d.customer) for d in deals(engine)] == [(1_250_000, "Acme")]
+
+
+def test_moving_a_deal_to_its_own_stage_writes_no_audit_entry(team: Run, engine: Engine) -> None:
+    team("UALICE", "/deal", "12,500 Acme")
+    before = count(engine, AuditEntry)
+    assert team("UALICE", "/deal", f"stage {last_id(engine)} won").ok
+    assert count(engine, AuditEntry) == before

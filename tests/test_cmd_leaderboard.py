@@ -147,21 +147,23 @@ def test_by_deals(board: Run) -> None:
 
 
 def test_a_period_without_targets_ranks_by_revenue_in_the_chart(board: Run) -> None:
-    # No rep has a Q4 goal: everyone is listed without a target, by revenue.
+    # No rep has a Q4 goal: attainment would rank nobody, so the board ranks by revenue,
+    # says so in its title, and ties share a rank (alice and erin, $50,000 each).
     reply = board("UMIA", "/leaderboard", "team East 2026-Q4")
     lines = reply.text.splitlines()
-    assert heading("attainment", period="2026-Q4") in lines[0]
+    assert heading("revenue", period="2026-Q4") in lines[0]
     assert lines[1:6] == [
-        line("·", "bob", "$100,000", 2),
-        line("·", "alice", "$50,000", 1),
-        line("·", "erin", "$50,000", 1),
-        line("·", "dave", "$30,000", 1),
-        line("·", "carol", "$20,000", 3),
+        line("🥇", "bob", "$100,000", 2),
+        line("🥈", "alice", "$50,000", 1),
+        line("🥈", "erin", "$50,000", 1),
+        line("4.", "dave", "$30,000", 1),
+        line("5.", "carol", "$20,000", 3),
     ]
     chart = chart_of(reply)
     assert chart.names[0] == "bob"
     assert chart.values == [100000.0, 50000.0, 50000.0, 30000.0, 20000.0]
     assert not chart.percent
+    assert en("order.revenue") in chart.title
 
 
 def test_bad_input(board: Run) -> None:

@@ -343,3 +343,11 @@ def test_setup_form_cannot_change_the_currency_of_a_team_with_deals(
     east = get_team(engine, "East")
     assert (east.currency, east.tz) == ("USD", "America/New_York")
     assert snapshot(engine) == before
+
+
+def test_a_team_name_longer_than_80_characters_is_refused(run: Run) -> None:
+    name = "N" * 81
+    reply = run(ADMIN, "/pacer", f"setup team create {name}")
+    assert not reply.ok
+    assert reply.text == t("en", "error.team_name_too_long", limit="80")
+    assert "N" * 80 not in run(ADMIN, "/pacer", "setup show").text

@@ -207,6 +207,13 @@ def scan(root: Path = ROOT) -> tuple[dict[str, str], dict[str, str]]:
         for path in sorted((root / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             where = str(path.relative_to(root))
+            # The literal parts of f"deal.field_{name}" are not keys of their own.
+            in_fstrings = {
+                id(part)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.JoinedStr)
+                for part in node.values
+            }
             for node in ast.walk(tree):
                 if isinstance(node, ast.Call) and _is_key_call(node):
                     key = _call_key(node)
@@ -216,6 +223,7 @@ def scan(root: Path = ROOT) -> tuple[dict[str, str], dict[str, str]]:
                     target.setdefault(key, f"{where}:{node.lineno}")
                 elif (
                     isinstance(node, ast.Constant)
+                    and id(node) not in in_fstrings
                     and isinstance(node.value, str)
                     and KEY_LIKE.fullmatch(node.value)
                     and node.value.split(".")[0] in sections
@@ -238,6 +246,7 @@ def expansions() -> dict[str, list[str]]:
         "role.{}": [f"role.{r}" for r in ROLES_IN_TEAM],
         "role.{}s": [f"role.{r}s" for r in ROLES_IN_TEAM],
         "month.{}": [f"month.{n}" for n in range(1, 13)],
+        "deal.field_{}": [f"deal.field_{n}" for n in ("customer", "product", "region", "note")],
         # bot/console.py says its own messages by name: every key of the [console] table.
         "console.{}": [k for k in EN if k.startswith("console.")],
     }
