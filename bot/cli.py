@@ -59,6 +59,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # Alembic narrates every start at INFO ("Context impl SQLiteImpl"); only a real
+    # migration is worth a line, and storage.migrate logs that itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def warm_up_charts() -> None:
