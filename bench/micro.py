@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from io import BytesIO
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -151,21 +147,7 @@ def time_charts(spec: ChartSpec, runs: int) -> tuple[str, float, float]:
 
 
 def empty_renderer() -> tuple[str, Callable[[], bytes]]:
-    """charts.render.render_empty where it exists, else an empty Figure of the same size."""
-    # `charts.render` is the function; the module of the same name holds render_empty.
-    module = importlib.import_module("charts.render")
-    found = getattr(module, "render_empty", None)
-    if callable(found):
-        return "charts.render.render_empty", found
-    width = getattr(module, "WIDTH_IN", 8.0)
-    height = getattr(module, "HEIGHT_IN", 5.0)
-    dpi = getattr(module, "DPI", 150)
+    """An empty figure of the charts' size, drawn to PNG: the floor any chart pays."""
+    from charts.draw import render_empty
 
-    def render_empty() -> bytes:
-        fig = Figure(figsize=(width, height), dpi=dpi)
-        FigureCanvasAgg(fig)
-        out = BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
-
-    return "empty Figure + Agg", render_empty
+    return "charts.draw.render_empty", render_empty

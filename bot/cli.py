@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+import charts
 from bot.settings import Mode, Settings, load
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -66,10 +67,7 @@ def configure_logging(settings: Settings) -> None:
 
 def warm_up_charts() -> None:
     """The first render in a process is the slow one: pay it before the first request."""
-    render = importlib.import_module("charts.render")
-    warm = getattr(render, "warm_up", None)
-    if callable(warm):
-        warm()
+    charts.warm_up()
 
 
 def start(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None:

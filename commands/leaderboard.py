@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from charts.render import compact
+from charts.numbers import compact
 from charts.specs import LeaderboardChart
 from commands import format as fmt
 from commands.context import Ctx, display_name

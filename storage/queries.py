@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from domain.periods import Period
@@ -268,13 +269,18 @@ def recent_deals(
     ).all()
 
 
+WON_LIVE: tuple[ColumnElement[bool], ...] = (
+    col(Deal.stage) == "won",
+    col(Deal.deleted_at).is_(None),
+)
+
+
 def _live_won(workspace_id: str, start: date, end: date) -> list[ColumnElement[bool]]:
     return [
         col(Deal.workspace_id) == workspace_id,
-        col(Deal.stage) == "won",
+        *WON_LIVE,
         col(Deal.close_date) >= start,
         col(Deal.close_date) <= end,
-        col(Deal.deleted_at).is_(None),
     ]
 
 
@@ -287,6 +293,22 @@ def _scope(team_id: int | None, owner_ids: Iterable[int] | None) -> list[ColumnE
     return where
 
 
+@cache
+def _totals_statement(by_team: bool, by_owners: bool) -> Executable:
+    """Built once per shape: the leaderboard runs it on every request."""
+    query = select(col(Deal.owner_id), func.sum(Deal.amount_minor), func.count()).where(
+        col(Deal.workspace_id) == bindparam("workspace_id"),
+        *WON_LIVE,
+        col(Deal.close_date) >= bindparam("start"),
+        col(Deal.close_date) <= bindparam("end"),
+    )
+    if by_team:
+        query = query.where(col(Deal.team_id) == bindparam("team_id"))
+    if by_owners:
+        query = query.where(col(Deal.owner_id).in_(bindparam("owner_ids", expanding=True)))
+    return query.group_by(col(Deal.owner_id))
+
+
 def totals_by_owner(
     session: Session,
     *,
@@ -297,12 +319,17 @@ def totals_by_owner(
     owner_ids: Iterable[int] | None = None,
 ) -> dict[int, tuple[int, int]]:
     """owner id -> (won amount in minor units, won deal count) in [start, end]."""
-    query = (
-        select(Deal.owner_id, func.sum(Deal.amount_minor), func.count())
-        .where(*_live_won(workspace_id, start, end), *_scope(team_id, owner_ids))
-        .group_by(col(Deal.owner_id))
-    )
-    return {owner: (int(total or 0), int(n)) for owner, total, n in session.exec(query).all()}
+    owners = None if owner_ids is None else list(owner_ids)
+    statement = _totals_statement(team_id is not None, owners is not None)
+    params = {
+        "workspace_id": workspace_id,
+        "start": start,
+        "end": end,
+        "team_id": team_id,
+        "owner_ids": owners,
+    }
+    rows = session.connection().execute(statement, params).all()
+    return {int(row[0]): (int(row[1] or 0), int(row[2])) for row in rows}
 
 
 def daily_totals(
@@ -336,11 +363,7 @@ def new_customers(
 ) -> int:
     """Customers whose first won deal in the workspace falls in [start, end] and is in scope."""
     customer = func.lower(Deal.customer)
-    live_won = (
-        col(Deal.workspace_id) == workspace_id,
-        col(Deal.stage) == "won",
-        col(Deal.deleted_at).is_(None),
-    )
+    live_won = (col(Deal.workspace_id) == workspace_id, *WON_LIVE)
     first = (
         select(customer.label("customer"), func.min(Deal.close_date).label("first_day"))
         .where(*live_won)

@@ -18,8 +18,9 @@ from matplotlib.font_manager import FontProperties, findfont, fontManager, get_f
 
 from charts import ChartSpec, LeaderboardChart, ProgressChart, render
 from charts import fonts as chart_fonts
+from charts.draw import render_empty, render_leaderboard, render_progress, warm_up
 from charts.fonts import CJK_FAMILY, LATIN_FAMILY, ensure_fonts
-from charts.render import compact, render_empty, render_leaderboard, render_progress, warm_up
+from charts.numbers import compact
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

@@ -24,6 +24,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Transform, blended_transform_factory, offset_copy
 
 from charts.fonts import ensure_fonts
+from charts.numbers import compact, percent
 from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
 
 if TYPE_CHECKING:
@@ -59,7 +60,6 @@ MAX_NAME_CHARS = 22
 
 # Matplotlib's font caches and rcParams are not thread-safe: one chart at a time.
 _lock = threading.Lock()
-_UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, ""))
 
 
 def render(spec: ChartSpec) -> bytes:
@@ -91,27 +91,6 @@ def warm_up() -> None:
     """Load fonts and code paths once, so the first real request is not the slow one."""
     render(LeaderboardChart(title="预热 warm-up", names=["王芳", "Ann"], values=[120.0, 40.0]))
     render(ProgressChart(title="预热", days=["1", "2"], actual=[1.0], pace=[1.0, 2.0], target=2))
-
-
-def compact(value: float, prefix: str = "") -> str:
-    """Short number text for axes and bars: 0, 7.5, 950, 1.25k, 120k, 1.2M, -$3k."""
-    magnitude = abs(value)
-    scaled, unit = magnitude, ""
-    for size, suffix in _UNITS:
-        # 0.9995 so that 999_960 reads "1M", not "1000k".
-        if magnitude >= size * 0.9995:
-            scaled, unit = magnitude / size, suffix
-            break
-    digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
-    text = f"{scaled:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    sign = "-" if value < 0 and text != "0" else ""
-    return f"{sign}{prefix}{text}{unit}"
-
-
-def percent(value: float) -> str:
-    return f"{value:.0f}%"
 
 
 # --- figure plumbing -------------------------------------------------------------------
