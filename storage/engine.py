@@ -11,6 +11,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///pacer.db"
+SQLITE_POOL = 4
 
 
 def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
@@ -20,6 +21,11 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs.setdefault("poolclass", StaticPool)
+    else:
+        # SQLite runs one writer at a time and reads in well under a millisecond: more
+        # connections add nothing but another page cache each (2 MB) to resident memory.
+        kwargs.setdefault("pool_size", SQLITE_POOL)
+        kwargs.setdefault("max_overflow", 0)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     _tune_sqlite(engine, in_memory=url in ("sqlite://", "sqlite:///:memory:"))
     return engine
