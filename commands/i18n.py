@@ -13,8 +13,15 @@ DEFAULT = "en"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    with (LOCALES / f"{lang}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+    """`{lang}.toml` and every `{lang}.*.toml` beside it (one file per feature), merged."""
+    merged: dict[str, str] = {}
+    for path in [LOCALES / f"{lang}.toml", *sorted(LOCALES.glob(f"{lang}.*.toml"))]:
+        with path.open("rb") as fh:
+            part = _flatten(tomllib.load(fh))
+        if clash := merged.keys() & part.keys():
+            raise ValueError(f"{path.name} repeats keys: {sorted(clash)}")
+        merged.update(part)
+    return merged
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -62,6 +62,29 @@ class Form:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A message Pacer sends to someone else on its own: a direct message to `user_id`,
+    or a post in `channel_id`. `key` is unique per workspace: the edge records it before
+    sending, so a notice goes out once, and can later be replaced through an Update."""
+
+    key: str
+    text: str
+    user_id: str | None = None
+    channel_id: str | None = None
+    buttons: list[Button] = field(default_factory=list)
+    locale: str = "en"
+
+
+@dataclass(frozen=True)
+class Update:
+    """Replace the text (and buttons) of a notice sent earlier under `key`."""
+
+    key: str
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     visibility: Visibility = Visibility.EPHEMERAL
@@ -69,6 +92,8 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     form: Form | None = None  # open this form instead of answering
     ok: bool = True  # False for a refused or invalid command
+    notices: list[Notice] = field(default_factory=list)  # sent after the reply, once each
+    updates: list[Update] = field(default_factory=list)  # earlier notices to replace
 
     @property
     def is_error(self) -> bool:

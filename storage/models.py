@@ -156,3 +156,60 @@ class AuditEntry(SQLModel, table=True):
     before: str | None = None  # JSON
     after: str | None = None  # JSON
     reason: str | None = Field(default=None, max_length=500)
+
+
+class Payment(SQLModel, table=True):
+    """Money collected on a won deal: the `collected` metric sums these by payment date."""
+
+    __table_args__ = (Index("ix_payment_team_paid", "workspace_id", "team_id", "paid_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    team_id: int = Field(foreign_key="team.id")
+    owner_id: int = Field(foreign_key="member.id")
+    amount_minor: int = Field(sa_column=money_column())
+    paid_on: date
+    logged_by: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+FEEDBACK_STATES = ("open", "accepted", "adjusted", "declined")
+
+
+class Feedback(SQLModel, table=True):
+    """A rep's word that a target looks wrong, and how a manager answered it."""
+
+    __table_args__ = (Index("ix_feedback_open", "workspace_id", "status", "goal_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    goal_id: int = Field(foreign_key="goal.id")
+    member_id: int = Field(foreign_key="member.id")  # the rep who wrote it
+    text: str = Field(max_length=2000)
+    # Same unit as Goal.target: minor units for money metrics, a count otherwise.
+    proposed: int | None = Field(default=None, sa_column=money_column(nullable=True))
+    status: str = Field(default="open", max_length=16)
+    answered_by: str | None = Field(default=None, max_length=32)  # Slack user id
+    answered_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    answer: str | None = Field(default=None, max_length=2000)  # the manager's note or reason
+    new_target: int | None = Field(default=None, sa_column=money_column(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class SentMessage(SQLModel, table=True):
+    """Every message Pacer sends on its own, under a unique key, recorded before it goes out.
+
+    The key (e.g. "feedback:12:UMGR1" or "lag:2026-11-25:U123") makes a send happen once
+    across retries, restarts and instances; channel and ts let a later event update it.
+    """
+
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    key: str = Field(max_length=200)
+    channel_id: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)  # Slack message timestamp, once sent
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    sent_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
