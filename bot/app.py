@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
-from commands import deal, pacer, router
+from commands import deal, feedback, pacer, router
 from storage import queries
 from storage.engine import session_scope
 
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
-ACTIONS = ("deal_delete", "deal_restore")
-FORMS = (deal.FORM_ID, pacer.FORM_ID)
+ACTIONS = ("deal_delete", "deal_restore", *feedback.ACTIONS)
+FORMS = (deal.FORM_ID, pacer.FORM_ID, *feedback.FORMS)
 STATE_SECONDS = 600
 
 

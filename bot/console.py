@@ -193,12 +193,24 @@ class Console:
             self.print(i18n.t(self.locale, key) if key else fields)
         if reply.text:
             self.print(plain(reply.text, names))
+        self.show_notices(reply, names)
         hints = [_button_hint(b.action_id, b.label, b.value) for b in reply.buttons]
         if hints:
             self.print(" ".join(hints))
         if reply.chart is not None:
             self.save_chart(reply.chart, command)
         self.print("")
+
+    def show_notices(self, reply: Reply, names: dict[str, str]) -> None:
+        """Direct messages and channel posts the reply sends on its own, one line each."""
+        for notice in reply.notices:
+            text = plain(notice.text, names).replace("\n", " / ")
+            if notice.user_id:
+                who = "@" + names.get(notice.user_id, notice.user_id)
+                self.say("notice_dm", who=who, text=text)
+            else:
+                where = "#" + channel_name(notice.channel_id or "")
+                self.say("notice_channel", where=where, text=text)
 
     def save_chart(self, spec: ChartSpec, command: str) -> None:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot import blocks, delivery, profiles
+from bot import blocks, delivery, notices, profiles
 from bot.settings import Settings
 from commands import i18n, pacer, router
 from commands.types import FormResult, Reply, Request
@@ -76,6 +76,7 @@ class Pacer:
             with session_scope(self.engine) as session:
                 reply = router.dispatch(body["command"], req, session)
             self._deliver(reply, req, body.get("trigger_id") or "", client, respond)
+            notices.deliver(client, self.engine, req.workspace_id, reply)
 
     def _deliver(
         self, reply: Reply, req: Request, trigger_id: str, client: WebClient, respond: Respond
@@ -112,8 +113,11 @@ class Pacer:
             locale[0] = req.locale
             with session_scope(self.engine) as session:
                 reply = router.action(act["action_id"], act.get("value") or "", req, session)
+            if reply.form is not None:  # Adjust, Decline, "Feedback on this target"
+                delivery.open_form(client, body.get("trigger_id") or "", reply.form)
             # A refused press keeps the original message and adds a note only the user sees.
             delivery.send(respond, reply, replace=reply.ok)
+            notices.deliver(client, self.engine, req.workspace_id, reply)
 
     # --- modals -----------------------------------------------------------------------------
 
@@ -121,6 +125,7 @@ class Pacer:
         """Run a form submission; the caller acks with the field errors, if any."""
         view = body["view"]
         values, lists = blocks.submitted((view.get("state") or {}).get("values") or {})
+        values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
         req = self.request(
             client,
             workspace_id=_team_id(body),
@@ -140,6 +145,7 @@ class Pacer:
             delivery.post_form_reply(
                 client, result.reply, channel_id=req.channel_id, user_id=req.user_id
             )
+            notices.deliver(client, self.engine, req.workspace_id, result.reply)
         if callback_id == pacer.FORM_ID and result.reply is not None and result.reply.ok:
             profiles.fill_unnamed(client, self.engine, req.workspace_id)
 
@@ -162,8 +168,9 @@ def _team_id(body: dict[str, Any]) -> str:
 
 
 def form_channel(metadata: str) -> str | None:
-    """The channel a modal was opened from, carried in its private_metadata."""
-    value = metadata.strip()
+    """The channel a modal was opened from, carried in its private_metadata
+    (alone, or before a `|` and what the form needs back, e.g. `C123|42`)."""
+    value = metadata.split("|", 1)[0].strip()
     return value if value[:1] in CHANNEL_PREFIXES and value.isalnum() else None
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from commands import format as fmt
-from commands import stats
+from commands import payment, stats
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention, parse_date, parse_id, split_options
 from commands.types import Button, Field, Form, FormResult, Reply
@@ -54,6 +54,8 @@ def handle(ctx: Ctx) -> Reply:
         return set_stage(ctx, rest)
     if sub == "for":
         return log_for(ctx, rest)
+    if sub == "paid":
+        return payment.paid(ctx, rest, _editable)
     return log(ctx, ctx.me, text)
 
 

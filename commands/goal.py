@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from commands import feedback, goal_tree, stats
 from commands import format as fmt
-from commands import stats
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention
 from commands.types import Reply
@@ -13,7 +14,13 @@ from domain import money, periods
 from storage import queries
 from storage.models import Goal, Member, Team
 
-SETTABLE_METRICS = ("revenue", "deals")
+SETTABLE_METRICS = ("revenue", "deals", "new_customers", "collected")
+FEEDBACK_SUBCOMMANDS: dict[str, Callable[[Ctx, str], Reply]] = {
+    "adjust": feedback.adjust,
+    "history": feedback.history,
+    "feedback": feedback.feedback,
+    "review": lambda ctx, _rest: feedback.review(ctx),
+}
 
 
 def handle(ctx: Ctx) -> Reply:
@@ -26,6 +33,15 @@ def handle(ctx: Ctx) -> Reply:
         return Reply(text=ctx.t("goal.help"))
     if sub == "set":
         return set_goal(ctx, rest)
+    # The goal hierarchy (commands/goal_tree.py): splits, the tree, copies.
+    if sub == "split":
+        return goal_tree.split(ctx, rest)
+    if sub == "tree":
+        return goal_tree.tree(ctx, rest)
+    if sub == "copy":
+        return goal_tree.copy(ctx, rest)
+    if sub in FEEDBACK_SUBCOMMANDS:  # adjusting targets and feedback: commands/feedback.py
+        return FEEDBACK_SUBCOMMANDS[sub](ctx, rest)
     raise UsageError("error.goal_usage")
 
 
@@ -50,6 +66,7 @@ def my_goals(ctx: Ctx) -> Reply:
     lines = [ctx.t("goal.title")]
     for goal in goals:
         lines.append(goal_line(ctx, goal, team))
+        lines += goal_tree.flags(ctx, goal)  # parts that do not add up to this goal
     return Reply(text="\n".join(lines))
 
 
@@ -80,6 +97,8 @@ def set_goal(ctx: Ctx, text: str) -> Reply:
     if len(tokens) < 3:
         raise UsageError("error.goal_set_usage")
     period_text, amount_text = tokens.pop(), tokens.pop()
+    if tokens[0].lower() == "workspace" and len(tokens) == 1:  # admins only
+        return goal_tree.set_workspace(ctx, metric, period_text, amount_text, _target)
     if tokens[0].lower() == "team":
         team, rep = ctx.team_named(" ".join(tokens[1:])), None
     else:

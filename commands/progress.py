@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from charts.specs import ProgressChart
+from commands import feedback, stats
 from commands import format as fmt
-from commands import stats
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention
 from commands.types import Reply
@@ -38,7 +38,14 @@ def handle(ctx: Ctx) -> Reply:
         return Reply(text=ctx.t("progress.no_goal", who=subject.name, period=period.label))
     sections = [_section(ctx, subject, goal, today) for goal in goals]
     first = goals[0]
-    return Reply(text="\n\n".join(sections), chart=_chart(ctx, subject, first, today))
+    buttons = []
+    if subject.rep is not None and subject.rep.id == ctx.my_id and first.id is not None:
+        buttons.append(feedback.progress_button(ctx, first))  # the rep's own goal
+    return Reply(
+        text="\n\n".join(sections),
+        chart=_chart(ctx, subject, first, today),
+        buttons=buttons,
+    )
 
 
 def _subject(ctx: Ctx, tokens: list[str]) -> Subject:

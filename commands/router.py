@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from commands import deal, goal, leaderboard, pacer, progress
+from commands import deal, feedback, goal, leaderboard, pacer, progress
 from commands.context import Ctx
 from commands.i18n import t
 from commands.parsing import UsageError
@@ -38,6 +38,7 @@ def action(action_id: str, value: str, req: Request, session: Session) -> Reply:
     actions: dict[str, Callable[[Ctx], Reply]] = {
         "deal_delete": lambda ctx: deal.delete(ctx, int(value)),
         "deal_restore": lambda ctx: deal.restore(ctx, int(value)),
+        **feedback.actions(value),  # feedback on targets: open, accept, adjust, decline
     }
     if action_id not in actions:
         return Reply(text=t(req.locale, "error.unknown_action"), ok=False)
@@ -55,6 +56,7 @@ def submit(
     forms: dict[str, Callable[[Ctx], FormResult]] = {
         deal.FORM_ID: lambda ctx: deal.submit_form(ctx, values),
         pacer.FORM_ID: lambda ctx: pacer.submit_form(ctx, values, lists),
+        **feedback.forms(values),  # feedback on targets and the managers' answers
     }
     if callback_id not in forms:
         return FormResult(reply=Reply(text=t(req.locale, "error.unknown_action"), ok=False))

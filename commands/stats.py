@@ -44,6 +44,15 @@ def to_value(minor_or_count: int, metric: str, currency: str) -> Decimal:
 def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
     """Minor units for money metrics, a count otherwise."""
     ws, start, end = scope.workspace_id, period.start, period.end
+    if metric == "collected":
+        return queries.collected(
+            session,
+            workspace_id=ws,
+            start=start,
+            end=end,
+            team_id=scope.team_id,
+            owner_ids=scope.owner_ids,
+        )
     if metric == "new_customers":
         return queries.new_customers(
             session,
@@ -66,12 +75,8 @@ def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
 
 
 def goal_period(goal: Goal) -> Period:
-    kind = periods.PeriodKind.WEEK if "W" in goal.period else None
-    if kind is None and "Q" in goal.period:
-        kind = periods.PeriodKind.QUARTER
-    elif kind is None:
-        kind = periods.PeriodKind.MONTH if "-" in goal.period else periods.PeriodKind.YEAR
-    return Period(goal.starts_on, goal.ends_on, kind, goal.period)
+    """The goal's own dates (a week split from a month may be clipped to it), its kind."""
+    return Period(goal.starts_on, goal.ends_on, periods.kind_of(goal.period), goal.period)
 
 
 def goal_team(session: Session, goal: Goal, fallback: Team | None) -> Team | None:

@@ -120,3 +120,30 @@ def looks_like_period(text: str) -> bool:
 def from_label(label: str, fiscal_start: int = 1) -> Period:
     """Rebuild a stored period from its label (no relative words)."""
     return parse(label, date(2000, 1, 1), fiscal_start)
+
+
+def kind_of(label: str) -> PeriodKind:
+    """The kind of a stored label: 2026, 2026-Q4, 2026-11 or 2026-W47."""
+    upper = label.upper()
+    if "W" in upper:
+        return PeriodKind.WEEK
+    if "Q" in upper:
+        return PeriodKind.QUARTER
+    return PeriodKind.MONTH if "-" in upper else PeriodKind.YEAR
+
+
+def weeks_in_month(y: int, m: int) -> list[Period]:
+    """The ISO weeks that touch a month, each clipped to the month's days.
+
+    A week that crosses a month boundary is cut in two: each month keeps only its own
+    days (under the week's ISO label), so a month's weeks tile it exactly.
+    """
+    whole = month(y, m)
+    parts = []
+    day = whole.start
+    while day <= whole.end:
+        iso = day.isocalendar()
+        full = week(iso.year, iso.week)
+        parts.append(Period(day, min(full.end, whole.end), PeriodKind.WEEK, full.label))
+        day = full.end + timedelta(days=1)
+    return parts

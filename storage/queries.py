@@ -8,7 +8,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.periods import Period
@@ -16,10 +17,13 @@ from storage.models import (
     OPEN_STAGES,
     AuditEntry,
     Deal,
+    Feedback,
     Goal,
     Holiday,
     Member,
     Membership,
+    Payment,
+    SentMessage,
     Team,
     Workspace,
     utcnow,
@@ -457,3 +461,241 @@ def save_goal(
         reason=reason,
     )
     return goal
+
+
+# --- feedback and sent messages ------------------------------------------------------------
+
+
+def get_feedback(session: Session, *, workspace_id: str, feedback_id: int) -> Feedback | None:
+    row = session.get(Feedback, feedback_id)
+    return row if row is not None and row.workspace_id == workspace_id else None
+
+
+def feedback_list(
+    session: Session,
+    *,
+    workspace_id: str,
+    status: str | None = None,
+    member_id: int | None = None,
+    team_ids: Iterable[int] | None = None,
+    limit: int = 20,
+) -> Sequence[Feedback]:
+    """Newest first; `team_ids` keeps feedback on those teams' goals."""
+    query = select(Feedback).where(Feedback.workspace_id == workspace_id)
+    if status is not None:
+        query = query.where(Feedback.status == status)
+    if member_id is not None:
+        query = query.where(Feedback.member_id == member_id)
+    if team_ids is not None:
+        goals = select(Goal.id).where(col(Goal.team_id).in_(list(team_ids)))
+        query = query.where(col(Feedback.goal_id).in_(goals))
+    return session.exec(query.order_by(col(Feedback.id).desc()).limit(limit)).all()
+
+
+def settle_feedback(
+    session: Session,
+    *,
+    workspace_id: str,
+    feedback_id: int,
+    status: str,
+    answered_by: str,
+    answer: str | None,
+    new_target: int | None,
+) -> bool:
+    """Close open feedback in one conditional UPDATE: True for the one caller that did it.
+
+    Two managers answering at once both run this; the row lock (PostgreSQL) or the write
+    lock (SQLite, BEGIN IMMEDIATE) makes the second see status != 'open' and change nothing.
+    """
+    result = session.connection().execute(
+        update(Feedback)
+        .where(
+            col(Feedback.id) == feedback_id,
+            col(Feedback.workspace_id) == workspace_id,
+            col(Feedback.status) == "open",
+        )
+        .values(
+            status=status,
+            answered_by=answered_by,
+            answered_at=utcnow(),
+            answer=answer,
+            new_target=new_target,
+        )
+    )
+    won = result.rowcount == 1
+    row = session.get(Feedback, feedback_id)
+    if row is not None:
+        session.refresh(row)  # the identity map still holds the row as it was
+    return won
+
+
+def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
+    return list(
+        session.exec(
+            select(Member)
+            .where(
+                Member.workspace_id == workspace_id,
+                Member.is_admin == True,  # noqa: E712
+                Member.active == True,  # noqa: E712
+            )
+            .order_by(col(Member.id))
+        ).all()
+    )
+
+
+def last_audit_id(session: Session, *, workspace_id: str, entity: str, entity_id: int) -> int:
+    session.flush()
+    found = session.exec(
+        select(func.max(AuditEntry.id)).where(
+            AuditEntry.workspace_id == workspace_id,
+            AuditEntry.entity == entity,
+            AuditEntry.entity_id == entity_id,
+        )
+    ).one()
+    return int(found or 0)
+
+
+def claim_message(session: Session, *, workspace_id: str, key: str) -> SentMessage | None:
+    """Record a message before it is sent; None when the key was already recorded."""
+    get_workspace(session, workspace_id=workspace_id)
+    row = SentMessage(workspace_id=workspace_id, key=key, attempts=1)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def sent_message(session: Session, *, workspace_id: str, key: str) -> SentMessage | None:
+    return session.exec(
+        select(SentMessage).where(SentMessage.workspace_id == workspace_id, SentMessage.key == key)
+    ).first()
+
+
+def mark_message(
+    session: Session,
+    *,
+    message_id: int,
+    status: str,
+    channel_id: str | None = None,
+    ts: str | None = None,
+) -> None:
+    row = session.get(SentMessage, message_id)
+    if row is None:
+        return
+    row.status = status
+    if channel_id is not None:
+        row.channel_id = channel_id
+    if ts is not None:
+        row.ts = ts
+    if status == "sent":
+        row.sent_at = utcnow()
+    session.add(row)
+    session.flush()
+
+
+# --- goal hierarchy and payments -----------------------------------------------------------
+
+
+def goals_within(session: Session, *, workspace_id: str, start: date, end: date) -> Sequence[Goal]:
+    """Live goals whose whole period lies in [start, end]: a goal and its possible parts."""
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            col(Goal.deleted_at).is_(None),
+            col(Goal.starts_on) >= start,
+            col(Goal.ends_on) <= end,
+        )
+        .order_by(col(Goal.starts_on), col(Goal.id))
+    ).all()
+
+
+def live_children(session: Session, *, workspace_id: str, parent_id: int) -> Sequence[Goal]:
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            Goal.parent_id == parent_id,
+            col(Goal.deleted_at).is_(None),
+        )
+        .order_by(col(Goal.id))
+    ).all()
+
+
+def delete_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> None:
+    """Soft-delete a goal, with an audit entry saying why."""
+    assert goal.id is not None
+    before = snapshot(goal)
+    goal.deleted_at = utcnow()
+    goal.updated_at = goal.deleted_at
+    session.add(goal)
+    session.flush()
+    audit(
+        session,
+        workspace_id=goal.workspace_id,
+        entity="goal",
+        entity_id=goal.id,
+        action="delete",
+        actor=actor,
+        before=before,
+        after=snapshot(goal),
+        reason=reason,
+    )
+
+
+def paid_on_deal(session: Session, *, deal_id: int) -> int:
+    """Minor units collected so far on a deal."""
+    total = session.exec(
+        select(func.sum(Payment.amount_minor)).where(
+            Payment.deal_id == deal_id, col(Payment.deleted_at).is_(None)
+        )
+    ).one()
+    return int(total or 0)
+
+
+def add_payment(session: Session, *, payment: Payment, actor: str) -> Payment:
+    session.add(payment)
+    session.flush()
+    assert payment.id is not None
+    audit(
+        session,
+        workspace_id=payment.workspace_id,
+        entity="payment",
+        entity_id=payment.id,
+        action="create",
+        actor=actor,
+        before=None,
+        after=snapshot(payment),
+    )
+    return payment
+
+
+def collected(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> int:
+    """Minor units paid in [start, end] on live deals in scope (a deleted deal's payments
+    stop counting with it)."""
+    query = (
+        select(func.sum(Payment.amount_minor))
+        .join(Deal, col(Deal.id) == col(Payment.deal_id))
+        .where(
+            Payment.workspace_id == workspace_id,
+            col(Payment.deleted_at).is_(None),
+            col(Deal.deleted_at).is_(None),
+            col(Payment.paid_on) >= start,
+            col(Payment.paid_on) <= end,
+        )
+    )
+    if team_id is not None:
+        query = query.where(col(Payment.team_id) == team_id)
+    if owner_ids is not None:
+        query = query.where(col(Payment.owner_id).in_(list(owner_ids)))
+    return int(session.exec(query).one() or 0)

@@ -438,3 +438,22 @@ class SlackSender:
                 return Answer(resp.status, resp.read().decode(), dict(resp.headers))
         except urllib.error.HTTPError as err:
             return Answer(err.code, err.read().decode(), dict(err.headers))
+
+
+# --- feedback loop: chat.update, and a distinct ts per posted message ---------------------------
+# COMPOSED from the documented chat.update response fields (ok, channel, ts, text, message):
+# no recorded sample of it is in tests/fixtures.
+
+
+def _chat_update(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    text = call.params.get("text", "")
+    return {
+        "ok": True,
+        "channel": call.params.get("channel", ""),
+        "ts": call.params.get("ts", ""),
+        "text": text,
+        "message": {"type": "message", "text": text, "ts": call.params.get("ts", "")},
+    }
+
+
+ANSWERS["chat.update"] = _chat_update

@@ -1,0 +1,748 @@
+"""Targets changed in chat, and reps' feedback on them answered by managers.
+
+`/goal adjust`, `/goal history`, `/goal feedback`, `/goal review`, the answer buttons and
+their forms. Direct messages go out as Notices (and are replaced through Updates) by the
+edge, once each: nothing here talks to Slack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from commands import format as fmt
+from commands import stats
+from commands.context import Ctx, mention
+from commands.parsing import UsageError, parse_id, split_options
+from commands.types import Button, Field, Form, FormResult, Notice, Reply, Update
+from domain import money
+from storage import queries
+from storage.models import Feedback, Goal, Member, Team
+
+NEW_FORM = "feedback_new"
+ADJUST_FORM = "feedback_adjust"
+DECLINE_FORM = "feedback_decline"
+OPEN = "feedback_open"  # the button under /progress: opens NEW_FORM
+ACCEPT = "feedback_accept"
+ADJUST = "feedback_adjust_open"
+DECLINE = "feedback_decline_open"
+ACTIONS = (OPEN, ACCEPT, ADJUST, DECLINE)
+FORMS = (NEW_FORM, ADJUST_FORM, DECLINE_FORM)
+
+TEXT_LIMIT = 2000  # Feedback.text and Feedback.answer
+REASON_LIMIT = 500  # AuditEntry.reason
+REVIEW_ITEMS = 8  # three buttons each: an actions block holds at most 25
+LIST_ITEMS = 15
+STATUS = {
+    "open": "feedback.status_open",
+    "accepted": "feedback.status_accepted",
+    "adjusted": "feedback.status_adjusted",
+    "declined": "feedback.status_declined",
+}
+SETTLED = {
+    "accepted": "feedback.settled_accepted",
+    "adjusted": "feedback.settled_adjusted",
+    "declined": "feedback.settled_declined",
+}
+OUTCOME = {
+    "accepted": "feedback.outcome_accepted",
+    "adjusted": "feedback.outcome_adjusted",
+    "declined": "feedback.outcome_declined",
+}
+
+
+# --- shared lookups ----------------------------------------------------------------------------
+
+
+def _goal(ctx: Ctx, text: str) -> Goal:
+    goal_id = parse_id(text)
+    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
+    if goal is None:
+        raise UsageError("feedback.no_goal", id=str(goal_id))
+    return goal
+
+
+def _team(ctx: Ctx, goal: Goal) -> Team | None:
+    return ctx.session.get(Team, goal.team_id) if goal.team_id is not None else None
+
+
+def _may_manage(ctx: Ctx, team: Team | None) -> bool:
+    return ctx.me.is_admin if team is None else ctx.can_manage(team)
+
+
+def _refuse_manage(ctx: Ctx, team: Team | None) -> Reply:
+    if team is None:
+        return ctx.error("feedback.admins_only")
+    return ctx.error("error.not_manager_of", team=team.name)
+
+
+def _currency(team: Team | None) -> str:
+    return team.currency if team else "USD"
+
+
+def _member(ctx: Ctx, member_id: int | None) -> Member | None:
+    return ctx.session.get(Member, member_id) if member_id is not None else None
+
+
+def _as(ctx: Ctx, member: Member) -> Ctx:
+    """The same request, speaking `member`'s language: for messages sent to them."""
+    return replace(ctx, req=replace(ctx.req, locale=member.locale or "en"))
+
+
+def _target_text(ctx: Ctx, goal: Goal, team: Team | None, target: int | None = None) -> str:
+    currency = _currency(team)
+    value = stats.to_value(goal.target if target is None else target, goal.metric, currency)
+    return fmt.value(ctx, value, goal.metric, currency)
+
+
+def parse_target(metric: str, text: str, currency: str) -> int:
+    """A target as typed: an amount (minor units) for money metrics, a whole count otherwise."""
+    if metric in stats.MONEY_METRICS:
+        return money.to_minor(money.parse_amount(text, currency), currency)
+    try:
+        count = Decimal(text.replace(",", ""))
+    except InvalidOperation as err:
+        raise UsageError("error.bad_count", value=text) from err
+    if count <= 0 or count != count.to_integral_value():
+        raise UsageError("error.bad_count", value=text)
+    return int(count)
+
+
+def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
+    if len(text) > limit:
+        raise UsageError("feedback.too_long", field=ctx.t(field), limit=str(limit))
+
+
+# --- /goal adjust ID AMOUNT reason:... -----------------------------------------------------------
+
+
+def adjust(ctx: Ctx, text: str) -> Reply:
+    opts = split_options(text, {"reason"})
+    reason = opts.keys.get("reason", "").strip()
+    if len(opts.words) < 2 or not reason:
+        raise UsageError("feedback.adjust_usage")
+    goal = _goal(ctx, opts.words[0])
+    team = _team(ctx, goal)
+    if not _may_manage(ctx, team):
+        return _refuse_manage(ctx, team)
+    _check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
+    target = parse_target(goal.metric, "".join(opts.words[1:]), _currency(team))
+    if target == goal.target:
+        return ctx.error("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
+    old = goal.target
+    audit_id = change_target(ctx, goal, target, reason)
+    notices = []
+    rep = _member(ctx, goal.member_id) if goal.scope == "rep" else None
+    if rep is not None and rep.user_id != ctx.req.user_id:
+        notices.append(_adjusted_notice(_as(ctx, rep), goal, team, rep, old, reason, audit_id))
+    text = ctx.t(
+        "feedback.adjusted",
+        id=goal.id,
+        old=_target_text(ctx, goal, team, old),
+        new=_target_text(ctx, goal, team),
+        reason=reason,
+    )
+    return Reply(text=text, notices=notices)
+
+
+def change_target(ctx: Ctx, goal: Goal, target: int, reason: str) -> int:
+    """Set a goal's target with an audit entry (old, new, reason); the entry's id."""
+    assert goal.id is not None
+    before = queries.snapshot(goal)
+    goal.target = target
+    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason)
+    return queries.last_audit_id(ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id)
+
+
+def _adjusted_notice(
+    ctx: Ctx, goal: Goal, team: Team | None, rep: Member, old: int, reason: str, audit_id: int
+) -> Notice:
+    text = ctx.t(
+        "feedback.adjusted_dm",
+        by=f"<@{ctx.req.user_id}>",
+        id=goal.id,
+        period=goal.period,
+        metric=ctx.t(f"metric.{goal.metric}"),
+        old=_target_text(ctx, goal, team, old),
+        new=_target_text(ctx, goal, team),
+        reason=reason,
+    )
+    return Notice(key=f"adjust:{audit_id}", text=text, user_id=rep.user_id, locale=ctx.req.locale)
+
+
+# --- /goal history ID ----------------------------------------------------------------------------
+
+
+def history(ctx: Ctx, text: str) -> Reply:
+    if not text.strip():
+        raise UsageError("feedback.history_usage")
+    goal = _goal(ctx, text.strip())
+    team = _team(ctx, goal)
+    if not _may_view_goal(ctx, goal, team):
+        return ctx.error("feedback.history_refused", id=goal.id)
+    assert goal.id is not None
+    tz = ZoneInfo(team.tz if team else "UTC")
+    lines = [
+        ctx.t(
+            "feedback.history_title",
+            id=goal.id,
+            period=goal.period,
+            metric=ctx.t(f"metric.{goal.metric}"),
+        ),
+    ]
+    for entry in queries.audit_trail(
+        ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id
+    ):
+        before = json.loads(entry.before) if entry.before else None
+        after = json.loads(entry.after) if entry.after else {}
+        values = {
+            "when": entry.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "by": f"<@{entry.actor}>",
+            "new": _target_text(ctx, goal, team, int(after.get("target", goal.target))),
+        }
+        if before is None:
+            line = ctx.t("feedback.history_created", **values)
+        else:
+            old = _target_text(ctx, goal, team, int(before.get("target", 0)))
+            line = ctx.t("feedback.history_changed", old=old, **values)
+        if entry.reason:
+            line += ctx.t("feedback.history_reason", reason=entry.reason)
+        lines.append(line)
+    return Reply(text="\n".join(lines))
+
+
+def _may_view_goal(ctx: Ctx, goal: Goal, team: Team | None) -> bool:
+    if _may_manage(ctx, team):
+        return True
+    if goal.scope == "rep":
+        return goal.member_id == ctx.my_id
+    mine = queries.memberships_of(ctx.session, member_id=ctx.my_id)
+    return any(t.id == goal.team_id for t, _ in mine)
+
+
+# --- /goal feedback [ID] TEXT [propose:AMOUNT] ---------------------------------------------------
+
+
+def feedback(ctx: Ctx, text: str) -> Reply:
+    opts = split_options(text, {"propose"})
+    words = opts.words
+    if not words and not opts.keys:
+        return list_feedback(ctx)
+    if len(words) == 1 and words[0].lower() in ("help", "帮助") and not opts.keys:
+        return Reply(text=ctx.t("feedback.help"))
+    if len(words) == 2 and words[0].lower() == "show" and not opts.keys:
+        return show(ctx, parse_id(words[1]))
+    goal = _goal(ctx, words.pop(0)) if words and _looks_like_id(words[0]) else None
+    body = " ".join(words).strip()
+    if not body:
+        raise UsageError("feedback.usage")
+    if goal is None:
+        goal = _current_goal(ctx)
+        if goal is None:
+            return ctx.error("feedback.no_current_goal")
+    if refused := _refuse_not_mine(ctx, goal):
+        return refused
+    team = _team(ctx, goal)
+    _check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
+    proposed = opts.keys.get("propose", "").strip()
+    target = parse_target(goal.metric, proposed, _currency(team)) if proposed else None
+    return file_feedback(ctx, goal, team, body, target)
+
+
+def _looks_like_id(word: str) -> bool:
+    return word.lstrip("#").isdigit()
+
+
+def _current_goal(ctx: Ctx) -> Goal | None:
+    """The rep's shortest goal covering today, revenue first (as /progress shows)."""
+    goals = _current_goals(ctx)
+    if not goals:
+        return None
+    return min(goals, key=lambda g: (g.ends_on - g.starts_on, g.metric != "revenue", g.id or 0))
+
+
+def _current_goals(ctx: Ctx) -> list[Goal]:
+    today = ctx.today(ctx.my_team())
+    return list(
+        queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, scope="rep", member_ids=[ctx.my_id], covering=today
+        )
+    )
+
+
+def _refuse_not_mine(ctx: Ctx, goal: Goal) -> Reply | None:
+    if goal.scope == "rep" and goal.member_id == ctx.my_id and goal.team_id is not None:
+        return None
+    return ctx.error("feedback.not_your_goal", id=goal.id)
+
+
+def file_feedback(
+    ctx: Ctx, goal: Goal, team: Team | None, text: str, proposed: int | None
+) -> Reply:
+    """Save the feedback and write to each of the team's managers (admins if it has none)."""
+    recipients = _recipients(ctx, team)
+    if not recipients:
+        return ctx.error("feedback.no_managers")
+    row = Feedback(
+        workspace_id=ctx.ws, goal_id=goal.id or 0, member_id=ctx.my_id, text=text, proposed=proposed
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    notices = [_manager_notice(_as(ctx, m), row, goal, team, ctx.me, m) for m in recipients]
+    who = ", ".join(mention(m) for m in recipients)
+    return Reply(text=ctx.t("feedback.sent", id=row.id, goal=goal.id, who=who), notices=notices)
+
+
+def _recipients(ctx: Ctx, team: Team | None) -> list[Member]:
+    managers = []
+    if team is not None and team.id is not None:
+        managers = queries.team_members(ctx.session, team_id=team.id, role="manager")
+    return managers or queries.workspace_admins(ctx.session, workspace_id=ctx.ws)
+
+
+def _message_key(row: Feedback, member: Member) -> str:
+    return f"feedback:{row.id}:{member.user_id}"
+
+
+def _manager_notice(
+    ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member, manager: Member
+) -> Notice:
+    return Notice(
+        key=_message_key(row, manager),
+        text=describe(ctx, row, goal, team, rep),
+        user_id=manager.user_id,
+        buttons=answer_buttons(ctx, row),
+        locale=ctx.req.locale,
+    )
+
+
+def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member) -> str:
+    """The feedback as a manager reads it: the goal, the words, the proposal, where the rep is."""
+    prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
+    currency = _currency(team)
+    lines = [
+        ctx.t(
+            "feedback.dm_title",
+            id=row.id,
+            rep=mention(rep),
+            goal=goal.id,
+            period=goal.period,
+            metric=ctx.t(f"metric.{goal.metric}"),
+            target=_target_text(ctx, goal, team),
+        ),
+        "\n".join(f"> {line}" for line in row.text.splitlines() or [""]),
+    ]
+    if row.proposed is not None:
+        lines.append(
+            ctx.t("feedback.dm_proposed", amount=_target_text(ctx, goal, team, row.proposed))
+        )
+    status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
+    lines.append(
+        ctx.t(
+            "feedback.dm_standing",
+            actual=fmt.value(ctx, prog.actual, goal.metric, currency),
+            attainment=fmt.pct(prog.attainment),
+            pace=fmt.pct(prog.pace),
+            status=status if prog.pace is not None else "",
+        ).rstrip()
+    )
+    return "\n".join(lines)
+
+
+def answer_buttons(ctx: Ctx, row: Feedback, numbered: bool = False) -> list[Button]:
+    value = str(row.id)
+    suffix = f" #{row.id}" if numbered else ""
+    buttons = []
+    if row.proposed is not None:
+        buttons.append(Button(ACCEPT, ctx.t("feedback.button_accept") + suffix, value, "primary"))
+    buttons.append(Button(ADJUST, ctx.t("feedback.button_adjust") + suffix, value))
+    buttons.append(Button(DECLINE, ctx.t("feedback.button_decline") + suffix, value, "danger"))
+    return buttons
+
+
+# --- seeing feedback: /goal feedback, /goal feedback show ID, /goal review -----------------------
+
+
+def _managed_team_ids(ctx: Ctx) -> list[int]:
+    return [
+        team.id
+        for team, role in queries.memberships_of(ctx.session, member_id=ctx.my_id)
+        if role == "manager" and team.id is not None
+    ]
+
+
+def list_feedback(ctx: Ctx) -> Reply:
+    """Reps see their own feedback; managers also their teams'; admins everyone's."""
+    rows = list(queries.feedback_list(ctx.session, workspace_id=ctx.ws, member_id=ctx.my_id))
+    if ctx.me.is_admin:
+        rows = list(queries.feedback_list(ctx.session, workspace_id=ctx.ws, limit=LIST_ITEMS))
+    elif managed := _managed_team_ids(ctx):
+        rows += queries.feedback_list(ctx.session, workspace_id=ctx.ws, team_ids=managed)
+    unique = sorted({r.id: r for r in rows}.values(), key=lambda r: -(r.id or 0))[:LIST_ITEMS]
+    if not unique:
+        return Reply(text=ctx.t("feedback.list_none"))
+    return Reply(text="\n".join([ctx.t("feedback.list_title"), *(_line(ctx, r) for r in unique)]))
+
+
+def _line(ctx: Ctx, row: Feedback) -> str:
+    rep = _member(ctx, row.member_id)
+    return ctx.t(
+        "feedback.list_line",
+        id=row.id,
+        rep=mention(rep) if rep else "?",
+        goal=row.goal_id,
+        status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
+        text=_short(row.text),
+    )
+
+
+def _short(text: str, limit: int = 80) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def show(ctx: Ctx, feedback_id: int) -> Reply:
+    row, goal, team = _load(ctx, feedback_id)
+    if row.member_id != ctx.my_id and not _may_manage(ctx, team):
+        return ctx.error("feedback.not_yours", id=feedback_id)
+    rep = _member(ctx, row.member_id) or ctx.me
+    lines = [describe(ctx, row, goal, team, rep)]
+    if row.status == "open":
+        lines.append(ctx.t("feedback.status_line", status=ctx.t(STATUS["open"])))
+        buttons = answer_buttons(ctx, row) if _may_manage(ctx, team) else []
+        return Reply(text="\n".join(lines), buttons=buttons)
+    lines.append(
+        ctx.t(
+            "feedback.status_answered",
+            status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
+            by=f"<@{row.answered_by}>",
+            note=row.answer or "—",
+        )
+    )
+    return Reply(text="\n".join(lines))
+
+
+def review(ctx: Ctx) -> Reply:
+    """Open feedback to answer: managers their teams', admins everyone's."""
+    team_ids: list[int] | None = None
+    if not ctx.me.is_admin:
+        team_ids = _managed_team_ids(ctx)
+        if not team_ids:
+            return ctx.error("feedback.review_refused")
+    rows = list(
+        queries.feedback_list(
+            ctx.session, workspace_id=ctx.ws, status="open", team_ids=team_ids, limit=100
+        )
+    )
+    if not rows:
+        return Reply(text=ctx.t("feedback.review_none"))
+    rows.reverse()  # oldest first: they have waited longest
+    shown = rows[:REVIEW_ITEMS]
+    lines = [ctx.t("feedback.review_title", count=len(rows))]
+    buttons: list[Button] = []
+    for row in shown:
+        _, goal, team = _load(ctx, row.id or 0)
+        rep = _member(ctx, row.member_id) or ctx.me
+        lines.append(describe(ctx, row, goal, team, rep))
+        buttons += answer_buttons(ctx, row, numbered=True)
+    if len(rows) > len(shown):
+        lines.append(ctx.t("feedback.review_more", count=len(rows) - len(shown)))
+    return Reply(text="\n\n".join(lines), buttons=buttons)
+
+
+def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
+    row = queries.get_feedback(ctx.session, workspace_id=ctx.ws, feedback_id=feedback_id)
+    goal = ctx.session.get(Goal, row.goal_id) if row is not None else None
+    if row is None or goal is None:
+        raise UsageError("feedback.no_feedback", id=str(feedback_id))
+    return row, goal, _team(ctx, goal)
+
+
+# --- answering: Accept, Adjust, Decline ----------------------------------------------------------
+
+
+def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None] | Reply:
+    """The feedback if this user may answer it and it is still open, else the refusal."""
+    row, goal, team = _load(ctx, feedback_id)
+    if not _may_manage(ctx, team):
+        return _refuse_manage(ctx, team)
+    if row.status != "open" or goal.deleted_at is not None:
+        return _already(ctx, row)
+    return row, goal, team
+
+
+def _already(ctx: Ctx, row: Feedback) -> Reply:
+    if row.answered_by is None:  # the goal was deleted
+        return ctx.error("feedback.goal_gone", id=row.id)
+    return ctx.error(
+        "feedback.already_answered",
+        id=row.id,
+        by=f"<@{row.answered_by}>",
+        status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
+    )
+
+
+def accept(ctx: Ctx, feedback_id: int) -> Reply:
+    found = _answerable(ctx, feedback_id)
+    if isinstance(found, Reply):
+        return found
+    row, goal, team = found
+    if row.proposed is None:
+        return ctx.error("feedback.nothing_proposed", id=row.id)
+    return settle(ctx, row, goal, team, "accepted", row.proposed, None)
+
+
+def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
+    """Adjust and Decline open a form; checked first, so a refusal opens nothing."""
+    found = _answerable(ctx, feedback_id)
+    if isinstance(found, Reply):
+        return found
+    row, goal, team = found
+    rep = _member(ctx, row.member_id) or ctx.me
+    metadata = f"{ctx.req.channel_id or ''}|{row.id}"
+    intro = describe(ctx, row, goal, team, rep)
+    if callback_id == ADJUST_FORM:
+        initial = None
+        if row.proposed is not None:
+            initial = _plain_number(stats.to_value(row.proposed, goal.metric, _currency(team)))
+        fields = [
+            Field("amount", ctx.t("feedback.field_new_target"), initial=initial),
+            Field("note", ctx.t("feedback.field_note"), kind="long_text", required=False),
+        ]
+        title, submit = ctx.t("feedback.adjust_title"), ctx.t("feedback.adjust_submit")
+    else:
+        fields = [Field("reason", ctx.t("feedback.field_reason"), kind="long_text")]
+        title, submit = ctx.t("feedback.decline_title"), ctx.t("feedback.decline_submit")
+    form = Form(callback_id, title, submit, fields, metadata=metadata, intro=intro)
+    return Reply(text="", form=form)
+
+
+def submit_adjust(ctx: Ctx, values: dict[str, str]) -> FormResult:
+    found = _answerable(ctx, _form_feedback_id(values))
+    if isinstance(found, Reply):
+        return FormResult(reply=found)
+    row, goal, team = found
+    note = (values.get("note") or "").strip()
+    errors: dict[str, str] = {}
+    target = _field_target(ctx, values.get("amount") or "", goal, team, errors, "amount")
+    if len(note) > REASON_LIMIT:
+        errors["note"] = _too_long(ctx, "feedback.field_note", REASON_LIMIT)
+    if errors or target is None:
+        return FormResult(errors=errors)
+    return FormResult(reply=settle(ctx, row, goal, team, "adjusted", target, note or None))
+
+
+def submit_decline(ctx: Ctx, values: dict[str, str]) -> FormResult:
+    found = _answerable(ctx, _form_feedback_id(values))
+    if isinstance(found, Reply):
+        return FormResult(reply=found)
+    row, goal, team = found
+    reason = (values.get("reason") or "").strip()
+    if not reason:
+        return FormResult(errors={"reason": ctx.t("feedback.reason_required")})
+    if len(reason) > REASON_LIMIT:
+        return FormResult(errors={"reason": _too_long(ctx, "feedback.field_reason", REASON_LIMIT)})
+    return FormResult(reply=settle(ctx, row, goal, team, "declined", None, reason))
+
+
+def _plain_number(value: Decimal) -> str:
+    """80000, 80000.5: as a user would type it back."""
+    whole = value == value.to_integral_value()
+    return f"{value.quantize(Decimal(1)) if whole else value.normalize():f}"
+
+
+def _form_feedback_id(values: dict[str, str]) -> int:
+    """The feedback id the form carries in its metadata: `CHANNEL|ID`."""
+    return parse_id(values.get("_metadata", "").rpartition("|")[2] or "0")
+
+
+def _too_long(ctx: Ctx, field: str, limit: int) -> str:
+    return ctx.t("feedback.too_long", field=ctx.t(field), limit=str(limit))
+
+
+def _field_target(
+    ctx: Ctx, text: str, goal: Goal, team: Team | None, errors: dict[str, str], name: str
+) -> int | None:
+    """A typed target, or None with the reason in errors[name]."""
+    try:
+        return parse_target(goal.metric, text.strip(), _currency(team))
+    except UsageError as err:
+        errors[name] = ctx.t(err.key, **err.values)
+    except money.AmountError as err:
+        errors[name] = ctx.t(err.reason, value=err.text)
+    return None
+
+
+def settle(
+    ctx: Ctx,
+    row: Feedback,
+    goal: Goal,
+    team: Team | None,
+    status: str,
+    target: int | None,
+    note: str | None,
+) -> Reply:
+    """Answer the feedback if nobody has yet; the goal changes, the rep is told, and every
+    manager's copy of the message is replaced to show who answered and how."""
+    assert row.id is not None
+    old = goal.target
+    new = old if target is None else target
+    won = queries.settle_feedback(
+        ctx.session,
+        workspace_id=ctx.ws,
+        feedback_id=row.id,
+        status=status,
+        answered_by=ctx.req.user_id,
+        answer=note,
+        new_target=new if status != "declined" else None,
+    )
+    if not won:
+        return _already(ctx, row)
+    if new != old:
+        reason = ctx.t("feedback.audit_reason", id=row.id, note=note or "")
+        change_target(ctx, goal, new, reason[:REASON_LIMIT])
+    rep = _member(ctx, row.member_id) or ctx.me
+    updates = [
+        Update(
+            key=_message_key(row, manager),
+            text=_settled_text(_as(ctx, manager), row, goal, team, rep, old, new),
+        )
+        for manager in _recipients(ctx, team)
+    ]
+    notices = [_outcome_notice(_as(ctx, rep), row, goal, team, rep, old, new)]
+    text = _settled_text(ctx, row, goal, team, rep, old, new)
+    return Reply(text=text, notices=notices, updates=updates)
+
+
+def _settled_text(
+    ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member, old: int, new: int
+) -> str:
+    return ctx.t(
+        SETTLED[row.status],
+        id=row.id,
+        rep=mention(rep),
+        goal=goal.id,
+        by=f"<@{row.answered_by}>",
+        old=_target_text(ctx, goal, team, old),
+        new=_target_text(ctx, goal, team, new),
+        note=row.answer or "—",
+    )
+
+
+def _outcome_notice(
+    ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member, old: int, new: int
+) -> Notice:
+    text = ctx.t(
+        OUTCOME[row.status],
+        id=row.id,
+        goal=goal.id,
+        by=f"<@{row.answered_by}>",
+        old=_target_text(ctx, goal, team, old),
+        new=_target_text(ctx, goal, team, new),
+        note=row.answer or "—",
+    )
+    return Notice(
+        key=f"feedback:{row.id}:outcome", text=text, user_id=rep.user_id, locale=ctx.req.locale
+    )
+
+
+# --- the form behind "Feedback on this target" ----------------------------------------------------
+
+
+def progress_button(ctx: Ctx, goal: Goal) -> Button:
+    return Button(OPEN, ctx.t("feedback.button_open"), str(goal.id))
+
+
+def open_feedback_form(ctx: Ctx, value: str) -> Reply:
+    goal = _goal(ctx, value)
+    if refused := _refuse_not_mine(ctx, goal):
+        return refused
+    team = _team(ctx, goal)
+    goals = {g.id: g for g in [goal, *_current_goals(ctx)]}
+    options = [(str(g.id), _goal_label(ctx, g, team)) for g in goals.values()]
+    fields = [
+        Field(
+            "goal",
+            ctx.t("feedback.field_goal"),
+            kind="select",
+            initial=str(goal.id),
+            options=options,
+        ),
+        Field(
+            "text",
+            ctx.t("feedback.field_text"),
+            kind="long_text",
+            placeholder=ctx.t("feedback.text_placeholder"),
+        ),
+        Field(
+            "proposed",
+            ctx.t("feedback.field_proposed"),
+            required=False,
+            hint=ctx.t("feedback.proposed_hint"),
+        ),
+    ]
+    form = Form(
+        NEW_FORM,
+        ctx.t("feedback.form_title"),
+        ctx.t("feedback.form_submit"),
+        fields,
+        metadata=f"{ctx.req.channel_id or ''}|{goal.id}",
+    )
+    return Reply(text="", form=form)
+
+
+def _goal_label(ctx: Ctx, goal: Goal, team: Team | None) -> str:
+    return ctx.t(
+        "feedback.goal_option",
+        id=goal.id,
+        period=goal.period,
+        metric=ctx.t(f"metric.{goal.metric}"),
+        target=_target_text(ctx, goal, team),
+    )
+
+
+def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
+    errors: dict[str, str] = {}
+    goal = queries.get_goal(
+        ctx.session, workspace_id=ctx.ws, goal_id=parse_id(values.get("goal") or "0")
+    )
+    if goal is None or _refuse_not_mine(ctx, goal) is not None:
+        return FormResult(errors={"goal": ctx.t("feedback.pick_goal")})
+    team = _team(ctx, goal)
+    text = (values.get("text") or "").strip()
+    if not text:
+        errors["text"] = ctx.t("feedback.text_required")
+    elif len(text) > TEXT_LIMIT:
+        errors["text"] = _too_long(ctx, "feedback.field_text", TEXT_LIMIT)
+    proposed_text = (values.get("proposed") or "").strip()
+    proposed = None
+    if proposed_text:
+        proposed = _field_target(ctx, proposed_text, goal, team, errors, "proposed")
+    if errors:
+        return FormResult(errors=errors)
+    return FormResult(reply=file_feedback(ctx, goal, team, text, proposed))
+
+
+# --- what commands/router.py registers ------------------------------------------------------------
+
+
+def actions(value: str) -> dict[str, Callable[[Ctx], Reply]]:
+    """Button action id -> handler, for a press carrying `value` (a goal or feedback id)."""
+    return {
+        OPEN: lambda ctx: open_feedback_form(ctx, value),
+        ACCEPT: lambda ctx: accept(ctx, parse_id(value)),
+        ADJUST: lambda ctx: open_answer_form(ctx, parse_id(value), ADJUST_FORM),
+        DECLINE: lambda ctx: open_answer_form(ctx, parse_id(value), DECLINE_FORM),
+    }
+
+
+def forms(values: dict[str, str]) -> dict[str, Callable[[Ctx], FormResult]]:
+    """Form callback id -> handler; `values` carries the form's metadata under `_metadata`."""
+    return {
+        NEW_FORM: lambda ctx: submit_feedback_form(ctx, values),
+        ADJUST_FORM: lambda ctx: submit_adjust(ctx, values),
+        DECLINE_FORM: lambda ctx: submit_decline(ctx, values),
+    }

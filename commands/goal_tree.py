@@ -1,0 +1,633 @@
+"""The goal hierarchy: /goal split, /goal tree, /goal copy, workspace goals and roll-up flags.
+
+Goals nest two ways: by scope (workspace > team > rep, same period) and by time
+(year > quarter > month > week, same owner). A goal's parts are its live goals one step
+down either way; `parent_id` records which goal a split made them from.
+
+Splitting again replaces the earlier split rather than refusing: a part with the same
+owner and dates keeps its ID (open feedback and history stay attached) and gets its new
+target; earlier parts the new split no longer has are soft-deleted, with their own parts,
+each with an audit entry. A manager who re-splits wants the new numbers, and there is no
+other way to remove a split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from commands import format as fmt
+from commands import stats
+from commands.context import Ctx, display_name
+from commands.parsing import UsageError, parse_id
+from commands.types import Reply
+from domain import money, periods
+from domain import split as splitting
+from domain.periods import Period, PeriodKind
+from storage import queries
+from storage.models import Goal, Member, Team
+
+UNIT_KEYS = {
+    "quarters": "tree.unit_quarters",
+    "months": "tree.unit_months",
+    "weeks": "tree.unit_weeks",
+    "reps": "tree.unit_reps",
+    "teams": "tree.unit_teams",
+}
+METHOD_KEYS = {
+    "even": "tree.method_even",
+    "workdays": "tree.method_workdays",
+    "seasonal": "tree.method_seasonal",
+    "weights": "tree.method_weights",
+}
+UNIT_KIND = {"quarters": PeriodKind.QUARTER, "months": PeriodKind.MONTH, "weeks": PeriodKind.WEEK}
+SCOPE_RANK = {"workspace": 0, "team": 1, "rep": 2}
+INDENT = "\u2003"  # an em space: Slack keeps it at the start of a line
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def currency_of(ctx: Ctx, goal: Goal) -> str:
+    team = ctx.session.get(Team, goal.team_id) if goal.team_id is not None else None
+    return team.currency if team else workspace_currency(ctx)
+
+
+def workspace_currency(ctx: Ctx) -> str:
+    """Workspace goals count in the first team's currency (USD before there is a team)."""
+    teams = queries.list_teams(ctx.session, workspace_id=ctx.ws)
+    return teams[0].currency if teams else "USD"
+
+
+def show(ctx: Ctx, goal: Goal, amount: int) -> str:
+    cur = currency_of(ctx, goal)
+    return fmt.value(ctx, stats.to_value(amount, goal.metric, cur), goal.metric, cur)
+
+
+def who(ctx: Ctx, goal: Goal) -> str:
+    if goal.scope == "rep" and goal.member_id is not None:
+        member = ctx.session.get(Member, goal.member_id)
+        return display_name(member) if member else "?"
+    if goal.scope == "team" and goal.team_id is not None:
+        team = ctx.session.get(Team, goal.team_id)
+        return ctx.t("tree.who_team", team=team.name if team else "?")
+    return ctx.t("tree.who_workspace")
+
+
+def period_text(goal: Goal) -> str:
+    """The label, with the dates when a week is clipped to a month (2026-W49 (11-30))."""
+    if periods.kind_of(goal.period) is not PeriodKind.WEEK:
+        return goal.period
+    full = periods.from_label(goal.period)
+    if (full.start, full.end) == (goal.starts_on, goal.ends_on):
+        return goal.period
+    days = f"{goal.starts_on:%m-%d}"
+    if goal.ends_on != goal.starts_on:
+        days += f"–{goal.ends_on:%m-%d}"
+    return f"{goal.period} ({days})"
+
+
+def may_manage(ctx: Ctx, goal: Goal) -> bool:
+    if goal.scope == "workspace" or goal.team_id is None:
+        return ctx.me.is_admin
+    team = ctx.session.get(Team, goal.team_id)
+    return team is not None and ctx.can_manage(team)
+
+
+def refuse(ctx: Ctx, goal: Goal) -> Reply:
+    if goal.scope == "workspace" or goal.team_id is None:
+        return ctx.error("tree.workspace_admins_only")
+    team = ctx.session.get(Team, goal.team_id)
+    return ctx.error("error.not_manager_of", team=team.name if team else "?")
+
+
+def _goal(ctx: Ctx, text: str) -> Goal:
+    goal_id = parse_id(text)
+    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
+    if goal is None:
+        raise UsageError("tree.no_such_goal", id=str(goal_id))
+    return goal
+
+
+# --- roll-up ------------------------------------------------------------------------------------
+
+
+def _same_owner(a: Goal, b: Goal) -> bool:
+    return (a.scope, a.team_id, a.member_id, a.metric) == (
+        b.scope,
+        b.team_id,
+        b.member_id,
+        b.metric,
+    )
+
+
+def _same_span(a: Goal, b: Goal) -> bool:
+    return (a.starts_on, a.ends_on, a.metric) == (b.starts_on, b.ends_on, b.metric)
+
+
+def scope_parts(goal: Goal, pool: Sequence[Goal]) -> list[Goal]:
+    """A team goal's rep goals, a workspace goal's team goals, for the same period."""
+    if goal.scope == "team":
+        return [
+            g
+            for g in pool
+            if g.scope == "rep" and g.team_id == goal.team_id and _same_span(g, goal)
+        ]
+    if goal.scope == "workspace":
+        return [g for g in pool if g.scope == "team" and _same_span(g, goal)]
+    return []
+
+
+def time_parts(goal: Goal, pool: Sequence[Goal]) -> tuple[str, list[Goal]]:
+    """The same owner's goals one step down in time (a year's quarters, else its months)."""
+    inside = [
+        g
+        for g in pool
+        if g.id != goal.id
+        and _same_owner(g, goal)
+        and goal.starts_on <= g.starts_on
+        and g.ends_on <= goal.ends_on
+    ]
+    for unit in splitting.UNITS_OF[periods.kind_of(goal.period)]:
+        parts = [g for g in inside if periods.kind_of(g.period) is UNIT_KIND[unit]]
+        if parts:
+            return unit, parts
+    return "", []
+
+
+def flags(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None = None) -> list[str]:
+    """One line per group of parts that does not add up to the goal, with the difference."""
+    if pool is None:
+        pool = queries.goals_within(
+            ctx.session, workspace_id=ctx.ws, start=goal.starts_on, end=goal.ends_on
+        )
+    groups = [("teams" if goal.scope == "workspace" else "reps", scope_parts(goal, pool))]
+    groups.append(time_parts(goal, pool))
+    lines = []
+    for unit, parts in groups:
+        total = sum(p.target for p in parts)
+        if parts and total != goal.target:
+            lines.append(_flag(ctx, goal, unit, total))
+    return lines
+
+
+def _flag(ctx: Ctx, goal: Goal, unit: str, total: int) -> str:
+    key = "tree.flag_under" if total < goal.target else "tree.flag_over"
+    return ctx.t(
+        key,
+        period=period_text(goal),
+        parts=ctx.t(UNIT_KEYS[unit]),
+        sum=show(ctx, goal, total),
+        whose=_whose(ctx, goal),
+        target=show(ctx, goal, goal.target),
+        diff=show(ctx, goal, abs(goal.target - total)),
+    )
+
+
+def _whose(ctx: Ctx, goal: Goal) -> str:
+    if goal.scope == "rep":
+        return ctx.t("tree.whose_rep", name=who(ctx, goal))
+    return ctx.t("tree.whose_team" if goal.scope == "team" else "tree.whose_workspace")
+
+
+# --- split --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    period: Period
+    rep: Member | None = None
+
+
+@dataclass
+class Plan:
+    unit: str
+    parts: list[Part]
+    weights: list[Decimal]
+    method: str
+    note: str | None = None  # e.g. why seasonal fell back to working days
+
+
+def split(ctx: Ctx, text: str) -> Reply:
+    words = text.split()
+    if len(words) not in (2, 3):
+        raise UsageError("tree.split_usage")
+    goal = _goal(ctx, words[0])
+    if not may_manage(ctx, goal):
+        return refuse(ctx, goal)
+    unit, method = words[1].lower(), (words[2] if len(words) == 3 else "")
+    if unit == "reps":
+        plan = _rep_plan(ctx, goal, method or "even")
+    elif unit in splitting.TIME_UNITS:
+        plan = _time_plan(ctx, goal, unit, method or "workdays")
+    else:
+        raise UsageError("tree.split_usage")
+    return _apply(ctx, goal, plan)
+
+
+def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
+    if goal.scope != "team" or goal.team_id is None:
+        raise UsageError("tree.reps_team_only", id=str(goal.id))
+    reps = queries.team_members(ctx.session, team_id=goal.team_id, role="rep")
+    if not reps:
+        raise UsageError("tree.no_reps")
+    period = stats.goal_period(goal)
+    parts = [Part(period, rep) for rep in reps]
+    names = ", ".join(display_name(r) for r in reps)
+    if method.lower() == "even":
+        return Plan("reps", parts, splitting.even(len(parts)), "even")
+    if method.lower().startswith("weights:"):
+        return Plan("reps", parts, _weights(method, names, len(parts)), "weights")
+    raise UsageError("tree.reps_method", method=method)
+
+
+def _time_plan(ctx: Ctx, goal: Goal, unit: str, method: str) -> Plan:
+    period = stats.goal_period(goal)
+    try:
+        whole = splitting.parts_of(period, unit)
+    except splitting.SplitError as err:
+        raise UsageError("tree.bad_unit", period=goal.period, units=_units(period)) from err
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=goal.team_id)
+    periods_ = splitting.with_working_days(whole, hols)
+    parts = [Part(p) for p in periods_]
+    m = method.lower()
+    if m == "even":
+        return Plan(unit, parts, splitting.even(len(parts)), "even")
+    if m == "workdays":
+        return Plan(unit, parts, splitting.by_workdays(periods_, hols), "workdays")
+    if m == "seasonal":
+        return _seasonal(ctx, goal, unit, parts, hols)
+    if m.startswith("weights:"):
+        labels = ", ".join(p.label for p in periods_)
+        return Plan(unit, parts, _weights(method, labels, len(parts)), "weights")
+    raise UsageError("tree.bad_method", method=method)
+
+
+def _units(period: Period) -> str:
+    units = splitting.UNITS_OF[period.kind]
+    return ", ".join(units) if units else "—"
+
+
+def _seasonal(ctx: Ctx, goal: Goal, unit: str, parts: list[Part], hols: frozenset[date]) -> Plan:
+    scope = stats.scope_of(goal)
+    history = [
+        stats.actual(ctx.session, scope, goal.metric, splitting.last_year(p.period)) for p in parts
+    ]
+    weights = splitting.seasonal(history)
+    if weights is not None:
+        return Plan(unit, parts, weights, "seasonal")
+    missing = [p.period.label for p, h in zip(parts, history, strict=True) if h <= 0]
+    note = ctx.t("tree.seasonal_fallback", parts=", ".join(missing))
+    days = splitting.by_workdays([p.period for p in parts], hols)
+    return Plan(unit, parts, days, "workdays", note)
+
+
+def _weights(method: str, names: str, count: int) -> list[Decimal]:
+    text = method.partition(":")[2]
+    try:
+        weights = splitting.parse_weights(text)
+    except splitting.SplitError as err:
+        raise UsageError("tree.bad_weights", value=text) from err
+    if len(weights) != count:
+        raise UsageError(
+            "tree.weights_count", given=str(len(weights)), count=str(count), parts=names
+        )
+    return weights
+
+
+def _apply(ctx: Ctx, goal: Goal, plan: Plan) -> Reply:
+    assert goal.id is not None
+    amounts = money.split_exact(goal.target, plan.weights)
+    old = {
+        g.id: g for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
+    }
+    made = [
+        _part_goal(ctx, goal, part, amount, old)
+        for part, amount in zip(plan.parts, amounts, strict=True)
+    ]
+    kept = {g.id for g in made}
+    removed = [g for g in old.values() if g.id not in kept]
+    gone = sum(_delete_tree(ctx, g, goal.id) for g in removed)
+    return _split_reply(ctx, goal, plan, made, gone)
+
+
+def _part_goal(
+    ctx: Ctx, parent: Goal, part: Part, amount: int, old: dict[int | None, Goal]
+) -> Goal:
+    """The part's goal: an existing one for the same owner and dates if any, else a new one."""
+    scope = "rep" if part.rep is not None else parent.scope
+    member_id = part.rep.id if part.rep is not None else parent.member_id
+    existing = [
+        g
+        for g in queries.live_goals(
+            ctx.session,
+            workspace_id=ctx.ws,
+            period=part.period,
+            scope=scope,
+            team_id=parent.team_id,
+        )
+        if g.metric == parent.metric and g.member_id == member_id and g.id != parent.id
+    ]
+    mine = [g for g in existing if g.id in old]
+    goal = next(iter(mine or existing), None)  # an earlier part of this split first
+    reason = ctx.t("tree.reason_split", id=parent.id)
+    if goal is None:
+        goal = Goal(
+            workspace_id=ctx.ws,
+            scope=scope,
+            team_id=parent.team_id,
+            member_id=member_id,
+            metric=parent.metric,
+            period=part.period.label,
+            starts_on=part.period.start,
+            ends_on=part.period.end,
+            target=amount,
+            parent_id=parent.id,
+            created_by=ctx.req.user_id,
+        )
+        return queries.save_goal(
+            ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
+        )
+    if (goal.target, goal.parent_id) == (amount, parent.id):
+        return goal
+    before = queries.snapshot(goal)
+    goal.target, goal.parent_id = amount, parent.id
+    return queries.save_goal(
+        ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason
+    )
+
+
+def _delete_tree(ctx: Ctx, goal: Goal, split_id: int) -> int:
+    assert goal.id is not None
+    children = queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
+    count = sum(_delete_tree(ctx, child, split_id) for child in children)
+    reason = ctx.t("tree.reason_replaced", id=split_id)
+    queries.delete_goal(ctx.session, goal=goal, actor=ctx.req.user_id, reason=reason)
+    return count + 1
+
+
+def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, made: list[Goal], gone: int) -> Reply:
+    lines = [
+        ctx.t(
+            "tree.split_done",
+            id=goal.id,
+            who=who(ctx, goal),
+            period=period_text(goal),
+            target=show(ctx, goal, goal.target),
+            count=len(made),
+            unit=ctx.t(UNIT_KEYS[plan.unit]),
+            method=ctx.t(METHOD_KEYS[plan.method]),
+        )
+    ]
+    if plan.note:
+        lines.append(plan.note)
+    for part in made:
+        lines.append(_part_line(ctx, part))
+    if gone:
+        lines.append(ctx.t("tree.split_replaced", count=gone))
+    return Reply(text="\n".join(lines))
+
+
+def _part_line(ctx: Ctx, goal: Goal) -> str:
+    return ctx.t(
+        "tree.part_line",
+        id=goal.id,
+        period=period_text(goal),
+        who=who(ctx, goal),
+        target=show(ctx, goal, goal.target),
+    )
+
+
+# --- tree ---------------------------------------------------------------------------------------
+
+
+def tree(ctx: Ctx, text: str) -> Reply:
+    tokens = text.split()
+    period_text_ = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
+    if tokens and tokens[0].lower() == "team" and len(tokens) > 1:
+        team = ctx.team_named(" ".join(tokens[1:]))
+    elif tokens:
+        raise UsageError("tree.tree_usage")
+    else:
+        found = ctx.my_team()
+        if found is None:
+            raise UsageError("error.no_team")
+        team = found
+    today = ctx.today(team)
+    if period_text_ is None:
+        period = periods.current(PeriodKind.YEAR, today, ctx.workspace.fiscal_start_month)
+    else:
+        period = ctx.period(period_text_, today)
+    pool = [
+        g
+        for g in queries.goals_within(
+            ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end
+        )
+        if g.scope == "workspace" or g.team_id == team.id
+    ]
+    if not pool:
+        return Reply(text=ctx.t("tree.empty", team=team.name, period=period.label))
+    lines = [ctx.t("tree.title", team=team.name, period=period.label)]
+    kids = _children(pool)
+    roots = sorted((g for g in pool if _parent(g, pool) is None), key=_order)
+    for root in roots:
+        lines += _node_lines(ctx, root, kids, pool, today, 0)
+    return Reply(text="\n".join(lines))
+
+
+def _order(goal: Goal) -> tuple[bool, str, date, int, int]:
+    return (
+        goal.metric != "revenue",
+        goal.metric,
+        goal.starts_on,
+        SCOPE_RANK[goal.scope],
+        goal.id or 0,
+    )
+
+
+def _parent(goal: Goal, pool: Sequence[Goal]) -> Goal | None:
+    """The split it came from, else the same period one scope up, else the smallest goal of
+    the same owner whose period holds it."""
+    by_id = {g.id: g for g in pool}
+    if goal.parent_id in by_id:
+        return by_id[goal.parent_id]
+    up = {"rep": "team", "team": "workspace"}.get(goal.scope)
+    for g in pool:
+        if (
+            g.scope == up
+            and _same_span(g, goal)
+            and (up == "workspace" or g.team_id == goal.team_id)
+        ):
+            return g
+    holders = [
+        g
+        for g in pool
+        if _same_owner(g, goal)
+        and g.starts_on <= goal.starts_on
+        and goal.ends_on <= g.ends_on
+        and (g.starts_on, g.ends_on) != (goal.starts_on, goal.ends_on)
+    ]
+    return min(holders, key=lambda g: g.ends_on - g.starts_on, default=None)
+
+
+def _children(pool: Sequence[Goal]) -> dict[int | None, list[Goal]]:
+    kids: dict[int | None, list[Goal]] = {}
+    for goal in pool:
+        parent = _parent(goal, pool)
+        if parent is not None:
+            kids.setdefault(parent.id, []).append(goal)
+    return kids
+
+
+def _node_lines(
+    ctx: Ctx,
+    goal: Goal,
+    kids: dict[int | None, list[Goal]],
+    pool: Sequence[Goal],
+    today: date,
+    depth: int,
+) -> list[str]:
+    lines = [INDENT * depth + _tree_line(ctx, goal)]
+    lines += [INDENT * (depth + 1) + flag for flag in flags(ctx, goal, pool)]
+    for child in sorted(kids.get(goal.id, []), key=_order):
+        lines += _node_lines(ctx, child, kids, pool, today, depth + 1)
+    return lines
+
+
+def _tree_line(ctx: Ctx, goal: Goal) -> str:
+    done = stats.actual(ctx.session, stats.scope_of(goal), goal.metric, stats.goal_period(goal))
+    ratio = Decimal(done) / Decimal(goal.target) if goal.target else None
+    return ctx.t(
+        "tree.line",
+        id=goal.id,
+        period=period_text(goal),
+        who=who(ctx, goal),
+        metric=ctx.t(f"metric.{goal.metric}"),
+        actual=show(ctx, goal, done),
+        target=show(ctx, goal, goal.target),
+        attainment=fmt.pct(ratio),
+    )
+
+
+# --- copy ---------------------------------------------------------------------------------------
+
+
+def copy(ctx: Ctx, text: str) -> Reply:
+    tokens = text.split()
+    if (
+        len(tokens) < 3
+        or tokens[1].lower() != "to"
+        or (len(tokens) > 3 and tokens[3].lower() != "team")
+    ):
+        raise UsageError("tree.copy_usage")
+    named = len(tokens) > 4
+    team = ctx.team_named(" ".join(tokens[4:])) if named else ctx.my_team()
+    with_workspace = ctx.me.is_admin and not named
+    if team is None and not with_workspace:
+        raise UsageError("error.no_team")
+    if team is not None and not ctx.can_manage(team):
+        return ctx.error("error.not_manager_of", team=team.name)
+    today = ctx.today(team)
+    source, dest = ctx.period(tokens[0], today), ctx.period(tokens[2], today)
+    if source.kind is not dest.kind or source == dest:
+        raise UsageError("tree.copy_kinds", source=source.label, dest=dest.label)
+    goals = [
+        g
+        for g in queries.live_goals(ctx.session, workspace_id=ctx.ws, period=source)
+        if (team is not None and g.team_id == team.id)
+        or (with_workspace and g.scope == "workspace")
+    ]
+    if not goals:
+        return Reply(text=ctx.t("tree.copy_nothing", source=source.label))
+    return _copy_goals(ctx, sorted(goals, key=lambda g: SCOPE_RANK[g.scope]), source, dest)
+
+
+def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Reply:
+    there = queries.live_goals(ctx.session, workspace_id=ctx.ws, period=dest)
+    copies: dict[int | None, Goal] = {}
+    skipped: list[str] = []
+    for goal in goals:
+        clash = next((g for g in there if _same_owner(g, goal)), None)
+        if clash is not None:
+            skipped.append(ctx.t("tree.copy_skipped_line", who=who(ctx, goal), id=clash.id))
+            continue
+        copies[goal.id] = _copy_one(ctx, goal, dest, copies)
+    lines = []
+    if copies:
+        lines.append(
+            ctx.t("tree.copy_done", count=len(copies), source=source.label, dest=dest.label)
+        )
+        lines += [_part_line(ctx, g) for g in copies.values()]
+    if skipped:
+        lines.append(ctx.t("tree.copy_skipped", dest=dest.label, goals="; ".join(skipped)))
+    return Reply(text="\n".join(lines))
+
+
+def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]) -> Goal:
+    parent = copies.get(goal.parent_id) if goal.parent_id is not None else None
+    new = Goal(
+        workspace_id=ctx.ws,
+        scope=goal.scope,
+        team_id=goal.team_id,
+        member_id=goal.member_id,
+        metric=goal.metric,
+        period=dest.label,
+        starts_on=dest.start,
+        ends_on=dest.end,
+        target=goal.target,
+        parent_id=parent.id if parent else None,
+        created_by=ctx.req.user_id,
+    )
+    reason = ctx.t("tree.reason_copied", id=goal.id)
+    return queries.save_goal(
+        ctx.session, goal=new, actor=ctx.req.user_id, before=None, reason=reason
+    )
+
+
+# --- workspace goals ----------------------------------------------------------------------------
+
+ParseTarget = Callable[[str, str, str], int]  # (metric, amount text, currency) -> stored target
+
+
+def set_workspace(
+    ctx: Ctx, metric: str, period_text_: str, amount: str, parse_target: ParseTarget
+) -> Reply:
+    """`/goal set workspace 5m 2026 [metric]`: admins only."""
+    if not ctx.me.is_admin:
+        return ctx.error("tree.workspace_admins_only")
+    period = ctx.period(period_text_, ctx.today(None))
+    currency = workspace_currency(ctx)
+    target = parse_target(metric, amount, currency)
+    goal = next(
+        (
+            g
+            for g in queries.live_goals(
+                ctx.session, workspace_id=ctx.ws, period=period, scope="workspace"
+            )
+            if g.metric == metric
+        ),
+        None,
+    )
+    before = queries.snapshot(goal) if goal else None
+    if goal is None:
+        goal = Goal(
+            workspace_id=ctx.ws,
+            scope="workspace",
+            metric=metric,
+            period=period.label,
+            starts_on=period.start,
+            ends_on=period.end,
+            target=target,
+            created_by=ctx.req.user_id,
+        )
+    goal.target = target
+    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
+    key = "goal.updated" if before else "goal.created"
+    value = show(ctx, goal, target)
+    return Reply(
+        text=ctx.t(
+            key, id=goal.id, who=ctx.t("tree.who_workspace"), target=value, period=period.label
+        )
+    )

@@ -1,0 +1,82 @@
+"""/deal paid ID [AMOUNT] [date:YYYY-MM-DD]: money collected on a won deal.
+
+The amount defaults to what is still outstanding and can never exceed it. Who may record
+a payment is who may edit the deal: /deal passes its own check in, so the two never drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commands.context import Ctx
+from commands.parsing import UsageError, parse_date, parse_id, split_options
+from commands.types import Reply
+from domain import money
+from storage import queries
+from storage.models import Deal, Payment, Team
+
+Editable = Callable[[Ctx, int], Deal]  # the deal if the caller may edit it, else UsageError
+
+
+def paid(ctx: Ctx, text: str, editable: Editable) -> Reply:
+    opts = split_options(text, {"date"})
+    if not opts.words or len(opts.words) > 3:
+        raise UsageError("payment.usage")
+    deal = editable(ctx, parse_id(opts.words[0]))
+    assert deal.id is not None
+    if deal.stage != "won":
+        return ctx.error("payment.not_won", id=deal.id, stage=ctx.t(f"stage.{deal.stage}"))
+    outstanding = deal.amount_minor - queries.paid_on_deal(ctx.session, deal_id=deal.id)
+    if outstanding <= 0:
+        return ctx.error("payment.fully_paid", id=deal.id)
+    amount = _amount(opts.words[1:], deal.currency) or outstanding
+    if amount > outstanding:
+        raise UsageError(
+            "payment.too_much",
+            id=str(deal.id),
+            amount=ctx.money(amount, deal.currency),
+            outstanding=ctx.money(outstanding, deal.currency),
+        )
+    team = ctx.session.get(Team, deal.team_id)
+    today = ctx.today(team)
+    day = parse_date(opts.keys["date"], today) if "date" in opts.keys else today
+    if day > today:
+        raise UsageError("payment.future_date", date=day.isoformat())
+    payment = Payment(
+        workspace_id=ctx.ws,
+        deal_id=deal.id,
+        team_id=deal.team_id,
+        owner_id=deal.owner_id,
+        amount_minor=amount,
+        paid_on=day,
+        logged_by=ctx.my_id,
+    )
+    queries.add_payment(ctx.session, payment=payment, actor=ctx.req.user_id)
+    return _recorded(ctx, deal, payment, outstanding - amount)
+
+
+def _amount(words: list[str], currency: str) -> int | None:
+    """`5000`, `5,000`, `5k` or `5 k`; None when no amount was given."""
+    if not words:
+        return None
+    return money.to_minor(money.parse_amount("".join(words), currency), currency)
+
+
+def _recorded(ctx: Ctx, deal: Deal, payment: Payment, left: int) -> Reply:
+    cur = deal.currency
+    lines = [
+        ctx.t(
+            "payment.recorded",
+            amount=ctx.money(payment.amount_minor, cur),
+            id=deal.id,
+            customer=deal.customer,
+            date=payment.paid_on.isoformat(),
+        ),
+        ctx.t(
+            "payment.balance" if left else "payment.settled",
+            paid=ctx.money(deal.amount_minor - left, cur),
+            total=ctx.money(deal.amount_minor, cur),
+            left=ctx.money(left, cur),
+        ),
+    ]
+    return Reply(text="\n".join(lines))
