@@ -8,6 +8,7 @@ pacer demo       fill the demo workspace, then open the console
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import re
@@ -66,8 +67,15 @@ def configure_logging(settings: Settings) -> None:
 
 
 def warm_up_charts() -> None:
-    """The first render in a process is the slow one: pay it before the first request."""
+    """The first render in a process is the slow one: pay it before the first request.
+
+    Then collect the start-up garbage and freeze what survives (modules, caches, fonts: it
+    lives as long as the process), so that the collection after each chart (see charts)
+    walks only what requests created: about 5 ms instead of about 80 ms.
+    """
     charts.warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 def start(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None:

@@ -229,8 +229,8 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
 
 
 def describe(ctx: Ctx, deal: Deal) -> str:
-    parts = [f"*{ctx.money(deal.amount_minor, deal.currency)}* — {deal.customer}"]
-    extras = [x for x in (deal.product, deal.region) if x]
+    parts = [f"*{ctx.money(deal.amount_minor, deal.currency)}* — {fmt.escape(deal.customer)}"]
+    extras = [fmt.escape(x) for x in (deal.product, deal.region) if x]
     if extras:
         parts.append(f"({', '.join(extras)})")
     parts.append(ctx.t("deal.on_date", date=deal.close_date.isoformat()))

@@ -143,7 +143,7 @@ def adjust(ctx: Ctx, text: str) -> Reply:
         id=goal.id,
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team),
-        reason=reason,
+        reason=fmt.escape(reason),
     )
     return Reply(text=text, notices=notices)
 
@@ -168,7 +168,7 @@ def _adjusted_notice(
         metric=ctx.t(f"metric.{goal.metric}"),
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team),
-        reason=reason,
+        reason=fmt.escape(reason),
     )
     return Notice(key=f"adjust:{audit_id}", text=text, user_id=rep.user_id, locale=ctx.req.locale)
 
@@ -209,7 +209,7 @@ def history(ctx: Ctx, text: str) -> Reply:
             old = _target_text(ctx, goal, team, int(before.get("target", 0)))
             line = ctx.t("feedback.history_changed", old=old, **values)
         if entry.reason:
-            line += ctx.t("feedback.history_reason", reason=entry.reason)
+            line += ctx.t("feedback.history_reason", reason=fmt.escape(entry.reason))
         lines.append(line)
     return Reply(text="\n".join(lines))
 
@@ -333,7 +333,7 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
             metric=ctx.t(f"metric.{goal.metric}"),
             target=_target_text(ctx, goal, team),
         ),
-        "\n".join(f"> {line}" for line in row.text.splitlines() or [""]),
+        "\n".join(f"> {line}" for line in fmt.escape(row.text).splitlines() or [""]),
     ]
     if row.proposed is not None:
         lines.append(
@@ -395,7 +395,7 @@ def _line(ctx: Ctx, row: Feedback) -> str:
         rep=mention(rep) if rep else "?",
         goal=row.goal_id,
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
-        text=_short(row.text),
+        text=_short(fmt.escape(row.text)),
     )
 
 
@@ -419,7 +419,7 @@ def show(ctx: Ctx, feedback_id: int) -> Reply:
             "feedback.status_answered",
             status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
             by=f"<@{row.answered_by}>",
-            note=row.answer or "—",
+            note=fmt.escape(row.answer or "—"),
         )
     )
     return Reply(text="\n".join(lines))
@@ -628,7 +628,7 @@ def _settled_text(
         by=f"<@{row.answered_by}>",
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team, new),
-        note=row.answer or "—",
+        note=fmt.escape(row.answer or "—"),
     )
 
 
@@ -642,7 +642,7 @@ def _outcome_notice(
         by=f"<@{row.answered_by}>",
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team, new),
-        note=row.answer or "—",
+        note=fmt.escape(row.answer or "—"),
     )
     return Notice(
         key=f"feedback:{row.id}:outcome", text=text, user_id=rep.user_id, locale=ctx.req.locale

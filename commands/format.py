@@ -30,3 +30,9 @@ def pct(ratio: Decimal | None) -> str:
     if ratio < 1 and shown >= 100:
         shown = (ratio * 100).quantize(Decimal(1), ROUND_DOWN)
     return f"{shown:,}%"
+
+
+def escape(text: str) -> str:
+    """User text shown in Slack: `<`, `>` and `&` are control characters there (a typed
+    `<!channel>` would otherwise notify everyone)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

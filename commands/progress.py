@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from charts.specs import ProgressChart
-from commands import feedback, stats
+from commands import feedback, goal_tree, stats
 from commands import format as fmt
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention
@@ -146,6 +146,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
         lines.append(ctx.t(key, forecast=v(prog.forecast), pipeline=v(prog.pipeline_forecast)))
     if goal.id is not None:
         lines.append(ctx.t("progress.goal_ref", id=goal.id))
+        lines += goal_tree.flags(ctx, goal)
     return "\n".join(lines)
 
 

@@ -346,7 +346,12 @@ def daily_totals(
     team_id: int | None = None,
     owner_ids: Iterable[int] | None = None,
 ) -> dict[date, int]:
-    """close date -> won amount (minor units) or deal count, for progress charts."""
+    """Per day: won amount (minor units), won deals, payments collected or new customers,
+    for progress charts."""
+    if metric == "collected":
+        return _daily_collected(session, workspace_id, start, end, team_id, owner_ids)
+    if metric == "new_customers":
+        return _daily_new_customers(session, workspace_id, start, end, team_id, owner_ids)
     measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
     query = (
         select(col(Deal.close_date), measure)
@@ -699,3 +704,57 @@ def collected(
     if owner_ids is not None:
         query = query.where(col(Payment.owner_id).in_(list(owner_ids)))
     return int(session.exec(query).one() or 0)
+
+
+def _daily_collected(
+    session: Session,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None,
+    owner_ids: Iterable[int] | None,
+) -> dict[date, int]:
+    query = (
+        select(col(Payment.paid_on), func.sum(Payment.amount_minor))
+        .join(Deal, col(Deal.id) == col(Payment.deal_id))
+        .where(
+            Payment.workspace_id == workspace_id,
+            col(Payment.deleted_at).is_(None),
+            col(Deal.deleted_at).is_(None),
+            col(Payment.paid_on) >= start,
+            col(Payment.paid_on) <= end,
+        )
+        .group_by(col(Payment.paid_on))
+    )
+    if team_id is not None:
+        query = query.where(col(Payment.team_id) == team_id)
+    if owner_ids is not None:
+        query = query.where(col(Payment.owner_id).in_(list(owner_ids)))
+    return {day: int(total or 0) for day, total in session.exec(query).all()}
+
+
+def _daily_new_customers(
+    session: Session,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None,
+    owner_ids: Iterable[int] | None,
+) -> dict[date, int]:
+    """Per day, the customers whose first won deal in the workspace is that day's, in scope."""
+    customer = func.lower(Deal.customer)
+    live_won = (col(Deal.workspace_id) == workspace_id, *WON_LIVE)
+    first = (
+        select(customer.label("customer"), func.min(Deal.close_date).label("first_day"))
+        .where(*live_won)
+        .group_by(customer)
+        .subquery()
+    )
+    query = (
+        select(first.c.first_day, func.count(func.distinct(customer)))
+        .join(first, and_(customer == first.c.customer, col(Deal.close_date) == first.c.first_day))
+        .where(*live_won, first.c.first_day >= start, first.c.first_day <= end)
+        .where(*_scope(team_id, owner_ids))
+        .group_by(first.c.first_day)
+    )
+    return {day: int(n) for day, n in session.exec(query).all()}

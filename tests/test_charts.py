@@ -230,3 +230,21 @@ def test_charts_never_import_pyplot() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_frozen_server_process_frees_each_figure_after_drawing_it() -> None:
+    # The server freezes its start-up objects; then no figure (and no multi-MB renderer)
+    # may outlive its chart. Run apart: freezing would change this test process for others.
+    code = (
+        "import gc, charts\n"
+        "from charts.specs import LeaderboardChart\n"
+        "from matplotlib.figure import Figure\n"
+        "charts.warm_up(); gc.collect(); gc.freeze()\n"
+        "spec = LeaderboardChart(title='t', names=['王芳', 'Ann'], values=[80.0, 40.0])\n"
+        "for _ in range(5): charts.render(spec)\n"
+        "charts._drawing_thread().submit(lambda: None).result()  # the queued collection ran\n"
+        "alive = [o for o in gc.get_objects() if isinstance(o, Figure)]\n"
+        "assert alive == [], len(alive)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -449,3 +449,11 @@ def test_moving_a_deal_to_its_own_stage_writes_no_audit_entry(team: Run, engine:
     before = count(engine, AuditEntry)
     assert team("UALICE", "/deal", f"stage {last_id(engine)} won").ok
     assert count(engine, AuditEntry) == before
+
+
+def test_slack_control_characters_in_user_text_are_escaped(team: Run) -> None:
+    # A customer typed as "<!channel> & Co" must not notify the channel when shown.
+    reply = team("UALICE", "/deal", "12,500 <!channel> & Co product:<b>")
+    assert reply.ok
+    assert "&lt;!channel&gt; &amp; Co" in reply.text and "&lt;b&gt;" in reply.text
+    assert "<!channel>" not in reply.text

@@ -317,3 +317,45 @@ def test_last_working_day_and_after_the_period(team: Run) -> None:
     after = team("UALICE", "/progress", "2026-11", now=datetime(2026, 12, 1, 15, tzinfo=UTC))
     assert en("progress.period_over") in after.text
     assert en("progress.last_day", remaining="$40,000") not in after.text
+
+
+def test_collected_goal_charts_payments_by_payment_date(team: Run, engine: Engine) -> None:
+    # A $12,000 deal won on 3 Nov, $5,000 of it paid on 10 Nov and $2,000 on 20 Nov.
+    # Collected goal $20,000: actual $7,000; the chart's cumulative series is 0 before the
+    # 10th, 5,000 from the 10th (working day 7), 7,000 from the 20th (working day 15).
+    team("UMIA", "/goal", f"set {ALICE} 20000 2026-11 collected")
+    team("UALICE", "/deal", "12000 Acme date:2026-11-03")
+    with Session(engine) as s:
+        deal_id = s.exec(select(Deal.id)).one()
+    assert team("UALICE", "/deal", f"paid {deal_id} 5000 date:2026-11-10").ok
+    assert team("UALICE", "/deal", f"paid {deal_id} 2000 date:2026-11-20").ok
+    reply = team("UALICE", "/progress", "2026-11")
+    assert attained("$7,000", "$20,000", "35%") in reply.text
+    chart = reply.chart
+    assert isinstance(chart, ProgressChart)
+    assert chart.actual[5] == 0 and chart.actual[6] == 5000 and chart.actual[14] == 7000
+    assert chart.actual[-1] == 7000
+
+
+def test_new_customers_chart_counts_first_wins_only(team: Run) -> None:
+    # Acme won on 3 and 5 Nov (one new customer, on the 3rd), Globex on 10 Nov: 2 by the end.
+    team("UMIA", "/goal", f"set {ALICE} 5 2026-11 new_customers")
+    for text in (
+        "100 Acme date:2026-11-03",
+        "100 acme date:2026-11-05",
+        "100 Globex date:2026-11-10",
+    ):
+        assert team("UALICE", "/deal", text).ok
+    chart = team("UALICE", "/progress", "2026-11").chart
+    assert isinstance(chart, ProgressChart)
+    # Working days: 2(0) 3(1) 4(2) 5(3) 6(4) 9(5) 10(6).
+    assert chart.actual[:7] == [0, 1, 1, 1, 1, 1, 2]
+    assert chart.actual[-1] == 2
+
+
+def test_team_progress_flags_rep_goals_that_do_not_add_up(team: Run) -> None:
+    team("UMIA", "/goal", "set team East 500000 2026-11")
+    team("UMIA", "/goal", f"set {ALICE} 200000 2026-11")
+    team("UMIA", "/goal", f"set {BOB} 280000 2026-11")
+    text = team("UMIA", "/progress", "team East 2026-11").text
+    assert "$480,000" in text and "$20,000" in text and "unassigned" in text
