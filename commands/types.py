@@ -85,6 +85,13 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Retract:
+    """Delete a notice sent earlier under `key` (e.g. the celebration of a deleted deal)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     visibility: Visibility = Visibility.EPHEMERAL
@@ -94,6 +101,7 @@ class Reply:
     ok: bool = True  # False for a refused or invalid command
     notices: list[Notice] = field(default_factory=list)  # sent after the reply, once each
     updates: list[Update] = field(default_factory=list)  # earlier notices to replace
+    retracts: list[Retract] = field(default_factory=list)  # earlier notices to delete
 
     @property
     def is_error(self) -> bool:

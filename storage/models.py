@@ -46,6 +46,7 @@ class Team(SQLModel, table=True):
     report_hour: str = Field(default="09:00", max_length=5)
     big_deal_minor: int | None = Field(default=None, sa_column=money_column(nullable=True))
     behind_pct: int = Field(default=90)  # behind pace below this percentage
+    celebrations_per_day: int = Field(default=3)  # big-deal posts per channel per day
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 
 
@@ -59,6 +60,7 @@ class Member(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=16)
     tz: str | None = Field(default=None, max_length=64)
     active: bool = Field(default=True)
+    notify: bool = Field(default=True)  # direct messages Pacer sends on its own (/pacer notify)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 
 

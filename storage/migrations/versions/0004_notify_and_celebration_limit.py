@@ -1,0 +1,34 @@
+"""Members can turn Pacer's direct messages off; teams cap big-deal posts per day.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-25 23:58:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("member") as batch:
+        batch.add_column(
+            sa.Column("notify", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    with op.batch_alter_table("team") as batch:
+        batch.add_column(
+            sa.Column("celebrations_per_day", sa.Integer(), nullable=False, server_default="3")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("team") as batch:
+        batch.drop_column("celebrations_per_day")
+    with op.batch_alter_table("member") as batch:
+        batch.drop_column("notify")
