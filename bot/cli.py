@@ -3,6 +3,7 @@
 pacer            Socket Mode, HTTP, OAuth or the console, from the settings
 pacer console    the local console, whatever the settings
 pacer demo       fill the demo workspace, then open the console
+pacer jobs run KIND [--team NAME] [--date YYYY-MM-DD]   a scheduled job by hand
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 import charts
 from bot.settings import Mode, Settings, load
+from commands.jobs import KINDS as JOB_KINDS
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
@@ -84,7 +87,16 @@ def start(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None
         console(settings, engine, _args)
         return
     warm_up_charts()
-    if mode == Mode.SOCKET:
+    scheduler = _start_scheduler(settings, engine)
+    try:
+        _serve(settings, engine)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _serve(settings: Settings, engine: Engine) -> None:
+    if settings.mode == Mode.SOCKET:
         from bot import socket_mode
 
         socket_mode.serve(settings, engine)
@@ -92,6 +104,41 @@ def start(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None
         from bot import http
 
         http.serve(settings, engine)
+
+
+# --- scheduled jobs ---------------------------------------------------------------------------
+
+
+def _start_scheduler(settings: Settings, engine: Engine) -> Any:
+    """Lag warnings, leaderboards and reminders need a bot token to send with."""
+    if not settings.bot_token:
+        log.warning("no SLACK_BOT_TOKEN: scheduled messages are off")
+        return None
+    from bot.app import web_client
+    from bot.scheduler import Scheduler
+
+    scheduler = Scheduler(engine, web_client(settings, settings.bot_token))
+    scheduler.start()
+    return scheduler
+
+
+def jobs_run(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    """`pacer jobs run KIND`: each notice not recorded before is sent, the rest skipped."""
+    from bot.app import web_client
+    from bot.scheduler import run_by_hand
+
+    if not settings.bot_token:
+        raise SystemExit("pacer jobs run needs SLACK_BOT_TOKEN")
+    client = web_client(settings, settings.bot_token)
+    outcome = run_by_hand(engine, client, args.kind, args.team, args.date, datetime.now(UTC))
+    print(f"{args.kind}: {outcome.sent} sent, {outcome.skipped} already sent or failed")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from err
 
 
 def console(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None:
@@ -121,6 +168,13 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="fill the demo workspace, then open the console").set_defaults(
         run=demo
     )
+    jobs = sub.add_parser("jobs", help="run a scheduled job by hand (after an outage)")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    job = jobs_sub.add_parser("run", help="send what a job sends; what was sent is skipped")
+    job.add_argument("kind", choices=JOB_KINDS)
+    job.add_argument("--team", help="only this team (default: every team)")
+    job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")
+    job.set_defaults(run=jobs_run)
     return p
 
 

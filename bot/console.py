@@ -202,8 +202,13 @@ class Console:
         self.print("")
 
     def show_notices(self, reply: Reply, names: dict[str, str]) -> None:
-        """Direct messages and channel posts the reply sends on its own, one line each."""
+        """Direct messages and channel posts the reply sends on its own, one line each.
+
+        Recorded under their keys as the Slack edge does (bot/notices.py), so a notice
+        shows once, and an update or a retraction finds the channel it went to."""
         for notice in reply.notices:
+            if not self.record_notice(notice.key, notice.channel_id or notice.user_id or ""):
+                continue
             text = plain(notice.text, names).replace("\n", " / ")
             if notice.user_id:
                 who = "@" + names.get(notice.user_id, notice.user_id)
@@ -211,6 +216,36 @@ class Console:
             else:
                 where = "#" + channel_name(notice.channel_id or "")
                 self.say("notice_channel", where=where, text=text)
+        for update in reply.updates:
+            if posted := self.sent_to(update.key):
+                shown = plain(update.text, names).replace("\n", " / ")
+                self.say("notice_updated", where="#" + channel_name(posted), text=shown)
+        for retract in reply.retracts:
+            if gone := self.sent_to(retract.key, retract=True):
+                self.say("notice_removed", where="#" + channel_name(gone), what=retract.key)
+
+    def record_notice(self, key: str, where: str) -> bool:
+        """Claim the key (or a retracted one again); False when it was shown before."""
+        with session_scope(self.engine) as session:
+            row = queries.claim_message(
+                session, workspace_id=self.workspace_id, key=key
+            ) or queries.reopen_message(session, workspace_id=self.workspace_id, key=key)
+            if row is None or row.id is None:
+                return False
+            queries.mark_message(
+                session, message_id=row.id, status="sent", channel_id=where, ts="console"
+            )
+        return True
+
+    def sent_to(self, key: str, retract: bool = False) -> str | None:
+        """Where the notice under `key` was shown, if it still stands; marked gone on retract."""
+        with session_scope(self.engine) as session:
+            row = queries.sent_message(session, workspace_id=self.workspace_id, key=key)
+            if row is None or row.status != "sent" or row.id is None:
+                return None
+            if retract:
+                queries.mark_message(session, message_id=row.id, status="retracted")
+            return row.channel_id
 
     def save_chart(self, spec: ChartSpec, command: str) -> None:
         try:

@@ -1,4 +1,5 @@
-"""Messages Pacer sends on its own (Reply.notices) and later replaces (Reply.updates).
+"""Messages Pacer sends on its own (Reply.notices), later replaces (Reply.updates) or
+deletes (Reply.retracts).
 
 Each notice is recorded under its key before it goes out: a key seen before (a retried
 request, a second instance) is skipped, so a notice is sent at most once. Channel and
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
 
 from bot import blocks
-from commands.types import Notice, Reply, Update
+from commands.types import Notice, Reply, Retract, Update
 from storage import queries
 from storage.engine import session_scope
 
@@ -35,12 +36,19 @@ def deliver(client: WebClient, engine: Engine, workspace_id: str, reply: Reply) 
             apply_update(client, engine, workspace_id, update)
         except Exception:
             log.exception("update of %s failed", update.key)
+    for retract in reply.retracts:
+        try:
+            apply_retract(client, engine, workspace_id, retract)
+        except Exception:
+            log.exception("retract of %s failed", retract.key)
 
 
 def send_notice(client: WebClient, engine: Engine, workspace_id: str, notice: Notice) -> bool:
     """True if this call sent it; False if it was sent (or tried) before, or failed."""
     with session_scope(engine) as session:
         claimed = queries.claim_message(session, workspace_id=workspace_id, key=notice.key)
+        if claimed is None:  # a retracted notice may be sent again (a restored deal)
+            claimed = queries.reopen_message(session, workspace_id=workspace_id, key=notice.key)
         message_id = claimed.id if claimed is not None else None
     if message_id is None:
         log.info("notice %s already recorded: not sent again", notice.key)
@@ -70,6 +78,26 @@ def apply_update(client: WebClient, engine: Engine, workspace_id: str, update: U
     except (SlackApiError, SlackClientError, OSError) as err:
         log.warning("update of %s failed: %s", update.key, _reason(err))
         return False
+    return True
+
+
+def apply_retract(client: WebClient, engine: Engine, workspace_id: str, retract: Retract) -> bool:
+    """Delete a sent notice and mark it retracted; False when there was nothing to delete."""
+    with session_scope(engine) as session:
+        row = queries.sent_message(session, workspace_id=workspace_id, key=retract.key)
+        found = (row.id, row.status, row.channel_id, row.ts) if row is not None else None
+    if found is None or found[1] in ("retracted", "pending"):
+        return False  # never sent, already gone, or still being sent by another request
+    message_id, status, channel, ts = found
+    assert message_id is not None
+    if status == "sent" and channel and ts:
+        try:
+            client.chat_delete(channel=channel, ts=ts)
+        except (SlackApiError, SlackClientError, OSError) as err:
+            if _reason(err) != "message_not_found":  # deleted by hand: it is gone all the same
+                log.warning("retract of %s failed: %s", retract.key, _reason(err))
+                return False
+    _mark(engine, message_id, "retracted")
     return True
 
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
+from commands import celebrate, payment, stats
 from commands import format as fmt
-from commands import payment, stats
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention, parse_date, parse_id, split_options
 from commands.types import Button, Field, Form, FormResult, Reply
@@ -180,6 +180,7 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         source=ctx.req.source,
         note=values.note,
         request_key=ctx.req.request_key,
+        created_at=ctx.req.now,  # the request's clock: the celebration cap counts by it
     )
     try:
         with ctx.session.begin_nested():
@@ -199,10 +200,11 @@ def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
     if owner.id != ctx.my_id:
         lines.append(ctx.t("deal.logged_for", rep=display_name(owner)))
     lines.append(standing(ctx, owner, team))
-    return Reply(
+    reply = Reply(
         text="\n".join(lines),
         buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.id), "danger")],
     )
+    return celebrate.attach(ctx, deal, reply)
 
 
 def standing(ctx: Ctx, owner: Member, team: Team) -> str:
@@ -289,7 +291,9 @@ def edit(ctx: Ctx, text: str) -> Reply:
     queries.change_deal(
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )
-    return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+    return celebrate.attach(
+        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+    )
 
 
 def _looks_like_amount(word: str) -> bool:
@@ -318,10 +322,11 @@ def delete(ctx: Ctx, deal_id: int) -> Reply:
         action="delete",
         changes={"deleted_at": utcnow()},
     )
-    return Reply(
+    reply = Reply(
         text=ctx.t("deal.deleted", id=deal.id, deal=describe(ctx, deal)),
         buttons=[Button("deal_restore", ctx.t("deal.button_undo"), str(deal.id), "primary")],
     )
+    return celebrate.attach(ctx, deal, reply)
 
 
 def restore(ctx: Ctx, deal_id: int) -> Reply:
@@ -335,7 +340,8 @@ def restore(ctx: Ctx, deal_id: int) -> Reply:
         action="restore",
         changes={"deleted_at": None},
     )
-    return Reply(text=ctx.t("deal.restored", id=deal.id, deal=describe(ctx, deal)))
+    reply = Reply(text=ctx.t("deal.restored", id=deal.id, deal=describe(ctx, deal)))
+    return celebrate.attach(ctx, deal, reply)
 
 
 def set_stage(ctx: Ctx, text: str) -> Reply:
@@ -345,7 +351,9 @@ def set_stage(ctx: Ctx, text: str) -> Reply:
     deal = _editable(ctx, parse_id(id_text))
     stage = _stage(stage_text)
     if stage == deal.stage:  # nothing changes, so nothing is written or audited
-        return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+        return celebrate.attach(
+            ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+        )
     changes: dict[str, object] = {"stage": stage}
     team = ctx.session.get(Team, deal.team_id)
     if stage == "won" and team is not None and deal.close_date > ctx.today(team):
@@ -353,7 +361,9 @@ def set_stage(ctx: Ctx, text: str) -> Reply:
     queries.change_deal(
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )
-    return Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+    return celebrate.attach(
+        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+    )
 
 
 # --- the modal ---------------------------------------------------------------------------------

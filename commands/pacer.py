@@ -28,7 +28,19 @@ def handle(ctx: Ctx) -> Reply:
         return Reply(text=ctx.t("pacer.help"))
     if sub == "setup":
         return setup(ctx, rest.strip())
+    if sub == "notify":
+        return notify(ctx, rest.strip().lower())
     raise UsageError("error.pacer_usage")
+
+
+def notify(ctx: Ctx, word: str) -> Reply:
+    """/pacer notify off|on: whether Pacer sends this member direct messages on its own."""
+    if word not in ("off", "on"):
+        return Reply(text=ctx.t("jobs.notify.usage"))
+    ctx.me.notify = word == "on"
+    ctx.session.add(ctx.me)
+    ctx.session.flush()
+    return Reply(text=ctx.t("jobs.notify.on" if ctx.me.notify else "jobs.notify.off"))
 
 
 def setup(ctx: Ctx, text: str) -> Reply:
@@ -53,6 +65,8 @@ def setup(ctx: Ctx, text: str) -> Reply:
         return actions[key](ctx, rest)
     if words[0].lower() == "threshold":
         return threshold(ctx, " ".join(words[1:]))
+    if words[0].lower() == "celebrations":
+        return celebrations(ctx, " ".join(words[1:]))
     if words[0].lower() == "fiscal-start":
         return fiscal_start(ctx, " ".join(words[1:]))
     raise UsageError("error.setup_usage")
@@ -259,6 +273,23 @@ def threshold(ctx: Ctx, text: str) -> Reply:
     return Reply(
         text=ctx.t("setup.threshold_set", team=team.name, amount=ctx.amount(amount, team.currency))
     )
+
+
+MAX_CELEBRATIONS = 50  # big-deal posts per channel per day
+
+
+def celebrations(ctx: Ctx, text: str) -> Reply:
+    """/pacer setup celebrations NAME N: the daily cap on big-deal posts in a team's channel."""
+    tokens = text.split()
+    if len(tokens) < 2 or not tokens[-1].isdigit():
+        raise UsageError("celebrate.cap_usage")
+    count = int(tokens[-1])
+    if not 1 <= count <= MAX_CELEBRATIONS:
+        raise UsageError("celebrate.cap_usage")
+    team = ctx.team_named(" ".join(tokens[:-1]))
+    team.celebrations_per_day = count
+    ctx.session.add(team)
+    return Reply(text=ctx.t("celebrate.cap_set", team=team.name, count=count))
 
 
 def fiscal_start(ctx: Ctx, text: str) -> Reply:

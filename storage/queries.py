@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -758,3 +769,223 @@ def _daily_new_customers(
         .group_by(first.c.first_day)
     )
     return {day: int(n) for day, n in session.exec(query).all()}
+
+
+# --- scheduled jobs ---------------------------------------------------------------------------
+# Each aggregates for a whole team at once, so a daily run costs a few queries per team.
+
+
+def all_teams(session: Session) -> Sequence[Team]:
+    """Every team of every workspace: the scheduler runs them all."""
+    return session.exec(select(Team).order_by(col(Team.workspace_id), col(Team.id))).all()
+
+
+def team_roster(session: Session, *, team_id: int) -> list[tuple[Member, str]]:
+    """Active members of a team with their role, by name."""
+    query = (
+        select(Member, Membership.role)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(Membership.team_id == team_id, Member.active == True)  # noqa: E712
+        .order_by(col(Member.name), col(Member.id))
+    )
+    return [(member, role) for member, role in session.exec(query).all()]
+
+
+def open_deals_of_team(
+    session: Session,
+    *,
+    workspace_id: str,
+    team_id: int,
+    owner_ids: Iterable[int],
+    start: date,
+    end: date,
+    limit_per_owner: int = 3,
+) -> dict[int, list[tuple[str, int]]]:
+    """owner id -> their biggest open deals closing in [start, end], as (customer, amount in
+    minor units). The date range keeps the read on the team's close-date index."""
+    query = (
+        select(Deal.owner_id, Deal.customer, Deal.amount_minor)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.team_id == team_id,
+            col(Deal.close_date) >= start,
+            col(Deal.close_date) <= end,
+            col(Deal.stage).in_(OPEN_STAGES),
+            col(Deal.deleted_at).is_(None),
+            col(Deal.owner_id).in_(list(owner_ids)),
+        )
+        .order_by(col(Deal.owner_id), col(Deal.amount_minor).desc(), col(Deal.id))
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for owner, customer, amount in session.exec(query).all():
+        deals = found.setdefault(owner, [])
+        if len(deals) < limit_per_owner:
+            deals.append((customer, int(amount)))
+    return found
+
+
+def quiet_customers_of_team(
+    session: Session, *, workspace_id: str, team_id: int, since: date, before: date
+) -> dict[int, list[tuple[str, date]]]:
+    """owner id -> customers they won from since `since` but have had no deal with after
+    `before`, as (customer, last close date), longest quiet first."""
+    last = func.max(Deal.close_date)
+    query = (
+        select(Deal.owner_id, func.min(Deal.customer), last)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.team_id == team_id,
+            col(Deal.deleted_at).is_(None),
+            col(Deal.close_date) >= since,
+        )
+        .group_by(col(Deal.owner_id), func.lower(Deal.customer))
+        .having(last < before)
+        .order_by(col(Deal.owner_id), last)
+    )
+    found: dict[int, list[tuple[str, date]]] = {}
+    for owner, customer, day in session.exec(query).all():
+        found.setdefault(int(owner), []).append((str(customer), day))
+    return found
+
+
+def biggest_won_deal(
+    session: Session, *, workspace_id: str, team_id: int, start: date, end: date
+) -> Deal | None:
+    return session.exec(
+        select(Deal)
+        .where(*_live_won(workspace_id, start, end), col(Deal.team_id) == team_id)
+        .order_by(col(Deal.amount_minor).desc(), col(Deal.close_date), col(Deal.id))
+        .limit(1)
+    ).first()
+
+
+def open_feedback_of_team(
+    session: Session, *, workspace_id: str, team_id: int, created_before: datetime
+) -> list[tuple[Feedback, Goal, Member]]:
+    """Unanswered feedback on the team's goals written before a moment, with goal and rep."""
+    query = (
+        select(Feedback, Goal, Member)
+        .join(Goal, col(Goal.id) == col(Feedback.goal_id))
+        .join(Member, col(Member.id) == col(Feedback.member_id))
+        .where(
+            Feedback.workspace_id == workspace_id,
+            Feedback.status == "open",
+            Goal.team_id == team_id,
+            col(Goal.deleted_at).is_(None),
+            col(Feedback.created_at) < created_before,
+        )
+        .order_by(col(Feedback.id))
+    )
+    return [(f, g, m) for f, g, m in session.exec(query).all()]
+
+
+# --- celebrations ---------------------------------------------------------------------------
+
+LIVE_NOTICE = ("pending", "sent")  # a notice claimed or out; "failed"/"retracted" are not
+
+
+def _celebrate_key() -> ColumnElement[str]:
+    """The key of a deal's celebration notice, "celebrate:{id}", built in SQL for a join."""
+    return literal("celebrate:", String) + cast(Deal.id, String)
+
+
+def twice_median_won(
+    session: Session, *, team_id: int, start: date, end: date, exclude_id: int, least: int
+) -> int | None:
+    """Twice the median live won deal closed in [start, end], the deal `exclude_id` left out;
+    None with fewer than `least` deals. Two bounded queries: a count, then the middle rows."""
+    where: list[ColumnElement[bool]] = [
+        col(Deal.team_id) == team_id,
+        col(Deal.stage) == "won",
+        col(Deal.deleted_at).is_(None),
+        col(Deal.close_date) >= start,
+        col(Deal.close_date) <= end,
+        col(Deal.id) != exclude_id,
+    ]
+    count = session.exec(select(func.count()).select_from(Deal).where(*where)).one()
+    n = int(count or 0)
+    if n < max(least, 1):
+        return None
+    middle = session.exec(
+        select(Deal.amount_minor)
+        .where(*where)
+        .order_by(col(Deal.amount_minor))
+        .offset((n - 1) // 2)
+        .limit(2 - n % 2)
+    ).all()
+    return 2 * middle[0] if n % 2 else middle[0] + middle[1]
+
+
+def celebrated_between(
+    session: Session, *, workspace_id: str, channel_id: str, since: datetime, until: datetime
+) -> int:
+    """How many deals logged in [since, until) by teams posting to `channel_id` have a live
+    celebration notice: the day's count against the cap."""
+    found = session.exec(
+        select(func.count())
+        .select_from(Deal)
+        .join(Team, col(Team.id) == Deal.team_id)
+        .join(
+            SentMessage,
+            and_(
+                col(SentMessage.workspace_id) == col(Deal.workspace_id),
+                col(SentMessage.key) == _celebrate_key(),
+            ),
+        )
+        .where(
+            Deal.workspace_id == workspace_id,
+            Team.channel_id == channel_id,
+            col(SentMessage.status).in_(LIVE_NOTICE),
+            Deal.created_at >= since,
+            Deal.created_at < until,
+        )
+    ).one()
+    return int(found or 0)
+
+
+def uncelebrated_big_deals(
+    session: Session, *, team_id: int, least: int, since: datetime, until: datetime
+) -> Sequence[Deal]:
+    """The team's live won deals of at least `least`, logged in [since, until), that have no
+    live celebration of their own (the day's digest), biggest first."""
+    return session.exec(
+        select(Deal)
+        .outerjoin(
+            SentMessage,
+            and_(
+                col(SentMessage.workspace_id) == col(Deal.workspace_id),
+                col(SentMessage.key) == _celebrate_key(),
+                col(SentMessage.status).in_(LIVE_NOTICE),
+            ),
+        )
+        .where(
+            Deal.team_id == team_id,
+            Deal.stage == "won",
+            col(Deal.deleted_at).is_(None),
+            Deal.amount_minor >= least,
+            Deal.created_at >= since,
+            Deal.created_at < until,
+            col(SentMessage.id).is_(None),
+        )
+        .order_by(col(Deal.amount_minor).desc(), col(Deal.id))
+        .limit(50)
+    ).all()
+
+
+def reopen_message(session: Session, *, workspace_id: str, key: str) -> SentMessage | None:
+    """Claim again a notice that was retracted (a restored deal): one caller wins the row."""
+    result = session.execute(
+        update(SentMessage)
+        .where(
+            col(SentMessage.workspace_id) == workspace_id,
+            col(SentMessage.key) == key,
+            col(SentMessage.status) == "retracted",
+        )
+        .values(status="pending", channel_id=None, ts=None, attempts=SentMessage.attempts + 1)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    row = sent_message(session, workspace_id=workspace_id, key=key)
+    if row is not None:
+        session.refresh(row)
+    return row

@@ -457,3 +457,14 @@ def _chat_update(fake: FakeSlack, call: Call) -> dict[str, Any]:
 
 
 ANSWERS["chat.update"] = _chat_update
+
+
+# --- celebrations: chat.delete -----------------------------------------------------------------
+# COMPOSED from the documented chat.delete response fields (ok, channel, ts).
+
+
+def _chat_delete(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    return {"ok": True, "channel": call.params.get("channel", ""), "ts": call.params.get("ts", "")}
+
+
+ANSWERS["chat.delete"] = _chat_delete

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -249,3 +250,40 @@ def test_soft_deleted_deals_are_hidden_until_asked(engine: Engine, seeded: dict[
         assert queries.get_deal(s, workspace_id="T1", deal_id=umbrella.id) is None
         found = queries.get_deal(s, workspace_id="T1", deal_id=umbrella.id, include_deleted=True)
         assert found is not None and found.deleted_at is not None
+
+
+OLD_ROWS = (
+    "INSERT INTO workspace (id, name, fiscal_start_month, created_at)"
+    " VALUES ('T1', '', 1, '2026-01-01 00:00:00')",
+    "INSERT INTO member (id, workspace_id, user_id, name, is_admin, active, created_at)"
+    " VALUES (1, 'T1', 'U1', 'alice', 0, 1, '2026-01-01 00:00:00')",
+    "INSERT INTO team (id, workspace_id, name, tz, currency, report_hour, behind_pct, created_at)"
+    " VALUES (1, 'T1', 'East', 'UTC', 'USD', '09:00', 90, '2026-01-01 00:00:00')",
+    "INSERT INTO deal (workspace_id, team_id, owner_id, logged_by, amount_minor, currency,"
+    " customer, stage, close_date, source, created_at, updated_at) VALUES ('T1', 1, 1, 1,"
+    " 1250000, 'USD', 'Acme', 'won', '2026-11-20', 'slash', '2026-11-20 00:00:00',"
+    " '2026-11-20 00:00:00')",
+)
+
+
+def test_upgrading_a_sqlite_database_that_holds_data(tmp_path: Path) -> None:
+    # Migrations run on live installs: members, teams and deals already there, foreign keys
+    # on. Every revision after the first must apply on top of such data and keep it.
+    from sqlalchemy import text as sql
+
+    from storage.engine import make_engine
+    from storage.migrate import downgrade, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for statement in OLD_ROWS:
+            conn.execute(sql(statement))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sql("SELECT notify FROM member")).scalar_one() == 1
+        assert conn.execute(sql("SELECT celebrations_per_day FROM team")).scalar_one() == 3
+        assert conn.execute(sql("SELECT amount_minor FROM deal")).scalar_one() == 1250000
+    downgrade(engine, "0003")
+    upgrade(engine)
+    engine.dispose()

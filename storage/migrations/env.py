@@ -10,6 +10,11 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 engine: Engine = context.config.attributes["engine"]
 with engine.connect() as connection:
+    if connection.dialect.name == "sqlite":
+        # A batch migration rebuilds a table (copy, drop, rename); with foreign keys on,
+        # dropping a referenced table fails. The pragma only works outside a transaction,
+        # so it goes to the driver's connection before Alembic begins one.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,

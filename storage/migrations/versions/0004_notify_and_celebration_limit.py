@@ -17,18 +17,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("member") as batch:
-        batch.add_column(
-            sa.Column("notify", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("team") as batch:
-        batch.add_column(
-            sa.Column("celebrations_per_day", sa.Integer(), nullable=False, server_default="3")
-        )
+    # Plain ADD COLUMN: SQLite adds a column with a constant default in place, without the
+    # table rebuild a batch operation would do.
+    op.add_column(
+        "member", sa.Column("notify", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "team",
+        sa.Column("celebrations_per_day", sa.Integer(), nullable=False, server_default="3"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("team") as batch:
-        batch.drop_column("celebrations_per_day")
-    with op.batch_alter_table("member") as batch:
-        batch.drop_column("notify")
+    op.drop_column("team", "celebrations_per_day")
+    op.drop_column("member", "notify")

@@ -1,0 +1,221 @@
+"""The scheduled jobs: one APScheduler cron trigger per team, at its hour in its time zone.
+
+Every instance runs a scheduler, but a run only does work in the instance that holds the
+PostgreSQL advisory lock (SQLite runs one instance), and every notice is recorded under
+its unique key before it is sent (bot/notices.py), so a restart mid-run, a misfire caught
+up after downtime or two instances firing at once still send each message once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
+
+from bot import notices
+from commands import jobs
+from commands.types import Notice
+from storage import queries
+from storage.engine import session_scope
+from storage.models import Team
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 7_231_000_004  # pg advisory lock id of the one scheduling instance
+STALE_AFTER = timedelta(hours=3)  # a morning warning later than this is not sent
+MISFIRE_GRACE = int(timedelta(hours=12).total_seconds())  # later runs still catch up
+RESYNC_MINUTES = 10  # new teams and changed hours are picked up this often
+Clock = Callable[[], datetime]
+
+
+def trigger_for(team: Team) -> CronTrigger:
+    """Working days at the team's hour, in the team's zone (never the host's)."""
+    hour, minute = (int(part) for part in team.report_hour.split(":"))
+    return CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=ZoneInfo(team.tz))
+
+
+def scheduled_at(team: Team, day: date) -> datetime:
+    hour, minute = (int(part) for part in team.report_hour.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(team.tz))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: int
+    skipped: int  # recorded before (sent by an earlier run or another instance) or failed
+
+
+def run_team(
+    engine: Engine,
+    client: WebClient,
+    team_id: int,
+    now: datetime,
+    kinds: Iterable[str] = jobs.KINDS,
+    day: date | None = None,
+) -> Outcome:
+    """Run the jobs for one team. Without `day`, the team's local date at `now`, and a lag
+    warning is dropped when `now` is more than STALE_AFTER past the team's hour."""
+    with session_scope(engine) as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            return Outcome(0, 0)
+        workspace_id = team.workspace_id
+        todo = _notices(session, team, list(kinds), now, day)
+    return send(client, engine, workspace_id, todo)
+
+
+def _notices(
+    session: Session, team: Team, kinds: list[str], now: datetime, day: date | None
+) -> list[Notice]:
+    local_day = day or now.astimezone(ZoneInfo(team.tz)).date()
+    todo: list[Notice] = []
+    for kind in kinds:
+        late = now - scheduled_at(team, local_day)
+        if kind == "lag-warnings" and day is None and late > STALE_AFTER:
+            log.warning("team %s: lag warnings of %s skipped, %s late", team.id, local_day, late)
+            continue
+        todo += jobs.notices_for(session, team, kind, local_day)
+    return todo
+
+
+def send(client: WebClient, engine: Engine, workspace_id: str, todo: list[Notice]) -> Outcome:
+    sent = 0
+    for notice in todo:
+        try:
+            sent += notices.send_notice(client, engine, workspace_id, notice)
+        except Exception:  # one bad notice (or database hiccup) must not stop the others
+            log.exception("notice %s failed", notice.key)
+    return Outcome(sent, len(todo) - sent)
+
+
+def run_by_hand(
+    engine: Engine,
+    client: WebClient,
+    kind: str,
+    team_name: str | None,
+    day: date | None,
+    now: datetime,
+) -> Outcome:
+    """`pacer jobs run`: one kind for every team (or those named), on `day` or their today."""
+    with session_scope(engine) as session:
+        ids = [t.id for t in queries.all_teams(session) if team_name in (None, t.name) and t.id]
+    total = Outcome(0, 0)
+    for team_id in ids:
+        done = run_team(engine, client, team_id, now, [kind], day or _today(engine, team_id, now))
+        total = Outcome(total.sent + done.sent, total.skipped + done.skipped)
+    return total
+
+
+def _today(engine: Engine, team_id: int, now: datetime) -> date:
+    """By hand, today is the team's today, and never stale: the operator asked for it."""
+    with session_scope(engine) as session:
+        team = session.get(Team, team_id)
+        return now.astimezone(ZoneInfo(team.tz if team else "UTC")).date()
+
+
+class Leader:
+    """Holds the PostgreSQL advisory lock on a connection of its own while alive; the lock
+    goes with the connection, so a dead instance hands over to the next one that fires."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()  # team jobs fire on several pool threads
+
+    def holds(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True  # SQLite: one instance by design
+        with self._lock:
+            return self._hold()
+
+    def _hold(self) -> bool:
+        if self._conn is not None and self._alive(self._conn):
+            return True
+        conn = self.engine.connect()
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+        conn.commit()
+        if got:
+            self._conn = conn
+        else:
+            conn.close()
+        return got
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+
+    def _alive(self, conn: Connection) -> bool:
+        try:
+            conn.execute(text("SELECT 1"))
+            conn.commit()
+            return True
+        except Exception:
+            log.warning("lost the scheduler lock connection; trying again")
+            conn.invalidate()
+            self._conn = None
+            return False
+
+
+class Scheduler:
+    """A BackgroundScheduler with one job per team, in the process that serves Slack."""
+
+    def __init__(self, engine: Engine, client: WebClient, clock: Clock = lambda: datetime.now(UTC)):
+        self.engine, self.client, self.clock = engine, client, clock
+        self.leader = Leader(engine)
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE,
+            },
+        )
+
+    def start(self, paused: bool = False) -> None:
+        self.scheduler.start(paused=paused)
+        self.sync()
+        self.scheduler.add_job(self.sync, IntervalTrigger(minutes=RESYNC_MINUTES), id="sync")
+        log.info("scheduler started with %d teams", len(self.scheduler.get_jobs()) - 1)
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.leader.release()
+
+    def sync(self) -> None:
+        """A job per team; a job whose trigger is unchanged keeps its next run time."""
+        with session_scope(self.engine) as session:
+            teams = [t for t in queries.all_teams(session) if t.id is not None]
+        wanted = {f"team:{t.id}": t for t in teams}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("team:") and job.id not in wanted:
+                job.remove()
+        for job_id, team in wanted.items():
+            trigger = trigger_for(team)
+            current = self.scheduler.get_job(job_id)
+            if current is None or str(current.trigger) != str(trigger):
+                self.scheduler.add_job(
+                    self.fire, trigger, args=[team.id], id=job_id, replace_existing=True
+                )
+
+    def fire(self, team_id: int) -> None:
+        if not self.leader.holds():
+            log.debug("another instance schedules: team %s skipped here", team_id)
+            return
+        outcome = run_team(self.engine, self.client, team_id, self.clock())
+        log.info("team %s: %d sent, %d skipped", team_id, outcome.sent, outcome.skipped)

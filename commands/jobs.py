@@ -1,0 +1,444 @@
+"""What the scheduled jobs send: for one team and one local day, the notices to deliver.
+
+Pure of Slack: bot/scheduler.py and `pacer jobs run` deliver the notices through
+bot/notices.py, which records each key before sending, so every notice goes out once.
+Each kind checks its own day (working day, Monday, first working day of the month).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from commands import format as fmt
+from commands import i18n
+from commands.context import display_name
+from commands.leaderboard import Row
+from commands.types import Notice
+from domain import money, pace, periods, ranking, workdays
+from domain.periods import Period
+from storage import queries
+from storage.models import Goal, Member, Team
+
+T = TypeVar("T")
+
+KINDS = ("lag-warnings", "weekly-leaderboard", "month-end", "feedback-reminders")
+LAG_METRICS = ("revenue", "deals")  # the metrics a team's daily sums measure
+OPEN_LOOKBACK = timedelta(days=30)  # open deals overdue by more than this are not suggested
+QUIET_AFTER = timedelta(days=30)  # a customer with no deal for this long is worth a call
+QUIET_LOOKBACK = timedelta(days=180)
+AVERAGE_LOOKBACK = timedelta(days=90)
+FEEDBACK_EVERY = 2  # working days an answer may wait before (and between) reminders
+
+
+@dataclass
+class TeamDay:
+    session: Session
+    team: Team
+    day: date
+    holidays: frozenset[date]
+    roster: list[tuple[Member, str]]
+    cache: dict[str, Any] = field(default_factory=dict)
+    behind: list[Behind] = field(default_factory=list)
+
+    @property
+    def ws(self) -> str:
+        return self.team.workspace_id
+
+    @property
+    def team_id(self) -> int:
+        assert self.team.id is not None
+        return self.team.id
+
+    def members(self, role: str) -> list[Member]:
+        return [m for m, r in self.roster if r == role]
+
+    def listeners(self, role: str) -> list[Member]:
+        """Members of a role who take direct messages (active is implied by the roster)."""
+        return [m for m in self.members(role) if m.notify]
+
+    def channel_locale(self) -> str:
+        """A channel has no locale: the managers' language, English without one."""
+        return next((m.locale for m in self.members("manager") if m.locale), "en")
+
+    def money(self, minor: int, locale: str) -> str:
+        amount = money.from_minor(minor, self.team.currency)
+        return money.fmt(amount, self.team.currency, i18n.babel_locale(locale))
+
+
+def notices_for(session: Session, team: Team, kind: str, day: date) -> list[Notice]:
+    """The notices `kind` sends for `team` on its local `day`; none on a day off."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown job {kind!r}; kinds: {', '.join(KINDS)}")
+    assert team.id is not None
+    hols = queries.holidays(session, workspace_id=team.workspace_id, team_id=team.id)
+    if not workdays.is_working_day(day, hols):
+        return []
+    roster = queries.team_roster(session, team_id=team.id)
+    job: Callable[[TeamDay], list[Notice]] = {
+        "lag-warnings": lag_warnings,
+        "weekly-leaderboard": weekly_leaderboard,
+        "month-end": month_end,
+        "feedback-reminders": feedback_reminders,
+    }[kind]
+    return job(TeamDay(session, team, day, hols, roster))
+
+
+# --- daily lag warnings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Behind:
+    member: Member
+    goal: Goal
+    progress: pace.Progress
+
+
+def lag_warnings(td: TeamDay) -> list[Notice]:
+    behind = td.behind = behind_reps(td)
+    notices = [_rep_warning(td, b) for b in behind if b.member.notify]
+    if behind:
+        notices += [_digest(td, behind, m) for m in td.listeners("manager")]
+    return notices
+
+
+def behind_reps(td: TeamDay) -> list[Behind]:
+    """Reps behind pace on their shortest active goal, with one totals query per period."""
+    reps = {m.id: m for m in td.members("rep") if m.id is not None}
+    goals = queries.live_goals(
+        td.session, workspace_id=td.ws, scope="rep", member_ids=list(reps), covering=td.day
+    )
+    chosen: dict[int, Goal] = {}
+    for goal in goals:
+        held = chosen.get(goal.member_id or 0)
+        if (
+            goal.metric in LAG_METRICS
+            and goal.target > 0
+            and (held is None or _shorter(goal, held))
+        ):
+            chosen[goal.member_id or 0] = goal
+    totals: dict[tuple[date, date], dict[int, tuple[int, int]]] = {}
+    found = []
+    for member_id, goal in chosen.items():
+        span = (goal.starts_on, goal.ends_on)
+        if span not in totals:
+            totals[span] = queries.totals_by_owner(
+                td.session, workspace_id=td.ws, start=span[0], end=span[1], team_id=td.team_id
+            )
+        won, count = totals[span].get(member_id, (0, 0))
+        progress = _progress(td, goal, won if goal.metric == "revenue" else count)
+        if progress.behind:
+            found.append(Behind(reps[member_id], goal, progress))
+    return sorted(found, key=lambda b: (display_name(b.member).lower(), b.member.user_id))
+
+
+def _shorter(goal: Goal, other: Goal) -> bool:
+    return (goal.ends_on - goal.starts_on, goal.id or 0) < (
+        other.ends_on - other.starts_on,
+        other.id or 0,
+    )
+
+
+def _progress(td: TeamDay, goal: Goal, actual: int) -> pace.Progress:
+    period = Period(goal.starts_on, goal.ends_on, periods.kind_of(goal.period), goal.period)
+    return pace.progress(
+        target=_value(td, goal, goal.target),
+        actual=_value(td, goal, actual),
+        period=period,
+        today=td.day,
+        holidays=td.holidays,
+        behind_below=Decimal(td.team.behind_pct) / 100,
+    )
+
+
+def _value(td: TeamDay, goal: Goal, raw: int) -> Decimal:
+    return money.from_minor(raw, td.team.currency) if goal.metric == "revenue" else Decimal(raw)
+
+
+def _show(td: TeamDay, goal: Goal, value: Decimal, locale: str) -> str:
+    if goal.metric == "revenue":
+        whole = value.quantize(Decimal(1), ROUND_HALF_UP)
+        return money.fmt(whole, td.team.currency, i18n.babel_locale(locale))
+    return deal_count(locale, int(value.quantize(Decimal(1), ROUND_HALF_UP)))
+
+
+def deal_count(loc: str, n: int) -> str:
+    key = "metric.count.deals_one" if n == 1 else "metric.count.deals_other"
+    return i18n.t(loc, key, n=f"{n:,}")
+
+
+def _rep_warning(td: TeamDay, b: Behind) -> Notice:
+    loc = b.member.locale or "en"
+    p, goal = b.progress, b.goal
+    text = i18n.t(
+        loc,
+        "jobs.lag.rep",
+        period=goal.period,
+        actual=_show(td, goal, p.actual, loc),
+        target=_show(td, goal, p.target, loc),
+        attainment=fmt.pct(p.attainment),
+        expected=_show(td, goal, p.expected, loc),
+        gap=_show(td, goal, p.gap, loc),
+        run_rate=_show(td, goal, p.run_rate or Decimal(0), loc),
+        days=p.days_left,
+        suggestion=suggestion(td, b, loc),
+    )
+    return Notice(
+        key=f"lag:{td.day}:{b.member.user_id}", text=text, user_id=b.member.user_id, locale=loc
+    )
+
+
+def suggestion(td: TeamDay, b: Behind, loc: str) -> str:
+    """One concrete next step from the rep's own deals: open deals to push, customers gone
+    quiet, or how many deals of their usual size close the gap."""
+    owner = b.member.id or 0
+    open_deals = _open_deals(td).get(owner)
+    if open_deals:
+        listed = ", ".join(f"{fmt.escape(c)} ({td.money(a, loc)})" for c, a in open_deals)
+        return i18n.t(loc, "jobs.lag.suggest_open", deals=listed)
+    quiet = _quiet(td).get(owner)
+    if quiet:
+        names = ", ".join(fmt.escape(c) for c, _ in quiet[:3])
+        return i18n.t(loc, "jobs.lag.suggest_quiet", customers=names, day=quiet[0][1].isoformat())
+    won, count = _recent_won(td).get(owner, (0, 0))
+    if b.goal.metric == "revenue" and count and b.progress.gap > 0:
+        average = money.from_minor(won, td.team.currency) / count
+        needed = (b.progress.gap / average).to_integral_value(ROUND_CEILING)
+        return i18n.t(
+            loc,
+            "jobs.lag.suggest_size",
+            average=money.fmt(
+                average.quantize(Decimal(1)), td.team.currency, i18n.babel_locale(loc)
+            ),
+            n=needed,
+        )
+    return i18n.t(loc, "jobs.lag.suggest_pipeline")
+
+
+def _open_deals(td: TeamDay) -> dict[int, list[tuple[str, int]]]:
+    """Open deals of the reps behind that close between a month ago and their goals' end."""
+    return _cached(
+        td,
+        "open",
+        lambda: queries.open_deals_of_team(
+            td.session,
+            workspace_id=td.ws,
+            team_id=td.team_id,
+            owner_ids=[b.member.id for b in td.behind if b.member.id is not None],
+            start=td.day - OPEN_LOOKBACK,
+            end=max(b.goal.ends_on for b in td.behind),
+        ),
+    )
+
+
+def _quiet(td: TeamDay) -> dict[int, list[tuple[str, date]]]:
+    return _cached(
+        td,
+        "quiet",
+        lambda: queries.quiet_customers_of_team(
+            td.session,
+            workspace_id=td.ws,
+            team_id=td.team_id,
+            since=td.day - QUIET_LOOKBACK,
+            before=td.day - QUIET_AFTER,
+        ),
+    )
+
+
+def _recent_won(td: TeamDay) -> dict[int, tuple[int, int]]:
+    return _cached(
+        td,
+        "won",
+        lambda: queries.totals_by_owner(
+            td.session,
+            workspace_id=td.ws,
+            start=td.day - AVERAGE_LOOKBACK,
+            end=td.day,
+            team_id=td.team_id,
+        ),
+    )
+
+
+def _cached(td: TeamDay, name: str, load: Callable[[], T]) -> T:
+    """Each team-wide query runs at most once per team run, and only when a rep needs it."""
+    if name not in td.cache:
+        td.cache[name] = load()
+    value: T = td.cache[name]
+    return value
+
+
+def _digest(td: TeamDay, behind: list[Behind], manager: Member) -> Notice:
+    loc = manager.locale or "en"
+    lines = [
+        i18n.t(
+            loc, "jobs.lag.digest_title", team=td.team.name, day=td.day.isoformat(), n=len(behind)
+        )
+    ]
+    for b in behind:
+        lines.append(
+            i18n.t(
+                loc,
+                "jobs.lag.digest_line",
+                name=fmt.escape(display_name(b.member)),
+                attainment=fmt.pct(b.progress.attainment),
+                target=_show(td, b.goal, b.progress.target, loc),
+                gap=_show(td, b.goal, b.progress.gap, loc),
+                pace=fmt.pct(b.progress.pace),
+            )
+        )
+    return Notice(
+        key=f"lag-digest:{td.day}:{manager.user_id}",
+        text="\n".join(lines),
+        user_id=manager.user_id,
+        locale=loc,
+    )
+
+
+# --- weekly leaderboard -------------------------------------------------------------------------
+
+
+def weekly_leaderboard(td: TeamDay) -> list[Notice]:
+    """On Mondays: last week's won revenue by rep, to the team's channel."""
+    if td.day.weekday() != 0 or not td.team.channel_id:
+        return []
+    last = td.day - timedelta(days=7)
+    iso = last.isocalendar()
+    week = periods.week(iso.year, iso.week)
+    rows = _rows(td, week.start, week.end)
+    if not rows:
+        return []
+    loc = td.channel_locale()
+    lines = [i18n.t(loc, "jobs.weekly.title", team=td.team.name, week=week.label)]
+    for place, row in ranking.competition_ranks(rows, lambda r: r.revenue):
+        lines.append(
+            i18n.t(
+                loc,
+                "jobs.weekly.line",
+                place=place,
+                name=fmt.escape(display_name(row.member)),
+                amount=money.fmt(row.revenue, td.team.currency, i18n.babel_locale(loc)),
+                deals=deal_count(loc, row.deals),
+            )
+        )
+    key = f"weekly:{td.team_id}:{week.label}"
+    return [Notice(key=key, text="\n".join(lines), channel_id=td.team.channel_id, locale=loc)]
+
+
+def _rows(td: TeamDay, start: date, end: date, targets: dict[int, int] | None = None) -> list[Row]:
+    reps = sorted(td.members("rep"), key=lambda m: display_name(m).lower())
+    totals = queries.totals_by_owner(
+        td.session, workspace_id=td.ws, start=start, end=end, team_id=td.team_id
+    )
+    cur = td.team.currency
+    return [
+        Row(
+            member=r,
+            revenue=money.from_minor(totals.get(r.id or 0, (0, 0))[0], cur),
+            deals=totals.get(r.id or 0, (0, 0))[1],
+            target=money.from_minor(targets[r.id], cur) if targets and r.id in targets else None,
+        )
+        for r in reps
+    ]
+
+
+# --- month end ----------------------------------------------------------------------------------
+
+
+def month_end(td: TeamDay) -> list[Notice]:
+    """On the first working day of a month: last month's champion, biggest deal and totals."""
+    if not td.team.channel_id or not _first_working_day(td.day, td.holidays):
+        return []
+    last = td.day.replace(day=1) - timedelta(days=1)
+    month = periods.month(last.year, last.month)
+    goals = queries.live_goals(td.session, workspace_id=td.ws, period=month, scope="rep")
+    targets = {g.member_id or 0: g.target for g in goals if g.metric == "revenue" and g.target > 0}
+    rows = _rows(td, month.start, month.end, targets)
+    loc = td.channel_locale()
+    cur = td.team.currency
+    total = sum((r.revenue for r in rows), Decimal(0))
+    count = sum(r.deals for r in rows)
+    lines = [i18n.t(loc, "jobs.month.title", team=td.team.name, month=month.label)]
+    rated = [r for r in rows if r.attainment is not None]
+    if rated:
+        best = max(rated, key=lambda r: (r.attainment or Decimal(0), r.revenue))
+        lines.append(
+            i18n.t(
+                loc,
+                "jobs.month.champion",
+                name=fmt.escape(display_name(best.member)),
+                attainment=fmt.pct(best.attainment),
+                amount=money.fmt(best.revenue, cur, i18n.babel_locale(loc)),
+            )
+        )
+    big = queries.biggest_won_deal(
+        td.session, workspace_id=td.ws, team_id=td.team_id, start=month.start, end=month.end
+    )
+    if big is not None:
+        owner = next((m for m, _ in td.roster if m.id == big.owner_id), None)
+        lines.append(
+            i18n.t(
+                loc,
+                "jobs.month.biggest",
+                name=fmt.escape(display_name(owner)) if owner else "—",
+                customer=fmt.escape(big.customer),
+                amount=td.money(big.amount_minor, loc),
+            )
+        )
+    target_sum = sum((r.target or Decimal(0) for r in rows), Decimal(0))
+    lines.append(
+        i18n.t(
+            loc,
+            "jobs.month.report",
+            total=money.fmt(total, cur, i18n.babel_locale(loc)),
+            deals=deal_count(loc, count),
+            attainment=fmt.pct(total / target_sum if target_sum else None),
+        )
+    )
+    key = f"month-end:{td.team_id}:{month.label}"
+    return [Notice(key=key, text="\n".join(lines), channel_id=td.team.channel_id, locale=loc)]
+
+
+def _first_working_day(day: date, holidays: frozenset[date]) -> bool:
+    before = day - timedelta(days=1)
+    return day.day == 1 or workdays.count(day.replace(day=1), before, holidays) == 0
+
+
+# --- feedback reminders -------------------------------------------------------------------------
+
+
+def feedback_reminders(td: TeamDay) -> list[Notice]:
+    """Every second working day a rep's feedback waits, its team's managers are reminded."""
+    managers = td.listeners("manager")
+    if not managers:
+        return []
+    tz = ZoneInfo(td.team.tz)
+    midnight = datetime.combine(td.day, time(0), tzinfo=tz)
+    waiting = queries.open_feedback_of_team(
+        td.session, workspace_id=td.ws, team_id=td.team_id, created_before=midnight
+    )
+    notices = []
+    for row, goal, rep in waiting:
+        written = row.created_at.astimezone(tz).date()
+        days = workdays.count(written + timedelta(days=1), td.day, td.holidays)
+        if days < FEEDBACK_EVERY or days % FEEDBACK_EVERY:
+            continue
+        for manager in managers:
+            loc = manager.locale or "en"
+            text = i18n.t(
+                loc,
+                "jobs.feedback.reminder",
+                name=fmt.escape(display_name(rep)),
+                period=goal.period,
+                days=days,
+                text=fmt.escape(row.text),
+                id=row.id,
+            )
+            key = f"feedback-reminder:{row.id}:{td.day}:{manager.user_id}"
+            notices.append(Notice(key=key, text=text, user_id=manager.user_id, locale=loc))
+    return notices

@@ -1,0 +1,173 @@
+"""bot/scheduler.py: when each team's job fires, and which instance does the work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.app import web_client
+from bot.scheduler import Leader, Scheduler, trigger_for
+from bot.settings import Settings
+from storage.engine import session_scope
+from storage.models import Team
+from tests.fakeslack import FakeSlack
+from tests.test_jobs import NINE_NY, client, east, east_id, fake, month, posts  # noqa: F401
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def next_fires(team: Team, now: datetime, n: int = 3) -> list[datetime]:
+    trigger = trigger_for(team)
+    fires: list[datetime] = []
+    previous = None
+    for _ in range(n):
+        fire = trigger.get_next_fire_time(previous, now)
+        assert fire is not None
+        fires.append(fire.astimezone(UTC))
+        previous, now = fire, fire
+    return fires
+
+
+@pytest.mark.parametrize(
+    ("tz", "hour", "now", "expected"),
+    [
+        # New York leaves daylight time on Sunday 1 November 2026: 09:00 is 13:00 UTC on
+        # Friday, 14:00 UTC on Monday; Saturday and Sunday never fire.
+        (
+            "America/New_York",
+            "09:00",
+            utc(2026, 10, 29, 14, 0),
+            [utc(2026, 10, 30, 13, 0), utc(2026, 11, 2, 14, 0), utc(2026, 11, 3, 14, 0)],
+        ),
+        # ... and enters it on Sunday 8 March 2026.
+        (
+            "America/New_York",
+            "09:00",
+            utc(2026, 3, 5, 15, 0),
+            [utc(2026, 3, 6, 14, 0), utc(2026, 3, 9, 13, 0), utc(2026, 3, 10, 13, 0)],
+        ),
+        # Shanghai keeps UTC+8: 08:30 is 00:30 UTC the same day.
+        (
+            "Asia/Shanghai",
+            "08:30",
+            utc(2026, 11, 25, 0, 0),
+            [utc(2026, 11, 25, 0, 30), utc(2026, 11, 26, 0, 30), utc(2026, 11, 27, 0, 30)],
+        ),
+        # Berlin leaves summer time on 25 October 2026: 09:00 is 07:00 UTC, then 08:00.
+        (
+            "Europe/Berlin",
+            "09:00",
+            utc(2026, 10, 23, 7, 0, 1),
+            [utc(2026, 10, 26, 8, 0), utc(2026, 10, 27, 8, 0), utc(2026, 10, 28, 8, 0)],
+        ),
+    ],
+)
+def test_each_team_fires_at_its_local_hour_on_working_days(
+    tz: str, hour: str, now: datetime, expected: list[datetime]
+) -> None:
+    team = Team(workspace_id="T1", name="X", tz=tz, report_hour=hour)
+    assert next_fires(team, now) == expected
+
+
+def test_the_trigger_never_uses_the_host_zone() -> None:
+    trigger = trigger_for(Team(workspace_id="T1", name="X", tz="Asia/Tokyo"))
+    assert str(trigger.timezone) == "Asia/Tokyo"
+
+
+@pytest.fixture
+def scheduler(month: Engine, client: WebClient) -> Iterator[Scheduler]:  # noqa: F811
+    """An instance at 09:00 in New York on Wednesday 25 November; stopped after the test so
+    its lock connection never outlives it."""
+    made = Scheduler(month, client, clock=lambda: NINE_NY)
+    yield made
+    made.stop()
+
+
+def test_sync_keeps_one_job_per_team_and_follows_changes(
+    month: Engine,  # noqa: F811
+    scheduler: Scheduler,
+) -> None:
+    scheduler.start(paused=True)
+    job_id = f"team:{east_id(month)}"
+    assert sorted(j.id for j in scheduler.scheduler.get_jobs()) == ["sync", job_id]
+    with session_scope(month) as s:
+        east(s).report_hour = "08:15"
+    scheduler.sync()
+    job = scheduler.scheduler.get_job(job_id)
+    assert job is not None
+    assert str(job.trigger) == ("cron[day_of_week='mon-fri', hour='8', minute='15']")
+
+
+def test_a_fired_job_sends_the_days_messages_once(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,  # noqa: F811
+    scheduler: Scheduler,
+) -> None:
+    scheduler.fire(east_id(month))
+    scheduler.fire(east_id(month))  # a misfire caught up, or a coalesced duplicate
+    assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+    assert len(fake.called("chat.postMessage")) == 2
+
+
+def test_a_late_fire_skips_the_morning_warning(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+) -> None:
+    evening = utc(2026, 11, 25, 23, 0)  # 18:00 in New York: nine hours late
+    late = Scheduler(month, client, clock=lambda: evening)
+    late.fire(east_id(month))
+    late.stop()
+    assert fake.called("chat.postMessage") == []
+
+
+def test_only_the_lock_holder_schedules_on_postgresql(engine: Engine) -> None:
+    first, second = Leader(engine), Leader(engine)
+    try:
+        assert first.holds()
+        if engine.dialect.name != "postgresql":
+            assert second.holds()  # SQLite runs one instance: always the leader
+            return
+        assert not second.holds()
+        assert first.holds()  # still held on its own connection
+        first.release()
+        assert second.holds()
+        assert not first.holds()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_two_scheduling_instances_send_once(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,  # noqa: F811
+) -> None:
+    if month.dialect.name != "postgresql":
+        pytest.skip("instances share a PostgreSQL database; SQLite runs one")
+    team_id = east_id(month)
+    instances = [
+        Scheduler(month, web_client(Settings(api_url=fake.api_url), "xoxb-t"), lambda: NINE_NY)
+        for _ in range(2)
+    ]
+    start = threading.Barrier(2)
+
+    def fire(instance: Scheduler) -> None:
+        start.wait()
+        instance.fire(team_id)
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for instance in instances:
+        instance.stop()
+    assert len(fake.called("chat.postMessage")) == 2
+    assert sorted(posts(fake)) == ["DALICE", "DMIA"]
