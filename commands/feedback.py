@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from commands import format as fmt
@@ -98,19 +98,6 @@ def _target_text(ctx: Ctx, goal: Goal, team: Team | None, target: int | None = N
     return fmt.value(ctx, value, goal.metric, currency)
 
 
-def parse_target(metric: str, text: str, currency: str) -> int:
-    """A target as typed: an amount (minor units) for money metrics, a whole count otherwise."""
-    if metric in stats.MONEY_METRICS:
-        return money.to_minor(money.parse_amount(text, currency), currency)
-    try:
-        count = Decimal(text.replace(",", ""))
-    except InvalidOperation as err:
-        raise UsageError("error.bad_count", value=text) from err
-    if count <= 0 or count != count.to_integral_value():
-        raise UsageError("error.bad_count", value=text)
-    return int(count)
-
-
 def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
     if len(text) > limit:
         raise UsageError("feedback.too_long", field=ctx.t(field), limit=str(limit))
@@ -129,7 +116,7 @@ def adjust(ctx: Ctx, text: str) -> Reply:
     if not _may_manage(ctx, team):
         return _refuse_manage(ctx, team)
     _check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
-    target = parse_target(goal.metric, "".join(opts.words[1:]), _currency(team))
+    target = stats.parse_target(goal.metric, "".join(opts.words[1:]), _currency(team))
     if target == goal.target:
         return ctx.error("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
     old = goal.target
@@ -248,7 +235,7 @@ def feedback(ctx: Ctx, text: str) -> Reply:
     team = _team(ctx, goal)
     _check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
     proposed = opts.keys.get("propose", "").strip()
-    target = parse_target(goal.metric, proposed, _currency(team)) if proposed else None
+    target = stats.parse_target(goal.metric, proposed, _currency(team)) if proposed else None
     return file_feedback(ctx, goal, team, body, target)
 
 
@@ -568,7 +555,7 @@ def _field_target(
 ) -> int | None:
     """A typed target, or None with the reason in errors[name]."""
     try:
-        return parse_target(goal.metric, text.strip(), _currency(team))
+        return stats.parse_target(goal.metric, text.strip(), _currency(team))
     except UsageError as err:
         errors[name] = ctx.t(err.key, **err.values)
     except money.AmountError as err:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 
 from commands import feedback, goal_tree, stats
 from commands import format as fmt
 from commands.context import Ctx, display_name
 from commands.parsing import UsageError, mention
 from commands.types import Reply
-from domain import money, periods
+from domain import periods
 from storage import queries
 from storage.models import Goal, Member, Team
 
@@ -98,7 +97,7 @@ def set_goal(ctx: Ctx, text: str) -> Reply:
         raise UsageError("error.goal_set_usage")
     period_text, amount_text = tokens.pop(), tokens.pop()
     if tokens[0].lower() == "workspace" and len(tokens) == 1:  # admins only
-        return goal_tree.set_workspace(ctx, metric, period_text, amount_text, _target)
+        return goal_tree.set_workspace(ctx, metric, period_text, amount_text)
     if tokens[0].lower() == "team":
         team, rep = ctx.team_named(" ".join(tokens[1:])), None
     else:
@@ -116,24 +115,12 @@ def set_goal(ctx: Ctx, text: str) -> Reply:
     return _save(ctx, team, rep, metric, period, amount_text)
 
 
-def _target(metric: str, text: str, currency: str) -> int:
-    if metric in stats.MONEY_METRICS:
-        return money.to_minor(money.parse_amount(text, currency), currency)
-    try:
-        count = Decimal(text.replace(",", ""))
-    except InvalidOperation as err:
-        raise UsageError("error.bad_count", value=text) from err
-    if count <= 0 or count != count.to_integral_value():
-        raise UsageError("error.bad_count", value=text)
-    return int(count)
-
-
 def _save(
     ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period, amount: str
 ) -> Reply:
     if not ctx.can_manage(team):
         return ctx.error("error.not_manager_of", team=team.name)
-    target = _target(metric, amount, team.currency)
+    target = stats.parse_target(metric, amount, team.currency)
     scope = "rep" if rep else "team"
     existing = [
         g

@@ -13,7 +13,7 @@ other way to remove a split.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -588,18 +588,14 @@ def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]
 
 # --- workspace goals ----------------------------------------------------------------------------
 
-ParseTarget = Callable[[str, str, str], int]  # (metric, amount text, currency) -> stored target
 
-
-def set_workspace(
-    ctx: Ctx, metric: str, period_text_: str, amount: str, parse_target: ParseTarget
-) -> Reply:
+def set_workspace(ctx: Ctx, metric: str, period_text_: str, amount: str) -> Reply:
     """`/goal set workspace 5m 2026 [metric]`: admins only."""
     if not ctx.me.is_admin:
         return ctx.error("tree.workspace_admins_only")
     period = ctx.period(period_text_, ctx.today(None))
     currency = workspace_currency(ctx)
-    target = parse_target(metric, amount, currency)
+    target = stats.parse_target(metric, amount, currency)
     goal = next(
         (
             g

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session
 
+from commands.parsing import UsageError
 from domain import money, pace, periods
 from domain.periods import Period
 from storage import queries
@@ -113,3 +114,16 @@ def progress_of(session: Session, goal: Goal, team: Team | None, today: date) ->
         behind_below=behind,
         open_pipeline=pipeline,
     )
+
+
+def parse_target(metric: str, text: str, currency: str) -> int:
+    """A target as typed: an amount (minor units) for money metrics, a whole count otherwise."""
+    if metric in MONEY_METRICS:
+        return money.to_minor(money.parse_amount(text, currency), currency)
+    try:
+        count = Decimal(text.replace(",", ""))
+    except InvalidOperation as err:
+        raise UsageError("error.bad_count", value=text) from err
+    if count <= 0 or count != count.to_integral_value():
+        raise UsageError("error.bad_count", value=text)
+    return int(count)

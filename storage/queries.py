@@ -225,20 +225,25 @@ def deal_by_request(session: Session, *, workspace_id: str, request_key: str) ->
     ).first()
 
 
-def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
-    session.add(deal)
+def add_audited(session: Session, *, row: Deal | Payment, entity: str, actor: str) -> None:
+    """Insert a row with its "create" audit entry."""
+    session.add(row)
     session.flush()
-    assert deal.id is not None
+    assert row.id is not None
     audit(
         session,
-        workspace_id=deal.workspace_id,
-        entity="deal",
-        entity_id=deal.id,
+        workspace_id=row.workspace_id,
+        entity=entity,
+        entity_id=row.id,
         action="create",
         actor=actor,
         before=None,
-        after=snapshot(deal),
+        after=snapshot(row),
     )
+
+
+def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
+    add_audited(session, row=deal, entity="deal", actor=actor)
     return deal
 
 
@@ -672,19 +677,7 @@ def paid_on_deal(session: Session, *, deal_id: int) -> int:
 
 
 def add_payment(session: Session, *, payment: Payment, actor: str) -> Payment:
-    session.add(payment)
-    session.flush()
-    assert payment.id is not None
-    audit(
-        session,
-        workspace_id=payment.workspace_id,
-        entity="payment",
-        entity_id=payment.id,
-        action="create",
-        actor=actor,
-        before=None,
-        after=snapshot(payment),
-    )
+    add_audited(session, row=payment, entity="payment", actor=actor)
     return payment
 
 
