@@ -150,9 +150,13 @@ def time_parts(goal: Goal, pool: Sequence[Goal]) -> tuple[str, list[Goal]]:
         and goal.starts_on <= g.starts_on
         and g.ends_on <= goal.ends_on
     ]
+    whole = (goal.ends_on - goal.starts_on).days + 1
     for unit in splitting.UNITS_OF[periods.kind_of(goal.period)]:
         parts = [g for g in inside if periods.kind_of(g.period) is UNIT_KIND[unit]]
-        if parts:
+        covered = sum((g.ends_on - g.starts_on).days + 1 for g in parts)
+        # Parts: a split of this goal, or goals that tile its whole period. A lone Q4 goal
+        # under a year goal is a goal of its own, not three quarters missing.
+        if parts and (covered >= whole or any(g.parent_id == goal.id for g in parts)):
             return unit, parts
     return "", []
 

@@ -431,3 +431,16 @@ def test_only_admins_set_or_split_workspace_goals(team: Run, engine: Engine) -> 
     assert len(live(engine)) == 1
     assert team(ADMIN, "/goal", f"split {ws.id} quarters").ok
     assert len(live(engine)) == 5
+
+
+def test_a_lone_quarter_goal_is_not_a_split_of_the_year(team: Run) -> None:
+    # Alice has a 2026 goal and a Q4 goal: Q4 alone is a goal of its own, not three missing
+    # quarters. With all four quarters set they tile the year and must add up to it.
+    team("UMIA", "/goal", f"set {ALICE} 960000 2026")
+    team("UMIA", "/goal", f"set {ALICE} 240000 2026-Q4")
+    assert "⚠️" not in team("UALICE", "/goal").text
+    for q in ("Q1", "Q2", "Q3"):
+        team("UMIA", "/goal", f"set {ALICE} 200000 2026-{q}")
+    text = team("UALICE", "/goal").text
+    # 3 x 200,000 + 240,000 = 840,000 against 960,000: 120,000 unassigned.
+    assert "$840,000" in text and "$120,000" in text and "unassigned" in text
