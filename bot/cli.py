@@ -125,13 +125,18 @@ def _start_scheduler(settings: Settings, engine: Engine) -> Any:
 def jobs_run(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
     """`pacer jobs run KIND`: each notice not recorded before is sent, the rest skipped."""
     from bot.app import web_client
+    from bot.notices import retry_unsent
     from bot.scheduler import run_by_hand
 
     if not settings.bot_token:
         raise SystemExit("pacer jobs run needs SLACK_BOT_TOKEN")
     client = web_client(settings, settings.bot_token)
-    outcome = run_by_hand(engine, client, args.kind, args.team, args.date, datetime.now(UTC))
+    now = datetime.now(UTC)
+    retried = retry_unsent(client, engine, now=now)  # what failed or was cut off earlier
+    outcome = run_by_hand(engine, client, args.kind, args.team, args.date, now)
     print(f"{args.kind}: {outcome.sent} sent, {outcome.skipped} already sent or failed")
+    if retried:
+        print(f"{retried} earlier messages sent on retry")
 
 
 def _day(text: str) -> date:

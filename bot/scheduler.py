@@ -217,5 +217,9 @@ class Scheduler:
         if not self.leader.holds():
             log.debug("another instance schedules: team %s skipped here", team_id)
             return
-        outcome = run_team(self.engine, self.client, team_id, self.clock())
+        now = self.clock()
+        retried = notices.retry_unsent(self.client, self.engine, now=now)
+        if retried:
+            log.info("%d earlier notices sent on retry", retried)
+        outcome = run_team(self.engine, self.client, team_id, now)
         log.info("team %s: %d sent, %d skipped", team_id, outcome.sent, outcome.skipped)

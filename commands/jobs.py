@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from charts.numbers import compact
+from charts.specs import LeaderboardChart
 from commands import format as fmt
 from commands import i18n
 from commands.context import display_name
@@ -315,7 +317,8 @@ def weekly_leaderboard(td: TeamDay) -> list[Notice]:
         return []
     loc = td.channel_locale()
     lines = [i18n.t(loc, "jobs.weekly.title", team=td.team.name, week=week.label)]
-    for place, row in ranking.competition_ranks(rows, lambda r: r.revenue):
+    ranked = ranking.competition_ranks(rows, lambda r: r.revenue)
+    for place, row in ranked:
         lines.append(
             i18n.t(
                 loc,
@@ -327,7 +330,25 @@ def weekly_leaderboard(td: TeamDay) -> list[Notice]:
             )
         )
     key = f"weekly:{td.team_id}:{week.label}"
-    return [Notice(key=key, text="\n".join(lines), channel_id=td.team.channel_id, locale=loc)]
+    chart = _weekly_chart(td, [row for _, row in ranked], week.label, loc)
+    text = "\n".join(lines)
+    return [Notice(key=key, text=text, channel_id=td.team.channel_id, locale=loc, chart=chart)]
+
+
+def _weekly_chart(td: TeamDay, rows: list[Row], week: str, loc: str) -> LeaderboardChart:
+    """The week's won revenue as bars, in the order of the text's ranking."""
+    prefix = money.symbol(td.team.currency)
+    names = [display_name(r.member) for r in rows]
+    title = i18n.t(loc, "jobs.weekly.chart_title", team=td.team.name, week=week)
+    return LeaderboardChart(
+        title=title,
+        names=names,
+        values=[float(r.revenue) for r in rows],
+        percent=False,
+        value_prefix=prefix,
+        notes=[compact(float(r.revenue), prefix) for r in rows],
+        alt_text=i18n.t(loc, "jobs.weekly.alt", title=title, top=", ".join(names[:3])),
+    )
 
 
 def _rows(td: TeamDay, start: date, end: date, targets: dict[int, int] | None = None) -> list[Row]:
@@ -365,8 +386,8 @@ def month_end(td: TeamDay) -> list[Notice]:
     count = sum(r.deals for r in rows)
     lines = [i18n.t(loc, "jobs.month.title", team=td.team.name, month=month.label)]
     rated = [r for r in rows if r.attainment is not None]
-    if rated:
-        best = max(rated, key=lambda r: (r.attainment or Decimal(0), r.revenue))
+    best = max(rated, key=lambda r: (r.attainment or Decimal(0), r.revenue)) if rated else None
+    if best is not None:
         lines.append(
             i18n.t(
                 loc,
@@ -401,7 +422,30 @@ def month_end(td: TeamDay) -> list[Notice]:
         )
     )
     key = f"month-end:{td.team_id}:{month.label}"
-    return [Notice(key=key, text="\n".join(lines), channel_id=td.team.channel_id, locale=loc)]
+    chart = _month_chart(td, rated, best, month.label, loc) if rated else None
+    text = "\n".join(lines)
+    return [Notice(key=key, text=text, channel_id=td.team.channel_id, locale=loc, chart=chart)]
+
+
+def _month_chart(
+    td: TeamDay, rated: list[Row], best: Row | None, month: str, loc: str
+) -> LeaderboardChart:
+    """Each rep's attainment of the finished month, best first, the champion highlighted."""
+    order = sorted(rated, key=lambda r: (-(r.attainment or Decimal(0)), -r.revenue))
+    prefix = money.symbol(td.team.currency)
+    names = [display_name(r.member) for r in order]
+    title = i18n.t(loc, "jobs.month.chart_title", team=td.team.name, month=month)
+    return LeaderboardChart(
+        title=title,
+        names=names,
+        values=[float((r.attainment or Decimal(0)) * 100) for r in order],
+        percent=True,
+        value_prefix=prefix,
+        notes=[f"{fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for r in order],
+        highlight=frozenset({display_name(best.member)}) if best is not None else frozenset(),
+        labels={"pace": i18n.t(loc, "chart.pace"), "target": i18n.t(loc, "chart.target")},
+        alt_text=i18n.t(loc, "jobs.month.alt", title=title, top=", ".join(names[:3])),
+    )
 
 
 def _first_working_day(day: date, holidays: frozenset[date]) -> bool:

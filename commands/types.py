@@ -73,6 +73,7 @@ class Notice:
     channel_id: str | None = None
     buttons: list[Button] = field(default_factory=list)
     locale: str = "en"
+    chart: ChartSpec | None = None  # uploaded with the text as its comment
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -214,4 +214,7 @@ class SentMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending | sent | failed
     attempts: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    # When it was sent; until then, when a retry last tried it (bot/notices.retry_unsent).
     sent_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    # The notice as JSON (text, recipient, buttons, locale, chart), so a retry can resend it.
+    payload: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))

@@ -982,3 +982,53 @@ def reopen_message(session: Session, *, workspace_id: str, key: str) -> SentMess
     if row is not None:
         session.refresh(row)
     return row
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+
+def unsent_messages(
+    session: Session, *, stale_before: datetime, max_attempts: int
+) -> list[tuple[int, int]]:
+    """(id, attempts) of notices worth sending again: failed ones, and pending ones whose
+    last try began before `stale_before` (the sender died mid-send). Only rows that carry
+    their payload can be resent."""
+    last_try = or_(
+        and_(col(SentMessage.sent_at).is_(None), col(SentMessage.created_at) < stale_before),
+        col(SentMessage.sent_at) < stale_before,
+    )
+    rows = session.exec(
+        select(SentMessage.id, SentMessage.attempts)
+        .where(
+            col(SentMessage.payload).is_not(None),
+            col(SentMessage.attempts) < max_attempts,
+            or_(
+                col(SentMessage.status) == "failed",
+                and_(col(SentMessage.status) == "pending", last_try),
+            ),
+        )
+        .order_by(col(SentMessage.id))
+    ).all()
+    return [(message_id, attempts) for message_id, attempts in rows if message_id is not None]
+
+
+def claim_retry(
+    session: Session, *, message_id: int, seen: int, now: datetime
+) -> SentMessage | None:
+    """Take one unsent notice for a retry: the UPDATE matches only while attempts is still
+    what the caller saw, so of two instances retrying at once exactly one wins the row."""
+    result = session.execute(
+        update(SentMessage)
+        .where(
+            col(SentMessage.id) == message_id,
+            col(SentMessage.attempts) == seen,
+            col(SentMessage.status).in_(("failed", "pending")),
+        )
+        .values(status="pending", attempts=SentMessage.attempts + 1, sent_at=now)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    row = session.get(SentMessage, message_id)
+    if row is not None:
+        session.refresh(row)
+    return row

@@ -468,3 +468,41 @@ def _chat_delete(fake: FakeSlack, call: Call) -> dict[str, Any]:
 
 
 ANSWERS["chat.delete"] = _chat_delete
+
+
+# --- files shared through files_upload_v2 -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """One files_upload_v2 as Slack saw it: its three steps joined by file id."""
+
+    file_id: str
+    filename: str
+    alt_text: str
+    body: bytes
+    channel: str
+    title: str
+    comment: str
+
+
+def shared_files(fake: FakeSlack) -> list[SharedFile]:
+    """Every completed upload, in order. File ids are handed out in the order of
+    files.getUploadURLExternal calls (F000000001, F000000002, ...)."""
+    asked = {f"F{i:09d}": c for i, c in enumerate(fake.called("files.getUploadURLExternal"), 1)}
+    shared = []
+    for done in fake.called("files.completeUploadExternal"):
+        for f in done.json("files"):
+            first = asked[f["id"]]
+            shared.append(
+                SharedFile(
+                    file_id=f["id"],
+                    filename=str(first.params["filename"]),
+                    alt_text=str(first.params.get("alt_txt", "")),
+                    body=fake.uploads.get(f["id"], b""),
+                    channel=str(done.params.get("channel_id", "")),
+                    title=str(f.get("title", "")),
+                    comment=str(done.params.get("initial_comment", "")),
+                )
+            )
+    return shared

@@ -17,12 +17,13 @@ from bot import notices
 from bot.app import web_client
 from bot.scheduler import run_by_hand, run_team
 from bot.settings import Settings
+from charts.specs import LeaderboardChart
 from commands import jobs
 from storage import queries
 from storage.engine import session_scope
 from storage.models import Deal, Feedback, Goal, Holiday, Member, SentMessage, Team
 from tests.conftest import ADMIN, Run
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FakeSlack, SharedFile, shared_files
 
 WED = date(2026, 11, 25)
 # 09:00 in New York on Wednesday 25 November (EST, UTC-5).
@@ -289,15 +290,48 @@ def test_weekly_leaderboard_goes_to_the_channel_on_monday_only(
     assert run_team(month, client, east_id(month), NINE_NY, ["weekly-leaderboard"]).sent == 0
     monday = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
     assert run_by_hand(month, client, "weekly-leaderboard", "East", None, monday).sent == 1
-    assert posts(fake)["CEAST"] == (
+    # The text rides along as the chart's comment; no separate chat.postMessage.
+    assert fake.called("chat.postMessage") == []
+    (shared,) = shared_files(fake)
+    assert (shared.channel, shared.filename) == ("CEAST", "leaderboard.png")
+    assert shared.comment == (
         "🏆 *East, week 2026-W47*\n"
         "1. alice: $5,000 (2 deals)\n"
         "2. bob: $2,500 (1 deal)\n"
         "3. carol: $0 (0 deals)\n"
         "3. dave: $0 (0 deals)"
     )
+    assert shared.title == "East, week 2026-W47: won revenue"
+    assert shared.alt_text == "Bar chart: East, week 2026-W47: won revenue. Top: alice, bob, carol."
+    assert_png(shared)
     again = run_by_hand(month, client, "weekly-leaderboard", "East", date(2026, 11, 23), monday)
     assert again.sent == 0
+    assert len(shared_files(fake)) == 1
+    with Session(month) as s:
+        row = queries.sent_message(s, workspace_id="T1", key=f"weekly:{east_id(month)}:2026-W47")
+        assert row is not None
+        assert (row.status, row.channel_id, row.ts) == ("sent", "CEAST", None)
+
+
+def assert_png(shared: SharedFile) -> None:
+    """What was uploaded is a real PNG picture, not a placeholder."""
+    assert shared.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(shared.body) > 5_000
+
+
+def test_the_weekly_chart_ranks_like_the_text(month: Engine) -> None:
+    with session_scope(month) as s:
+        add_deal(s, "UBOB", 250_000, "Hooli", date(2026, 11, 20))
+        add_deal(s, "UALICE", 400_000, "Stark", date(2026, 11, 16))
+        (notice,) = jobs.notices_for(s, east(s), "weekly-leaderboard", date(2026, 11, 23))
+    chart = notice.chart
+    assert isinstance(chart, LeaderboardChart)
+    assert (chart.names, chart.values) == (
+        ["alice", "bob", "carol", "dave"],
+        [4000.0, 2500.0, 0.0, 0.0],
+    )
+    assert (chart.percent, chart.value_prefix) == (False, "$")
+    assert chart.notes[:2] == ["$4k", "$2.5k"]
 
 
 def test_month_end_names_the_champion_and_biggest_deal_on_the_first_working_day(
@@ -313,12 +347,25 @@ def test_month_end_names_the_champion_and_biggest_deal_on_the_first_working_day(
     # alice 6,000 / 20,000 = 30%; bob 12,000 / 10,000 = 120%; carol 0%.
     # Team: 18,000 from 3 won deals; targets 40,000 (erin's goal is for an inactive rep
     # and left out) -> 18,000 / 40,000 = 45%.
-    assert posts(fake)["CEAST"] == (
+    (shared,) = shared_files(fake)
+    assert shared.channel == "CEAST"
+    assert shared.comment == (
         "🗓️ *East, 2026-11 in review*\n"
         "🥇 Champion: bob, 120% of target ($12,000)\n"
         "💎 Biggest deal: bob, Initech, $9,000\n"
         "Team total: $18,000 from 3 deals, 45% of the reps' targets."
     )
+    assert shared.alt_text == (
+        "Bar chart: East, 2026-11: attainment of target. Top: bob, alice, carol."
+    )
+    assert_png(shared)
+    with session_scope(month) as s:
+        (notice,) = jobs.notices_for(s, east(s), "month-end", date(2026, 12, 1))
+    chart = notice.chart
+    assert isinstance(chart, LeaderboardChart)
+    # Reps with a target only (dave has none): bob 120%, alice 30%, carol 0%.
+    assert (chart.names, chart.values) == (["bob", "alice", "carol"], [120.0, 30.0, 0.0])
+    assert chart.percent and chart.highlight == frozenset({"bob"})
 
 
 def test_feedback_waiting_two_working_days_reminds_the_manager(

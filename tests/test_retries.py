@@ -1,0 +1,229 @@
+"""bot/notices.retry_unsent: what failed, or was cut off by a crash, is sent again, once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot import notices
+from bot.app import web_client
+from bot.scheduler import Scheduler, run_team
+from bot.settings import Settings
+from charts.specs import LeaderboardChart
+from commands.types import Button, Notice
+from storage.engine import session_scope
+from storage.models import SentMessage
+from tests.conftest import Run
+from tests.fakeslack import FakeSlack, shared_files
+from tests.test_jobs import NINE_NY, client, east_id, fake, month, posts  # noqa: F401
+from tests.test_storage import OLD_ROWS
+
+
+def rows(engine: Engine) -> dict[str, tuple[str, int]]:
+    with Session(engine) as s:
+        return {r.key: (r.status, r.attempts) for r in s.exec(select(SentMessage)).all()}
+
+
+def test_a_failed_send_is_retried_on_the_next_run_and_arrives_once(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+) -> None:
+    fake.fail("chat.postMessage", "internal_error")  # alice's warning fails, mia's digest goes
+    run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
+    assert rows(month)["lag:2026-11-25:UALICE"] == ("failed", 1)
+    # The next tick (an hour later, as another team's job fires) retries it first.
+    later = Scheduler(month, client, clock=lambda: NINE_NY + timedelta(hours=1))
+    try:
+        later.fire(east_id(month))
+        later.fire(east_id(month))
+    finally:
+        later.stop()  # on PostgreSQL: hand the scheduling lock back for the next test
+    assert rows(month)["lag:2026-11-25:UALICE"] == ("sent", 2)
+    to_alice = [c for c in fake.called("chat.postMessage") if c.params["channel"] == "DALICE"]
+    assert len(to_alice) == 2  # the refused try, then the retry: one message arrived
+    assert "you're behind pace" in posts(fake)["DALICE"]
+
+
+def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def dies(*args: Any) -> Any:
+        raise KeyboardInterrupt  # the process is stopped between recording and sending
+
+    monkeypatch.setattr(notices, "_post", dies)
+    with pytest.raises(KeyboardInterrupt):
+        run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
+    monkeypatch.undo()
+    (key,) = rows(month)
+    assert rows(month)[key] == ("pending", 1)
+    recorded = datetime.now(UTC)
+    # Within five minutes the row may still be on its way: it is left alone.
+    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=1)) == 0
+    assert fake.called("chat.postMessage") == []
+    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=6)) == 1
+    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=12)) == 0
+    assert rows(month)[key] == ("sent", 2)
+    assert len(fake.called("chat.postMessage")) == 1
+    # The rest of the run was never recorded: the restarted run sends it, once.
+    assert run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"]).sent == 1
+    assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+
+
+def test_a_notice_failing_five_times_is_given_up_and_logged(
+    team: Run,
+    engine: Engine,
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.fail("chat.postMessage", "internal_error", times=5)
+    notice = Notice(key="k1", text="hello", channel_id="CEAST", buttons=[Button("a", "A", "1")])
+    assert not notices.send_notice(client, engine, "T1", notice)
+    now = datetime.now(UTC)
+    with caplog.at_level(logging.WARNING, logger="bot.notices"):
+        for attempt in (2, 3, 4):
+            assert notices.retry_unsent(client, engine, now=now) == 0
+            assert rows(engine)["k1"] == ("failed", attempt)
+            assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert notices.retry_unsent(client, engine, now=now) == 0
+    assert rows(engine)["k1"] == ("failed", 5)
+    (gave_up,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert gave_up.getMessage() == "notice k1 gave up after 5 attempts: internal_error"
+    assert "xoxb" not in caplog.text
+    # Failed for good: the next retry does not call Slack again (it would succeed now).
+    assert notices.retry_unsent(client, engine, now=now) == 0
+    assert len(fake.called("chat.postMessage")) == 5
+
+
+def test_a_chart_cut_off_by_a_crash_is_uploaded_with_its_text(
+    team: Run,
+    engine: Engine,
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chart = LeaderboardChart(
+        title="East", names=["bob"], values=[120.0], highlight=frozenset({"bob"}), alt_text="alt"
+    )
+    notice = Notice(key="k2", text="report", channel_id="CEAST", chart=chart)
+    assert notices.decode("k2", notices.encode(notice)) == notice
+
+    def dies(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(notices, "_post", dies)
+    with pytest.raises(KeyboardInterrupt):
+        notices.send_notice(client, engine, "T1", notice)
+    monkeypatch.undo()
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    assert notices.retry_unsent(client, engine, now=later) == 1
+    (shared,) = shared_files(fake)
+    assert (shared.channel, shared.comment, shared.alt_text) == ("CEAST", "report", "alt")
+    assert shared.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert rows(engine)["k2"] == ("sent", 2)
+
+
+@pytest.mark.postgres
+def test_two_instances_retrying_at_once_send_each_once(
+    team: Run,
+    engine: Engine,
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two instances share a PostgreSQL database")
+    fake.fail("chat.postMessage", "internal_error", times=20)
+    for i in range(20):
+        notices.send_notice(client, engine, "T1", Notice(key=f"k{i}", text=f"n{i}", channel_id="C"))
+    start = threading.Barrier(2)
+    sent: list[int] = []
+
+    def instance() -> None:
+        own = web_client(Settings(api_url=fake.api_url), "xoxb-test")
+        start.wait()
+        sent.append(notices.retry_unsent(own, engine, now=datetime.now(UTC)))
+
+    threads = [threading.Thread(target=instance) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(sent) == 20
+    texts = [c.params["text"] for c in fake.called("chat.postMessage")[20:]]
+    assert sorted(texts) == sorted(f"n{i}" for i in range(20))
+    assert set(rows(engine).values()) == {("sent", 2)}
+
+
+def test_the_migration_applies_on_a_sqlite_database_that_holds_data(tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from storage.engine import make_engine
+    from storage.migrate import downgrade, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for statement in OLD_ROWS:
+            conn.execute(sql(statement))
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            sql(
+                "INSERT INTO sentmessage (workspace_id, key, status, attempts, created_at)"
+                " VALUES ('T1', 'old', 'failed', 1, '2026-11-20 00:00:00')"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sql("SELECT key, payload FROM sentmessage")).one() == ("old", None)
+        assert conn.execute(sql("SELECT amount_minor FROM deal")).scalar_one() == 1250000
+    # A row from before the payload existed cannot be resent: it is left alone.
+    with session_scope(engine) as s:
+        assert s.exec(select(SentMessage)).one().payload is None
+    assert notices.retry_unsent(WebClient(token="xoxb-none"), engine, now=NINE_NY) == 0
+    downgrade(engine, "0004")
+    upgrade(engine)
+    engine.dispose()
+
+
+def test_payload_keeps_the_whole_notice() -> None:
+    notice = Notice(
+        key="lag:2026-11-25:U1",
+        text="你落后了",
+        user_id="U1",
+        buttons=[Button("goal_review", "Review", "12", "primary")],
+        locale="zh",
+    )
+    assert notices.decode(notice.key, notices.encode(notice)) == notice
+
+
+def test_a_notice_still_unsent_hours_later_expires_instead_of_arriving_late(
+    team: Run,
+    engine: Engine,
+    fake: FakeSlack,  # noqa: F811
+    client: WebClient,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A morning warning that failed must not land in the evening: past six hours the
+    # retry marks it expired and logs it, and Slack is not called again.
+    fake.fail("chat.postMessage", "internal_error")
+    notice = Notice(key="lag:x", text="morning", user_id="UALICE")
+    assert not notices.send_notice(client, engine, "T1", notice)
+    later = datetime.now(UTC) + timedelta(hours=7)
+    with caplog.at_level(logging.ERROR, logger="bot.notices"):
+        assert notices.retry_unsent(client, engine, now=later) == 0
+    assert rows(engine)["lag:x"][0] == "expired"
+    assert "notice lag:x expired unsent" in caplog.text
+    assert len(fake.called("chat.postMessage")) == 1
