@@ -43,7 +43,9 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
         token=token,
         retry_handlers=[
             ConnectionErrorRetryHandler(),
-            RateLimitErrorRetryHandler(max_retry_count=2),
+            # Slack answers bursts with 429 and Retry-After; a run of a thousand DMs meets
+            # several in a row, and waiting them out is how nothing gets lost.
+            RateLimitErrorRetryHandler(max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=1),
         ],
         **kwargs,

@@ -400,3 +400,22 @@ def test_reps_turn_direct_messages_off_and_on(
     assert team("UALICE", "/pacer", "notify on").text.startswith("Pacer will send you")
     assert run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"]).sent == 1
     assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+
+
+def test_a_large_run_under_repeated_rate_limits_loses_no_message(
+    team: Run, engine: Engine, fake: FakeSlack, client: WebClient
+) -> None:
+    # 60 reps behind pace (goals, no deals) plus mia's digest: 61 messages. Slack answers
+    # 429 four times in a row along the way; each is waited out and all 61 arrive once.
+    reps = [f"UREP{i:03d}" for i in range(60)]
+    team(ADMIN, "/pacer", "setup team add East " + " ".join(f"<@{u}|r{u[-3:]}>" for u in reps))
+    with session_scope(engine) as s:
+        for user in reps:
+            add_goal(s, user, 1_000_000)
+    fake.rate_limit("chat.postMessage", times=4)
+    outcome = run_team(engine, client, east_id(engine), NINE_NY, ["lag-warnings"])
+    assert outcome.sent == 61
+    channels = [c.params["channel"] for c in fake.called("chat.postMessage")]
+    assert len(set(channels)) == 61
+    with Session(engine) as s:
+        assert {r.status for r in s.exec(select(SentMessage)).all()} == {"sent"}
