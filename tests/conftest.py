@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -19,6 +20,7 @@ from commands.router import dispatch
 from commands.types import Reply, Request
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
+from tests.fakeslack import FakeSlack
 
 PG_URL = os.environ.get("PACER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
@@ -62,6 +64,22 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     _drop(eng, schema)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on loopback that records every call."""
+    with FakeSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite file: waitress and Bolt work in many threads, each connecting."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ exactly-once keys, chat.update of the digest and chat.delete of a retraction are
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,12 +28,6 @@ from tests.test_console import SETUP
 
 ALICE = "<@UALICE|alice>"
 Send = Callable[[Reply], Reply]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
 
 
 @pytest.fixture

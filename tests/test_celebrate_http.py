@@ -7,7 +7,6 @@ the Delete button takes the post back with chat.delete; Undo posts it again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -15,8 +14,6 @@ from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.http import wsgi_app
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.models import SentMessage
 from tests.fakeslack import Call, FakeSlack, SlackSender, eventually
 from tests.test_http_mode import (
@@ -30,20 +27,6 @@ from tests.test_http_mode import (
     settings_for,
     setup_team,
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

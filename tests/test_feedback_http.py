@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,6 @@ from bot.app import build_app
 from bot.http import wsgi_app
 from commands.types import Button, Notice, Reply, Update
 from storage import queries
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.models import AuditEntry, Feedback, Goal, SentMessage
 from tests.fakeslack import (
     Call,
@@ -53,20 +50,6 @@ from tests.test_http_mode import (
 
 MIA = "UMIA"
 MAX = "UMAX"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

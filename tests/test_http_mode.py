@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,7 @@ from bot.http import wsgi_app
 from bot.settings import Settings
 from commands.router import dispatch
 from commands.types import Request
-from storage.engine import make_engine, session_scope
-from storage.migrate import upgrade
+from storage.engine import session_scope
 from storage.models import Deal, Member
 from tests.fakeslack import (
     FakeSlack,
@@ -50,21 +48,6 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    # A file, not StaticPool's one shared connection: waitress and Bolt work in many threads.
-    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 class Server:

@@ -4,7 +4,6 @@ through bot/notices.py to the fake Slack. Numbers are worked out by hand in the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,12 +27,6 @@ from tests.fakeslack import FakeSlack, SharedFile, shared_files
 WED = date(2026, 11, 25)
 # 09:00 in New York on Wednesday 25 November (EST, UTC-5).
 NINE_NY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
 
 
 @pytest.fixture

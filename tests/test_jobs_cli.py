@@ -12,7 +12,7 @@ from bot.cli import main
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests.fakeslack import FakeSlack
-from tests.test_jobs import fake, month, posts  # noqa: F401
+from tests.test_jobs import month, posts  # noqa: F401
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def env_file(tmp_path: Path, fake: FakeSlack) -> str:  # noqa: F811
+def env_file(tmp_path: Path, fake: FakeSlack) -> str:
     path = tmp_path / ".env"
     path.write_text(
         f"DATABASE_URL=sqlite:///{tmp_path / 'pacer.db'}\n"
@@ -41,7 +41,7 @@ def jobs_run(env_file: str, *args: str) -> None:
 
 def test_a_job_run_by_hand_sends_once(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     env_file: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -56,7 +56,7 @@ def test_a_job_run_by_hand_sends_once(
 
 def test_by_hand_a_weekend_or_another_team_sends_nothing(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     env_file: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

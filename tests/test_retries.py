@@ -23,7 +23,7 @@ from storage.engine import session_scope
 from storage.models import SentMessage
 from tests.conftest import Run
 from tests.fakeslack import FakeSlack, shared_files
-from tests.test_jobs import NINE_NY, client, east_id, fake, month, posts  # noqa: F401
+from tests.test_jobs import NINE_NY, client, east_id, month, posts  # noqa: F401
 from tests.test_storage import OLD_ROWS
 
 
@@ -34,7 +34,7 @@ def rows(engine: Engine) -> dict[str, tuple[str, int]]:
 
 def test_a_failed_send_is_retried_on_the_next_run_and_arrives_once(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
 ) -> None:
     fake.fail("chat.postMessage", "internal_error")  # alice's warning fails, mia's digest goes
@@ -55,7 +55,7 @@ def test_a_failed_send_is_retried_on_the_next_run_and_arrives_once(
 
 def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -84,7 +84,7 @@ def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
 def test_a_notice_failing_five_times_is_given_up_and_logged(
     team: Run,
     engine: Engine,
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -110,7 +110,7 @@ def test_a_notice_failing_five_times_is_given_up_and_logged(
 def test_a_chart_cut_off_by_a_crash_is_uploaded_with_its_text(
     team: Run,
     engine: Engine,
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -139,7 +139,7 @@ def test_a_chart_cut_off_by_a_crash_is_uploaded_with_its_text(
 def test_two_instances_retrying_at_once_send_each_once(
     team: Run,
     engine: Engine,
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
 ) -> None:
     if engine.dialect.name != "postgresql":
@@ -212,7 +212,7 @@ def test_payload_keeps_the_whole_notice() -> None:
 def test_a_notice_still_unsent_hours_later_expires_instead_of_arriving_late(
     team: Run,
     engine: Engine,
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:

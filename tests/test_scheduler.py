@@ -16,7 +16,7 @@ from bot.settings import Settings
 from storage.engine import session_scope
 from storage.models import Team
 from tests.fakeslack import FakeSlack
-from tests.test_jobs import NINE_NY, client, east, east_id, fake, month, posts  # noqa: F401
+from tests.test_jobs import NINE_NY, client, east, east_id, month, posts  # noqa: F401
 
 
 def utc(*parts: int) -> datetime:
@@ -107,7 +107,7 @@ def test_sync_keeps_one_job_per_team_and_follows_changes(
 
 def test_a_fired_job_sends_the_days_messages_once(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     scheduler: Scheduler,
 ) -> None:
     scheduler.fire(east_id(month))
@@ -118,7 +118,7 @@ def test_a_fired_job_sends_the_days_messages_once(
 
 def test_a_late_fire_skips_the_morning_warning(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
     client: WebClient,  # noqa: F811
 ) -> None:
     evening = utc(2026, 11, 25, 23, 0)  # 18:00 in New York: nine hours late
@@ -147,7 +147,7 @@ def test_only_the_lock_holder_schedules_on_postgresql(engine: Engine) -> None:
 
 def test_two_scheduling_instances_send_once(
     month: Engine,  # noqa: F811
-    fake: FakeSlack,  # noqa: F811
+    fake: FakeSlack,
 ) -> None:
     if month.dialect.name != "postgresql":
         pytest.skip("instances share a PostgreSQL database; SQLite runs one")

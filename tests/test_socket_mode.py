@@ -8,12 +8,9 @@ import copy
 import json
 import queue
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 from websockets.exceptions import ConnectionClosed
@@ -24,8 +21,7 @@ from bot.app import build_app
 from bot.settings import Settings
 from commands.router import dispatch
 from commands.types import Request
-from storage.engine import make_engine, session_scope
-from storage.migrate import upgrade
+from storage.engine import session_scope
 from storage.models import Deal
 from tests.fakeslack import FakeSlack, fixture
 
@@ -70,14 +66,6 @@ class FakeSocketMode:
     def close(self) -> None:
         self.server.shutdown()
         self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def setup_team(db: Engine) -> None:
