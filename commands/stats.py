@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -14,6 +16,7 @@ from domain.periods import Period
 from storage import queries
 from storage.models import Goal, Team
 
+T = TypeVar("T")
 MONEY_METRICS = ("revenue", "collected")
 
 
@@ -44,35 +47,25 @@ def to_value(minor_or_count: int, metric: str, currency: str) -> Decimal:
 
 def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
     """Minor units for money metrics, a count otherwise."""
-    ws, start, end = scope.workspace_id, period.start, period.end
     if metric == "collected":
-        return queries.collected(
-            session,
-            workspace_id=ws,
-            start=start,
-            end=end,
-            team_id=scope.team_id,
-            owner_ids=scope.owner_ids,
-        )
+        return _in_scope(queries.collected, session, scope, period)
     if metric == "new_customers":
-        return queries.new_customers(
-            session,
-            workspace_id=ws,
-            start=start,
-            end=end,
-            team_id=scope.team_id,
-            owner_ids=scope.owner_ids,
-        )
-    totals = queries.totals_by_owner(
+        return _in_scope(queries.new_customers, session, scope, period)
+    totals = _in_scope(queries.totals_by_owner, session, scope, period)
+    index = 1 if metric == "deals" else 0
+    return sum(v[index] for v in totals.values())
+
+
+def _in_scope(query: Callable[..., T], session: Session, scope: Scope, period: Period) -> T:
+    """Run one of the scoped aggregate queries for a scope and a period."""
+    return query(
         session,
-        workspace_id=ws,
-        start=start,
-        end=end,
+        workspace_id=scope.workspace_id,
+        start=period.start,
+        end=period.end,
         team_id=scope.team_id,
         owner_ids=scope.owner_ids,
     )
-    index = 1 if metric == "deals" else 0
-    return sum(v[index] for v in totals.values())
 
 
 def goal_period(goal: Goal) -> Period:
