@@ -8,15 +8,14 @@ edge, once each: nothing here talks to Slack.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from commands import format as fmt
-from commands import stats
+from commands import markup, stats
 from commands.context import Ctx, mention
-from commands.parsing import UsageError, parse_id, split_options
+from commands.formatter import to_value
+from commands.parsing import Refused, UsageError, parse_id
 from commands.types import Button, Field, Form, FormResult, Notice, Reply, Update
 from domain import money
 from storage import queries
@@ -57,11 +56,10 @@ OUTCOME = {
 # --- shared lookups ----------------------------------------------------------------------------
 
 
-def _goal(ctx: Ctx, text: str) -> Goal:
-    goal_id = parse_id(text)
+def _goal(ctx: Ctx, goal_id: int) -> Goal:
     goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
     if goal is None:
-        raise UsageError("feedback.no_goal", id=str(goal_id))
+        raise Refused("feedback.no_goal", id=str(goal_id))
     return goal
 
 
@@ -73,10 +71,11 @@ def _may_manage(ctx: Ctx, team: Team | None) -> bool:
     return ctx.me.is_admin if team is None else ctx.can_manage(team)
 
 
-def _refuse_manage(ctx: Ctx, team: Team | None) -> Reply:
-    if team is None:
-        return ctx.error("feedback.admins_only")
-    return ctx.error("error.not_manager_of", team=team.name)
+def _require_manager(ctx: Ctx, team: Team | None) -> None:
+    if team is not None:
+        ctx.require_manager(team)
+    elif not ctx.me.is_admin:
+        raise Refused("feedback.admins_only")
 
 
 def _currency(team: Team | None) -> str:
@@ -87,15 +86,10 @@ def _member(ctx: Ctx, member_id: int | None) -> Member | None:
     return ctx.session.get(Member, member_id) if member_id is not None else None
 
 
-def _as(ctx: Ctx, member: Member) -> Ctx:
-    """The same request, speaking `member`'s language: for messages sent to them."""
-    return replace(ctx, req=replace(ctx.req, locale=member.locale or "en"))
-
-
 def _target_text(ctx: Ctx, goal: Goal, team: Team | None, target: int | None = None) -> str:
     currency = _currency(team)
-    value = stats.to_value(goal.target if target is None else target, goal.metric, currency)
-    return fmt.value(ctx, value, goal.metric, currency)
+    value = to_value(goal.target if target is None else target, goal.metric, currency)
+    return ctx.fmt.value(value, goal.metric, currency)
 
 
 def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
@@ -106,31 +100,32 @@ def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
 # --- /goal adjust ID AMOUNT reason:... -----------------------------------------------------------
 
 
-def adjust(ctx: Ctx, text: str) -> Reply:
-    opts = split_options(text, {"reason"})
-    reason = opts.keys.get("reason", "").strip()
-    if len(opts.words) < 2 or not reason:
-        raise UsageError("feedback.adjust_usage")
-    goal = _goal(ctx, opts.words[0])
+def adjust(ctx: Ctx, goal_id: int, amount: str, options: dict[str, str]) -> Reply:
+    """/goal adjust ID AMOUNT reason:…: the rep is told, the audit keeps the reason."""
+    reason = options.get("reason", "").strip()
+    if not reason:
+        raise UsageError("feedback.reason_needed")
+    goal = _goal(ctx, goal_id)
     team = _team(ctx, goal)
-    if not _may_manage(ctx, team):
-        return _refuse_manage(ctx, team)
+    _require_manager(ctx, team)
     _check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
-    target = stats.parse_target(goal.metric, "".join(opts.words[1:]), _currency(team))
+    target = stats.parse_target(goal.metric, amount, _currency(team))
     if target == goal.target:
-        return ctx.error("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
+        raise Refused("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
     old = goal.target
     audit_id = change_target(ctx, goal, target, reason)
     notices = []
     rep = _member(ctx, goal.member_id) if goal.scope == "rep" else None
     if rep is not None and rep.user_id != ctx.req.user_id:
-        notices.append(_adjusted_notice(_as(ctx, rep), goal, team, rep, old, reason, audit_id))
+        notices.append(
+            _adjusted_notice(ctx.speaking_to(rep), goal, team, rep, old, reason, audit_id)
+        )
     text = ctx.t(
         "feedback.adjusted",
         id=goal.id,
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team),
-        reason=fmt.escape(reason),
+        reason=markup.escape(reason),
     )
     return Reply(text=text, notices=notices)
 
@@ -155,7 +150,7 @@ def _adjusted_notice(
         metric=ctx.t(f"metric.{goal.metric}"),
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team),
-        reason=fmt.escape(reason),
+        reason=markup.escape(reason),
     )
     return Notice(key=f"adjust:{audit_id}", text=text, user_id=rep.user_id, locale=ctx.req.locale)
 
@@ -163,13 +158,11 @@ def _adjusted_notice(
 # --- /goal history ID ----------------------------------------------------------------------------
 
 
-def history(ctx: Ctx, text: str) -> Reply:
-    if not text.strip():
-        raise UsageError("feedback.history_usage")
-    goal = _goal(ctx, text.strip())
+def history(ctx: Ctx, goal_id: int) -> Reply:
+    goal = _goal(ctx, goal_id)
     team = _team(ctx, goal)
     if not _may_view_goal(ctx, goal, team):
-        return ctx.error("feedback.history_refused", id=goal.id)
+        raise Refused("feedback.history_refused", id=goal.id)
     assert goal.id is not None
     tz = ZoneInfo(team.tz if team else "UTC")
     lines = [
@@ -196,7 +189,7 @@ def history(ctx: Ctx, text: str) -> Reply:
             old = _target_text(ctx, goal, team, int(before.get("target", 0)))
             line = ctx.t("feedback.history_changed", old=old, **values)
         if entry.reason:
-            line += ctx.t("feedback.history_reason", reason=fmt.escape(entry.reason))
+            line += ctx.t("feedback.history_reason", reason=markup.escape(entry.reason))
         lines.append(line)
     return Reply(text="\n".join(lines))
 
@@ -213,34 +206,22 @@ def _may_view_goal(ctx: Ctx, goal: Goal, team: Team | None) -> bool:
 # --- /goal feedback [ID] TEXT [propose:AMOUNT] ---------------------------------------------------
 
 
-def feedback(ctx: Ctx, text: str) -> Reply:
-    opts = split_options(text, {"propose"})
-    words = opts.words
-    if not words and not opts.keys:
+def feedback(ctx: Ctx, goal_id: int | None, text: str | None, options: dict[str, str]) -> Reply:
+    """/goal feedback [ID] TEXT [propose:AMOUNT]; alone, the feedback you may see."""
+    if goal_id is None and not text and not options:
         return list_feedback(ctx)
-    if len(words) == 1 and words[0].lower() in ("help", "帮助") and not opts.keys:
-        return Reply(text=ctx.t("feedback.help"))
-    if len(words) == 2 and words[0].lower() == "show" and not opts.keys:
-        return show(ctx, parse_id(words[1]))
-    goal = _goal(ctx, words.pop(0)) if words and _looks_like_id(words[0]) else None
-    body = " ".join(words).strip()
+    body = (text or "").strip()
     if not body:
-        raise UsageError("feedback.usage")
+        raise UsageError("feedback.text_missing")
+    goal = _goal(ctx, goal_id) if goal_id is not None else _current_goal(ctx)
     if goal is None:
-        goal = _current_goal(ctx)
-        if goal is None:
-            return ctx.error("feedback.no_current_goal")
-    if refused := _refuse_not_mine(ctx, goal):
-        return refused
+        raise Refused("feedback.no_current_goal")
+    _require_mine(ctx, goal)
     team = _team(ctx, goal)
     _check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
-    proposed = opts.keys.get("propose", "").strip()
+    proposed = options.get("propose", "").strip()
     target = stats.parse_target(goal.metric, proposed, _currency(team)) if proposed else None
     return file_feedback(ctx, goal, team, body, target)
-
-
-def _looks_like_id(word: str) -> bool:
-    return word.lstrip("#").isdigit()
 
 
 def _current_goal(ctx: Ctx) -> Goal | None:
@@ -260,10 +241,13 @@ def _current_goals(ctx: Ctx) -> list[Goal]:
     )
 
 
-def _refuse_not_mine(ctx: Ctx, goal: Goal) -> Reply | None:
-    if goal.scope == "rep" and goal.member_id == ctx.my_id and goal.team_id is not None:
-        return None
-    return ctx.error("feedback.not_your_goal", id=goal.id)
+def _is_mine(ctx: Ctx, goal: Goal) -> bool:
+    return goal.scope == "rep" and goal.member_id == ctx.my_id and goal.team_id is not None
+
+
+def _require_mine(ctx: Ctx, goal: Goal) -> None:
+    if not _is_mine(ctx, goal):
+        raise Refused("feedback.not_your_goal", id=goal.id)
 
 
 def file_feedback(
@@ -272,13 +256,13 @@ def file_feedback(
     """Save the feedback and write to each of the team's managers (admins if it has none)."""
     recipients = _recipients(ctx, team)
     if not recipients:
-        return ctx.error("feedback.no_managers")
+        raise Refused("feedback.no_managers")
     row = Feedback(
         workspace_id=ctx.ws, goal_id=goal.id or 0, member_id=ctx.my_id, text=text, proposed=proposed
     )
     ctx.session.add(row)
     ctx.session.flush()
-    notices = [_manager_notice(_as(ctx, m), row, goal, team, ctx.me, m) for m in recipients]
+    notices = [_manager_notice(ctx.speaking_to(m), row, goal, team, ctx.me, m) for m in recipients]
     who = ", ".join(mention(m) for m in recipients)
     return Reply(text=ctx.t("feedback.sent", id=row.id, goal=goal.id, who=who), notices=notices)
 
@@ -320,7 +304,7 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
             metric=ctx.t(f"metric.{goal.metric}"),
             target=_target_text(ctx, goal, team),
         ),
-        "\n".join(f"> {line}" for line in fmt.escape(row.text).splitlines() or [""]),
+        "\n".join(f"> {line}" for line in markup.escape(row.text).splitlines() or [""]),
     ]
     if row.proposed is not None:
         lines.append(
@@ -330,9 +314,9 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
     lines.append(
         ctx.t(
             "feedback.dm_standing",
-            actual=fmt.value(ctx, prog.actual, goal.metric, currency),
-            attainment=fmt.pct(prog.attainment),
-            pace=fmt.pct(prog.pace),
+            actual=ctx.fmt.value(prog.actual, goal.metric, currency),
+            attainment=ctx.fmt.pct(prog.attainment),
+            pace=ctx.fmt.pct(prog.pace),
             status=status if prog.pace is not None else "",
         ).rstrip()
     )
@@ -382,7 +366,7 @@ def _line(ctx: Ctx, row: Feedback) -> str:
         rep=mention(rep) if rep else "?",
         goal=row.goal_id,
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
-        text=_short(fmt.escape(row.text)),
+        text=_short(markup.escape(row.text)),
     )
 
 
@@ -394,7 +378,7 @@ def _short(text: str, limit: int = 80) -> str:
 def show(ctx: Ctx, feedback_id: int) -> Reply:
     row, goal, team = _load(ctx, feedback_id)
     if row.member_id != ctx.my_id and not _may_manage(ctx, team):
-        return ctx.error("feedback.not_yours", id=feedback_id)
+        raise Refused("feedback.not_yours", id=feedback_id)
     rep = _member(ctx, row.member_id) or ctx.me
     lines = [describe(ctx, row, goal, team, rep)]
     if row.status == "open":
@@ -406,7 +390,7 @@ def show(ctx: Ctx, feedback_id: int) -> Reply:
             "feedback.status_answered",
             status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
             by=f"<@{row.answered_by}>",
-            note=fmt.escape(row.answer or "—"),
+            note=markup.escape(row.answer or "—"),
         )
     )
     return Reply(text="\n".join(lines))
@@ -418,7 +402,7 @@ def review(ctx: Ctx) -> Reply:
     if not ctx.me.is_admin:
         team_ids = _managed_team_ids(ctx)
         if not team_ids:
-            return ctx.error("feedback.review_refused")
+            raise Refused("feedback.review_refused")
     rows = list(
         queries.feedback_list(
             ctx.session, workspace_id=ctx.ws, status="open", team_ids=team_ids, limit=100
@@ -451,20 +435,19 @@ def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
 # --- answering: Accept, Adjust, Decline ----------------------------------------------------------
 
 
-def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None] | Reply:
-    """The feedback if this user may answer it and it is still open, else the refusal."""
+def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
+    """The feedback if this user may answer it and it is still open; else Refused."""
     row, goal, team = _load(ctx, feedback_id)
-    if not _may_manage(ctx, team):
-        return _refuse_manage(ctx, team)
+    _require_manager(ctx, team)
     if row.status != "open" or goal.deleted_at is not None:
-        return _already(ctx, row)
+        _already(ctx, row)
     return row, goal, team
 
 
-def _already(ctx: Ctx, row: Feedback) -> Reply:
+def _already(ctx: Ctx, row: Feedback) -> NoReturn:
     if row.answered_by is None:  # the goal was deleted
-        return ctx.error("feedback.goal_gone", id=row.id)
-    return ctx.error(
+        raise Refused("feedback.goal_gone", id=row.id)
+    raise Refused(
         "feedback.already_answered",
         id=row.id,
         by=f"<@{row.answered_by}>",
@@ -473,28 +456,22 @@ def _already(ctx: Ctx, row: Feedback) -> Reply:
 
 
 def accept(ctx: Ctx, feedback_id: int) -> Reply:
-    found = _answerable(ctx, feedback_id)
-    if isinstance(found, Reply):
-        return found
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, feedback_id)
     if row.proposed is None:
-        return ctx.error("feedback.nothing_proposed", id=row.id)
+        raise Refused("feedback.nothing_proposed", id=row.id)
     return settle(ctx, row, goal, team, "accepted", row.proposed, None)
 
 
 def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
     """Adjust and Decline open a form; checked first, so a refusal opens nothing."""
-    found = _answerable(ctx, feedback_id)
-    if isinstance(found, Reply):
-        return found
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, feedback_id)
     rep = _member(ctx, row.member_id) or ctx.me
     metadata = f"{ctx.req.channel_id or ''}|{row.id}"
     intro = describe(ctx, row, goal, team, rep)
     if callback_id == ADJUST_FORM:
         initial = None
         if row.proposed is not None:
-            initial = _plain_number(stats.to_value(row.proposed, goal.metric, _currency(team)))
+            initial = _plain_number(to_value(row.proposed, goal.metric, _currency(team)))
         fields = [
             Field("amount", ctx.t("feedback.field_new_target"), initial=initial),
             Field("note", ctx.t("feedback.field_note"), kind="long_text", required=False),
@@ -508,10 +485,7 @@ def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
 
 
 def submit_adjust(ctx: Ctx, values: dict[str, str]) -> FormResult:
-    found = _answerable(ctx, _form_feedback_id(values))
-    if isinstance(found, Reply):
-        return FormResult(reply=found)
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, _form_feedback_id(values))
     note = (values.get("note") or "").strip()
     errors: dict[str, str] = {}
     target = _field_target(ctx, values.get("amount") or "", goal, team, errors, "amount")
@@ -523,10 +497,7 @@ def submit_adjust(ctx: Ctx, values: dict[str, str]) -> FormResult:
 
 
 def submit_decline(ctx: Ctx, values: dict[str, str]) -> FormResult:
-    found = _answerable(ctx, _form_feedback_id(values))
-    if isinstance(found, Reply):
-        return FormResult(reply=found)
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, _form_feedback_id(values))
     reason = (values.get("reason") or "").strip()
     if not reason:
         return FormResult(errors={"reason": ctx.t("feedback.reason_required")})
@@ -587,7 +558,7 @@ def settle(
         new_target=new if status != "declined" else None,
     )
     if not won:
-        return _already(ctx, row)
+        _already(ctx, row)
     if new != old:
         reason = ctx.t("feedback.audit_reason", id=row.id, note=note or "")
         change_target(ctx, goal, new, reason[:REASON_LIMIT])
@@ -595,11 +566,11 @@ def settle(
     updates = [
         Update(
             key=_message_key(row, manager),
-            text=_settled_text(_as(ctx, manager), row, goal, team, rep, old, new),
+            text=_settled_text(ctx.speaking_to(manager), row, goal, team, rep, old, new),
         )
         for manager in _recipients(ctx, team)
     ]
-    notices = [_outcome_notice(_as(ctx, rep), row, goal, team, rep, old, new)]
+    notices = [_outcome_notice(ctx.speaking_to(rep), row, goal, team, rep, old, new)]
     text = _settled_text(ctx, row, goal, team, rep, old, new)
     return Reply(text=text, notices=notices, updates=updates)
 
@@ -615,7 +586,7 @@ def _settled_text(
         by=f"<@{row.answered_by}>",
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team, new),
-        note=fmt.escape(row.answer or "—"),
+        note=markup.escape(row.answer or "—"),
     )
 
 
@@ -629,7 +600,7 @@ def _outcome_notice(
         by=f"<@{row.answered_by}>",
         old=_target_text(ctx, goal, team, old),
         new=_target_text(ctx, goal, team, new),
-        note=fmt.escape(row.answer or "—"),
+        note=markup.escape(row.answer or "—"),
     )
     return Notice(
         key=f"feedback:{row.id}:outcome", text=text, user_id=rep.user_id, locale=ctx.req.locale
@@ -643,10 +614,9 @@ def progress_button(ctx: Ctx, goal: Goal) -> Button:
     return Button(OPEN, ctx.t("feedback.button_open"), str(goal.id))
 
 
-def open_feedback_form(ctx: Ctx, value: str) -> Reply:
-    goal = _goal(ctx, value)
-    if refused := _refuse_not_mine(ctx, goal):
-        return refused
+def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
+    goal = _goal(ctx, goal_id)
+    _require_mine(ctx, goal)
     team = _team(ctx, goal)
     goals = {g.id: g for g in [goal, *_current_goals(ctx)]}
     options = [(str(g.id), _goal_label(ctx, g, team)) for g in goals.values()]
@@ -696,7 +666,7 @@ def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     goal = queries.get_goal(
         ctx.session, workspace_id=ctx.ws, goal_id=parse_id(values.get("goal") or "0")
     )
-    if goal is None or _refuse_not_mine(ctx, goal) is not None:
+    if goal is None or not _is_mine(ctx, goal):
         return FormResult(errors={"goal": ctx.t("feedback.pick_goal")})
     team = _team(ctx, goal)
     text = (values.get("text") or "").strip()
@@ -711,25 +681,3 @@ def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     if errors:
         return FormResult(errors=errors)
     return FormResult(reply=file_feedback(ctx, goal, team, text, proposed))
-
-
-# --- what commands/router.py registers ------------------------------------------------------------
-
-
-def actions(value: str) -> dict[str, Callable[[Ctx], Reply]]:
-    """Button action id -> handler, for a press carrying `value` (a goal or feedback id)."""
-    return {
-        OPEN: lambda ctx: open_feedback_form(ctx, value),
-        ACCEPT: lambda ctx: accept(ctx, parse_id(value)),
-        ADJUST: lambda ctx: open_answer_form(ctx, parse_id(value), ADJUST_FORM),
-        DECLINE: lambda ctx: open_answer_form(ctx, parse_id(value), DECLINE_FORM),
-    }
-
-
-def forms(values: dict[str, str]) -> dict[str, Callable[[Ctx], FormResult]]:
-    """Form callback id -> handler; `values` carries the form's metadata under `_metadata`."""
-    return {
-        NEW_FORM: lambda ctx: submit_feedback_form(ctx, values),
-        ADJUST_FORM: lambda ctx: submit_adjust(ctx, values),
-        DECLINE_FORM: lambda ctx: submit_decline(ctx, values),
-    }
