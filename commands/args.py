@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from commands.parsing import Refused, UsageError, channel, mention, parse_date, parse_id
+from commands.parsing import Refused, UsageError, channel, mention, parse_id
 from domain import money, periods
 from storage import queries
 from storage.models import Member, Team
@@ -232,17 +231,6 @@ def _text(_ctx: Ctx, words: Words) -> str:
 
 TEXT = Converter("TEXT", _text)
 WORDS = Converter("…", lambda _ctx, words: words.take_all())
-
-
-def _dates(ctx: Ctx, words: Words) -> list[date]:
-    today = ctx.today(None)
-    days = sorted({parse_date(w, today) for w in words.take_all()})
-    if not days:
-        raise UsageError("error.give_dates")
-    return days
-
-
-DATES = Converter("DATE…", _dates)
 
 
 def _name(_ctx: Ctx, words: Words) -> str:

@@ -163,7 +163,7 @@ def _current_target(ctx: Ctx, team: Team, deal: Deal) -> tuple[str, int] | None:
 
 
 def _mention(member: Member | None) -> str:
-    return f"<@{member.user_id}>" if member is not None else "?"
+    return markup.mention(member.user_id) if member is not None else "?"
 
 
 # --- keys and days -----------------------------------------------------------------------------

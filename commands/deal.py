@@ -37,12 +37,12 @@ def open_form(ctx: Ctx) -> Reply:
     return Reply(text="", form=deal_form(ctx))
 
 
-def log_mine(ctx: Ctx, words: list[str], options: dict[str, str]) -> Reply:
+def log_mine(ctx: Ctx, words: list[str] | None, options: dict[str, str]) -> Reply:
     """/deal AMOUNT CUSTOMER [key:value…]"""
     return log(ctx, ctx.me, words, options)
 
 
-def log_for(ctx: Ctx, rep: Member, words: list[str], options: dict[str, str]) -> Reply:
+def log_for(ctx: Ctx, rep: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
     """/deal for @rep AMOUNT CUSTOMER: a manager, on a rep's behalf."""
     team = queries.team_of(ctx.session, member_id=_id(rep))
     if team is None:
@@ -51,7 +51,7 @@ def log_for(ctx: Ctx, rep: Member, words: list[str], options: dict[str, str]) ->
     return log(ctx, rep, words, options)
 
 
-def log(ctx: Ctx, owner: Member, words: list[str], options: dict[str, str]) -> Reply:
+def log(ctx: Ctx, owner: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
     team = _team_for(ctx, owner)
     values = parse_deal_text(ctx, words, options, team)
     return record(ctx, owner, team, values)
@@ -68,8 +68,10 @@ def _team_for(ctx: Ctx, owner: Member) -> Team:
 LIMITS = {"customer": 200, "product": 120, "region": 120, "note": 2000}
 
 
-def parse_deal_text(ctx: Ctx, words: list[str], keys: dict[str, str], team: Team) -> DealInput:
-    words = list(words)
+def parse_deal_text(
+    ctx: Ctx, words: list[str] | None, keys: dict[str, str], team: Team
+) -> DealInput:
+    words = list(words or [])
     if not words and "amount" not in keys:
         raise UsageError("error.missing_arg", what="AMOUNT")
     amount_text = keys.get("amount") or _amount_words(words)
@@ -245,13 +247,13 @@ def editable(ctx: Ctx, deal_id: int, include_deleted: bool = False) -> Deal:
     return deal
 
 
-def edit(ctx: Ctx, deal_id: int, words: list[str], options: dict[str, str]) -> Reply:
+def edit(ctx: Ctx, deal_id: int, words: list[str] | None, options: dict[str, str]) -> Reply:
     """/deal edit ID [AMOUNT] [CUSTOMER] [key:value…]"""
     deal = editable(ctx, deal_id)
     team = ctx.session.get(Team, deal.team_id)
     assert team is not None
     values = DealInput()
-    words = list(words)
+    words = list(words or [])
     if words and looks_like_amount(words[0]):
         values.amount = money.parse_amount(_amount_words(words), team.currency)
     if "amount" in options:
@@ -260,7 +262,7 @@ def edit(ctx: Ctx, deal_id: int, words: list[str], options: dict[str, str]) -> R
     _apply_options(ctx, values, options, team)
     changes = _changes(deal, values, team)
     if not changes:
-        raise UsageError("error.edit_usage", id=str(deal.id))
+        raise UsageError("error.nothing_to_change")
     close = values.close_date or deal.close_date
     if (values.stage or deal.stage) == "won" and close > ctx.today(team):
         raise UsageError("error.future_date", date=close.isoformat())

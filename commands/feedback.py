@@ -1,18 +1,15 @@
-"""Targets changed in chat, and reps' feedback on them answered by managers.
-
-`/goal adjust`, `/goal history`, `/goal feedback`, `/goal review`, the answer buttons and
-their forms. Direct messages go out as Notices (and are replaced through Updates) by the
-edge, once each: nothing here talks to Slack.
+"""Reps' feedback on their targets, answered by managers: `/goal feedback`, `/goal
+review`, the answer buttons (Accept, Adjust, Decline) and their forms. Direct messages go
+out as Notices (and are replaced through Updates) by the edge, once each: nothing here
+talks to Slack. Changing a target itself is commands/targets.py.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
-from commands import markup, stats
+from commands import markup, stats, targets
 from commands.context import Ctx, mention
 from commands.formatter import to_value
 from commands.parsing import Refused, UsageError, parse_id
@@ -32,7 +29,6 @@ ACTIONS = (OPEN, ACCEPT, ADJUST, DECLINE)
 FORMS = (NEW_FORM, ADJUST_FORM, DECLINE_FORM)
 
 TEXT_LIMIT = 2000  # Feedback.text and Feedback.answer
-REASON_LIMIT = 500  # AuditEntry.reason
 REVIEW_ITEMS = 8  # three buttons each: an actions block holds at most 25
 LIST_ITEMS = 15
 STATUS = {
@@ -53,156 +49,6 @@ OUTCOME = {
 }
 
 
-# --- shared lookups ----------------------------------------------------------------------------
-
-
-def _goal(ctx: Ctx, goal_id: int) -> Goal:
-    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
-    if goal is None:
-        raise Refused("feedback.no_goal", id=str(goal_id))
-    return goal
-
-
-def _team(ctx: Ctx, goal: Goal) -> Team | None:
-    return ctx.session.get(Team, goal.team_id) if goal.team_id is not None else None
-
-
-def _may_manage(ctx: Ctx, team: Team | None) -> bool:
-    return ctx.me.is_admin if team is None else ctx.can_manage(team)
-
-
-def _require_manager(ctx: Ctx, team: Team | None) -> None:
-    if team is not None:
-        ctx.require_manager(team)
-    elif not ctx.me.is_admin:
-        raise Refused("feedback.admins_only")
-
-
-def _currency(team: Team | None) -> str:
-    return team.currency if team else "USD"
-
-
-def _member(ctx: Ctx, member_id: int | None) -> Member | None:
-    return ctx.session.get(Member, member_id) if member_id is not None else None
-
-
-def _target_text(ctx: Ctx, goal: Goal, team: Team | None, target: int | None = None) -> str:
-    currency = _currency(team)
-    value = to_value(goal.target if target is None else target, goal.metric, currency)
-    return ctx.fmt.value(value, goal.metric, currency)
-
-
-def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
-    if len(text) > limit:
-        raise UsageError("feedback.too_long", field=ctx.t(field), limit=str(limit))
-
-
-# --- /goal adjust ID AMOUNT reason:... -----------------------------------------------------------
-
-
-def adjust(ctx: Ctx, goal_id: int, amount: str, options: dict[str, str]) -> Reply:
-    """/goal adjust ID AMOUNT reason:…: the rep is told, the audit keeps the reason."""
-    reason = options.get("reason", "").strip()
-    if not reason:
-        raise UsageError("feedback.reason_needed")
-    goal = _goal(ctx, goal_id)
-    team = _team(ctx, goal)
-    _require_manager(ctx, team)
-    _check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
-    target = stats.parse_target(goal.metric, amount, _currency(team))
-    if target == goal.target:
-        raise Refused("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
-    old = goal.target
-    audit_id = change_target(ctx, goal, target, reason)
-    notices = []
-    rep = _member(ctx, goal.member_id) if goal.scope == "rep" else None
-    if rep is not None and rep.user_id != ctx.req.user_id:
-        notices.append(
-            _adjusted_notice(ctx.speaking_to(rep), goal, team, rep, old, reason, audit_id)
-        )
-    text = ctx.t(
-        "feedback.adjusted",
-        id=goal.id,
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team),
-        reason=markup.escape(reason),
-    )
-    return Reply(text=text, notices=notices)
-
-
-def change_target(ctx: Ctx, goal: Goal, target: int, reason: str) -> int:
-    """Set a goal's target with an audit entry (old, new, reason); the entry's id."""
-    assert goal.id is not None
-    before = queries.snapshot(goal)
-    goal.target = target
-    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason)
-    return queries.last_audit_id(ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id)
-
-
-def _adjusted_notice(
-    ctx: Ctx, goal: Goal, team: Team | None, rep: Member, old: int, reason: str, audit_id: int
-) -> Notice:
-    text = ctx.t(
-        "feedback.adjusted_dm",
-        by=f"<@{ctx.req.user_id}>",
-        id=goal.id,
-        period=goal.period,
-        metric=ctx.t(f"metric.{goal.metric}"),
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team),
-        reason=markup.escape(reason),
-    )
-    return Notice(key=f"adjust:{audit_id}", text=text, user_id=rep.user_id, locale=ctx.req.locale)
-
-
-# --- /goal history ID ----------------------------------------------------------------------------
-
-
-def history(ctx: Ctx, goal_id: int) -> Reply:
-    goal = _goal(ctx, goal_id)
-    team = _team(ctx, goal)
-    if not _may_view_goal(ctx, goal, team):
-        raise Refused("feedback.history_refused", id=goal.id)
-    assert goal.id is not None
-    tz = ZoneInfo(team.tz if team else "UTC")
-    lines = [
-        ctx.t(
-            "feedback.history_title",
-            id=goal.id,
-            period=goal.period,
-            metric=ctx.t(f"metric.{goal.metric}"),
-        ),
-    ]
-    for entry in queries.audit_trail(
-        ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id
-    ):
-        before = json.loads(entry.before) if entry.before else None
-        after = json.loads(entry.after) if entry.after else {}
-        values = {
-            "when": entry.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "by": f"<@{entry.actor}>",
-            "new": _target_text(ctx, goal, team, int(after.get("target", goal.target))),
-        }
-        if before is None:
-            line = ctx.t("feedback.history_created", **values)
-        else:
-            old = _target_text(ctx, goal, team, int(before.get("target", 0)))
-            line = ctx.t("feedback.history_changed", old=old, **values)
-        if entry.reason:
-            line += ctx.t("feedback.history_reason", reason=markup.escape(entry.reason))
-        lines.append(line)
-    return Reply(text="\n".join(lines))
-
-
-def _may_view_goal(ctx: Ctx, goal: Goal, team: Team | None) -> bool:
-    if _may_manage(ctx, team):
-        return True
-    if goal.scope == "rep":
-        return goal.member_id == ctx.my_id
-    mine = queries.memberships_of(ctx.session, member_id=ctx.my_id)
-    return any(t.id == goal.team_id for t, _ in mine)
-
-
 # --- /goal feedback [ID] TEXT [propose:AMOUNT] ---------------------------------------------------
 
 
@@ -213,14 +59,16 @@ def feedback(ctx: Ctx, goal_id: int | None, text: str | None, options: dict[str,
     body = (text or "").strip()
     if not body:
         raise UsageError("feedback.text_missing")
-    goal = _goal(ctx, goal_id) if goal_id is not None else _current_goal(ctx)
+    goal = targets.find_goal(ctx, goal_id) if goal_id is not None else _current_goal(ctx)
     if goal is None:
         raise Refused("feedback.no_current_goal")
     _require_mine(ctx, goal)
-    team = _team(ctx, goal)
-    _check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
+    team = targets.team_of(ctx, goal)
+    targets.check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
     proposed = options.get("propose", "").strip()
-    target = stats.parse_target(goal.metric, proposed, _currency(team)) if proposed else None
+    target = (
+        stats.parse_target(goal.metric, proposed, targets.currency_of(team)) if proposed else None
+    )
     return file_feedback(ctx, goal, team, body, target)
 
 
@@ -293,7 +141,7 @@ def _manager_notice(
 def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member) -> str:
     """The feedback as a manager reads it: the goal, the words, the proposal, where the rep is."""
     prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
-    currency = _currency(team)
+    currency = targets.currency_of(team)
     lines = [
         ctx.t(
             "feedback.dm_title",
@@ -302,13 +150,13 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
             goal=goal.id,
             period=goal.period,
             metric=ctx.t(f"metric.{goal.metric}"),
-            target=_target_text(ctx, goal, team),
+            target=targets.target_text(ctx, goal, team),
         ),
         "\n".join(f"> {line}" for line in markup.escape(row.text).splitlines() or [""]),
     ]
     if row.proposed is not None:
         lines.append(
-            ctx.t("feedback.dm_proposed", amount=_target_text(ctx, goal, team, row.proposed))
+            ctx.t("feedback.dm_proposed", amount=targets.target_text(ctx, goal, team, row.proposed))
         )
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     lines.append(
@@ -359,7 +207,7 @@ def list_feedback(ctx: Ctx) -> Reply:
 
 
 def _line(ctx: Ctx, row: Feedback) -> str:
-    rep = _member(ctx, row.member_id)
+    rep = targets.member(ctx, row.member_id)
     return ctx.t(
         "feedback.list_line",
         id=row.id,
@@ -377,19 +225,19 @@ def _short(text: str, limit: int = 80) -> str:
 
 def show(ctx: Ctx, feedback_id: int) -> Reply:
     row, goal, team = _load(ctx, feedback_id)
-    if row.member_id != ctx.my_id and not _may_manage(ctx, team):
+    if row.member_id != ctx.my_id and not targets.may_manage(ctx, team):
         raise Refused("feedback.not_yours", id=feedback_id)
-    rep = _member(ctx, row.member_id) or ctx.me
+    rep = targets.member(ctx, row.member_id) or ctx.me
     lines = [describe(ctx, row, goal, team, rep)]
     if row.status == "open":
         lines.append(ctx.t("feedback.status_line", status=ctx.t(STATUS["open"])))
-        buttons = answer_buttons(ctx, row) if _may_manage(ctx, team) else []
+        buttons = answer_buttons(ctx, row) if targets.may_manage(ctx, team) else []
         return Reply(text="\n".join(lines), buttons=buttons)
     lines.append(
         ctx.t(
             "feedback.status_answered",
             status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
-            by=f"<@{row.answered_by}>",
+            by=markup.mention(row.answered_by or "?"),
             note=markup.escape(row.answer or "—"),
         )
     )
@@ -416,7 +264,7 @@ def review(ctx: Ctx) -> Reply:
     buttons: list[Button] = []
     for row in shown:
         _, goal, team = _load(ctx, row.id or 0)
-        rep = _member(ctx, row.member_id) or ctx.me
+        rep = targets.member(ctx, row.member_id) or ctx.me
         lines.append(describe(ctx, row, goal, team, rep))
         buttons += answer_buttons(ctx, row, numbered=True)
     if len(rows) > len(shown):
@@ -428,8 +276,8 @@ def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
     row = queries.get_feedback(ctx.session, workspace_id=ctx.ws, feedback_id=feedback_id)
     goal = ctx.session.get(Goal, row.goal_id) if row is not None else None
     if row is None or goal is None:
-        raise UsageError("feedback.no_feedback", id=str(feedback_id))
-    return row, goal, _team(ctx, goal)
+        raise Refused("feedback.no_feedback", id=str(feedback_id))
+    return row, goal, targets.team_of(ctx, goal)
 
 
 # --- answering: Accept, Adjust, Decline ----------------------------------------------------------
@@ -438,7 +286,7 @@ def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
 def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
     """The feedback if this user may answer it and it is still open; else Refused."""
     row, goal, team = _load(ctx, feedback_id)
-    _require_manager(ctx, team)
+    targets.require_manager(ctx, team)
     if row.status != "open" or goal.deleted_at is not None:
         _already(ctx, row)
     return row, goal, team
@@ -450,7 +298,7 @@ def _already(ctx: Ctx, row: Feedback) -> NoReturn:
     raise Refused(
         "feedback.already_answered",
         id=row.id,
-        by=f"<@{row.answered_by}>",
+        by=markup.mention(row.answered_by or "?"),
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
     )
 
@@ -465,13 +313,13 @@ def accept(ctx: Ctx, feedback_id: int) -> Reply:
 def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
     """Adjust and Decline open a form; checked first, so a refusal opens nothing."""
     row, goal, team = _answerable(ctx, feedback_id)
-    rep = _member(ctx, row.member_id) or ctx.me
+    rep = targets.member(ctx, row.member_id) or ctx.me
     metadata = f"{ctx.req.channel_id or ''}|{row.id}"
     intro = describe(ctx, row, goal, team, rep)
     if callback_id == ADJUST_FORM:
         initial = None
         if row.proposed is not None:
-            initial = _plain_number(to_value(row.proposed, goal.metric, _currency(team)))
+            initial = _plain_number(to_value(row.proposed, goal.metric, targets.currency_of(team)))
         fields = [
             Field("amount", ctx.t("feedback.field_new_target"), initial=initial),
             Field("note", ctx.t("feedback.field_note"), kind="long_text", required=False),
@@ -489,8 +337,8 @@ def submit_adjust(ctx: Ctx, values: dict[str, str]) -> FormResult:
     note = (values.get("note") or "").strip()
     errors: dict[str, str] = {}
     target = _field_target(ctx, values.get("amount") or "", goal, team, errors, "amount")
-    if len(note) > REASON_LIMIT:
-        errors["note"] = _too_long(ctx, "feedback.field_note", REASON_LIMIT)
+    if len(note) > targets.REASON_LIMIT:
+        errors["note"] = _too_long(ctx, "feedback.field_note", targets.REASON_LIMIT)
     if errors or target is None:
         return FormResult(errors=errors)
     return FormResult(reply=settle(ctx, row, goal, team, "adjusted", target, note or None))
@@ -501,8 +349,10 @@ def submit_decline(ctx: Ctx, values: dict[str, str]) -> FormResult:
     reason = (values.get("reason") or "").strip()
     if not reason:
         return FormResult(errors={"reason": ctx.t("feedback.reason_required")})
-    if len(reason) > REASON_LIMIT:
-        return FormResult(errors={"reason": _too_long(ctx, "feedback.field_reason", REASON_LIMIT)})
+    if len(reason) > targets.REASON_LIMIT:
+        return FormResult(
+            errors={"reason": _too_long(ctx, "feedback.field_reason", targets.REASON_LIMIT)}
+        )
     return FormResult(reply=settle(ctx, row, goal, team, "declined", None, reason))
 
 
@@ -526,7 +376,7 @@ def _field_target(
 ) -> int | None:
     """A typed target, or None with the reason in errors[name]."""
     try:
-        return stats.parse_target(goal.metric, text.strip(), _currency(team))
+        return stats.parse_target(goal.metric, text.strip(), targets.currency_of(team))
     except UsageError as err:
         errors[name] = ctx.t(err.key, **err.values)
     except money.AmountError as err:
@@ -561,8 +411,8 @@ def settle(
         _already(ctx, row)
     if new != old:
         reason = ctx.t("feedback.audit_reason", id=row.id, note=note or "")
-        change_target(ctx, goal, new, reason[:REASON_LIMIT])
-    rep = _member(ctx, row.member_id) or ctx.me
+        targets.change_target(ctx, goal, new, reason[: targets.REASON_LIMIT])
+    rep = targets.member(ctx, row.member_id) or ctx.me
     updates = [
         Update(
             key=_message_key(row, manager),
@@ -583,9 +433,9 @@ def _settled_text(
         id=row.id,
         rep=mention(rep),
         goal=goal.id,
-        by=f"<@{row.answered_by}>",
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team, new),
+        by=markup.mention(row.answered_by or "?"),
+        old=targets.target_text(ctx, goal, team, old),
+        new=targets.target_text(ctx, goal, team, new),
         note=markup.escape(row.answer or "—"),
     )
 
@@ -597,9 +447,9 @@ def _outcome_notice(
         OUTCOME[row.status],
         id=row.id,
         goal=goal.id,
-        by=f"<@{row.answered_by}>",
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team, new),
+        by=markup.mention(row.answered_by or "?"),
+        old=targets.target_text(ctx, goal, team, old),
+        new=targets.target_text(ctx, goal, team, new),
         note=markup.escape(row.answer or "—"),
     )
     return Notice(
@@ -615,9 +465,9 @@ def progress_button(ctx: Ctx, goal: Goal) -> Button:
 
 
 def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
-    goal = _goal(ctx, goal_id)
+    goal = targets.find_goal(ctx, goal_id)
     _require_mine(ctx, goal)
-    team = _team(ctx, goal)
+    team = targets.team_of(ctx, goal)
     goals = {g.id: g for g in [goal, *_current_goals(ctx)]}
     options = [(str(g.id), _goal_label(ctx, g, team)) for g in goals.values()]
     fields = [
@@ -657,7 +507,7 @@ def _goal_label(ctx: Ctx, goal: Goal, team: Team | None) -> str:
         id=goal.id,
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
-        target=_target_text(ctx, goal, team),
+        target=targets.target_text(ctx, goal, team),
     )
 
 
@@ -668,7 +518,7 @@ def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     )
     if goal is None or not _is_mine(ctx, goal):
         return FormResult(errors={"goal": ctx.t("feedback.pick_goal")})
-    team = _team(ctx, goal)
+    team = targets.team_of(ctx, goal)
     text = (values.get("text") or "").strip()
     if not text:
         errors["text"] = ctx.t("feedback.text_required")

@@ -42,11 +42,8 @@ class Formatter:
     def count(self, metric: str, n: Decimal | int) -> str:
         """`3 deals`, `1 deal`: the plural form from the locale's rules (Babel)."""
         rounded = Decimal(n).quantize(Decimal(1), ROUND_HALF_UP)
-        form = self._plural.plural_form(int(rounded))
-        key = f"metric.count.{metric}_{form}"
-        if key not in i18n.catalog(i18n.language(self.locale)):
-            key = f"metric.count.{metric}_other"
-        return self.t(key, n=f"{rounded:,}")
+        form = self._plural.plural_form(int(rounded))  # en: one, other; zh: other
+        return self.t(f"metric.count.{metric}_{form}", n=f"{rounded:,}")
 
     def value(self, amount: Decimal, metric: str, currency: str, whole: bool = False) -> str:
         """A goal's unit: money for the money metrics, a count otherwise."""

@@ -1,8 +1,7 @@
 """The goal hierarchy: /goal split, /goal tree, /goal copy, workspace goals and roll-up flags.
 
-Goals nest two ways: by scope (workspace > team > rep, same period) and by time
-(year > quarter > month > week, same owner). A goal's parts are its live goals one step
-down either way; `parent_id` records which goal a split made them from.
+How goals nest (which goals are parts of which) is domain/goal_tree.py; this module
+reads and writes them.
 
 Splitting again replaces the earlier split rather than refusing: a part with the same
 owner and dates keeps its ID (open feedback and history stay attached) and gets its new
@@ -26,6 +25,15 @@ from commands.parsing import Refused, UsageError
 from commands.types import Reply
 from domain import money, periods
 from domain import split as splitting
+from domain.goal_tree import (
+    SCOPE_RANK,
+    children_of,
+    order,
+    parent_of,
+    same_owner,
+    scope_parts,
+    time_parts,
+)
 from domain.periods import Period, PeriodKind
 from storage import queries
 from storage.models import Goal, Member, Team
@@ -43,8 +51,6 @@ METHOD_KEYS = {
     "seasonal": "tree.method_seasonal",
     "weights": "tree.method_weights",
 }
-UNIT_KIND = {"quarters": PeriodKind.QUARTER, "months": PeriodKind.MONTH, "weeks": PeriodKind.WEEK}
-SCOPE_RANK = {"workspace": 0, "team": 1, "rep": 2}
 INDENT = "\u2003"  # an em space: Slack keeps it at the start of a line
 
 
@@ -107,53 +113,6 @@ def find_goal(ctx: Ctx, goal_id: int) -> Goal:
 
 
 # --- roll-up ------------------------------------------------------------------------------------
-
-
-def _same_owner(a: Goal, b: Goal) -> bool:
-    return (a.scope, a.team_id, a.member_id, a.metric) == (
-        b.scope,
-        b.team_id,
-        b.member_id,
-        b.metric,
-    )
-
-
-def _same_span(a: Goal, b: Goal) -> bool:
-    return (a.starts_on, a.ends_on, a.metric) == (b.starts_on, b.ends_on, b.metric)
-
-
-def scope_parts(goal: Goal, pool: Sequence[Goal]) -> list[Goal]:
-    """A team goal's rep goals, a workspace goal's team goals, for the same period."""
-    if goal.scope == "team":
-        return [
-            g
-            for g in pool
-            if g.scope == "rep" and g.team_id == goal.team_id and _same_span(g, goal)
-        ]
-    if goal.scope == "workspace":
-        return [g for g in pool if g.scope == "team" and _same_span(g, goal)]
-    return []
-
-
-def time_parts(goal: Goal, pool: Sequence[Goal]) -> tuple[str, list[Goal]]:
-    """The same owner's goals one step down in time (a year's quarters, else its months)."""
-    inside = [
-        g
-        for g in pool
-        if g.id != goal.id
-        and _same_owner(g, goal)
-        and goal.starts_on <= g.starts_on
-        and g.ends_on <= goal.ends_on
-    ]
-    whole = (goal.ends_on - goal.starts_on).days + 1
-    for unit in splitting.UNITS_OF[periods.kind_of(goal.period)]:
-        parts = [g for g in inside if periods.kind_of(g.period) is UNIT_KIND[unit]]
-        covered = sum((g.ends_on - g.starts_on).days + 1 for g in parts)
-        # Parts: a split of this goal, or goals that tile its whole period. A lone Q4 goal
-        # under a year goal is a goal of its own, not three quarters missing.
-        if parts and (covered >= whole or any(g.parent_id == goal.id for g in parts)):
-            return unit, parts
-    return "", []
 
 
 def flags(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None = None) -> list[str]:
@@ -225,10 +184,10 @@ def split(ctx: Ctx, goal_id: int, unit: str, method: str | None) -> Reply:
 
 def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
     if goal.scope != "team" or goal.team_id is None:
-        raise UsageError("tree.reps_team_only", id=str(goal.id))
+        raise Refused("tree.reps_team_only", id=str(goal.id))
     reps = queries.team_members(ctx.session, team_id=goal.team_id, role="rep")
     if not reps:
-        raise UsageError("tree.no_reps")
+        raise Refused("tree.no_reps")
     period = stats.goal_period(goal)
     parts = [Part(period, rep) for rep in reps]
     names = ", ".join(display_name(r) for r in reps)
@@ -418,55 +377,11 @@ def _tree(ctx: Ctx, team: Team, period: Period, today: date) -> Reply:
     if not pool:
         return Reply(text=ctx.t("tree.empty", team=team.name, period=period.label))
     lines = [ctx.t("tree.title", team=team.name, period=period.label)]
-    kids = _children(pool)
-    roots = sorted((g for g in pool if _parent(g, pool) is None), key=_order)
+    kids = children_of(pool)
+    roots = sorted((g for g in pool if parent_of(g, pool) is None), key=order)
     for root in roots:
         lines += _node_lines(ctx, root, kids, pool, today, 0)
     return Reply(text="\n".join(lines))
-
-
-def _order(goal: Goal) -> tuple[bool, str, date, int, int]:
-    return (
-        goal.metric != "revenue",
-        goal.metric,
-        goal.starts_on,
-        SCOPE_RANK[goal.scope],
-        goal.id or 0,
-    )
-
-
-def _parent(goal: Goal, pool: Sequence[Goal]) -> Goal | None:
-    """The split it came from, else the same period one scope up, else the smallest goal of
-    the same owner whose period holds it."""
-    by_id = {g.id: g for g in pool}
-    if goal.parent_id in by_id:
-        return by_id[goal.parent_id]
-    up = {"rep": "team", "team": "workspace"}.get(goal.scope)
-    for g in pool:
-        if (
-            g.scope == up
-            and _same_span(g, goal)
-            and (up == "workspace" or g.team_id == goal.team_id)
-        ):
-            return g
-    holders = [
-        g
-        for g in pool
-        if _same_owner(g, goal)
-        and g.starts_on <= goal.starts_on
-        and goal.ends_on <= g.ends_on
-        and (g.starts_on, g.ends_on) != (goal.starts_on, goal.ends_on)
-    ]
-    return min(holders, key=lambda g: g.ends_on - g.starts_on, default=None)
-
-
-def _children(pool: Sequence[Goal]) -> dict[int | None, list[Goal]]:
-    kids: dict[int | None, list[Goal]] = {}
-    for goal in pool:
-        parent = _parent(goal, pool)
-        if parent is not None:
-            kids.setdefault(parent.id, []).append(goal)
-    return kids
 
 
 def _node_lines(
@@ -479,7 +394,7 @@ def _node_lines(
 ) -> list[str]:
     lines = [INDENT * depth + _tree_line(ctx, goal)]
     lines += [INDENT * (depth + 1) + flag for flag in flags(ctx, goal, pool)]
-    for child in sorted(kids.get(goal.id, []), key=_order):
+    for child in sorted(kids.get(goal.id, []), key=order):
         lines += _node_lines(ctx, child, kids, pool, today, depth + 1)
     return lines
 
@@ -534,7 +449,7 @@ def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Re
     copies: dict[int | None, Goal] = {}
     skipped: list[str] = []
     for goal in goals:
-        clash = next((g for g in there if _same_owner(g, goal)), None)
+        clash = next((g for g in there if same_owner(g, goal)), None)
         if clash is not None:
             skipped.append(ctx.t("tree.copy_skipped_line", who=who(ctx, goal), id=clash.id))
             continue

@@ -71,7 +71,8 @@ class Command:
 
     def usage(self) -> str:
         parts = [self.path, *(a.usage() for a in self.args)]
-        parts += [f"[{name}:…]" for name in self.options]
+        if self.options:
+            parts.append("[" + " ".join(f"{name}:…" for name in self.options) + "]")
         return " ".join(parts)
 
 

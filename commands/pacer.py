@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 
+from commands import markup
 from commands.context import Ctx, display_name
 from commands.parsing import Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
@@ -18,6 +19,11 @@ FORM_ID = "pacer_setup"
 TEAM_KEYS = {"tz", "currency", "hour", "channel", "as", "team"}
 TEAM_NAME_LIMIT = 80
 HOUR = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def overview(ctx: Ctx) -> Reply:
+    """/pacer alone: what Pacer does, and its commands."""
+    return Reply(text=ctx.t("pacer.help"))
 
 
 def notify(ctx: Ctx, state: str) -> Reply:
@@ -109,7 +115,7 @@ def team_set(ctx: Ctx, team: Team, channel_id: str | None, options: dict[str, st
 
 
 def describe_team(ctx: Ctx, team: Team) -> str:
-    chan = f"<#{team.channel_id}>" if team.channel_id else ctx.t("setup.no_channel")
+    chan = markup.channel(team.channel_id) if team.channel_id else ctx.t("setup.no_channel")
     return ctx.t(
         "setup.team_line",
         name=team.name,

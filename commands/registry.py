@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from commands import deal, feedback, goal, goal_tree, leaderboard, pacer, payment, progress
+from commands import (
+    deal,
+    feedback,
+    goal,
+    goal_tree,
+    leaderboard,
+    pacer,
+    payment,
+    progress,
+    targets,
+)
 from commands.args import (
     AMOUNT,
     CHANNEL,
@@ -64,6 +74,9 @@ def _goal_owner(ctx: Ctx, words: Words) -> Subject | None:
 
 GOAL_OWNER = Converter("@rep | team NAME | workspace", _goal_owner)
 SPLIT_METHOD = Converter("even|workdays|seasonal|weights:3,3,4", lambda _ctx, words: words.take())
+# The deal's amount and customer, or their key:value forms (amount:…, customer:…).
+DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
+EDIT_WORDS = Converter("AMOUNT | CUSTOMER", WORDS.read)
 TEAM_OPTIONS = ("tz", "currency", "hour", "channel")
 
 COMMANDS = (
@@ -71,13 +84,18 @@ COMMANDS = (
     Command(
         "/deal",
         deal.log_mine,
-        (Arg("words", WORDS),),
+        (Arg("words", DEAL_WORDS, optional=True),),
         options=deal.KEYS,
         bare=deal.open_form,
         help="deal.help",
     ),
     Command("/deal list", deal.list_deals),
-    Command("/deal edit", deal.edit, (Arg("deal_id", ID), Arg("words", WORDS)), deal.KEYS),
+    Command(
+        "/deal edit",
+        deal.edit,
+        (Arg("deal_id", ID), Arg("words", EDIT_WORDS, optional=True)),
+        deal.KEYS,
+    ),
     Command("/deal delete", deal.delete, (Arg("deal_id", ID),)),
     Command("/deal restore", deal.restore, (Arg("deal_id", ID),), aliases=("undo",)),
     Command(
@@ -88,7 +106,7 @@ COMMANDS = (
     Command(
         "/deal for",
         deal.log_for,
-        (Arg("rep", MENTION), Arg("words", WORDS)),
+        (Arg("rep", MENTION), Arg("words", DEAL_WORDS, optional=True)),
         deal.KEYS,
         role=Role.MANAGER,
     ),
@@ -139,12 +157,12 @@ COMMANDS = (
     ),
     Command(
         "/goal adjust",
-        feedback.adjust,
+        targets.adjust,
         (Arg("goal_id", ID), Arg("amount", AMOUNT)),
         ("reason",),
         role=Role.MANAGER,
     ),
-    Command("/goal history", feedback.history, (Arg("goal_id", ID),)),
+    Command("/goal history", targets.history, (Arg("goal_id", ID),)),
     Command(
         "/goal feedback",
         feedback.feedback,
@@ -176,7 +194,7 @@ COMMANDS = (
         help="leaderboard.help",
     ),
     # --- /pacer ----------------------------------------------------------------------------
-    Command("/pacer", lambda ctx: pacer_help(ctx), bare=lambda ctx: pacer_help(ctx), hidden=True),
+    Command("/pacer", pacer.overview, bare=pacer.overview, help="pacer.help"),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command("/pacer setup", lambda ctx: pacer.setup_alone(ctx), bare=pacer.setup_alone),
     Command("/pacer setup show", pacer.show),
@@ -239,10 +257,6 @@ COMMANDS = (
         role=Role.ADMIN,
     ),
 )
-
-
-def pacer_help(ctx: Ctx) -> Reply:
-    return Reply(text=ctx.t("pacer.help"))
 
 
 REGISTRY = Registry(COMMANDS)

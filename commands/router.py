@@ -22,6 +22,8 @@ from commands.types import FormResult, Reply, Request
 from domain.money import AmountError
 
 log = logging.getLogger(__name__)
+# Answers that already say what to type instead: no usage line under them.
+OWN_HELP = ("error.did_you_mean", "error.unknown_subcommand")
 
 
 def dispatch(command: str, req: Request, session: Session) -> Reply:
@@ -143,7 +145,7 @@ def _explain(req: Request, err: UsageError | AmountError | Refused, node: Node |
     else:
         text = t(req.locale, err.key, **err.values)
     command = node.command if node is not None else None
-    if isinstance(err, Refused) or command is None or err_key(err) == "error.did_you_mean":
+    if isinstance(err, Refused) or command is None or err_key(err) in OWN_HELP:
         return text
     example = t(req.locale, command.example_key)
     return f"{text}\n{t(req.locale, 'help.usage', usage=command.usage(), example=example)}"
