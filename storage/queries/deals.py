@@ -1,0 +1,108 @@
+"""Deals and the payments collected on them, each change with its audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import Deal, Payment, utcnow
+from storage.queries.audit import audit, snapshot
+
+
+def get_deal(
+    session: Session, *, workspace_id: str, deal_id: int, include_deleted: bool = False
+) -> Deal | None:
+    deal = session.get(Deal, deal_id)
+    if deal is None or deal.workspace_id != workspace_id:
+        return None
+    if deal.deleted_at is not None and not include_deleted:
+        return None
+    return deal
+
+
+def deal_by_request(session: Session, *, workspace_id: str, request_key: str) -> Deal | None:
+    return session.exec(
+        select(Deal).where(Deal.workspace_id == workspace_id, Deal.request_key == request_key)
+    ).first()
+
+
+def add_audited(session: Session, *, row: Deal | Payment, entity: str, actor: str) -> None:
+    """Insert a row with its "create" audit entry."""
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    audit(
+        session,
+        workspace_id=row.workspace_id,
+        entity=entity,
+        entity_id=row.id,
+        action="create",
+        actor=actor,
+        before=None,
+        after=snapshot(row),
+    )
+
+
+def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
+    add_audited(session, row=deal, entity="deal", actor=actor)
+    return deal
+
+
+def change_deal(
+    session: Session, *, deal: Deal, actor: str, action: str, changes: dict[str, Any]
+) -> Deal:
+    assert deal.id is not None
+    before = snapshot(deal)
+    for key, value in changes.items():
+        setattr(deal, key, value)
+    deal.updated_at = utcnow()
+    session.add(deal)
+    session.flush()
+    audit(
+        session,
+        workspace_id=deal.workspace_id,
+        entity="deal",
+        entity_id=deal.id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=snapshot(deal),
+    )
+    return deal
+
+
+def team_has_deals(session: Session, *, team_id: int) -> bool:
+    return session.exec(select(Deal.id).where(Deal.team_id == team_id).limit(1)).first() is not None
+
+
+def recent_deals(
+    session: Session, *, workspace_id: str, owner_id: int, limit: int = 10
+) -> Sequence[Deal]:
+    return session.exec(
+        select(Deal)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.owner_id == owner_id,
+            col(Deal.deleted_at).is_(None),
+        )
+        .order_by(col(Deal.close_date).desc(), col(Deal.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def paid_on_deal(session: Session, *, deal_id: int) -> int:
+    """Minor units collected so far on a deal."""
+    total = session.exec(
+        select(func.sum(Payment.amount_minor)).where(
+            Payment.deal_id == deal_id, col(Payment.deleted_at).is_(None)
+        )
+    ).one()
+    return int(total or 0)
+
+
+def add_payment(session: Session, *, payment: Payment, actor: str) -> Payment:
+    add_audited(session, row=payment, entity="payment", actor=actor)
+    return payment
