@@ -5,7 +5,7 @@ Callers use the names from here: `from storage import queries; queries.add_deal(
 
 from __future__ import annotations
 
-from storage.queries.audit import audit, audit_trail, last_audit_id, snapshot
+from storage.queries.audit import audit_trail, last_audit_id, save_audited, snapshot
 from storage.queries.celebrations import (
     LIVE_NOTICE,
     celebrated_between,
@@ -13,7 +13,6 @@ from storage.queries.celebrations import (
     uncelebrated_big_deals,
 )
 from storage.queries.deals import (
-    add_audited,
     add_deal,
     add_payment,
     change_deal,
@@ -77,11 +76,9 @@ from storage.queries.outbox import (
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
-    "add_audited",
     "add_deal",
     "add_payment",
     "all_teams",
-    "audit",
     "audit_trail",
     "biggest_won_deal",
     "celebrated_between",
@@ -118,6 +115,7 @@ __all__ = [
     "recent_deals",
     "remove_membership",
     "reopen_message",
+    "save_audited",
     "save_goal",
     "sent_message",
     "set_membership",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Deal, Goal, Payment
 
 
 def snapshot(row: Any) -> str:
@@ -17,30 +17,32 @@ def snapshot(row: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
-def audit(
+def save_audited(
     session: Session,
     *,
-    workspace_id: str,
+    row: Deal | Goal | Payment,
     entity: str,
-    entity_id: int,
     action: str,
     actor: str,
     before: str | None,
-    after: str | None,
     reason: str | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(
-            workspace_id=workspace_id,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            actor=actor,
-            before=before,
-            after=after,
-            reason=reason,
-        )
+    """Write a row with its audit entry: `before` is the snapshot taken ahead of the change
+    (None for a new row), the row as written now is `after`."""
+    session.add(row)
+    session.flush()  # a new row gets its id here
+    assert row.id is not None
+    entry = AuditEntry(
+        workspace_id=row.workspace_id,
+        entity=entity,
+        entity_id=row.id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=snapshot(row),
+        reason=reason,
     )
+    session.add(entry)
 
 
 def audit_trail(

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import Deal, Payment, utcnow
-from storage.queries.audit import audit, snapshot
+from storage.queries.audit import save_audited, snapshot
 
 
 def get_deal(
@@ -29,48 +29,19 @@ def deal_by_request(session: Session, *, workspace_id: str, request_key: str) ->
     ).first()
 
 
-def add_audited(session: Session, *, row: Deal | Payment, entity: str, actor: str) -> None:
-    """Insert a row with its "create" audit entry."""
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    audit(
-        session,
-        workspace_id=row.workspace_id,
-        entity=entity,
-        entity_id=row.id,
-        action="create",
-        actor=actor,
-        before=None,
-        after=snapshot(row),
-    )
-
-
 def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
-    add_audited(session, row=deal, entity="deal", actor=actor)
+    save_audited(session, row=deal, entity="deal", action="create", actor=actor, before=None)
     return deal
 
 
 def change_deal(
     session: Session, *, deal: Deal, actor: str, action: str, changes: dict[str, Any]
 ) -> Deal:
-    assert deal.id is not None
     before = snapshot(deal)
     for key, value in changes.items():
         setattr(deal, key, value)
     deal.updated_at = utcnow()
-    session.add(deal)
-    session.flush()
-    audit(
-        session,
-        workspace_id=deal.workspace_id,
-        entity="deal",
-        entity_id=deal.id,
-        action=action,
-        actor=actor,
-        before=before,
-        after=snapshot(deal),
-    )
+    save_audited(session, row=deal, entity="deal", action=action, actor=actor, before=before)
     return deal
 
 
@@ -104,5 +75,5 @@ def paid_on_deal(session: Session, *, deal_id: int) -> int:
 
 
 def add_payment(session: Session, *, payment: Payment, actor: str) -> Payment:
-    add_audited(session, row=payment, entity="payment", actor=actor)
+    save_audited(session, row=payment, entity="payment", action="create", actor=actor, before=None)
     return payment

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.periods import Period
 from storage.models import Goal, utcnow
-from storage.queries.audit import audit, snapshot
+from storage.queries.audit import save_audited, snapshot
 
 
 def live_goals(
@@ -47,19 +47,9 @@ def save_goal(
     session: Session, *, goal: Goal, actor: str, before: str | None, reason: str | None = None
 ) -> Goal:
     goal.updated_at = utcnow()
-    session.add(goal)
-    session.flush()
-    assert goal.id is not None
-    audit(
-        session,
-        workspace_id=goal.workspace_id,
-        entity="goal",
-        entity_id=goal.id,
-        action="create" if before is None else "update",
-        actor=actor,
-        before=before,
-        after=snapshot(goal),
-        reason=reason,
+    action = "create" if before is None else "update"
+    save_audited(
+        session, row=goal, entity="goal", action=action, actor=actor, before=before, reason=reason
     )
     return goal
 
@@ -92,20 +82,9 @@ def live_children(session: Session, *, workspace_id: str, parent_id: int) -> Seq
 
 def delete_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> None:
     """Soft-delete a goal, with an audit entry saying why."""
-    assert goal.id is not None
     before = snapshot(goal)
     goal.deleted_at = utcnow()
     goal.updated_at = goal.deleted_at
-    session.add(goal)
-    session.flush()
-    audit(
-        session,
-        workspace_id=goal.workspace_id,
-        entity="goal",
-        entity_id=goal.id,
-        action="delete",
-        actor=actor,
-        before=before,
-        after=snapshot(goal),
-        reason=reason,
+    save_audited(
+        session, row=goal, entity="goal", action="delete", actor=actor, before=before, reason=reason
     )
