@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func
+from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STAGES, Deal, Payment
@@ -15,29 +17,95 @@ WON_LIVE: tuple[ColumnElement[bool], ...] = (
     col(Deal.stage) == "won",
     col(Deal.deleted_at).is_(None),
 )
+CUSTOMER = func.lower(Deal.customer)  # one customer however its name is capitalised
+NEW_CUSTOMERS = func.count(func.distinct(CUSTOMER))
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a select keeps its row type as it narrows
 
 
-def _live_won(workspace_id: str, start: date, end: date) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class Window:
+    """What an aggregate reads: the deals (or payments) of a workspace, of one team and some
+    owners where given, closed (or paid) in [start, end]."""
+
+    workspace_id: str
+    start: date
+    end: date
+    team_id: int | None = None
+    owner_ids: tuple[int, ...] | None = None
+
+
+def _window(
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None,
+    owner_ids: Iterable[int] | None,
+) -> Window:
+    owners = None if owner_ids is None else tuple(owner_ids)
+    return Window(workspace_id, start, end, team_id, owners)
+
+
+def _in_scope(w: Window, table: type[Deal] | type[Payment]) -> list[ColumnElement[bool]]:
+    """The window's team and owners, on deals or on payments (a payment carries both)."""
+    where: list[ColumnElement[bool]] = []
+    if w.team_id is not None:
+        where.append(col(table.team_id) == w.team_id)
+    if w.owner_ids is not None:
+        where.append(col(table.owner_id).in_(w.owner_ids))
+    return where
+
+
+def _closing(w: Window, stage: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """Live deals in scope at `stage`, closing in the window: ix_deal_team_close_cover."""
     return [
-        col(Deal.workspace_id) == workspace_id,
-        *WON_LIVE,
-        col(Deal.close_date) >= start,
-        col(Deal.close_date) <= end,
+        col(Deal.workspace_id) == w.workspace_id,
+        *_in_scope(w, Deal),
+        col(Deal.close_date) >= w.start,
+        col(Deal.close_date) <= w.end,
+        stage,
+        col(Deal.deleted_at).is_(None),
     ]
 
 
-def _scope(team_id: int | None, owner_ids: Iterable[int] | None) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if team_id is not None:
-        where.append(col(Deal.team_id) == team_id)
-    if owner_ids is not None:
-        where.append(col(Deal.owner_id).in_(list(owner_ids)))
-    return where
+def _won(w: Window) -> list[ColumnElement[bool]]:
+    return _closing(w, col(Deal.stage) == "won")
+
+
+def _paid(query: Q, w: Window) -> Q:
+    """The query over the payments in scope made in the window on live deals (a deleted
+    deal's payments stop counting with it): ix_payment_team_paid."""
+    return query.join(Deal, col(Deal.id) == col(Payment.deal_id)).where(
+        col(Payment.workspace_id) == w.workspace_id,
+        *_in_scope(w, Payment),
+        col(Payment.paid_on) >= w.start,
+        col(Payment.paid_on) <= w.end,
+        col(Payment.deleted_at).is_(None),
+        col(Deal.deleted_at).is_(None),
+    )
+
+
+def _first_wins(query: Q, w: Window) -> Q:
+    """The query over the deals in scope that are a customer's first win in the workspace,
+    that day in the window: the deals that made new customers."""
+    live_won = (col(Deal.workspace_id) == w.workspace_id, *WON_LIVE)
+    first = (
+        select(CUSTOMER.label("customer"), func.min(Deal.close_date).label("first_day"))
+        .where(*live_won)
+        .group_by(CUSTOMER)
+        .subquery()
+    )
+    firsts = and_(first.c.customer == CUSTOMER, first.c.first_day == col(Deal.close_date))
+    return (
+        query.join(first, firsts)
+        .where(*live_won, first.c.first_day >= w.start, first.c.first_day <= w.end)
+        .where(*_in_scope(w, Deal))
+    )
 
 
 @cache
 def _totals_statement(by_team: bool, by_owners: bool) -> Executable:
-    """Built once per shape: the leaderboard runs it on every request."""
+    """Built once per shape: the leaderboard runs it on every request. The parameters are
+    named after Window's fields."""
     query = select(col(Deal.owner_id), func.sum(Deal.amount_minor), func.count()).where(
         col(Deal.workspace_id) == bindparam("workspace_id"),
         *WON_LIVE,
@@ -61,16 +129,9 @@ def totals_by_owner(
     owner_ids: Iterable[int] | None = None,
 ) -> dict[int, tuple[int, int]]:
     """owner id -> (won amount in minor units, won deal count) in [start, end]."""
-    owners = None if owner_ids is None else list(owner_ids)
-    statement = _totals_statement(team_id is not None, owners is not None)
-    params = {
-        "workspace_id": workspace_id,
-        "start": start,
-        "end": end,
-        "team_id": team_id,
-        "owner_ids": owners,
-    }
-    rows = session.connection().execute(statement, params).all()
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    statement = _totals_statement(w.team_id is not None, w.owner_ids is not None)
+    rows = session.connection().execute(statement, asdict(w)).all()
     return {int(row[0]): (int(row[1] or 0), int(row[2])) for row in rows}
 
 
@@ -86,17 +147,17 @@ def daily_totals(
 ) -> dict[date, int]:
     """Per day: won amount (minor units), won deals, payments collected or new customers,
     for progress charts."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    day = col(Deal.close_date)
     if metric == "collected":
-        return _daily_collected(session, workspace_id, start, end, team_id, owner_ids)
-    if metric == "new_customers":
-        return _daily_new_customers(session, workspace_id, start, end, team_id, owner_ids)
-    measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
-    query = (
-        select(col(Deal.close_date), measure)
-        .where(*_live_won(workspace_id, start, end), *_scope(team_id, owner_ids))
-        .group_by(col(Deal.close_date))
-    )
-    return {day: int(value or 0) for day, value in session.exec(query).all()}
+        day = col(Payment.paid_on)
+        query = _paid(select(day, func.sum(Payment.amount_minor)), w)
+    elif metric == "new_customers":
+        query = _first_wins(select(day, NEW_CUSTOMERS), w)
+    else:
+        measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
+        query = select(day, measure).where(*_won(w))
+    return {on: int(value or 0) for on, value in session.exec(query.group_by(day)).all()}
 
 
 def new_customers(
@@ -109,21 +170,8 @@ def new_customers(
     owner_ids: Iterable[int] | None = None,
 ) -> int:
     """Customers whose first won deal in the workspace falls in [start, end] and is in scope."""
-    customer = func.lower(Deal.customer)
-    live_won = (col(Deal.workspace_id) == workspace_id, *WON_LIVE)
-    first = (
-        select(customer.label("customer"), func.min(Deal.close_date).label("first_day"))
-        .where(*live_won)
-        .group_by(customer)
-        .subquery()
-    )
-    query = (
-        select(func.count(func.distinct(customer)))
-        .join(first, and_(customer == first.c.customer, col(Deal.close_date) == first.c.first_day))
-        .where(*live_won, first.c.first_day >= start, first.c.first_day <= end)
-        .where(*_scope(team_id, owner_ids))
-    )
-    return int(session.exec(query).one())
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    return int(session.exec(_first_wins(select(NEW_CUSTOMERS), w)).one())
 
 
 def open_pipeline(
@@ -136,16 +184,10 @@ def open_pipeline(
     owner_ids: Iterable[int] | None = None,
 ) -> dict[str, int]:
     """stage -> open amount (minor units) expected to close in [start, end]."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
     query = (
         select(Deal.stage, func.sum(Deal.amount_minor))
-        .where(
-            Deal.workspace_id == workspace_id,
-            col(Deal.stage).in_(OPEN_STAGES),
-            col(Deal.close_date) >= start,
-            col(Deal.close_date) <= end,
-            col(Deal.deleted_at).is_(None),
-            *_scope(team_id, owner_ids),
-        )
+        .where(*_closing(w, col(Deal.stage).in_(OPEN_STAGES)))
         .group_by(col(Deal.stage))
     )
     return {stage: int(total or 0) for stage, total in session.exec(query).all()}
@@ -160,78 +202,9 @@ def collected(
     team_id: int | None = None,
     owner_ids: Iterable[int] | None = None,
 ) -> int:
-    """Minor units paid in [start, end] on live deals in scope (a deleted deal's payments
-    stop counting with it)."""
-    query = (
-        select(func.sum(Payment.amount_minor))
-        .join(Deal, col(Deal.id) == col(Payment.deal_id))
-        .where(
-            Payment.workspace_id == workspace_id,
-            col(Payment.deleted_at).is_(None),
-            col(Deal.deleted_at).is_(None),
-            col(Payment.paid_on) >= start,
-            col(Payment.paid_on) <= end,
-        )
-    )
-    if team_id is not None:
-        query = query.where(col(Payment.team_id) == team_id)
-    if owner_ids is not None:
-        query = query.where(col(Payment.owner_id).in_(list(owner_ids)))
-    return int(session.exec(query).one() or 0)
-
-
-def _daily_collected(
-    session: Session,
-    workspace_id: str,
-    start: date,
-    end: date,
-    team_id: int | None,
-    owner_ids: Iterable[int] | None,
-) -> dict[date, int]:
-    query = (
-        select(col(Payment.paid_on), func.sum(Payment.amount_minor))
-        .join(Deal, col(Deal.id) == col(Payment.deal_id))
-        .where(
-            Payment.workspace_id == workspace_id,
-            col(Payment.deleted_at).is_(None),
-            col(Deal.deleted_at).is_(None),
-            col(Payment.paid_on) >= start,
-            col(Payment.paid_on) <= end,
-        )
-        .group_by(col(Payment.paid_on))
-    )
-    if team_id is not None:
-        query = query.where(col(Payment.team_id) == team_id)
-    if owner_ids is not None:
-        query = query.where(col(Payment.owner_id).in_(list(owner_ids)))
-    return {day: int(total or 0) for day, total in session.exec(query).all()}
-
-
-def _daily_new_customers(
-    session: Session,
-    workspace_id: str,
-    start: date,
-    end: date,
-    team_id: int | None,
-    owner_ids: Iterable[int] | None,
-) -> dict[date, int]:
-    """Per day, the customers whose first won deal in the workspace is that day's, in scope."""
-    customer = func.lower(Deal.customer)
-    live_won = (col(Deal.workspace_id) == workspace_id, *WON_LIVE)
-    first = (
-        select(customer.label("customer"), func.min(Deal.close_date).label("first_day"))
-        .where(*live_won)
-        .group_by(customer)
-        .subquery()
-    )
-    query = (
-        select(first.c.first_day, func.count(func.distinct(customer)))
-        .join(first, and_(customer == first.c.customer, col(Deal.close_date) == first.c.first_day))
-        .where(*live_won, first.c.first_day >= start, first.c.first_day <= end)
-        .where(*_scope(team_id, owner_ids))
-        .group_by(first.c.first_day)
-    )
-    return {day: int(n) for day, n in session.exec(query).all()}
+    """Minor units paid in [start, end] on live deals in scope."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    return int(session.exec(_paid(select(func.sum(Payment.amount_minor)), w)).one() or 0)
 
 
 # --- per team, for the scheduled posts -------------------------------------------------------
@@ -250,17 +223,10 @@ def open_deals_of_team(
 ) -> dict[int, list[tuple[str, int]]]:
     """owner id -> their biggest open deals closing in [start, end], as (customer, amount in
     minor units). The date range keeps the read on the team's close-date index."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
     query = (
         select(Deal.owner_id, Deal.customer, Deal.amount_minor)
-        .where(
-            Deal.workspace_id == workspace_id,
-            Deal.team_id == team_id,
-            col(Deal.close_date) >= start,
-            col(Deal.close_date) <= end,
-            col(Deal.stage).in_(OPEN_STAGES),
-            col(Deal.deleted_at).is_(None),
-            col(Deal.owner_id).in_(list(owner_ids)),
-        )
+        .where(*_closing(w, col(Deal.stage).in_(OPEN_STAGES)))
         .order_by(col(Deal.owner_id), col(Deal.amount_minor).desc(), col(Deal.id))
     )
     found: dict[int, list[tuple[str, int]]] = {}
@@ -285,7 +251,7 @@ def quiet_customers_of_team(
             col(Deal.deleted_at).is_(None),
             col(Deal.close_date) >= since,
         )
-        .group_by(col(Deal.owner_id), func.lower(Deal.customer))
+        .group_by(col(Deal.owner_id), CUSTOMER)
         .having(last < before)
         .order_by(col(Deal.owner_id), last)
     )
@@ -300,7 +266,7 @@ def biggest_won_deal(
 ) -> Deal | None:
     return session.exec(
         select(Deal)
-        .where(*_live_won(workspace_id, start, end), col(Deal.team_id) == team_id)
+        .where(*_won(Window(workspace_id, start, end, team_id)))
         .order_by(col(Deal.amount_minor).desc(), col(Deal.close_date), col(Deal.id))
         .limit(1)
     ).first()
