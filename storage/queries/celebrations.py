@@ -9,6 +9,8 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, literal
 from sqlmodel import Session, col, select
 
 from storage.models import Deal, SentMessage, Team
+from storage.queries.directory import workspace_of_team
+from storage.queries.metrics import WON_LIVE
 
 LIVE_NOTICE = ("pending", "sent")  # a notice claimed or out; "failed"/"retracted" are not
 
@@ -24,11 +26,11 @@ def twice_median_won(
     """Twice the median live won deal closed in [start, end], the deal `exclude_id` left out;
     None with fewer than `least` deals. Two bounded queries: a count, then the middle rows."""
     where: list[ColumnElement[bool]] = [
+        col(Deal.workspace_id) == workspace_of_team(team_id),
         col(Deal.team_id) == team_id,
-        col(Deal.stage) == "won",
-        col(Deal.deleted_at).is_(None),
         col(Deal.close_date) >= start,
         col(Deal.close_date) <= end,
+        *WON_LIVE,
         col(Deal.id) != exclude_id,
     ]
     count = session.exec(select(func.count()).select_from(Deal).where(*where)).one()
@@ -88,9 +90,9 @@ def uncelebrated_big_deals(
             ),
         )
         .where(
+            Deal.workspace_id == workspace_of_team(team_id),
             Deal.team_id == team_id,
-            Deal.stage == "won",
-            col(Deal.deleted_at).is_(None),
+            *WON_LIVE,
             Deal.amount_minor >= least,
             Deal.created_at >= since,
             Deal.created_at < until,

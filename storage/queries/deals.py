@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Deal, Payment, utcnow
 from storage.queries.audit import save_audited, snapshot
+from storage.queries.directory import workspace_of_team
 
 
 def get_deal(
@@ -46,7 +47,10 @@ def change_deal(
 
 
 def team_has_deals(session: Session, *, team_id: int) -> bool:
-    return session.exec(select(Deal.id).where(Deal.team_id == team_id).limit(1)).first() is not None
+    query = select(Deal.id).where(
+        Deal.workspace_id == workspace_of_team(team_id), Deal.team_id == team_id
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def recent_deals(

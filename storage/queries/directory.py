@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_
+from sqlalchemy import ScalarSelect, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Holiday, Member, Membership, Team, Workspace
@@ -18,6 +18,12 @@ def get_workspace(session: Session, *, workspace_id: str) -> Workspace:
         session.add(ws)
         session.flush()
     return ws
+
+
+def workspace_of_team(team_id: int) -> ScalarSelect[str]:
+    """A team's workspace as a subquery, for queries given only a team: with it they filter
+    by workspace and lead with the indexes that start with workspace_id."""
+    return select(Team.workspace_id).where(Team.id == team_id).scalar_subquery()
 
 
 def get_member(session: Session, *, workspace_id: str, user_id: str) -> Member | None:

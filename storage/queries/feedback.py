@@ -32,7 +32,9 @@ def feedback_list(
     if member_id is not None:
         query = query.where(Feedback.member_id == member_id)
     if team_ids is not None:
-        goals = select(Goal.id).where(col(Goal.team_id).in_(list(team_ids)))
+        goals = select(Goal.id).where(
+            Goal.workspace_id == workspace_id, col(Goal.team_id).in_(list(team_ids))
+        )
         query = query.where(col(Feedback.goal_id).in_(goals))
     return session.exec(query.order_by(col(Feedback.id).desc()).limit(limit)).all()
 
