@@ -51,6 +51,7 @@ from storage.queries.goals import (
     goals_within,
     live_children,
     live_goals,
+    new_goal,
     save_goal,
 )
 from storage.queries.metrics import (
@@ -107,6 +108,7 @@ __all__ = [
     "mark_message",
     "memberships_of",
     "new_customers",
+    "new_goal",
     "open_deals_of_team",
     "open_feedback_of_team",
     "open_pipeline",

@@ -12,6 +12,35 @@ from storage.models import Goal, utcnow
 from storage.queries.audit import save_audited, snapshot
 
 
+def new_goal(
+    *,
+    workspace_id: str,
+    scope: str,
+    metric: str,
+    period: Period,
+    target: int,
+    created_by: str,
+    team_id: int | None = None,
+    member_id: int | None = None,
+    parent_id: int | None = None,
+) -> Goal:
+    """A goal not yet saved (save_goal writes it with its audit entry). It keeps the period's
+    own dates, not just its label: a label's dates move with the fiscal calendar."""
+    return Goal(
+        workspace_id=workspace_id,
+        scope=scope,
+        team_id=team_id,
+        member_id=member_id,
+        metric=metric,
+        period=period.label,
+        starts_on=period.start,
+        ends_on=period.end,
+        target=target,
+        parent_id=parent_id,
+        created_by=created_by,
+    )
+
+
 def live_goals(
     session: Session,
     *,
