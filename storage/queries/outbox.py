@@ -76,7 +76,7 @@ def unsent_messages(
 ) -> list[tuple[int, int]]:
     """(id, attempts) of notices worth sending again: failed ones, and pending ones whose
     last try began before `stale_before` (the sender died mid-send). Only rows that carry
-    their payload can be resent."""
+    their payload can be resent. Of every workspace: one retry job sweeps them all."""
     last_try = or_(
         and_(col(SentMessage.sent_at).is_(None), col(SentMessage.created_at) < stale_before),
         col(SentMessage.sent_at) < stale_before,
