@@ -109,19 +109,17 @@ def new_goal(
     member_id: int | None = None,
     parent_id: int | None = None,
 ) -> Goal:
-    """A goal this request creates (saved by queries.save_goal, with its audit entry)."""
-    return Goal(
+    """A goal this request creates, in its workspace and by its user (not saved yet)."""
+    return queries.new_goal(
         workspace_id=ctx.ws,
         scope=scope,
+        metric=metric,
+        period=period,
+        target=target,
+        created_by=ctx.req.user_id,
         team_id=team_id,
         member_id=member_id,
-        metric=metric,
-        period=period.label,
-        starts_on=period.start,
-        ends_on=period.end,
-        target=target,
         parent_id=parent_id,
-        created_by=ctx.req.user_id,
     )
 
 
