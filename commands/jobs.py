@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from charts.numbers import compact
 from charts.specs import LeaderboardChart
 from commands import markup
 from commands.context import display_name
 from commands.formatter import Formatter, to_value
-from commands.leaderboard import Row
+from commands.leaderboard import Row, bar_chart, rows_of
 from commands.types import Notice
 from domain import money, pace, periods, ranking, workdays
 from domain.periods import Period
@@ -324,35 +323,13 @@ def weekly_leaderboard(td: TeamDay) -> list[Notice]:
 
 def _weekly_chart(td: TeamDay, rows: list[Row], week: str, out: Formatter) -> LeaderboardChart:
     """The week's won revenue as bars, in the order of the text's ranking."""
-    prefix = money.symbol(td.team.currency)
-    names = [display_name(r.member) for r in rows]
     title = out.t("jobs.weekly.chart_title", team=td.team.name, week=week)
-    return LeaderboardChart(
-        title=title,
-        names=names,
-        values=[float(r.revenue) for r in rows],
-        percent=False,
-        value_prefix=prefix,
-        notes=[compact(float(r.revenue), prefix) for r in rows],
-        alt_text=out.t("jobs.weekly.alt", title=title, top=", ".join(names[:3])),
-    )
+    return bar_chart(out, title, rows, "revenue", td.team.currency, alt_key="jobs.weekly.alt")
 
 
 def _rows(td: TeamDay, start: date, end: date, targets: dict[int, int] | None = None) -> list[Row]:
     reps = sorted(td.members("rep"), key=lambda m: display_name(m).lower())
-    totals = queries.totals_by_owner(
-        td.session, workspace_id=td.ws, start=start, end=end, team_id=td.team_id
-    )
-    cur = td.team.currency
-    return [
-        Row(
-            member=r,
-            revenue=money.from_minor(totals.get(r.id or 0, (0, 0))[0], cur),
-            deals=totals.get(r.id or 0, (0, 0))[1],
-            target=money.from_minor(targets[r.id], cur) if targets and r.id in targets else None,
-        )
-        for r in reps
-    ]
+    return rows_of(td.session, td.team, reps, start, end, targets)
 
 
 # --- month end ----------------------------------------------------------------------------------
@@ -418,19 +395,16 @@ def _month_chart(
 ) -> LeaderboardChart:
     """Each rep's attainment of the finished month, best first, the champion highlighted."""
     order = sorted(rated, key=lambda r: (-(r.attainment or Decimal(0)), -r.revenue))
-    prefix = money.symbol(td.team.currency)
-    names = [display_name(r.member) for r in order]
     title = out.t("jobs.month.chart_title", team=td.team.name, month=month)
-    return LeaderboardChart(
-        title=title,
-        names=names,
-        values=[float((r.attainment or Decimal(0)) * 100) for r in order],
-        percent=True,
-        value_prefix=prefix,
-        notes=[f"{out.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for r in order],
-        highlight=frozenset({display_name(best.member)}) if best is not None else frozenset(),
-        labels={"pace": out.t("chart.pace"), "target": out.t("chart.target")},
-        alt_text=out.t("jobs.month.alt", title=title, top=", ".join(names[:3])),
+    champion = frozenset({display_name(best.member)}) if best is not None else frozenset()
+    return bar_chart(
+        out,
+        title,
+        order,
+        "attainment",
+        td.team.currency,
+        alt_key="jobs.month.alt",
+        highlight=champion,
     )
 
 

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlmodel import Session
+
 from charts.numbers import compact
 from charts.specs import LeaderboardChart
 from commands.args import PeriodRef
 from commands.context import Ctx, display_name
+from commands.formatter import Formatter
 from commands.parsing import Refused
 from commands.types import Reply, Visibility
 from domain import money, pace, ranking
@@ -56,13 +59,27 @@ def load_rows(ctx: Ctx, team: Team, period: Period) -> list[Row]:
     """One aggregate query for the team's totals and one for its reps' targets."""
     reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
     ids = [r.id for r in reps if r.id is not None]
-    totals = queries.totals_by_owner(
-        ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end, team_id=team.id
-    )
     goals = queries.live_goals(
         ctx.session, workspace_id=ctx.ws, period=period, scope="rep", member_ids=ids
     )
-    targets = {g.member_id: g.target for g in goals if g.metric == "revenue"}
+    targets = {g.member_id or 0: g.target for g in goals if g.metric == "revenue"}
+    return rows_of(ctx.session, team, reps, period.start, period.end, targets)
+
+
+def rows_of(
+    session: Session,
+    team: Team,
+    reps: list[Member],
+    start: date,
+    end: date,
+    targets: dict[int, int] | None = None,
+) -> list[Row]:
+    """The reps' won revenue and deals for the team in [start, end], with their revenue
+    targets (minor units) where given: one aggregate query."""
+    totals = queries.totals_by_owner(
+        session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
+    )
+    targets = targets or {}
     cur = team.currency
     return [
         Row(
@@ -142,20 +159,43 @@ def _chart(
     cur: str,
     expected: Decimal | None,
 ) -> LeaderboardChart:
-    shown = [(p, r) for p, r in ranked if order != "attainment" or r.attainment is not None]
-    names = [display_name(r.member) for _, r in shown]
+    shown = [r for _, r in ranked if order != "attainment" or r.attainment is not None]
+    return bar_chart(
+        ctx.fmt,
+        title,
+        shown,
+        order,
+        cur,
+        alt_key="leaderboard.alt",
+        expected=expected,
+        highlight=frozenset({display_name(ctx.me)}),
+    )
+
+
+def bar_chart(
+    out: Formatter,
+    title: str,
+    rows: list[Row],
+    order: str,
+    cur: str,
+    *,
+    alt_key: str,
+    expected: Decimal | None = None,
+    highlight: frozenset[str] = frozenset(),
+) -> LeaderboardChart:
+    """The rows as bars in their order, by attainment (percent), revenue or deals: for
+    /leaderboard and for the weekly and month-end posts alike."""
+    names = [display_name(r.member) for r in rows]
     prefix = money.symbol(cur)
     if order == "attainment":
-        values = [float((r.attainment or 0) * 100) for _, r in shown]
-        notes = [
-            f"{ctx.fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for _, r in shown
-        ]
+        values = [float((r.attainment or 0) * 100) for r in rows]
+        notes = [f"{out.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for r in rows]
     elif order == "deals":
-        values = [float(r.deals) for _, r in shown]
-        notes = [str(r.deals) for _, r in shown]
+        values = [float(r.deals) for r in rows]
+        notes = [str(r.deals) for r in rows]
     else:
-        values = [float(r.revenue) for _, r in shown]
-        notes = [compact(float(r.revenue), prefix) for _, r in shown]
+        values = [float(r.revenue) for r in rows]
+        notes = [compact(float(r.revenue), prefix) for r in rows]
     return LeaderboardChart(
         title=title,
         names=names,
@@ -164,7 +204,7 @@ def _chart(
         reference=float(expected) if expected is not None and order == "attainment" else None,
         value_prefix=prefix if order != "deals" else "",
         notes=notes,
-        highlight=frozenset({display_name(ctx.me)}),
-        labels={"pace": ctx.t("chart.pace"), "target": ctx.t("chart.target")},
-        alt_text=ctx.t("leaderboard.alt", title=title, top=", ".join(names[:3])),
+        highlight=highlight,
+        labels={"pace": out.t("chart.pace"), "target": out.t("chart.target")},
+        alt_text=out.t(alt_key, title=title, top=", ".join(names[:3])),
     )
