@@ -4,6 +4,7 @@ pacer            Socket Mode, HTTP, OAuth or the console, from the settings
 pacer console    the local console, whatever the settings
 pacer demo       fill the demo workspace, then open the console
 pacer jobs run KIND [--team NAME] [--date YYYY-MM-DD]   a scheduled job by hand
+                 (without SLACK_BOT_TOKEN it prints what it would send: a preview)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -25,6 +26,9 @@ from bot.settings import Mode, Settings, load
 from commands.jobs import KINDS as JOB_KINDS
 from storage.engine import make_engine
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from bot.terminal import Terminal
 
 log = logging.getLogger("pacer")
 
@@ -148,7 +152,7 @@ def jobs_run(settings: Settings, engine: Engine, args: argparse.Namespace) -> No
         print(f"{retried} earlier messages sent on retry")
 
 
-def _terminal(engine: Engine) -> Any:
+def _terminal(engine: Engine) -> Terminal:
     """The console transport, printing to stdout, with every member's name."""
     from sqlmodel import select
 
@@ -197,7 +201,10 @@ def parser() -> argparse.ArgumentParser:
     )
     jobs = sub.add_parser("jobs", help="run a scheduled job by hand (after an outage)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    job = jobs_sub.add_parser("run", help="send what a job sends; what was sent is skipped")
+    job = jobs_sub.add_parser(
+        "run",
+        help="send what a job sends, what was sent skipped (without SLACK_BOT_TOKEN: print it)",
+    )
     job.add_argument("kind", choices=JOB_KINDS)
     job.add_argument("--team", help="only this team (default: every team)")
     job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")

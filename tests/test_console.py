@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import console
+from bot import console, terminal
 from bot.console import Person, escape, resolve, run
 from bot.settings import Settings
 from bot.terminal import channel_name
-from commands import markup
+from commands import i18n, markup
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from tests.test_i18n import placeholders
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday; 10:00 in New York
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -214,6 +215,7 @@ def test_data_and_names_persist_between_sessions(session_of: Console) -> None:
 def test_console_commands_and_end_of_input(session_of: Console) -> None:
     out = session_of("help\nfrobnicate now\nas\nlang fr\n")
     assert "`as @name`      act as someone else" in out
+    assert "`press 2`, `press accept` or the label alone (`accept`) presses one" in out
     assert "“frobnicate” is not a console command." in out
     assert "Say who to be, e.g. `as @bob`." in out
     assert "Use `lang en` or `lang zh`." in out
@@ -442,3 +444,12 @@ America/Chicago
     # The people typed keep their names, as a slash command's mentions would give them.
     setup = "• *West* — channel #sales-west, time zone America/Chicago, currency USD"
     assert f"{setup}, daily hour 09:00\n    Managers: wes\n    Reps: walt, wendy" in out
+
+
+def test_the_console_catalogs_agree() -> None:
+    en, zh = terminal.catalog("en"), terminal.catalog("zh")
+    assert sorted(en) == sorted(zh)
+    for key, text in en.items():
+        assert placeholders(zh[key]) == placeholders(text), key
+    # Its own words do not shadow the commands' [console] table.
+    assert not {f"console.{key}" for key in en} & set(i18n.catalog("en"))
