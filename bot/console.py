@@ -178,8 +178,8 @@ class Console:
             self.demo()
         elif word == "press":
             self.press(rest.strip())
-        elif (button := self.labelled(line)) is not None:
-            self.push(button)
+        elif (button := pick(self.my_buttons(), line, prefix=False)) is not None:
+            self.push(button)  # a button's label typed alone
         else:
             self.say("unknown", word=line.split()[0])
         self.print("")
@@ -207,7 +207,7 @@ class Console:
         self.answer(reply, req, Via.COMMAND, command.lower())
 
     def press(self, which: str) -> None:
-        buttons = self.screen.buttons_of(self.user.user_id)
+        buttons = self.my_buttons()
         if not buttons:
             self.say("no_buttons")
         elif not which:
@@ -217,10 +217,8 @@ class Console:
         else:
             self.push(button)
 
-    def labelled(self, line: str) -> Button | None:
-        """The button on show whose label is exactly what was typed (case aside)."""
-        found = pick(self.screen.buttons_of(self.user.user_id), line, prefix=False)
-        return found
+    def my_buttons(self) -> list[Button]:
+        return self.screen.buttons_of(self.user.user_id)
 
     def push(self, button: Button) -> None:
         """A button press, exactly as the Slack edge runs it."""
@@ -298,7 +296,7 @@ class Console:
             self.user = resolve(name, self.people(session))
             roles = self.roles(session)
         self.say("now_as", name=self.user.name, roles=roles)
-        if buttons := self.screen.buttons_of(self.user.user_id):
+        if buttons := self.my_buttons():
             self.say("buttons_waiting", buttons=button_line(buttons))
 
     def roles(self, session: Session) -> str:

@@ -7,13 +7,14 @@ import os
 import re
 import subprocess
 import sys
+import types
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot import console, terminal
+from bot import completion, console, terminal
 from bot.console import Person, escape, resolve, run
 from bot.settings import Settings
 from bot.terminal import channel_name
@@ -453,3 +454,54 @@ def test_the_console_catalogs_agree() -> None:
         assert placeholders(zh[key]) == placeholders(text), key
     # Its own words do not shadow the commands' [console] table.
     assert not {f"console.{key}" for key in en} & set(i18n.catalog("en"))
+
+
+# --- tab completion -----------------------------------------------------------------------------
+
+PATHS = ["/deal", "/deal list", "/deal edit", "/pacer setup team add", "/pacer setup team create"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", [*sorted(["/deal", "/pacer", *console.WORDS])]),
+        ("h", ["help"]),
+        ("/d", ["/deal"]),
+        ("/deal ", ["edit", "list"]),
+        ("/deal l", ["list"]),
+        ("/DEAL L", ["list"]),
+        ("/pacer setup team ", ["add", "create"]),
+        ("/pacer setup team c", ["create"]),
+        ("/deal list ", []),  # past the path: what follows is the command's own text
+        ("as @b", []),
+    ],
+)
+def test_completion_offers_console_commands_and_command_paths(
+    line: str, expected: list[str]
+) -> None:
+    assert completion.candidates(line, console.WORDS, PATHS) == expected
+
+
+def test_completion_reads_the_registry_or_else_the_router() -> None:
+    paths = completion.command_paths()
+    assert "/deal" in paths and "/pacer" in paths
+    assert paths == sorted(paths)
+
+
+def test_tab_completes_through_readline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readline glue: the whole line typed so far decides; Tab cycles the words."""
+    calls: dict[str, object] = {}
+    fake = types.SimpleNamespace(
+        __doc__="GNU readline",
+        get_line_buffer=lambda: "/pacer setup team c",
+        get_endidx=lambda: len("/pacer setup team c"),
+        set_completer_delims=lambda delims: calls.update(delims=delims),
+        set_completer=lambda hook: calls.update(hook=hook),
+        parse_and_bind=lambda binding: calls.update(binding=binding),
+    )
+    monkeypatch.setitem(sys.modules, "readline", fake)
+    completion.install(lambda line: completion.candidates(line, console.WORDS, PATHS))
+    hook = calls["hook"]
+    assert callable(hook)
+    assert (hook("c", 0), hook("c", 1)) == ("create", None)
+    assert calls["delims"] == " \t\n" and calls["binding"] == "tab: complete"
