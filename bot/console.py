@@ -240,6 +240,8 @@ class Console:
         names: Mapping[str, str],
         asker: Asker | None = None,
     ) -> None:
+        """Print the reply for `asker` (the console's user unless said) and send its notices,
+        each recorded in the outbox as the Slack edge records them."""
         asker = asker or Asker(self.workspace_id, self.user.user_id, self.locale)
         Outbox(self.engine, Terminal(self.screen, names, command)).answer(reply, asker)
 
