@@ -44,27 +44,38 @@ class Asking:
 
 def fill(form: Form, asking: Asking, submit: Submit) -> FormResult | None:
     """Ask, submit, ask again what was wrong; None if the user gave up."""
-    screen = asking.screen
-    screen.say("form_title", title=form.title)
-    if form.intro:
-        screen.print(asking.plain(form.intro))
-    screen.say("form_hint")
+    _introduce(form, asking)
     answers: dict[str, Answer] = {f.name: _initial(f) for f in form.fields}
-    todo = list(form.fields)
+    todo, tried = list(form.fields), None
     try:
         while todo:
             for f in todo:
                 answers[f.name] = ask(f, answers[f.name], asking)
+            if answers == tried:  # nothing changed: the same errors would come back
+                raise Cancelled
+            tried = dict(answers)
             result = submit(*_submission(form, answers))
             if not result.errors:
                 return result
-            for name, error in result.errors.items():
-                label = next((f.label for f in form.fields if f.name == name), name)
-                screen.say("form_error", label=label, error=asking.plain(error))
+            _say_errors(form, result.errors, asking)
             todo = [f for f in form.fields if f.name in result.errors]
     except (Cancelled, KeyboardInterrupt):
-        screen.say("form_cancelled")
+        pass
+    asking.screen.say("form_cancelled")
     return None
+
+
+def _introduce(form: Form, asking: Asking) -> None:
+    asking.screen.say("form_title", title=form.title)
+    if form.intro:
+        asking.screen.print(asking.plain(form.intro))
+    asking.screen.say("form_hint")
+
+
+def _say_errors(form: Form, errors: dict[str, str], asking: Asking) -> None:
+    for name, error in errors.items():
+        label = next((f.label for f in form.fields if f.name == name), name)
+        asking.screen.say("form_error", label=label, error=asking.plain(error))
 
 
 def ask(f: Field, current: Answer, asking: Asking) -> Answer:
