@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
-from commands import deal, feedback, pacer, router
+from commands import registry
 from storage import queries
 from storage.engine import session_scope
 
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
-ACTIONS = ("deal_delete", "deal_restore", *feedback.ACTIONS)
-FORMS = (deal.FORM_ID, pacer.FORM_ID, *feedback.FORMS)
 STATE_SECONDS = 600
 
 
@@ -103,12 +101,13 @@ def register(app: App, p: Pacer) -> None:
         ack()
         p.home(event, context.team_id or "", client)
 
-    for command in router.COMMANDS:
+    # Everything the registry declares, and nothing else.
+    for command in registry.slash_commands():
         app.command(command)(on_command)
-    for action_id in ACTIONS:
-        app.action(action_id)(on_action)
-    for callback_id in FORMS:
-        app.view_submission(callback_id)(on_submission)
+    for action in registry.ACTIONS:
+        app.action(action.action_id)(on_action)
+    for form in registry.FORMS:
+        app.view_submission(form.callback_id)(on_submission)
     app.event("app_home_opened")(on_home)
 
 

@@ -7,23 +7,16 @@ readline, where there is one (not on every platform).
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Callable, Iterable
+
+from commands import registry
 
 Complete = Callable[[str], list[str]]
 
 
 def command_paths() -> list[str]:
-    """Every slash command with its sub-commands, e.g. "/deal list", "/pacer setup team add".
-
-    commands.registry declares them; without it, the top-level commands of the router."""
-    try:
-        registry = importlib.import_module("commands.registry")
-    except ImportError:
-        from commands import router
-
-        return sorted(router.COMMANDS)
-    return list(registry.command_paths())
+    """Every slash command with its sub-commands, e.g. "/deal list", "/pacer setup team add"."""
+    return registry.command_paths()
 
 
 def candidates(line: str, words: Iterable[str], paths: Iterable[str]) -> list[str]:

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from commands import format as fmt
+from commands import markup
 from commands.context import Ctx
 from commands.types import Notice, Reply, Retract, Update
 from storage import queries
@@ -122,14 +122,14 @@ def announcement(ctx: Ctx, team: Team, deal: Deal) -> str:
     owner = ctx.session.get(Member, deal.owner_id)
     values = {
         "rep": _mention(owner),
-        "amount": ctx.money(deal.amount_minor, deal.currency),
-        "customer": fmt.escape(deal.customer),
+        "amount": ctx.fmt.money(deal.amount_minor, deal.currency),
+        "customer": markup.escape(deal.customer),
     }
     goal = _current_target(ctx, team, deal)
     if goal is None:
         return ctx.t("celebrate.big_deal", **values)
     share = Decimal(deal.amount_minor) / Decimal(goal[1])
-    return ctx.t("celebrate.big_deal_share", share=fmt.pct(share), period=goal[0], **values)
+    return ctx.t("celebrate.big_deal_share", share=ctx.fmt.pct(share), period=goal[0], **values)
 
 
 def digest_text(ctx: Ctx, team: Team, deals: Sequence[Deal]) -> str:
@@ -139,8 +139,8 @@ def digest_text(ctx: Ctx, team: Team, deals: Sequence[Deal]) -> str:
             ctx.t(
                 "celebrate.more_line",
                 rep=_mention(ctx.session.get(Member, deal.owner_id)),
-                amount=ctx.money(deal.amount_minor, deal.currency),
-                customer=fmt.escape(deal.customer),
+                amount=ctx.fmt.money(deal.amount_minor, deal.currency),
+                customer=markup.escape(deal.customer),
             )
         )
     return "\n".join(lines)
@@ -163,7 +163,7 @@ def _current_target(ctx: Ctx, team: Team, deal: Deal) -> tuple[str, int] | None:
 
 
 def _mention(member: Member | None) -> str:
-    return f"<@{member.user_id}>" if member is not None else "?"
+    return markup.mention(member.user_id) if member is not None else "?"
 
 
 # --- keys and days -----------------------------------------------------------------------------

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from commands import i18n
-from commands.parsing import UsageError
-from commands.types import Reply, Request
-from domain import money, periods
+from commands import markup
+from commands.formatter import Formatter
+from commands.parsing import Refused, UsageError
+from commands.types import Request
+from domain import periods
 from storage import queries
-from storage.models import Member, Team, Workspace
+from storage.models import Goal, Member, Team, Workspace
+
+if TYPE_CHECKING:
+    from commands.args import PeriodRef
 
 
 @dataclass
@@ -24,6 +27,7 @@ class Ctx:
     session: Session
     workspace: Workspace
     me: Member
+    fmt: Formatter
 
     @classmethod
     def load(cls, req: Request, session: Session) -> Ctx:
@@ -35,7 +39,7 @@ class Ctx:
             admin=req.user_id in req.admin_ids,
         )
         workspace = queries.get_workspace(session, workspace_id=req.workspace_id)
-        return cls(req=req, session=session, workspace=workspace, me=me)
+        return cls(req, session, workspace, me, Formatter(req.locale))
 
     @property
     def ws(self) -> str:
@@ -47,27 +51,20 @@ class Ctx:
         return self.me.id
 
     def t(self, key: str, **values: Any) -> str:
-        return i18n.t(self.req.locale, key, **values)
+        return self.fmt.t(key, **values)
 
     def today(self, team: Team | None) -> date:
         """Today in the team's time zone (UTC without a team)."""
         return self.req.now.astimezone(ZoneInfo(team.tz if team else "UTC")).date()
 
-    def period(self, text: str | None, today: date) -> periods.Period:
+    def period(self, ref: PeriodRef | None, today: date) -> periods.Period:
         """The period a user wrote, or the current month."""
-        if text is None:
+        if ref is None:
             return periods.current(periods.PeriodKind.MONTH, today)
         try:
-            return periods.parse(text, today, self.workspace.fiscal_start_month)
+            return periods.parse(ref.text, today, self.workspace.fiscal_start_month)
         except periods.PeriodError as err:
-            raise UsageError("error.bad_period", value=text) from err
-
-    def money(self, minor: int, currency: str) -> str:
-        amount = money.from_minor(minor, currency)
-        return money.fmt(amount, currency, i18n.babel_locale(self.req.locale))
-
-    def amount(self, value: Decimal, currency: str) -> str:
-        return money.fmt(value, currency, i18n.babel_locale(self.req.locale))
+            raise UsageError("error.bad_period", value=ref.text) from err
 
     def my_team(self) -> Team | None:
         return queries.team_of(self.session, member_id=self.my_id)
@@ -77,6 +74,10 @@ class Ctx:
         return self.me.is_admin or queries.manages(
             self.session, member_id=self.my_id, team_id=team.id
         )
+
+    def require_manager(self, team: Team) -> None:
+        if not self.can_manage(team):
+            raise Refused("error.not_manager_of", team=team.name)
 
     def team_named(self, name: str) -> Team:
         team = queries.find_team(self.session, workspace_id=self.ws, name=name)
@@ -91,8 +92,37 @@ class Ctx:
     def member_for(self, user_id: str, name: str = "") -> Member:
         return queries.ensure_member(self.session, workspace_id=self.ws, user_id=user_id, name=name)
 
-    def error(self, key: str, **values: Any) -> Reply:
-        return Reply(text=self.t(key, **values), ok=False)
+    def speaking_to(self, member: Member) -> Ctx:
+        """The same request in `member`'s language: for messages sent to them."""
+        locale = member.locale or "en"
+        return replace(self, req=replace(self.req, locale=locale), fmt=Formatter(locale))
+
+
+def new_goal(
+    ctx: Ctx,
+    scope: str,
+    period: periods.Period,
+    metric: str,
+    target: int,
+    *,
+    team_id: int | None = None,
+    member_id: int | None = None,
+    parent_id: int | None = None,
+) -> Goal:
+    """A goal this request creates (saved by queries.save_goal, with its audit entry)."""
+    return Goal(
+        workspace_id=ctx.ws,
+        scope=scope,
+        team_id=team_id,
+        member_id=member_id,
+        metric=metric,
+        period=period.label,
+        starts_on=period.start,
+        ends_on=period.end,
+        target=target,
+        parent_id=parent_id,
+        created_by=ctx.req.user_id,
+    )
 
 
 def display_name(member: Member) -> str:
@@ -100,4 +130,4 @@ def display_name(member: Member) -> str:
 
 
 def mention(member: Member) -> str:
-    return f"<@{member.user_id}>"
+    return markup.mention(member.user_id)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
-from commands import celebrate, payment, stats
-from commands import format as fmt
+from commands import celebrate, markup, stats
+from commands.args import looks_like_amount
 from commands.context import Ctx, display_name
-from commands.parsing import UsageError, mention, parse_date, parse_id, split_options
+from commands.parsing import Refused, UsageError, parse_date
 from commands.types import Button, Field, Form, FormResult, Reply
 from domain import money
 from storage import queries
 from storage.models import STAGES, Deal, Member, Team, utcnow
 
-KEYS = {"product", "region", "date", "note", "customer", "amount", "stage"}
+KEYS = ("product", "region", "date", "note", "customer", "amount", "stage")
 FORM_ID = "deal_new"
 OLDEST_YEARS = 10  # a close date further back is a typo, not a deal
 
@@ -34,58 +33,34 @@ class DealInput:
     stage: str | None = None
 
 
-def handle(ctx: Ctx) -> Reply:
-    text = ctx.req.text.strip()
-    head, _, rest = text.partition(" ")
-    sub = head.lower()
-    if not text:
-        return Reply(text="", form=deal_form(ctx))
-    if sub in ("help", "帮助"):
-        return Reply(text=ctx.t("deal.help"))
-    if sub == "list":
-        return list_deals(ctx)
-    if sub == "edit":
-        return edit(ctx, rest)
-    if sub == "delete":
-        return delete(ctx, parse_id(rest))
-    if sub in ("restore", "undo"):
-        return restore(ctx, parse_id(rest))
-    if sub == "stage":
-        return set_stage(ctx, rest)
-    if sub == "for":
-        return log_for(ctx, rest)
-    if sub == "paid":
-        return payment.paid(ctx, rest, _editable)
-    return log(ctx, ctx.me, text)
+def open_form(ctx: Ctx) -> Reply:
+    return Reply(text="", form=deal_form(ctx))
 
 
-# --- logging ---------------------------------------------------------------------------------
+def log_mine(ctx: Ctx, words: list[str] | None, options: dict[str, str]) -> Reply:
+    """/deal AMOUNT CUSTOMER [key:value…]"""
+    return log(ctx, ctx.me, words, options)
 
 
-def log_for(ctx: Ctx, text: str) -> Reply:
-    who, _, rest = text.strip().partition(" ")
-    target = mention(who)
-    if target is None:
-        raise UsageError("error.deal_for_usage")
-    owner = ctx.member_for(*target)
-    team = queries.team_of(ctx.session, member_id=_id(owner))
+def log_for(ctx: Ctx, rep: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
+    """/deal for @rep AMOUNT CUSTOMER: a manager, on a rep's behalf."""
+    team = queries.team_of(ctx.session, member_id=_id(rep))
     if team is None:
-        return ctx.error("error.rep_no_team", rep=display_name(owner))
-    if not ctx.can_manage(team):
-        return ctx.error("error.not_manager_of", team=team.name)
-    return log(ctx, owner, rest)
+        raise Refused("error.rep_no_team", rep=display_name(rep))
+    ctx.require_manager(team)
+    return log(ctx, rep, words, options)
 
 
-def log(ctx: Ctx, owner: Member, text: str) -> Reply:
+def log(ctx: Ctx, owner: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
     team = _team_for(ctx, owner)
-    values = parse_deal_text(ctx, text, team)
+    values = parse_deal_text(ctx, words, options, team)
     return record(ctx, owner, team, values)
 
 
 def _team_for(ctx: Ctx, owner: Member) -> Team:
     team = queries.team_of(ctx.session, member_id=_id(owner))
     if team is None:
-        raise UsageError("error.no_team")
+        raise Refused("error.no_team")
     return team
 
 
@@ -93,16 +68,18 @@ def _team_for(ctx: Ctx, owner: Member) -> Team:
 LIMITS = {"customer": 200, "product": 120, "region": 120, "note": 2000}
 
 
-def parse_deal_text(ctx: Ctx, text: str, team: Team) -> DealInput:
-    opts = split_options(text, KEYS)
-    if not opts.words and "amount" not in opts.keys:
-        raise UsageError("error.deal_usage")
-    amount_text = opts.keys.get("amount") or _amount_words(opts.words)
+def parse_deal_text(
+    ctx: Ctx, words: list[str] | None, keys: dict[str, str], team: Team
+) -> DealInput:
+    words = list(words or [])
+    if not words and "amount" not in keys:
+        raise UsageError("error.missing_arg", what="AMOUNT")
+    amount_text = keys.get("amount") or _amount_words(words)
     values = DealInput(amount=money.parse_amount(amount_text, team.currency))
-    values.customer = opts.keys.get("customer") or " ".join(opts.words) or None
+    values.customer = keys.get("customer") or " ".join(words) or None
     if not values.customer:
         raise UsageError("error.no_customer", amount=amount_text)
-    _apply_options(ctx, values, opts.keys, team)
+    _apply_options(ctx, values, keys, team)
     return values
 
 
@@ -147,7 +124,7 @@ def _close_date(text: str, today: date) -> date:
 def _stage(text: str) -> str:
     stage = text.strip().lower()
     if stage not in STAGES:
-        raise UsageError("error.bad_stage", value=text, stages=", ".join(STAGES))
+        raise UsageError("error.bad_stage", value=text, choices=", ".join(STAGES))
     return stage
 
 
@@ -222,17 +199,19 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
     return ctx.t(
         "deal.standing",
         period=goal.period,
-        actual=fmt.value(ctx, prog.actual, goal.metric, team.currency),
-        target=fmt.value(ctx, prog.target, goal.metric, team.currency),
-        attainment=fmt.pct(prog.attainment),
-        pace=fmt.pct(prog.pace),
+        actual=ctx.fmt.value(prog.actual, goal.metric, team.currency),
+        target=ctx.fmt.value(prog.target, goal.metric, team.currency),
+        attainment=ctx.fmt.pct(prog.attainment),
+        pace=ctx.fmt.pct(prog.pace),
         status=status,
     )
 
 
 def describe(ctx: Ctx, deal: Deal) -> str:
-    parts = [f"*{ctx.money(deal.amount_minor, deal.currency)}* — {fmt.escape(deal.customer)}"]
-    extras = [fmt.escape(x) for x in (deal.product, deal.region) if x]
+    parts = [
+        f"*{ctx.fmt.money(deal.amount_minor, deal.currency)}* — {markup.escape(deal.customer)}"
+    ]
+    extras = [markup.escape(x) for x in (deal.product, deal.region) if x]
     if extras:
         parts.append(f"({', '.join(extras)})")
     parts.append(ctx.t("deal.on_date", date=deal.close_date.isoformat()))
@@ -254,37 +233,36 @@ def list_deals(ctx: Ctx) -> Reply:
     return Reply(text="\n".join(lines))
 
 
-def _editable(ctx: Ctx, deal_id: int, include_deleted: bool = False) -> Deal:
+def editable(ctx: Ctx, deal_id: int, include_deleted: bool = False) -> Deal:
     deal = queries.get_deal(
         ctx.session, workspace_id=ctx.ws, deal_id=deal_id, include_deleted=include_deleted
     )
     if deal is None:
-        raise UsageError("error.no_such_deal", id=str(deal_id))
+        raise Refused("error.no_such_deal", id=str(deal_id))
     if ctx.my_id in (deal.owner_id, deal.logged_by) or ctx.me.is_admin:
         return deal
     team = ctx.session.get(Team, deal.team_id)
     if team is None or not ctx.can_manage(team):
-        raise UsageError("error.not_your_deal", id=str(deal_id))
+        raise Refused("error.not_your_deal", id=str(deal_id))
     return deal
 
 
-def edit(ctx: Ctx, text: str) -> Reply:
-    id_text, _, rest = text.strip().partition(" ")
-    deal = _editable(ctx, parse_id(id_text))
+def edit(ctx: Ctx, deal_id: int, words: list[str] | None, options: dict[str, str]) -> Reply:
+    """/deal edit ID [AMOUNT] [CUSTOMER] [key:value…]"""
+    deal = editable(ctx, deal_id)
     team = ctx.session.get(Team, deal.team_id)
     assert team is not None
-    opts = split_options(rest, KEYS)
     values = DealInput()
-    words = list(opts.words)
-    if words and _looks_like_amount(words[0]):
+    words = list(words or [])
+    if words and looks_like_amount(words[0]):
         values.amount = money.parse_amount(_amount_words(words), team.currency)
-    if "amount" in opts.keys:
-        values.amount = money.parse_amount(opts.keys["amount"], team.currency)
-    values.customer = opts.keys.get("customer") or " ".join(words) or None
-    _apply_options(ctx, values, opts.keys, team)
+    if "amount" in options:
+        values.amount = money.parse_amount(options["amount"], team.currency)
+    values.customer = options.get("customer") or " ".join(words) or None
+    _apply_options(ctx, values, options, team)
     changes = _changes(deal, values, team)
     if not changes:
-        raise UsageError("error.edit_usage", id=str(deal.id))
+        raise UsageError("error.nothing_to_change")
     close = values.close_date or deal.close_date
     if (values.stage or deal.stage) == "won" and close > ctx.today(team):
         raise UsageError("error.future_date", date=close.isoformat())
@@ -294,11 +272,6 @@ def edit(ctx: Ctx, text: str) -> Reply:
     return celebrate.attach(
         ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
     )
-
-
-def _looks_like_amount(word: str) -> bool:
-    """A first word that starts like a number is an amount (a customer named 3M: customer:3M)."""
-    return bool(re.match(r"^(us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\d", word, re.IGNORECASE))
 
 
 def _changes(deal: Deal, values: DealInput, team: Team) -> dict[str, object]:
@@ -314,7 +287,7 @@ def _changes(deal: Deal, values: DealInput, team: Team) -> dict[str, object]:
 
 
 def delete(ctx: Ctx, deal_id: int) -> Reply:
-    deal = _editable(ctx, deal_id)
+    deal = editable(ctx, deal_id)
     queries.change_deal(
         ctx.session,
         deal=deal,
@@ -330,7 +303,7 @@ def delete(ctx: Ctx, deal_id: int) -> Reply:
 
 
 def restore(ctx: Ctx, deal_id: int) -> Reply:
-    deal = _editable(ctx, deal_id, include_deleted=True)
+    deal = editable(ctx, deal_id, include_deleted=True)
     if deal.deleted_at is None:
         return Reply(text=ctx.t("deal.not_deleted", id=deal.id))
     queries.change_deal(
@@ -344,12 +317,8 @@ def restore(ctx: Ctx, deal_id: int) -> Reply:
     return celebrate.attach(ctx, deal, reply)
 
 
-def set_stage(ctx: Ctx, text: str) -> Reply:
-    id_text, _, stage_text = text.strip().partition(" ")
-    if not stage_text:
-        raise UsageError("error.stage_usage")
-    deal = _editable(ctx, parse_id(id_text))
-    stage = _stage(stage_text)
+def set_stage(ctx: Ctx, deal_id: int, stage: str) -> Reply:
+    deal = editable(ctx, deal_id)
     if stage == deal.stage:  # nothing changes, so nothing is written or audited
         return celebrate.attach(
             ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))

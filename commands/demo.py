@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from commands import markup
 from commands.router import dispatch
 from commands.types import Request
 from domain import money, periods, workdays
@@ -176,7 +177,7 @@ def _set_up_team(session: Session, workspace_id: str, team: DemoTeam, today: dat
         queries.ensure_member(
             session, workspace_id=workspace_id, user_id=person.user_id, name=person.name
         )
-    reps = " ".join(f"<@{p.user_id}>" for p in team.reps)
+    reps = " ".join(markup.mention(p.user_id) for p in team.reps)
 
     def admin(command: str, text: str) -> None:
         _admin(session, workspace_id, today, command, text)

@@ -1,22 +1,18 @@
-"""Targets changed in chat, and reps' feedback on them answered by managers.
-
-`/goal adjust`, `/goal history`, `/goal feedback`, `/goal review`, the answer buttons and
-their forms. Direct messages go out as Notices (and are replaced through Updates) by the
-edge, once each: nothing here talks to Slack.
+"""Reps' feedback on their targets, answered by managers: `/goal feedback`, `/goal
+review`, the answer buttons (Accept, Adjust, Decline) and their forms. Direct messages go
+out as Notices (and are replaced through Updates) by the edge, once each: nothing here
+talks to Slack. Changing a target itself is commands/targets.py.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import NoReturn
 
-from commands import format as fmt
-from commands import stats
+from commands import markup, stats, targets
 from commands.context import Ctx, mention
-from commands.parsing import UsageError, parse_id, split_options
+from commands.formatter import to_value
+from commands.parsing import Refused, UsageError, parse_id
 from commands.types import Button, Field, Form, FormResult, Notice, Reply, Update
 from domain import money
 from storage import queries
@@ -33,7 +29,6 @@ ACTIONS = (OPEN, ACCEPT, ADJUST, DECLINE)
 FORMS = (NEW_FORM, ADJUST_FORM, DECLINE_FORM)
 
 TEXT_LIMIT = 2000  # Feedback.text and Feedback.answer
-REASON_LIMIT = 500  # AuditEntry.reason
 REVIEW_ITEMS = 8  # three buttons each: an actions block holds at most 25
 LIST_ITEMS = 15
 STATUS = {
@@ -54,193 +49,27 @@ OUTCOME = {
 }
 
 
-# --- shared lookups ----------------------------------------------------------------------------
-
-
-def _goal(ctx: Ctx, text: str) -> Goal:
-    goal_id = parse_id(text)
-    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
-    if goal is None:
-        raise UsageError("feedback.no_goal", id=str(goal_id))
-    return goal
-
-
-def _team(ctx: Ctx, goal: Goal) -> Team | None:
-    return ctx.session.get(Team, goal.team_id) if goal.team_id is not None else None
-
-
-def _may_manage(ctx: Ctx, team: Team | None) -> bool:
-    return ctx.me.is_admin if team is None else ctx.can_manage(team)
-
-
-def _refuse_manage(ctx: Ctx, team: Team | None) -> Reply:
-    if team is None:
-        return ctx.error("feedback.admins_only")
-    return ctx.error("error.not_manager_of", team=team.name)
-
-
-def _currency(team: Team | None) -> str:
-    return team.currency if team else "USD"
-
-
-def _member(ctx: Ctx, member_id: int | None) -> Member | None:
-    return ctx.session.get(Member, member_id) if member_id is not None else None
-
-
-def _as(ctx: Ctx, member: Member) -> Ctx:
-    """The same request, speaking `member`'s language: for messages sent to them."""
-    return replace(ctx, req=replace(ctx.req, locale=member.locale or "en"))
-
-
-def _target_text(ctx: Ctx, goal: Goal, team: Team | None, target: int | None = None) -> str:
-    currency = _currency(team)
-    value = stats.to_value(goal.target if target is None else target, goal.metric, currency)
-    return fmt.value(ctx, value, goal.metric, currency)
-
-
-def _check_length(ctx: Ctx, text: str, field: str, limit: int) -> None:
-    if len(text) > limit:
-        raise UsageError("feedback.too_long", field=ctx.t(field), limit=str(limit))
-
-
-# --- /goal adjust ID AMOUNT reason:... -----------------------------------------------------------
-
-
-def adjust(ctx: Ctx, text: str) -> Reply:
-    opts = split_options(text, {"reason"})
-    reason = opts.keys.get("reason", "").strip()
-    if len(opts.words) < 2 or not reason:
-        raise UsageError("feedback.adjust_usage")
-    goal = _goal(ctx, opts.words[0])
-    team = _team(ctx, goal)
-    if not _may_manage(ctx, team):
-        return _refuse_manage(ctx, team)
-    _check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
-    target = stats.parse_target(goal.metric, "".join(opts.words[1:]), _currency(team))
-    if target == goal.target:
-        return ctx.error("feedback.same_target", id=goal.id, target=_target_text(ctx, goal, team))
-    old = goal.target
-    audit_id = change_target(ctx, goal, target, reason)
-    notices = []
-    rep = _member(ctx, goal.member_id) if goal.scope == "rep" else None
-    if rep is not None and rep.user_id != ctx.req.user_id:
-        notices.append(_adjusted_notice(_as(ctx, rep), goal, team, rep, old, reason, audit_id))
-    text = ctx.t(
-        "feedback.adjusted",
-        id=goal.id,
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team),
-        reason=fmt.escape(reason),
-    )
-    return Reply(text=text, notices=notices)
-
-
-def change_target(ctx: Ctx, goal: Goal, target: int, reason: str) -> int:
-    """Set a goal's target with an audit entry (old, new, reason); the entry's id."""
-    assert goal.id is not None
-    before = queries.snapshot(goal)
-    goal.target = target
-    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason)
-    return queries.last_audit_id(ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id)
-
-
-def _adjusted_notice(
-    ctx: Ctx, goal: Goal, team: Team | None, rep: Member, old: int, reason: str, audit_id: int
-) -> Notice:
-    text = ctx.t(
-        "feedback.adjusted_dm",
-        by=f"<@{ctx.req.user_id}>",
-        id=goal.id,
-        period=goal.period,
-        metric=ctx.t(f"metric.{goal.metric}"),
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team),
-        reason=fmt.escape(reason),
-    )
-    return Notice(key=f"adjust:{audit_id}", text=text, user_id=rep.user_id, locale=ctx.req.locale)
-
-
-# --- /goal history ID ----------------------------------------------------------------------------
-
-
-def history(ctx: Ctx, text: str) -> Reply:
-    if not text.strip():
-        raise UsageError("feedback.history_usage")
-    goal = _goal(ctx, text.strip())
-    team = _team(ctx, goal)
-    if not _may_view_goal(ctx, goal, team):
-        return ctx.error("feedback.history_refused", id=goal.id)
-    assert goal.id is not None
-    tz = ZoneInfo(team.tz if team else "UTC")
-    lines = [
-        ctx.t(
-            "feedback.history_title",
-            id=goal.id,
-            period=goal.period,
-            metric=ctx.t(f"metric.{goal.metric}"),
-        ),
-    ]
-    for entry in queries.audit_trail(
-        ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id
-    ):
-        before = json.loads(entry.before) if entry.before else None
-        after = json.loads(entry.after) if entry.after else {}
-        values = {
-            "when": entry.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "by": f"<@{entry.actor}>",
-            "new": _target_text(ctx, goal, team, int(after.get("target", goal.target))),
-        }
-        if before is None:
-            line = ctx.t("feedback.history_created", **values)
-        else:
-            old = _target_text(ctx, goal, team, int(before.get("target", 0)))
-            line = ctx.t("feedback.history_changed", old=old, **values)
-        if entry.reason:
-            line += ctx.t("feedback.history_reason", reason=fmt.escape(entry.reason))
-        lines.append(line)
-    return Reply(text="\n".join(lines))
-
-
-def _may_view_goal(ctx: Ctx, goal: Goal, team: Team | None) -> bool:
-    if _may_manage(ctx, team):
-        return True
-    if goal.scope == "rep":
-        return goal.member_id == ctx.my_id
-    mine = queries.memberships_of(ctx.session, member_id=ctx.my_id)
-    return any(t.id == goal.team_id for t, _ in mine)
-
-
 # --- /goal feedback [ID] TEXT [propose:AMOUNT] ---------------------------------------------------
 
 
-def feedback(ctx: Ctx, text: str) -> Reply:
-    opts = split_options(text, {"propose"})
-    words = opts.words
-    if not words and not opts.keys:
+def feedback(ctx: Ctx, goal_id: int | None, text: str | None, options: dict[str, str]) -> Reply:
+    """/goal feedback [ID] TEXT [propose:AMOUNT]; alone, the feedback you may see."""
+    if goal_id is None and not text and not options:
         return list_feedback(ctx)
-    if len(words) == 1 and words[0].lower() in ("help", "帮助") and not opts.keys:
-        return Reply(text=ctx.t("feedback.help"))
-    if len(words) == 2 and words[0].lower() == "show" and not opts.keys:
-        return show(ctx, parse_id(words[1]))
-    goal = _goal(ctx, words.pop(0)) if words and _looks_like_id(words[0]) else None
-    body = " ".join(words).strip()
+    body = (text or "").strip()
     if not body:
-        raise UsageError("feedback.usage")
+        raise UsageError("feedback.text_missing")
+    goal = targets.find_goal(ctx, goal_id) if goal_id is not None else _current_goal(ctx)
     if goal is None:
-        goal = _current_goal(ctx)
-        if goal is None:
-            return ctx.error("feedback.no_current_goal")
-    if refused := _refuse_not_mine(ctx, goal):
-        return refused
-    team = _team(ctx, goal)
-    _check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
-    proposed = opts.keys.get("propose", "").strip()
-    target = stats.parse_target(goal.metric, proposed, _currency(team)) if proposed else None
+        raise Refused("feedback.no_current_goal")
+    _require_mine(ctx, goal)
+    team = targets.team_of(ctx, goal)
+    targets.check_length(ctx, body, "feedback.field_text", TEXT_LIMIT)
+    proposed = options.get("propose", "").strip()
+    target = (
+        stats.parse_target(goal.metric, proposed, targets.currency_of(team)) if proposed else None
+    )
     return file_feedback(ctx, goal, team, body, target)
-
-
-def _looks_like_id(word: str) -> bool:
-    return word.lstrip("#").isdigit()
 
 
 def _current_goal(ctx: Ctx) -> Goal | None:
@@ -260,10 +89,13 @@ def _current_goals(ctx: Ctx) -> list[Goal]:
     )
 
 
-def _refuse_not_mine(ctx: Ctx, goal: Goal) -> Reply | None:
-    if goal.scope == "rep" and goal.member_id == ctx.my_id and goal.team_id is not None:
-        return None
-    return ctx.error("feedback.not_your_goal", id=goal.id)
+def _is_mine(ctx: Ctx, goal: Goal) -> bool:
+    return goal.scope == "rep" and goal.member_id == ctx.my_id and goal.team_id is not None
+
+
+def _require_mine(ctx: Ctx, goal: Goal) -> None:
+    if not _is_mine(ctx, goal):
+        raise Refused("feedback.not_your_goal", id=goal.id)
 
 
 def file_feedback(
@@ -272,13 +104,13 @@ def file_feedback(
     """Save the feedback and write to each of the team's managers (admins if it has none)."""
     recipients = _recipients(ctx, team)
     if not recipients:
-        return ctx.error("feedback.no_managers")
+        raise Refused("feedback.no_managers")
     row = Feedback(
         workspace_id=ctx.ws, goal_id=goal.id or 0, member_id=ctx.my_id, text=text, proposed=proposed
     )
     ctx.session.add(row)
     ctx.session.flush()
-    notices = [_manager_notice(_as(ctx, m), row, goal, team, ctx.me, m) for m in recipients]
+    notices = [_manager_notice(ctx.speaking_to(m), row, goal, team, ctx.me, m) for m in recipients]
     who = ", ".join(mention(m) for m in recipients)
     return Reply(text=ctx.t("feedback.sent", id=row.id, goal=goal.id, who=who), notices=notices)
 
@@ -309,7 +141,7 @@ def _manager_notice(
 def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member) -> str:
     """The feedback as a manager reads it: the goal, the words, the proposal, where the rep is."""
     prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
-    currency = _currency(team)
+    currency = targets.currency_of(team)
     lines = [
         ctx.t(
             "feedback.dm_title",
@@ -318,21 +150,21 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
             goal=goal.id,
             period=goal.period,
             metric=ctx.t(f"metric.{goal.metric}"),
-            target=_target_text(ctx, goal, team),
+            target=targets.target_text(ctx, goal, team),
         ),
-        "\n".join(f"> {line}" for line in fmt.escape(row.text).splitlines() or [""]),
+        "\n".join(f"> {line}" for line in markup.escape(row.text).splitlines() or [""]),
     ]
     if row.proposed is not None:
         lines.append(
-            ctx.t("feedback.dm_proposed", amount=_target_text(ctx, goal, team, row.proposed))
+            ctx.t("feedback.dm_proposed", amount=targets.target_text(ctx, goal, team, row.proposed))
         )
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     lines.append(
         ctx.t(
             "feedback.dm_standing",
-            actual=fmt.value(ctx, prog.actual, goal.metric, currency),
-            attainment=fmt.pct(prog.attainment),
-            pace=fmt.pct(prog.pace),
+            actual=ctx.fmt.value(prog.actual, goal.metric, currency),
+            attainment=ctx.fmt.pct(prog.attainment),
+            pace=ctx.fmt.pct(prog.pace),
             status=status if prog.pace is not None else "",
         ).rstrip()
     )
@@ -375,14 +207,14 @@ def list_feedback(ctx: Ctx) -> Reply:
 
 
 def _line(ctx: Ctx, row: Feedback) -> str:
-    rep = _member(ctx, row.member_id)
+    rep = targets.member(ctx, row.member_id)
     return ctx.t(
         "feedback.list_line",
         id=row.id,
         rep=mention(rep) if rep else "?",
         goal=row.goal_id,
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
-        text=_short(fmt.escape(row.text)),
+        text=_short(markup.escape(row.text)),
     )
 
 
@@ -393,20 +225,20 @@ def _short(text: str, limit: int = 80) -> str:
 
 def show(ctx: Ctx, feedback_id: int) -> Reply:
     row, goal, team = _load(ctx, feedback_id)
-    if row.member_id != ctx.my_id and not _may_manage(ctx, team):
-        return ctx.error("feedback.not_yours", id=feedback_id)
-    rep = _member(ctx, row.member_id) or ctx.me
+    if row.member_id != ctx.my_id and not targets.may_manage(ctx, team):
+        raise Refused("feedback.not_yours", id=feedback_id)
+    rep = targets.member(ctx, row.member_id) or ctx.me
     lines = [describe(ctx, row, goal, team, rep)]
     if row.status == "open":
         lines.append(ctx.t("feedback.status_line", status=ctx.t(STATUS["open"])))
-        buttons = answer_buttons(ctx, row) if _may_manage(ctx, team) else []
+        buttons = answer_buttons(ctx, row) if targets.may_manage(ctx, team) else []
         return Reply(text="\n".join(lines), buttons=buttons)
     lines.append(
         ctx.t(
             "feedback.status_answered",
             status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
-            by=f"<@{row.answered_by}>",
-            note=fmt.escape(row.answer or "—"),
+            by=markup.mention(row.answered_by or "?"),
+            note=markup.escape(row.answer or "—"),
         )
     )
     return Reply(text="\n".join(lines))
@@ -418,7 +250,7 @@ def review(ctx: Ctx) -> Reply:
     if not ctx.me.is_admin:
         team_ids = _managed_team_ids(ctx)
         if not team_ids:
-            return ctx.error("feedback.review_refused")
+            raise Refused("feedback.review_refused")
     rows = list(
         queries.feedback_list(
             ctx.session, workspace_id=ctx.ws, status="open", team_ids=team_ids, limit=100
@@ -432,7 +264,7 @@ def review(ctx: Ctx) -> Reply:
     buttons: list[Button] = []
     for row in shown:
         _, goal, team = _load(ctx, row.id or 0)
-        rep = _member(ctx, row.member_id) or ctx.me
+        rep = targets.member(ctx, row.member_id) or ctx.me
         lines.append(describe(ctx, row, goal, team, rep))
         buttons += answer_buttons(ctx, row, numbered=True)
     if len(rows) > len(shown):
@@ -444,57 +276,50 @@ def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
     row = queries.get_feedback(ctx.session, workspace_id=ctx.ws, feedback_id=feedback_id)
     goal = ctx.session.get(Goal, row.goal_id) if row is not None else None
     if row is None or goal is None:
-        raise UsageError("feedback.no_feedback", id=str(feedback_id))
-    return row, goal, _team(ctx, goal)
+        raise Refused("feedback.no_feedback", id=str(feedback_id))
+    return row, goal, targets.team_of(ctx, goal)
 
 
 # --- answering: Accept, Adjust, Decline ----------------------------------------------------------
 
 
-def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None] | Reply:
-    """The feedback if this user may answer it and it is still open, else the refusal."""
+def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
+    """The feedback if this user may answer it and it is still open; else Refused."""
     row, goal, team = _load(ctx, feedback_id)
-    if not _may_manage(ctx, team):
-        return _refuse_manage(ctx, team)
+    targets.require_manager(ctx, team)
     if row.status != "open" or goal.deleted_at is not None:
-        return _already(ctx, row)
+        _already(ctx, row)
     return row, goal, team
 
 
-def _already(ctx: Ctx, row: Feedback) -> Reply:
+def _already(ctx: Ctx, row: Feedback) -> NoReturn:
     if row.answered_by is None:  # the goal was deleted
-        return ctx.error("feedback.goal_gone", id=row.id)
-    return ctx.error(
+        raise Refused("feedback.goal_gone", id=row.id)
+    raise Refused(
         "feedback.already_answered",
         id=row.id,
-        by=f"<@{row.answered_by}>",
+        by=markup.mention(row.answered_by or "?"),
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
     )
 
 
 def accept(ctx: Ctx, feedback_id: int) -> Reply:
-    found = _answerable(ctx, feedback_id)
-    if isinstance(found, Reply):
-        return found
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, feedback_id)
     if row.proposed is None:
-        return ctx.error("feedback.nothing_proposed", id=row.id)
+        raise Refused("feedback.nothing_proposed", id=row.id)
     return settle(ctx, row, goal, team, "accepted", row.proposed, None)
 
 
 def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
     """Adjust and Decline open a form; checked first, so a refusal opens nothing."""
-    found = _answerable(ctx, feedback_id)
-    if isinstance(found, Reply):
-        return found
-    row, goal, team = found
-    rep = _member(ctx, row.member_id) or ctx.me
+    row, goal, team = _answerable(ctx, feedback_id)
+    rep = targets.member(ctx, row.member_id) or ctx.me
     metadata = f"{ctx.req.channel_id or ''}|{row.id}"
     intro = describe(ctx, row, goal, team, rep)
     if callback_id == ADJUST_FORM:
         initial = None
         if row.proposed is not None:
-            initial = _plain_number(stats.to_value(row.proposed, goal.metric, _currency(team)))
+            initial = _plain_number(to_value(row.proposed, goal.metric, targets.currency_of(team)))
         fields = [
             Field("amount", ctx.t("feedback.field_new_target"), initial=initial),
             Field("note", ctx.t("feedback.field_note"), kind="long_text", required=False),
@@ -508,30 +333,26 @@ def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
 
 
 def submit_adjust(ctx: Ctx, values: dict[str, str]) -> FormResult:
-    found = _answerable(ctx, _form_feedback_id(values))
-    if isinstance(found, Reply):
-        return FormResult(reply=found)
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, _form_feedback_id(values))
     note = (values.get("note") or "").strip()
     errors: dict[str, str] = {}
     target = _field_target(ctx, values.get("amount") or "", goal, team, errors, "amount")
-    if len(note) > REASON_LIMIT:
-        errors["note"] = _too_long(ctx, "feedback.field_note", REASON_LIMIT)
+    if len(note) > targets.REASON_LIMIT:
+        errors["note"] = _too_long(ctx, "feedback.field_note", targets.REASON_LIMIT)
     if errors or target is None:
         return FormResult(errors=errors)
     return FormResult(reply=settle(ctx, row, goal, team, "adjusted", target, note or None))
 
 
 def submit_decline(ctx: Ctx, values: dict[str, str]) -> FormResult:
-    found = _answerable(ctx, _form_feedback_id(values))
-    if isinstance(found, Reply):
-        return FormResult(reply=found)
-    row, goal, team = found
+    row, goal, team = _answerable(ctx, _form_feedback_id(values))
     reason = (values.get("reason") or "").strip()
     if not reason:
         return FormResult(errors={"reason": ctx.t("feedback.reason_required")})
-    if len(reason) > REASON_LIMIT:
-        return FormResult(errors={"reason": _too_long(ctx, "feedback.field_reason", REASON_LIMIT)})
+    if len(reason) > targets.REASON_LIMIT:
+        return FormResult(
+            errors={"reason": _too_long(ctx, "feedback.field_reason", targets.REASON_LIMIT)}
+        )
     return FormResult(reply=settle(ctx, row, goal, team, "declined", None, reason))
 
 
@@ -555,7 +376,7 @@ def _field_target(
 ) -> int | None:
     """A typed target, or None with the reason in errors[name]."""
     try:
-        return stats.parse_target(goal.metric, text.strip(), _currency(team))
+        return stats.parse_target(goal.metric, text.strip(), targets.currency_of(team))
     except UsageError as err:
         errors[name] = ctx.t(err.key, **err.values)
     except money.AmountError as err:
@@ -587,19 +408,19 @@ def settle(
         new_target=new if status != "declined" else None,
     )
     if not won:
-        return _already(ctx, row)
+        _already(ctx, row)
     if new != old:
         reason = ctx.t("feedback.audit_reason", id=row.id, note=note or "")
-        change_target(ctx, goal, new, reason[:REASON_LIMIT])
-    rep = _member(ctx, row.member_id) or ctx.me
+        targets.change_target(ctx, goal, new, reason[: targets.REASON_LIMIT])
+    rep = targets.member(ctx, row.member_id) or ctx.me
     updates = [
         Update(
             key=_message_key(row, manager),
-            text=_settled_text(_as(ctx, manager), row, goal, team, rep, old, new),
+            text=_settled_text(ctx.speaking_to(manager), row, goal, team, rep, old, new),
         )
         for manager in _recipients(ctx, team)
     ]
-    notices = [_outcome_notice(_as(ctx, rep), row, goal, team, rep, old, new)]
+    notices = [_outcome_notice(ctx.speaking_to(rep), row, goal, team, rep, old, new)]
     text = _settled_text(ctx, row, goal, team, rep, old, new)
     return Reply(text=text, notices=notices, updates=updates)
 
@@ -612,10 +433,10 @@ def _settled_text(
         id=row.id,
         rep=mention(rep),
         goal=goal.id,
-        by=f"<@{row.answered_by}>",
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team, new),
-        note=fmt.escape(row.answer or "—"),
+        by=markup.mention(row.answered_by or "?"),
+        old=targets.target_text(ctx, goal, team, old),
+        new=targets.target_text(ctx, goal, team, new),
+        note=markup.escape(row.answer or "—"),
     )
 
 
@@ -626,10 +447,10 @@ def _outcome_notice(
         OUTCOME[row.status],
         id=row.id,
         goal=goal.id,
-        by=f"<@{row.answered_by}>",
-        old=_target_text(ctx, goal, team, old),
-        new=_target_text(ctx, goal, team, new),
-        note=fmt.escape(row.answer or "—"),
+        by=markup.mention(row.answered_by or "?"),
+        old=targets.target_text(ctx, goal, team, old),
+        new=targets.target_text(ctx, goal, team, new),
+        note=markup.escape(row.answer or "—"),
     )
     return Notice(
         key=f"feedback:{row.id}:outcome", text=text, user_id=rep.user_id, locale=ctx.req.locale
@@ -643,11 +464,10 @@ def progress_button(ctx: Ctx, goal: Goal) -> Button:
     return Button(OPEN, ctx.t("feedback.button_open"), str(goal.id))
 
 
-def open_feedback_form(ctx: Ctx, value: str) -> Reply:
-    goal = _goal(ctx, value)
-    if refused := _refuse_not_mine(ctx, goal):
-        return refused
-    team = _team(ctx, goal)
+def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
+    goal = targets.find_goal(ctx, goal_id)
+    _require_mine(ctx, goal)
+    team = targets.team_of(ctx, goal)
     goals = {g.id: g for g in [goal, *_current_goals(ctx)]}
     options = [(str(g.id), _goal_label(ctx, g, team)) for g in goals.values()]
     fields = [
@@ -687,7 +507,7 @@ def _goal_label(ctx: Ctx, goal: Goal, team: Team | None) -> str:
         id=goal.id,
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
-        target=_target_text(ctx, goal, team),
+        target=targets.target_text(ctx, goal, team),
     )
 
 
@@ -696,9 +516,9 @@ def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     goal = queries.get_goal(
         ctx.session, workspace_id=ctx.ws, goal_id=parse_id(values.get("goal") or "0")
     )
-    if goal is None or _refuse_not_mine(ctx, goal) is not None:
+    if goal is None or not _is_mine(ctx, goal):
         return FormResult(errors={"goal": ctx.t("feedback.pick_goal")})
-    team = _team(ctx, goal)
+    team = targets.team_of(ctx, goal)
     text = (values.get("text") or "").strip()
     if not text:
         errors["text"] = ctx.t("feedback.text_required")
@@ -711,25 +531,3 @@ def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     if errors:
         return FormResult(errors=errors)
     return FormResult(reply=file_feedback(ctx, goal, team, text, proposed))
-
-
-# --- what commands/router.py registers ------------------------------------------------------------
-
-
-def actions(value: str) -> dict[str, Callable[[Ctx], Reply]]:
-    """Button action id -> handler, for a press carrying `value` (a goal or feedback id)."""
-    return {
-        OPEN: lambda ctx: open_feedback_form(ctx, value),
-        ACCEPT: lambda ctx: accept(ctx, parse_id(value)),
-        ADJUST: lambda ctx: open_answer_form(ctx, parse_id(value), ADJUST_FORM),
-        DECLINE: lambda ctx: open_answer_form(ctx, parse_id(value), DECLINE_FORM),
-    }
-
-
-def forms(values: dict[str, str]) -> dict[str, Callable[[Ctx], FormResult]]:
-    """Form callback id -> handler; `values` carries the form's metadata under `_metadata`."""
-    return {
-        NEW_FORM: lambda ctx: submit_feedback_form(ctx, values),
-        ADJUST_FORM: lambda ctx: submit_adjust(ctx, values),
-        DECLINE_FORM: lambda ctx: submit_decline(ctx, values),
-    }

@@ -1,8 +1,7 @@
 """The goal hierarchy: /goal split, /goal tree, /goal copy, workspace goals and roll-up flags.
 
-Goals nest two ways: by scope (workspace > team > rep, same period) and by time
-(year > quarter > month > week, same owner). A goal's parts are its live goals one step
-down either way; `parent_id` records which goal a split made them from.
+How goals nest (which goals are parts of which) is domain/goal_tree.py; this module
+reads and writes them.
 
 Splitting again replaces the earlier split rather than refusing: a part with the same
 owner and dates keeps its ID (open feedback and history stay attached) and gets its new
@@ -18,13 +17,23 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from commands import format as fmt
 from commands import stats
-from commands.context import Ctx, display_name
-from commands.parsing import UsageError, parse_id
+from commands.args import PeriodRef, me
+from commands.context import Ctx, display_name, new_goal
+from commands.formatter import to_value
+from commands.parsing import Refused, UsageError
 from commands.types import Reply
 from domain import money, periods
 from domain import split as splitting
+from domain.goal_tree import (
+    SCOPE_RANK,
+    children_of,
+    order,
+    parent_of,
+    same_owner,
+    scope_parts,
+    time_parts,
+)
 from domain.periods import Period, PeriodKind
 from storage import queries
 from storage.models import Goal, Member, Team
@@ -42,8 +51,6 @@ METHOD_KEYS = {
     "seasonal": "tree.method_seasonal",
     "weights": "tree.method_weights",
 }
-UNIT_KIND = {"quarters": PeriodKind.QUARTER, "months": PeriodKind.MONTH, "weeks": PeriodKind.WEEK}
-SCOPE_RANK = {"workspace": 0, "team": 1, "rep": 2}
 INDENT = "\u2003"  # an em space: Slack keeps it at the start of a line
 
 
@@ -63,7 +70,7 @@ def workspace_currency(ctx: Ctx) -> str:
 
 def show(ctx: Ctx, goal: Goal, amount: int) -> str:
     cur = currency_of(ctx, goal)
-    return fmt.value(ctx, stats.to_value(amount, goal.metric, cur), goal.metric, cur)
+    return ctx.fmt.value(to_value(amount, goal.metric, cur), goal.metric, cur)
 
 
 def who(ctx: Ctx, goal: Goal) -> str:
@@ -89,76 +96,23 @@ def period_text(goal: Goal) -> str:
     return f"{goal.period} ({days})"
 
 
-def may_manage(ctx: Ctx, goal: Goal) -> bool:
-    if goal.scope == "workspace" or goal.team_id is None:
-        return ctx.me.is_admin
-    team = ctx.session.get(Team, goal.team_id)
-    return team is not None and ctx.can_manage(team)
+def require_manager(ctx: Ctx, goal: Goal) -> None:
+    """Managers of the goal's team and admins; workspace goals, admins only."""
+    team = ctx.session.get(Team, goal.team_id) if goal.team_id is not None else None
+    if team is not None:
+        ctx.require_manager(team)
+    elif not ctx.me.is_admin:
+        raise Refused("tree.workspace_admins_only")
 
 
-def refuse(ctx: Ctx, goal: Goal) -> Reply:
-    if goal.scope == "workspace" or goal.team_id is None:
-        return ctx.error("tree.workspace_admins_only")
-    team = ctx.session.get(Team, goal.team_id)
-    return ctx.error("error.not_manager_of", team=team.name if team else "?")
-
-
-def _goal(ctx: Ctx, text: str) -> Goal:
-    goal_id = parse_id(text)
+def find_goal(ctx: Ctx, goal_id: int) -> Goal:
     goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
     if goal is None:
-        raise UsageError("tree.no_such_goal", id=str(goal_id))
+        raise Refused("tree.no_such_goal", id=str(goal_id))
     return goal
 
 
 # --- roll-up ------------------------------------------------------------------------------------
-
-
-def _same_owner(a: Goal, b: Goal) -> bool:
-    return (a.scope, a.team_id, a.member_id, a.metric) == (
-        b.scope,
-        b.team_id,
-        b.member_id,
-        b.metric,
-    )
-
-
-def _same_span(a: Goal, b: Goal) -> bool:
-    return (a.starts_on, a.ends_on, a.metric) == (b.starts_on, b.ends_on, b.metric)
-
-
-def scope_parts(goal: Goal, pool: Sequence[Goal]) -> list[Goal]:
-    """A team goal's rep goals, a workspace goal's team goals, for the same period."""
-    if goal.scope == "team":
-        return [
-            g
-            for g in pool
-            if g.scope == "rep" and g.team_id == goal.team_id and _same_span(g, goal)
-        ]
-    if goal.scope == "workspace":
-        return [g for g in pool if g.scope == "team" and _same_span(g, goal)]
-    return []
-
-
-def time_parts(goal: Goal, pool: Sequence[Goal]) -> tuple[str, list[Goal]]:
-    """The same owner's goals one step down in time (a year's quarters, else its months)."""
-    inside = [
-        g
-        for g in pool
-        if g.id != goal.id
-        and _same_owner(g, goal)
-        and goal.starts_on <= g.starts_on
-        and g.ends_on <= goal.ends_on
-    ]
-    whole = (goal.ends_on - goal.starts_on).days + 1
-    for unit in splitting.UNITS_OF[periods.kind_of(goal.period)]:
-        parts = [g for g in inside if periods.kind_of(g.period) is UNIT_KIND[unit]]
-        covered = sum((g.ends_on - g.starts_on).days + 1 for g in parts)
-        # Parts: a split of this goal, or goals that tile its whole period. A lone Q4 goal
-        # under a year goal is a goal of its own, not three quarters missing.
-        if parts and (covered >= whole or any(g.parent_id == goal.id for g in parts)):
-            return unit, parts
-    return "", []
 
 
 def flags(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None = None) -> list[str]:
@@ -214,29 +168,26 @@ class Plan:
     note: str | None = None  # e.g. why seasonal fell back to working days
 
 
-def split(ctx: Ctx, text: str) -> Reply:
-    words = text.split()
-    if len(words) not in (2, 3):
-        raise UsageError("tree.split_usage")
-    goal = _goal(ctx, words[0])
-    if not may_manage(ctx, goal):
-        return refuse(ctx, goal)
-    unit, method = words[1].lower(), (words[2] if len(words) == 3 else "")
+SPLIT_UNITS = ("months", "quarters", "weeks", "reps")
+
+
+def split(ctx: Ctx, goal_id: int, unit: str, method: str | None) -> Reply:
+    """/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]"""
+    goal = find_goal(ctx, goal_id)
+    require_manager(ctx, goal)
     if unit == "reps":
         plan = _rep_plan(ctx, goal, method or "even")
-    elif unit in splitting.TIME_UNITS:
-        plan = _time_plan(ctx, goal, unit, method or "workdays")
     else:
-        raise UsageError("tree.split_usage")
+        plan = _time_plan(ctx, goal, unit, method or "workdays")
     return _apply(ctx, goal, plan)
 
 
 def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
     if goal.scope != "team" or goal.team_id is None:
-        raise UsageError("tree.reps_team_only", id=str(goal.id))
+        raise Refused("tree.reps_team_only", id=str(goal.id))
     reps = queries.team_members(ctx.session, team_id=goal.team_id, role="rep")
     if not reps:
-        raise UsageError("tree.no_reps")
+        raise Refused("tree.no_reps")
     period = stats.goal_period(goal)
     parts = [Part(period, rep) for rep in reps]
     names = ", ".join(display_name(r) for r in reps)
@@ -338,18 +289,15 @@ def _part_goal(
     goal = next(iter(mine or existing), None)  # an earlier part of this split first
     reason = ctx.t("tree.reason_split", id=parent.id)
     if goal is None:
-        goal = Goal(
-            workspace_id=ctx.ws,
-            scope=scope,
+        goal = new_goal(
+            ctx,
+            scope,
+            part.period,
+            parent.metric,
+            amount,
             team_id=parent.team_id,
             member_id=member_id,
-            metric=parent.metric,
-            period=part.period.label,
-            starts_on=part.period.start,
-            ends_on=part.period.end,
-            target=amount,
             parent_id=parent.id,
-            created_by=ctx.req.user_id,
         )
         return queries.save_goal(
             ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
@@ -407,23 +355,18 @@ def _part_line(ctx: Ctx, goal: Goal) -> str:
 # --- tree ---------------------------------------------------------------------------------------
 
 
-def tree(ctx: Ctx, text: str) -> Reply:
-    tokens = text.split()
-    period_text_ = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
-    if tokens and tokens[0].lower() == "team" and len(tokens) > 1:
-        team = ctx.team_named(" ".join(tokens[1:]))
-    elif tokens:
-        raise UsageError("tree.tree_usage")
-    else:
-        found = ctx.my_team()
-        if found is None:
-            raise UsageError("error.no_team")
-        team = found
+def tree(ctx: Ctx, team: Team | None, period: PeriodRef | None) -> Reply:
+    """/goal tree [team NAME] [PERIOD]: the whole hierarchy, this fiscal year by default."""
+    team = team or me(ctx).team
     today = ctx.today(team)
-    if period_text_ is None:
-        period = periods.current(PeriodKind.YEAR, today, ctx.workspace.fiscal_start_month)
+    if period is None:
+        shown = periods.current(PeriodKind.YEAR, today, ctx.workspace.fiscal_start_month)
     else:
-        period = ctx.period(period_text_, today)
+        shown = ctx.period(period, today)
+    return _tree(ctx, team, shown, today)
+
+
+def _tree(ctx: Ctx, team: Team, period: Period, today: date) -> Reply:
     pool = [
         g
         for g in queries.goals_within(
@@ -434,55 +377,11 @@ def tree(ctx: Ctx, text: str) -> Reply:
     if not pool:
         return Reply(text=ctx.t("tree.empty", team=team.name, period=period.label))
     lines = [ctx.t("tree.title", team=team.name, period=period.label)]
-    kids = _children(pool)
-    roots = sorted((g for g in pool if _parent(g, pool) is None), key=_order)
+    kids = children_of(pool)
+    roots = sorted((g for g in pool if parent_of(g, pool) is None), key=order)
     for root in roots:
         lines += _node_lines(ctx, root, kids, pool, today, 0)
     return Reply(text="\n".join(lines))
-
-
-def _order(goal: Goal) -> tuple[bool, str, date, int, int]:
-    return (
-        goal.metric != "revenue",
-        goal.metric,
-        goal.starts_on,
-        SCOPE_RANK[goal.scope],
-        goal.id or 0,
-    )
-
-
-def _parent(goal: Goal, pool: Sequence[Goal]) -> Goal | None:
-    """The split it came from, else the same period one scope up, else the smallest goal of
-    the same owner whose period holds it."""
-    by_id = {g.id: g for g in pool}
-    if goal.parent_id in by_id:
-        return by_id[goal.parent_id]
-    up = {"rep": "team", "team": "workspace"}.get(goal.scope)
-    for g in pool:
-        if (
-            g.scope == up
-            and _same_span(g, goal)
-            and (up == "workspace" or g.team_id == goal.team_id)
-        ):
-            return g
-    holders = [
-        g
-        for g in pool
-        if _same_owner(g, goal)
-        and g.starts_on <= goal.starts_on
-        and goal.ends_on <= g.ends_on
-        and (g.starts_on, g.ends_on) != (goal.starts_on, goal.ends_on)
-    ]
-    return min(holders, key=lambda g: g.ends_on - g.starts_on, default=None)
-
-
-def _children(pool: Sequence[Goal]) -> dict[int | None, list[Goal]]:
-    kids: dict[int | None, list[Goal]] = {}
-    for goal in pool:
-        parent = _parent(goal, pool)
-        if parent is not None:
-            kids.setdefault(parent.id, []).append(goal)
-    return kids
 
 
 def _node_lines(
@@ -495,7 +394,7 @@ def _node_lines(
 ) -> list[str]:
     lines = [INDENT * depth + _tree_line(ctx, goal)]
     lines += [INDENT * (depth + 1) + flag for flag in flags(ctx, goal, pool)]
-    for child in sorted(kids.get(goal.id, []), key=_order):
+    for child in sorted(kids.get(goal.id, []), key=order):
         lines += _node_lines(ctx, child, kids, pool, today, depth + 1)
     return lines
 
@@ -511,30 +410,27 @@ def _tree_line(ctx: Ctx, goal: Goal) -> str:
         metric=ctx.t(f"metric.{goal.metric}"),
         actual=show(ctx, goal, done),
         target=show(ctx, goal, goal.target),
-        attainment=fmt.pct(ratio),
+        attainment=ctx.fmt.pct(ratio),
     )
 
 
 # --- copy ---------------------------------------------------------------------------------------
 
 
-def copy(ctx: Ctx, text: str) -> Reply:
-    tokens = text.split()
-    if (
-        len(tokens) < 3
-        or tokens[1].lower() != "to"
-        or (len(tokens) > 3 and tokens[3].lower() != "team")
-    ):
-        raise UsageError("tree.copy_usage")
-    named = len(tokens) > 4
-    team = ctx.team_named(" ".join(tokens[4:])) if named else ctx.my_team()
+def copy(ctx: Ctx, source: PeriodRef, to: str, dest: PeriodRef, team: Team | None) -> Reply:
+    """/goal copy PERIOD to PERIOD [team NAME]: admins without a team copy workspace goals too."""
+    named = team is not None
+    team = team or ctx.my_team()
     with_workspace = ctx.me.is_admin and not named
     if team is None and not with_workspace:
-        raise UsageError("error.no_team")
-    if team is not None and not ctx.can_manage(team):
-        return ctx.error("error.not_manager_of", team=team.name)
+        raise Refused("error.no_team")
+    if team is not None:
+        ctx.require_manager(team)
     today = ctx.today(team)
-    source, dest = ctx.period(tokens[0], today), ctx.period(tokens[2], today)
+    return _copy(ctx, team, with_workspace, ctx.period(source, today), ctx.period(dest, today))
+
+
+def _copy(ctx: Ctx, team: Team | None, with_workspace: bool, source: Period, dest: Period) -> Reply:
     if source.kind is not dest.kind or source == dest:
         raise UsageError("tree.copy_kinds", source=source.label, dest=dest.label)
     goals = [
@@ -553,7 +449,7 @@ def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Re
     copies: dict[int | None, Goal] = {}
     skipped: list[str] = []
     for goal in goals:
-        clash = next((g for g in there if _same_owner(g, goal)), None)
+        clash = next((g for g in there if same_owner(g, goal)), None)
         if clash is not None:
             skipped.append(ctx.t("tree.copy_skipped_line", who=who(ctx, goal), id=clash.id))
             continue
@@ -571,18 +467,15 @@ def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Re
 
 def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]) -> Goal:
     parent = copies.get(goal.parent_id) if goal.parent_id is not None else None
-    new = Goal(
-        workspace_id=ctx.ws,
-        scope=goal.scope,
+    new = new_goal(
+        ctx,
+        goal.scope,
+        dest,
+        goal.metric,
+        goal.target,
         team_id=goal.team_id,
         member_id=goal.member_id,
-        metric=goal.metric,
-        period=dest.label,
-        starts_on=dest.start,
-        ends_on=dest.end,
-        target=goal.target,
         parent_id=parent.id if parent else None,
-        created_by=ctx.req.user_id,
     )
     reason = ctx.t("tree.reason_copied", id=goal.id)
     return queries.save_goal(
@@ -593,11 +486,11 @@ def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]
 # --- workspace goals ----------------------------------------------------------------------------
 
 
-def set_workspace(ctx: Ctx, metric: str, period_text_: str, amount: str) -> Reply:
+def set_workspace(ctx: Ctx, metric: str, period_ref: PeriodRef, amount: str) -> Reply:
     """`/goal set workspace 5m 2026 [metric]`: admins only."""
     if not ctx.me.is_admin:
-        return ctx.error("tree.workspace_admins_only")
-    period = ctx.period(period_text_, ctx.today(None))
+        raise Refused("tree.workspace_admins_only")
+    period = ctx.period(period_ref, ctx.today(None))
     currency = workspace_currency(ctx)
     target = stats.parse_target(metric, amount, currency)
     goal = next(
@@ -612,16 +505,7 @@ def set_workspace(ctx: Ctx, metric: str, period_text_: str, amount: str) -> Repl
     )
     before = queries.snapshot(goal) if goal else None
     if goal is None:
-        goal = Goal(
-            workspace_id=ctx.ws,
-            scope="workspace",
-            metric=metric,
-            period=period.label,
-            starts_on=period.start,
-            ends_on=period.end,
-            target=target,
-            created_by=ctx.req.user_id,
-        )
+        goal = new_goal(ctx, "workspace", period, metric, target)
     goal.target = target
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     key = "goal.updated" if before else "goal.created"

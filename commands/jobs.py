@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from charts.numbers import compact
 from charts.specs import LeaderboardChart
-from commands import format as fmt
-from commands import i18n
+from commands import markup
 from commands.context import display_name
+from commands.formatter import Formatter, to_value
 from commands.leaderboard import Row
 from commands.types import Notice
 from domain import money, pace, periods, ranking, workdays
@@ -68,10 +68,6 @@ class TeamDay:
     def channel_locale(self) -> str:
         """A channel has no locale: the managers' language, English without one."""
         return next((m.locale for m in self.members("manager") if m.locale), "en")
-
-    def money(self, minor: int, locale: str) -> str:
-        amount = money.from_minor(minor, self.team.currency)
-        return money.fmt(amount, self.team.currency, i18n.babel_locale(locale))
 
 
 def notices_for(session: Session, team: Team, kind: str, day: date) -> list[Notice]:
@@ -160,67 +156,60 @@ def _progress(td: TeamDay, goal: Goal, actual: int) -> pace.Progress:
 
 
 def _value(td: TeamDay, goal: Goal, raw: int) -> Decimal:
-    return money.from_minor(raw, td.team.currency) if goal.metric == "revenue" else Decimal(raw)
+    return to_value(raw, goal.metric, td.team.currency)
 
 
-def _show(td: TeamDay, goal: Goal, value: Decimal, locale: str) -> str:
-    if goal.metric == "revenue":
-        whole = value.quantize(Decimal(1), ROUND_HALF_UP)
-        return money.fmt(whole, td.team.currency, i18n.babel_locale(locale))
-    return deal_count(locale, int(value.quantize(Decimal(1), ROUND_HALF_UP)))
-
-
-def deal_count(loc: str, n: int) -> str:
-    key = "metric.count.deals_one" if n == 1 else "metric.count.deals_other"
-    return i18n.t(loc, key, n=f"{n:,}")
+def _show(td: TeamDay, goal: Goal, value: Decimal, out: Formatter) -> str:
+    return out.value(value, goal.metric, td.team.currency, whole=True)
 
 
 def _rep_warning(td: TeamDay, b: Behind) -> Notice:
-    loc = b.member.locale or "en"
+    out = Formatter(b.member.locale or "en")
     p, goal = b.progress, b.goal
-    text = i18n.t(
-        loc,
+    text = out.t(
         "jobs.lag.rep",
         period=goal.period,
-        actual=_show(td, goal, p.actual, loc),
-        target=_show(td, goal, p.target, loc),
-        attainment=fmt.pct(p.attainment),
-        expected=_show(td, goal, p.expected, loc),
-        gap=_show(td, goal, p.gap, loc),
-        run_rate=_show(td, goal, p.run_rate or Decimal(0), loc),
+        actual=_show(td, goal, p.actual, out),
+        target=_show(td, goal, p.target, out),
+        attainment=out.pct(p.attainment),
+        expected=_show(td, goal, p.expected, out),
+        gap=_show(td, goal, p.gap, out),
+        run_rate=_show(td, goal, p.run_rate or Decimal(0), out),
         days=p.days_left,
-        suggestion=suggestion(td, b, loc),
+        suggestion=suggestion(td, b, out),
     )
     return Notice(
-        key=f"lag:{td.day}:{b.member.user_id}", text=text, user_id=b.member.user_id, locale=loc
+        key=f"lag:{td.day}:{b.member.user_id}",
+        text=text,
+        user_id=b.member.user_id,
+        locale=out.locale,
     )
 
 
-def suggestion(td: TeamDay, b: Behind, loc: str) -> str:
+def suggestion(td: TeamDay, b: Behind, out: Formatter) -> str:
     """One concrete next step from the rep's own deals: open deals to push, customers gone
     quiet, or how many deals of their usual size close the gap."""
     owner = b.member.id or 0
     open_deals = _open_deals(td).get(owner)
     if open_deals:
-        listed = ", ".join(f"{fmt.escape(c)} ({td.money(a, loc)})" for c, a in open_deals)
-        return i18n.t(loc, "jobs.lag.suggest_open", deals=listed)
+        listed = ", ".join(
+            f"{markup.escape(c)} ({out.money(a, td.team.currency)})" for c, a in open_deals
+        )
+        return out.t("jobs.lag.suggest_open", deals=listed)
     quiet = _quiet(td).get(owner)
     if quiet:
-        names = ", ".join(fmt.escape(c) for c, _ in quiet[:3])
-        return i18n.t(loc, "jobs.lag.suggest_quiet", customers=names, day=quiet[0][1].isoformat())
+        names = ", ".join(markup.escape(c) for c, _ in quiet[:3])
+        return out.t("jobs.lag.suggest_quiet", customers=names, day=quiet[0][1].isoformat())
     won, count = _recent_won(td).get(owner, (0, 0))
     if b.goal.metric == "revenue" and count and b.progress.gap > 0:
         average = money.from_minor(won, td.team.currency) / count
         needed = (b.progress.gap / average).to_integral_value(ROUND_CEILING)
-        return i18n.t(
-            loc,
+        return out.t(
             "jobs.lag.suggest_size",
-            average=money.fmt(
-                average.quantize(Decimal(1)), td.team.currency, i18n.babel_locale(loc)
-            ),
+            average=out.amount(average.quantize(Decimal(1)), td.team.currency),
             n=needed,
         )
-    return i18n.t(loc, "jobs.lag.suggest_pipeline")
+    return out.t("jobs.lag.suggest_pipeline")
 
 
 def _open_deals(td: TeamDay) -> dict[int, list[tuple[str, int]]]:
@@ -276,29 +265,26 @@ def _cached(td: TeamDay, name: str, load: Callable[[], T]) -> T:
 
 
 def _digest(td: TeamDay, behind: list[Behind], manager: Member) -> Notice:
-    loc = manager.locale or "en"
+    out = Formatter(manager.locale or "en")
     lines = [
-        i18n.t(
-            loc, "jobs.lag.digest_title", team=td.team.name, day=td.day.isoformat(), n=len(behind)
-        )
+        out.t("jobs.lag.digest_title", team=td.team.name, day=td.day.isoformat(), n=len(behind))
     ]
     for b in behind:
         lines.append(
-            i18n.t(
-                loc,
+            out.t(
                 "jobs.lag.digest_line",
-                name=fmt.escape(display_name(b.member)),
-                attainment=fmt.pct(b.progress.attainment),
-                target=_show(td, b.goal, b.progress.target, loc),
-                gap=_show(td, b.goal, b.progress.gap, loc),
-                pace=fmt.pct(b.progress.pace),
+                name=markup.escape(display_name(b.member)),
+                attainment=out.pct(b.progress.attainment),
+                target=_show(td, b.goal, b.progress.target, out),
+                gap=_show(td, b.goal, b.progress.gap, out),
+                pace=out.pct(b.progress.pace),
             )
         )
     return Notice(
         key=f"lag-digest:{td.day}:{manager.user_id}",
         text="\n".join(lines),
         user_id=manager.user_id,
-        locale=loc,
+        locale=out.locale,
     )
 
 
@@ -315,31 +301,32 @@ def weekly_leaderboard(td: TeamDay) -> list[Notice]:
     rows = _rows(td, week.start, week.end)
     if not rows:
         return []
-    loc = td.channel_locale()
-    lines = [i18n.t(loc, "jobs.weekly.title", team=td.team.name, week=week.label)]
+    out = Formatter(td.channel_locale())
+    lines = [out.t("jobs.weekly.title", team=td.team.name, week=week.label)]
     ranked = ranking.competition_ranks(rows, lambda r: r.revenue)
     for place, row in ranked:
         lines.append(
-            i18n.t(
-                loc,
+            out.t(
                 "jobs.weekly.line",
                 place=place,
-                name=fmt.escape(display_name(row.member)),
-                amount=money.fmt(row.revenue, td.team.currency, i18n.babel_locale(loc)),
-                deals=deal_count(loc, row.deals),
+                name=markup.escape(display_name(row.member)),
+                amount=out.amount(row.revenue, td.team.currency),
+                deals=out.count("deals", row.deals),
             )
         )
     key = f"weekly:{td.team_id}:{week.label}"
-    chart = _weekly_chart(td, [row for _, row in ranked], week.label, loc)
+    chart = _weekly_chart(td, [row for _, row in ranked], week.label, out)
     text = "\n".join(lines)
-    return [Notice(key=key, text=text, channel_id=td.team.channel_id, locale=loc, chart=chart)]
+    return [
+        Notice(key=key, text=text, channel_id=td.team.channel_id, locale=out.locale, chart=chart)
+    ]
 
 
-def _weekly_chart(td: TeamDay, rows: list[Row], week: str, loc: str) -> LeaderboardChart:
+def _weekly_chart(td: TeamDay, rows: list[Row], week: str, out: Formatter) -> LeaderboardChart:
     """The week's won revenue as bars, in the order of the text's ranking."""
     prefix = money.symbol(td.team.currency)
     names = [display_name(r.member) for r in rows]
-    title = i18n.t(loc, "jobs.weekly.chart_title", team=td.team.name, week=week)
+    title = out.t("jobs.weekly.chart_title", team=td.team.name, week=week)
     return LeaderboardChart(
         title=title,
         names=names,
@@ -347,7 +334,7 @@ def _weekly_chart(td: TeamDay, rows: list[Row], week: str, loc: str) -> Leaderbo
         percent=False,
         value_prefix=prefix,
         notes=[compact(float(r.revenue), prefix) for r in rows],
-        alt_text=i18n.t(loc, "jobs.weekly.alt", title=title, top=", ".join(names[:3])),
+        alt_text=out.t("jobs.weekly.alt", title=title, top=", ".join(names[:3])),
     )
 
 
@@ -380,21 +367,20 @@ def month_end(td: TeamDay) -> list[Notice]:
     goals = queries.live_goals(td.session, workspace_id=td.ws, period=month, scope="rep")
     targets = {g.member_id or 0: g.target for g in goals if g.metric == "revenue" and g.target > 0}
     rows = _rows(td, month.start, month.end, targets)
-    loc = td.channel_locale()
+    out = Formatter(td.channel_locale())
     cur = td.team.currency
     total = sum((r.revenue for r in rows), Decimal(0))
     count = sum(r.deals for r in rows)
-    lines = [i18n.t(loc, "jobs.month.title", team=td.team.name, month=month.label)]
+    lines = [out.t("jobs.month.title", team=td.team.name, month=month.label)]
     rated = [r for r in rows if r.attainment is not None]
     best = max(rated, key=lambda r: (r.attainment or Decimal(0), r.revenue)) if rated else None
     if best is not None:
         lines.append(
-            i18n.t(
-                loc,
+            out.t(
                 "jobs.month.champion",
-                name=fmt.escape(display_name(best.member)),
-                attainment=fmt.pct(best.attainment),
-                amount=money.fmt(best.revenue, cur, i18n.babel_locale(loc)),
+                name=markup.escape(display_name(best.member)),
+                attainment=out.pct(best.attainment),
+                amount=out.amount(best.revenue, cur),
             )
         )
     big = queries.biggest_won_deal(
@@ -403,48 +389,48 @@ def month_end(td: TeamDay) -> list[Notice]:
     if big is not None:
         owner = next((m for m, _ in td.roster if m.id == big.owner_id), None)
         lines.append(
-            i18n.t(
-                loc,
+            out.t(
                 "jobs.month.biggest",
-                name=fmt.escape(display_name(owner)) if owner else "—",
-                customer=fmt.escape(big.customer),
-                amount=td.money(big.amount_minor, loc),
+                name=markup.escape(display_name(owner)) if owner else "—",
+                customer=markup.escape(big.customer),
+                amount=out.money(big.amount_minor, td.team.currency),
             )
         )
     target_sum = sum((r.target or Decimal(0) for r in rows), Decimal(0))
     lines.append(
-        i18n.t(
-            loc,
+        out.t(
             "jobs.month.report",
-            total=money.fmt(total, cur, i18n.babel_locale(loc)),
-            deals=deal_count(loc, count),
-            attainment=fmt.pct(total / target_sum if target_sum else None),
+            total=out.amount(total, cur),
+            deals=out.count("deals", count),
+            attainment=out.pct(total / target_sum if target_sum else None),
         )
     )
     key = f"month-end:{td.team_id}:{month.label}"
-    chart = _month_chart(td, rated, best, month.label, loc) if rated else None
+    chart = _month_chart(td, rated, best, month.label, out) if rated else None
     text = "\n".join(lines)
-    return [Notice(key=key, text=text, channel_id=td.team.channel_id, locale=loc, chart=chart)]
+    return [
+        Notice(key=key, text=text, channel_id=td.team.channel_id, locale=out.locale, chart=chart)
+    ]
 
 
 def _month_chart(
-    td: TeamDay, rated: list[Row], best: Row | None, month: str, loc: str
+    td: TeamDay, rated: list[Row], best: Row | None, month: str, out: Formatter
 ) -> LeaderboardChart:
     """Each rep's attainment of the finished month, best first, the champion highlighted."""
     order = sorted(rated, key=lambda r: (-(r.attainment or Decimal(0)), -r.revenue))
     prefix = money.symbol(td.team.currency)
     names = [display_name(r.member) for r in order]
-    title = i18n.t(loc, "jobs.month.chart_title", team=td.team.name, month=month)
+    title = out.t("jobs.month.chart_title", team=td.team.name, month=month)
     return LeaderboardChart(
         title=title,
         names=names,
         values=[float((r.attainment or Decimal(0)) * 100) for r in order],
         percent=True,
         value_prefix=prefix,
-        notes=[f"{fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for r in order],
+        notes=[f"{out.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for r in order],
         highlight=frozenset({display_name(best.member)}) if best is not None else frozenset(),
-        labels={"pace": i18n.t(loc, "chart.pace"), "target": i18n.t(loc, "chart.target")},
-        alt_text=i18n.t(loc, "jobs.month.alt", title=title, top=", ".join(names[:3])),
+        labels={"pace": out.t("chart.pace"), "target": out.t("chart.target")},
+        alt_text=out.t("jobs.month.alt", title=title, top=", ".join(names[:3])),
     )
 
 
@@ -473,16 +459,15 @@ def feedback_reminders(td: TeamDay) -> list[Notice]:
         if days < FEEDBACK_EVERY or days % FEEDBACK_EVERY:
             continue
         for manager in managers:
-            loc = manager.locale or "en"
-            text = i18n.t(
-                loc,
+            out = Formatter(manager.locale or "en")
+            text = out.t(
                 "jobs.feedback.reminder",
-                name=fmt.escape(display_name(rep)),
+                name=markup.escape(display_name(rep)),
                 period=goal.period,
                 days=days,
-                text=fmt.escape(row.text),
+                text=markup.escape(row.text),
                 id=row.id,
             )
             key = f"feedback-reminder:{row.id}:{td.day}:{manager.user_id}"
-            notices.append(Notice(key=key, text=text, user_id=manager.user_id, locale=loc))
+            notices.append(Notice(key=key, text=text, user_id=manager.user_id, locale=out.locale))
     return notices

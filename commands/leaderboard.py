@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from charts.numbers import compact
 from charts.specs import LeaderboardChart
-from commands import format as fmt
+from commands.args import PeriodRef
 from commands.context import Ctx, display_name
-from commands.parsing import UsageError
+from commands.parsing import Refused
 from commands.types import Reply, Visibility
-from domain import money, pace, periods, ranking
+from domain import money, pace, ranking
 from domain.periods import Period
 from storage import queries
 from storage.models import Member, Team
@@ -32,34 +32,23 @@ class Row:
         return self.revenue / self.target if self.target else None
 
 
-def handle(ctx: Ctx) -> Reply:
-    tokens = ctx.req.text.split()
-    if tokens and tokens[0].lower() in ("help", "帮助"):
-        return Reply(text=ctx.t("leaderboard.help"))
-    order = "attainment"
-    if len(tokens) >= 2 and tokens[-2].lower() == "by":
-        order = tokens.pop().lower()
-        tokens.pop()
-        if order not in ORDERS:
-            raise UsageError("error.bad_order", value=order, orders=", ".join(ORDERS))
-    period_text = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
-    team = _team(ctx, tokens)
+def handle(ctx: Ctx, team: Team | None, period: PeriodRef | None, order: str | None) -> Reply:
+    """/leaderboard [team NAME] [PERIOD] [by revenue|deals|attainment]"""
+    team = team or _default_team(ctx)
     today = ctx.today(team)
-    period = ctx.period(period_text, today)
-    rows = load_rows(ctx, team, period)
+    shown = ctx.period(period, today)
+    rows = load_rows(ctx, team, shown)
+    order = order or "attainment"
     if order == "attainment" and not any(r.target for r in rows):
         order = "revenue"  # nobody has a target this period: attainment would rank nobody
-    return render(ctx, team, period, rows, order, today)
+    return render(ctx, team, shown, rows, order, today)
 
 
-def _team(ctx: Ctx, tokens: list[str]) -> Team:
-    if tokens and tokens[0].lower() == "team":
-        return ctx.team_named(" ".join(tokens[1:]))
-    if tokens:
-        raise UsageError("error.leaderboard_usage")
+def _default_team(ctx: Ctx) -> Team:
+    """My team, else the workspace's first."""
     team = ctx.my_team() or next(iter(queries.list_teams(ctx.session, workspace_id=ctx.ws)), None)
     if team is None:
-        raise UsageError("error.no_teams_yet")
+        raise Refused("error.no_teams_yet")
     return team
 
 
@@ -127,8 +116,8 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
     name = display_name(row.member)
-    revenue = ctx.amount(row.revenue, cur)
-    deals = fmt.count(ctx, "deals", row.deals)
+    revenue = ctx.fmt.amount(row.revenue, cur)
+    deals = ctx.fmt.count("deals", row.deals)
     badge = MEDALS.get(place or 0, f"{place}." if place else "·")
     if row.target is None:
         return ctx.t(
@@ -138,9 +127,9 @@ def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
         "leaderboard.line",
         badge=badge,
         name=name,
-        attainment=fmt.pct(row.attainment),
+        attainment=ctx.fmt.pct(row.attainment),
         revenue=revenue,
-        target=ctx.amount(row.target, cur),
+        target=ctx.fmt.amount(row.target, cur),
         deals=deals,
     )
 
@@ -158,7 +147,9 @@ def _chart(
     prefix = money.symbol(cur)
     if order == "attainment":
         values = [float((r.attainment or 0) * 100) for _, r in shown]
-        notes = [f"{fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for _, r in shown]
+        notes = [
+            f"{ctx.fmt.pct(r.attainment)}  {compact(float(r.revenue), prefix)}" for _, r in shown
+        ]
     elif order == "deals":
         values = [float(r.deals) for _, r in shown]
         notes = [str(r.deals) for _, r in shown]

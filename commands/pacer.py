@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 
+from commands import markup
 from commands.context import Ctx, display_name
-from commands.parsing import UsageError, channel, mention, parse_date, split_options
+from commands.parsing import Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
 from domain import money
 from storage import queries
@@ -20,86 +21,39 @@ TEAM_NAME_LIMIT = 80
 HOUR = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def handle(ctx: Ctx) -> Reply:
-    text = ctx.req.text.strip()
-    head, _, rest = text.partition(" ")
-    sub = head.lower()
-    if sub in ("", "help", "帮助"):
-        return Reply(text=ctx.t("pacer.help"))
-    if sub == "setup":
-        return setup(ctx, rest.strip())
-    if sub == "notify":
-        return notify(ctx, rest.strip().lower())
-    raise UsageError("error.pacer_usage")
+def overview(ctx: Ctx) -> Reply:
+    """/pacer alone: what Pacer does, and its commands."""
+    return Reply(text=ctx.t("pacer.help"))
 
 
-def notify(ctx: Ctx, word: str) -> Reply:
+def notify(ctx: Ctx, state: str) -> Reply:
     """/pacer notify off|on: whether Pacer sends this member direct messages on its own."""
-    if word not in ("off", "on"):
-        return Reply(text=ctx.t("jobs.notify.usage"))
-    ctx.me.notify = word == "on"
+    ctx.me.notify = state == "on"
     ctx.session.add(ctx.me)
     ctx.session.flush()
     return Reply(text=ctx.t("jobs.notify.on" if ctx.me.notify else "jobs.notify.off"))
 
 
-def setup(ctx: Ctx, text: str) -> Reply:
-    words = text.split()
-    if words[:1] == ["show"] or (not words and not ctx.me.is_admin):
-        return show(ctx)
-    if not ctx.me.is_admin:
-        return ctx.error("error.admins_only")
-    if not words:
-        return Reply(text="", form=setup_form(ctx))
-    key = " ".join(words[:2]).lower()
-    rest = " ".join(words[2:])
-    actions = {
-        "team create": team_create,
-        "team set": team_set,
-        "team add": team_add,
-        "team remove": team_remove,
-        "holidays add": holidays_add,
-        "admin add": admin_add,
-    }
-    if key in actions:
-        return actions[key](ctx, rest)
-    if words[0].lower() == "threshold":
-        return threshold(ctx, " ".join(words[1:]))
-    if words[0].lower() == "celebrations":
-        return celebrations(ctx, " ".join(words[1:]))
-    if words[0].lower() == "fiscal-start":
-        return fiscal_start(ctx, " ".join(words[1:]))
-    raise UsageError("error.setup_usage")
+def setup_alone(ctx: Ctx) -> Reply:
+    """/pacer setup: the form for admins, what is set up for everyone else."""
+    return Reply(text="", form=setup_form(ctx)) if ctx.me.is_admin else show(ctx)
 
 
 # --- teams ------------------------------------------------------------------------------------
 
 
-def _name_and_rest(text: str) -> tuple[str, list[str]]:
-    """A team name runs until the first mention, channel or key:value."""
-    tokens = text.split()
-    for i, tok in enumerate(tokens):
-        if tok.startswith("<") or ":" in tok:
-            return " ".join(tokens[:i]), tokens[i:]
-    return " ".join(tokens), []
-
-
-def _team_settings(ctx: Ctx, tokens: list[str]) -> dict[str, object]:
-    opts = split_options(" ".join(tokens), TEAM_KEYS)
+def _team_settings(channel_id: str | None, options: dict[str, str]) -> dict[str, object]:
     values: dict[str, object] = {}
-    for word in opts.words:
-        chan = channel(word)
-        if chan is None:
-            raise UsageError("error.bad_channel", value=word)
-        values["channel_id"] = chan
-    if "channel" in opts.keys:
-        values["channel_id"] = _channel_id(opts.keys["channel"])
-    if "tz" in opts.keys:
-        values["tz"] = _tz(opts.keys["tz"])
-    if "currency" in opts.keys:
-        values["currency"] = _currency(opts.keys["currency"])
-    if "hour" in opts.keys:
-        values["report_hour"] = _hour(opts.keys["hour"])
+    if channel_id is not None:
+        values["channel_id"] = channel_id
+    if "channel" in options:
+        values["channel_id"] = _channel_id(options["channel"])
+    if "tz" in options:
+        values["tz"] = _tz(options["tz"])
+    if "currency" in options:
+        values["currency"] = _currency(options["currency"])
+    if "hour" in options:
+        values["report_hour"] = _hour(options["hour"])
     return values
 
 
@@ -132,32 +86,28 @@ def _hour(text: str) -> str:
     return f"{int(m[1]):02d}:{m[2]}"
 
 
-def team_create(ctx: Ctx, text: str) -> Reply:
-    name, tokens = _name_and_rest(text)
-    if not name:
-        raise UsageError("error.team_create_usage")
+def team_create(ctx: Ctx, name: str, channel_id: str | None, options: dict[str, str]) -> Reply:
     if len(name) > TEAM_NAME_LIMIT:
         raise UsageError("error.team_name_too_long", limit=str(TEAM_NAME_LIMIT))
+    settings = _team_settings(channel_id, options)
     if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
-        return ctx.error("error.team_exists", name=name)
-    team = Team(workspace_id=ctx.ws, name=name, **_team_settings(ctx, tokens))  # type: ignore[arg-type]
+        raise Refused("error.team_exists", name=name)
+    team = Team(workspace_id=ctx.ws, name=name, **settings)  # type: ignore[arg-type]
     ctx.session.add(team)
     ctx.session.flush()
     return Reply(text=ctx.t("setup.team_created", team=describe_team(ctx, team)))
 
 
-def team_set(ctx: Ctx, text: str) -> Reply:
-    name, tokens = _name_and_rest(text)
-    team = ctx.team_named(name)
-    changes = _team_settings(ctx, tokens)
+def team_set(ctx: Ctx, team: Team, channel_id: str | None, options: dict[str, str]) -> Reply:
+    changes = _team_settings(channel_id, options)
     if not changes:
-        raise UsageError("error.team_set_usage")
+        raise UsageError("error.nothing_to_change")
     if (
         "currency" in changes
         and changes["currency"] != team.currency
         and queries.team_has_deals(ctx.session, team_id=team.id or 0)
     ):
-        return ctx.error("error.currency_locked", team=team.name, currency=team.currency)
+        raise Refused("error.currency_locked", team=team.name, currency=team.currency)
     for key, value in changes.items():
         setattr(team, key, value)
     ctx.session.add(team)
@@ -165,7 +115,7 @@ def team_set(ctx: Ctx, text: str) -> Reply:
 
 
 def describe_team(ctx: Ctx, team: Team) -> str:
-    chan = f"<#{team.channel_id}>" if team.channel_id else ctx.t("setup.no_channel")
+    chan = markup.channel(team.channel_id) if team.channel_id else ctx.t("setup.no_channel")
     return ctx.t(
         "setup.team_line",
         name=team.name,
@@ -176,26 +126,10 @@ def describe_team(ctx: Ctx, team: Team) -> str:
     )
 
 
-def _mentioned(ctx: Ctx, tokens: list[str]) -> list[Member]:
-    members = []
-    for tok in tokens:
-        who = mention(tok)
-        if who is None:
-            raise UsageError("error.bad_mention", value=tok)
-        members.append(ctx.member_for(*who))
-    return members
-
-
-def team_add(ctx: Ctx, text: str) -> Reply:
-    name, tokens = _name_and_rest(text)
-    team = ctx.team_named(name)
-    opts = split_options(" ".join(tokens), {"as"})
-    role = opts.keys.get("as", "rep").lower()
+def team_add(ctx: Ctx, team: Team, members: list[Member], options: dict[str, str]) -> Reply:
+    role = options.get("as", "rep").lower()
     if role not in ("rep", "manager"):
         raise UsageError("error.bad_role", value=role)
-    members = _mentioned(ctx, opts.words)
-    if not members:
-        raise UsageError("error.team_add_usage")
     for member in members:
         assert member.id is not None and team.id is not None
         if role == "rep":
@@ -215,12 +149,7 @@ def set_rep_team(ctx: Ctx, member: Member, team: Team) -> None:
             queries.remove_membership(ctx.session, team_id=other.id, member_id=member.id)
 
 
-def team_remove(ctx: Ctx, text: str) -> Reply:
-    name, tokens = _name_and_rest(text)
-    team = ctx.team_named(name)
-    members = _mentioned(ctx, tokens)
-    if not members:
-        raise UsageError("error.team_remove_usage")
+def team_remove(ctx: Ctx, team: Team, members: list[Member]) -> Reply:
     removed = [
         m
         for m in members
@@ -230,10 +159,7 @@ def team_remove(ctx: Ctx, text: str) -> Reply:
     return Reply(text=ctx.t("setup.members_removed", names=names, team=team.name))
 
 
-def admin_add(ctx: Ctx, text: str) -> Reply:
-    members = _mentioned(ctx, text.split())
-    if not members:
-        raise UsageError("error.admin_add_usage")
+def admin_add(ctx: Ctx, members: list[Member]) -> Reply:
     for member in members:
         member.is_admin = True
         ctx.session.add(member)
@@ -245,12 +171,9 @@ def admin_add(ctx: Ctx, text: str) -> Reply:
 # --- calendar and thresholds ---------------------------------------------------------------------
 
 
-def holidays_add(ctx: Ctx, text: str) -> Reply:
-    opts = split_options(text, {"team"})
-    team = ctx.team_named(opts.keys["team"]) if "team" in opts.keys else None
-    if not opts.words:
-        raise UsageError("error.holidays_usage")
-    days = sorted({parse_date(w, ctx.today(team)) for w in opts.words})
+def holidays_add(ctx: Ctx, dates: list[str], options: dict[str, str]) -> Reply:
+    team = ctx.team_named(options["team"]) if "team" in options else None
+    days = sorted({parse_date(w, ctx.today(team)) for w in dates})
     existing = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id if team else None)
     for day in days:
         if day not in existing:
@@ -262,43 +185,31 @@ def holidays_add(ctx: Ctx, text: str) -> Reply:
     return Reply(text=ctx.t("setup.holidays_added", days=listed, scope=scope))
 
 
-def threshold(ctx: Ctx, text: str) -> Reply:
-    tokens = text.split()
-    if len(tokens) < 2:
-        raise UsageError("error.threshold_usage")
-    team = ctx.team_named(" ".join(tokens[:-1]))
-    amount = money.parse_amount(tokens[-1], team.currency)
+def threshold(ctx: Ctx, team: Team, amount_text: str) -> Reply:
+    amount = money.parse_amount(amount_text, team.currency)
     team.big_deal_minor = money.to_minor(amount, team.currency)
     ctx.session.add(team)
     return Reply(
-        text=ctx.t("setup.threshold_set", team=team.name, amount=ctx.amount(amount, team.currency))
+        text=ctx.t(
+            "setup.threshold_set", team=team.name, amount=ctx.fmt.amount(amount, team.currency)
+        )
     )
 
 
 MAX_CELEBRATIONS = 50  # big-deal posts per channel per day
 
 
-def celebrations(ctx: Ctx, text: str) -> Reply:
+def celebrations(ctx: Ctx, team: Team, count: int) -> Reply:
     """/pacer setup celebrations NAME N: the daily cap on big-deal posts in a team's channel."""
-    tokens = text.split()
-    if len(tokens) < 2 or not tokens[-1].isdigit():
-        raise UsageError("celebrate.cap_usage")
-    count = int(tokens[-1])
-    if not 1 <= count <= MAX_CELEBRATIONS:
-        raise UsageError("celebrate.cap_usage")
-    team = ctx.team_named(" ".join(tokens[:-1]))
     team.celebrations_per_day = count
     ctx.session.add(team)
     return Reply(text=ctx.t("celebrate.cap_set", team=team.name, count=count))
 
 
-def fiscal_start(ctx: Ctx, text: str) -> Reply:
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 12:
-        raise UsageError("error.bad_month", value=value)
-    ctx.workspace.fiscal_start_month = int(value)
+def fiscal_start(ctx: Ctx, month: int) -> Reply:
+    ctx.workspace.fiscal_start_month = month
     ctx.session.add(ctx.workspace)
-    return Reply(text=ctx.t("setup.fiscal_start_set", month=ctx.t(f"month.{int(value)}")))
+    return Reply(text=ctx.t("setup.fiscal_start_set", month=ctx.t(f"month.{month}")))
 
 
 def show(ctx: Ctx) -> Reply:

@@ -24,7 +24,17 @@ KEY_ALIASES = {
 class UsageError(ValueError):
     """The text does not follow the grammar; `key` names the catalog message."""
 
-    def __init__(self, key: str, **values: str) -> None:
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+class Refused(Exception):
+    """The command is understood but not allowed, or not possible now (not your deal, no
+    manager to tell): `key` names the catalog message. Nothing is written."""
+
+    def __init__(self, key: str, **values: object) -> None:
         super().__init__(key)
         self.key = key
         self.values = values

@@ -1,45 +1,39 @@
 """/deal paid ID [AMOUNT] [date:YYYY-MM-DD]: money collected on a won deal.
 
 The amount defaults to what is still outstanding and can never exceed it. Who may record
-a payment is who may edit the deal: /deal passes its own check in, so the two never drift.
+a payment is who may edit the deal: the same check as /deal edit, so the two never drift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from commands.context import Ctx
-from commands.parsing import UsageError, parse_date, parse_id, split_options
+from commands.deal import editable
+from commands.parsing import Refused, UsageError, parse_date
 from commands.types import Reply
 from domain import money
 from storage import queries
 from storage.models import Deal, Payment, Team
 
-Editable = Callable[[Ctx, int], Deal]  # the deal if the caller may edit it, else UsageError
 
-
-def paid(ctx: Ctx, text: str, editable: Editable) -> Reply:
-    opts = split_options(text, {"date"})
-    if not opts.words or len(opts.words) > 3:
-        raise UsageError("payment.usage")
-    deal = editable(ctx, parse_id(opts.words[0]))
+def paid(ctx: Ctx, deal_id: int, amount_text: str | None, options: dict[str, str]) -> Reply:
+    deal = editable(ctx, deal_id)
     assert deal.id is not None
     if deal.stage != "won":
-        return ctx.error("payment.not_won", id=deal.id, stage=ctx.t(f"stage.{deal.stage}"))
+        raise Refused("payment.not_won", id=deal.id, stage=ctx.t(f"stage.{deal.stage}"))
     outstanding = deal.amount_minor - queries.paid_on_deal(ctx.session, deal_id=deal.id)
     if outstanding <= 0:
-        return ctx.error("payment.fully_paid", id=deal.id)
-    amount = _amount(opts.words[1:], deal.currency) or outstanding
+        raise Refused("payment.fully_paid", id=deal.id)
+    amount = _amount(amount_text, deal.currency) or outstanding
     if amount > outstanding:
         raise UsageError(
             "payment.too_much",
             id=str(deal.id),
-            amount=ctx.money(amount, deal.currency),
-            outstanding=ctx.money(outstanding, deal.currency),
+            amount=ctx.fmt.money(amount, deal.currency),
+            outstanding=ctx.fmt.money(outstanding, deal.currency),
         )
     team = ctx.session.get(Team, deal.team_id)
     today = ctx.today(team)
-    day = parse_date(opts.keys["date"], today) if "date" in opts.keys else today
+    day = parse_date(options["date"], today) if "date" in options else today
     if day > today:
         raise UsageError("payment.future_date", date=day.isoformat())
     payment = Payment(
@@ -55,11 +49,11 @@ def paid(ctx: Ctx, text: str, editable: Editable) -> Reply:
     return _recorded(ctx, deal, payment, outstanding - amount)
 
 
-def _amount(words: list[str], currency: str) -> int | None:
+def _amount(text: str | None, currency: str) -> int | None:
     """`5000`, `5,000`, `5k` or `5 k`; None when no amount was given."""
-    if not words:
+    if not text:
         return None
-    return money.to_minor(money.parse_amount("".join(words), currency), currency)
+    return money.to_minor(money.parse_amount(text, currency), currency)
 
 
 def _recorded(ctx: Ctx, deal: Deal, payment: Payment, left: int) -> Reply:
@@ -67,16 +61,16 @@ def _recorded(ctx: Ctx, deal: Deal, payment: Payment, left: int) -> Reply:
     lines = [
         ctx.t(
             "payment.recorded",
-            amount=ctx.money(payment.amount_minor, cur),
+            amount=ctx.fmt.money(payment.amount_minor, cur),
             id=deal.id,
             customer=deal.customer,
             date=payment.paid_on.isoformat(),
         ),
         ctx.t(
             "payment.balance" if left else "payment.settled",
-            paid=ctx.money(deal.amount_minor - left, cur),
-            total=ctx.money(deal.amount_minor, cur),
-            left=ctx.money(left, cur),
+            paid=ctx.fmt.money(deal.amount_minor - left, cur),
+            total=ctx.fmt.money(deal.amount_minor, cur),
+            left=ctx.fmt.money(left, cur),
         ),
     ]
     return Reply(text="\n".join(lines))

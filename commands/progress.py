@@ -3,39 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from charts.specs import ProgressChart
 from commands import feedback, goal_tree, stats
-from commands import format as fmt
-from commands.context import Ctx, display_name
-from commands.parsing import UsageError, mention
+from commands.args import PeriodRef, Subject, me
+from commands.context import Ctx, new_goal
+from commands.formatter import MONEY_METRICS, to_value
 from commands.types import Reply
-from domain import money, pace, periods
+from domain import money, pace
 from storage import queries
-from storage.models import Goal, Member, Team
+from storage.models import Goal, Team
 
 
-@dataclass
-class Subject:
-    name: str
-    team: Team
-    rep: Member | None  # None: the whole team
-
-
-def handle(ctx: Ctx) -> Reply:
-    tokens = ctx.req.text.split()
-    if tokens and tokens[0].lower() in ("help", "帮助"):
-        return Reply(text=ctx.t("progress.help"))
-    period_text = tokens.pop() if tokens and periods.looks_like_period(tokens[-1]) else None
-    subject = _subject(ctx, tokens)
+def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
+    """/progress [@rep | team NAME] [PERIOD]"""
+    subject = subject or me(ctx)
     today = ctx.today(subject.team)
-    goals = _goals(ctx, subject, today, period_text)
+    goals = _goals(ctx, subject, today, period)
     if not goals:
-        period = ctx.period(period_text, today)
-        return Reply(text=ctx.t("progress.no_goal", who=subject.name, period=period.label))
+        shown = ctx.period(period, today)
+        return Reply(text=ctx.t("progress.no_goal", who=subject.name, period=shown.label))
     sections = [_section(ctx, subject, goal, today) for goal in goals]
     first = goals[0]
     buttons = []
@@ -48,26 +37,7 @@ def handle(ctx: Ctx) -> Reply:
     )
 
 
-def _subject(ctx: Ctx, tokens: list[str]) -> Subject:
-    if tokens and tokens[0].lower() == "team":
-        team = ctx.team_named(" ".join(tokens[1:]))
-        return Subject(team.name, team, None)
-    if len(tokens) == 1 and (who := mention(tokens[0])):
-        rep = ctx.member_for(*who)
-        assert rep.id is not None
-        rep_team = queries.team_of(ctx.session, member_id=rep.id)
-        if rep_team is None:
-            raise UsageError("error.rep_no_team", rep=display_name(rep))
-        return Subject(display_name(rep), rep_team, rep)
-    if tokens:
-        raise UsageError("error.progress_usage")
-    my_team = ctx.my_team()
-    if my_team is None:
-        raise UsageError("error.no_team")
-    return Subject(display_name(ctx.me), my_team, ctx.me)
-
-
-def _goals(ctx: Ctx, subject: Subject, today: date, period_text: str | None) -> list[Goal]:
+def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | None) -> list[Goal]:
     """The subject's goals for the period asked, or its shortest current ones; revenue first."""
     kwargs: dict[str, object] = {"workspace_id": ctx.ws}
     if subject.rep is not None:
@@ -87,7 +57,9 @@ def _goals(ctx: Ctx, subject: Subject, today: date, period_text: str | None) -> 
     return sorted(goals, key=lambda g: (g.metric != "revenue", g.metric))
 
 
-def _summed_rep_goals(ctx: Ctx, team: Team, today: date, period_text: str | None) -> list[Goal]:
+def _summed_rep_goals(
+    ctx: Ctx, team: Team, today: date, period_text: PeriodRef | None
+) -> list[Goal]:
     """Without a team goal, the team's target is the sum of its reps' goals."""
     period = ctx.period(period_text, today)
     reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
@@ -101,18 +73,9 @@ def _summed_rep_goals(ctx: Ctx, team: Team, today: date, period_text: str | None
     totals: dict[str, int] = {}
     for goal in rep_goals:
         totals[goal.metric] = totals.get(goal.metric, 0) + goal.target
+    # Not saved: a goal of the moment, shown with no ID.
     return [
-        Goal(
-            workspace_id=ctx.ws,
-            scope="team",
-            team_id=team.id,
-            metric=metric,
-            period=period.label,
-            starts_on=period.start,
-            ends_on=period.end,
-            target=target,
-            created_by="",
-        )
+        new_goal(ctx, "team", period, metric, target, team_id=team.id)
         for metric, target in totals.items()
     ]
 
@@ -123,7 +86,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     cur = team.currency if team else subject.team.currency
 
     def v(value: Decimal) -> str:
-        return fmt.value(ctx, value, goal.metric, cur, whole=True)
+        return ctx.fmt.value(value, goal.metric, cur, whole=True)
 
     lines = [
         ctx.t(
@@ -136,7 +99,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
             "progress.attainment",
             actual=v(prog.actual),
             target=v(prog.target),
-            attainment=fmt.pct(prog.attainment),
+            attainment=ctx.fmt.pct(prog.attainment),
         ),
     ]
     lines.append(_pace_line(ctx, prog, v))
@@ -160,7 +123,7 @@ def _pace_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
     return ctx.t(
         "progress.pace",
         expected=v(prog.expected),
-        pace=fmt.pct(prog.pace),
+        pace=ctx.fmt.pct(prog.pace),
         status=status,
         gap=v(abs(prog.gap)),
         gap_word=ctx.t("progress.gap_behind") if prog.gap > 0 else ctx.t("progress.gap_ahead"),
@@ -197,9 +160,9 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
         owner_ids=scope.owner_ids,
     )
     cur = team.currency
-    daily = {d: stats.to_value(v, goal.metric, cur) for d, v in daily_raw.items()}
+    daily = {d: to_value(v, goal.metric, cur) for d, v in daily_raw.items()}
     days, cumulative = pace.cumulative_by_day(period, today, daily, hols)
-    target = stats.to_value(goal.target, goal.metric, cur)
+    target = to_value(goal.target, goal.metric, cur)
     n = len(days)
     title = ctx.t("progress.chart_title", who=subject.name, period=goal.period)
     return ProgressChart(
@@ -208,13 +171,13 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
         actual=[float(x) for x in cumulative],
         pace=[float(target * (i + 1) / n) for i in range(n)],
         target=float(target),
-        value_prefix=money.symbol(cur, "en") if goal.metric in stats.MONEY_METRICS else "",
+        value_prefix=money.symbol(cur, "en") if goal.metric in MONEY_METRICS else "",
         labels={k: ctx.t(f"chart.{k}") for k in ("actual", "pace", "target", "today")},
         alt_text=ctx.t(
             "progress.alt",
             who=subject.name,
             period=goal.period,
-            actual=fmt.value(ctx, cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
-            target=fmt.value(ctx, target, goal.metric, cur),
+            actual=ctx.fmt.value(cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
+            target=ctx.fmt.value(target, goal.metric, cur),
         ),
     )

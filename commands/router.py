@@ -1,4 +1,10 @@
-"""The one entry point from any adapter (Slack, console): command text in, Reply out."""
+"""The one entry point from any adapter (Slack, console): command text in, Reply out.
+
+Words resolve to a declared command (commands/registry.py), its role is checked, its
+arguments converted, and its handler run. Bad input (UsageError, AmountError) answers
+with the problem and an example of the command that was typed; a refusal (Refused) with
+its reason. Either way everything is rolled back and only the sender sees the answer.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +13,90 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from commands import deal, feedback, goal, leaderboard, pacer, progress
 from commands.context import Ctx
+from commands.grammar import HELP_WORDS, Command, Node, Role, parse
 from commands.i18n import t
-from commands.parsing import UsageError
+from commands.parsing import Refused, UsageError
+from commands.registry import ACTION_BY_ID, FORM_BY_ID, REGISTRY
 from commands.types import FormResult, Reply, Request
 from domain.money import AmountError
 
 log = logging.getLogger(__name__)
-
-COMMANDS: dict[str, Callable[[Ctx], Reply]] = {
-    "/deal": deal.handle,
-    "/goal": goal.handle,
-    "/progress": progress.handle,
-    "/leaderboard": leaderboard.handle,
-    "/pacer": pacer.handle,
-}
+# Answers that already say what to type instead: no usage line under them.
+OWN_HELP = ("error.did_you_mean", "error.unknown_subcommand")
 
 
 def dispatch(command: str, req: Request, session: Session) -> Reply:
     """Run a slash command. Bad input rolls back everything and answers only the sender."""
-    handler = COMMANDS.get(command)
-    if handler is None:
+    found = REGISTRY.resolve(command, req.text)
+    if found is None:
         return Reply(text=t(req.locale, "error.unknown_command", command=command), ok=False)
-    return _guarded(req, session, lambda ctx: handler(ctx))
+    node, words = found
+    return _guarded(req, session, lambda ctx: _run(ctx, node, words), node)
+
+
+def _run(ctx: Ctx, node: Node, words: list[str]) -> Reply:
+    if [w.lower() for w in words] in ([w] for w in HELP_WORDS):
+        return Reply(text=help_text(ctx, node))
+    command = node.command
+    if command is None or (words and node.children and not command.args):
+        return _unknown(ctx, node, words)
+    _check_role(ctx, command)
+    if not words and command.bare is not None:
+        return command.bare(ctx)
+    try:
+        return command.run(ctx, **parse(ctx, command, words))
+    except (UsageError, AmountError):
+        suggestion = REGISTRY.suggest(node, words[0]) if words and node.children else None
+        if suggestion is None:
+            raise
+        raise UsageError("error.did_you_mean", command=suggestion) from None
+
+
+def _unknown(ctx: Ctx, node: Node, words: list[str]) -> Reply:
+    """A group's path alone shows its help; a word it does not know gets a suggestion."""
+    if not words:
+        return Reply(text=help_text(ctx, node))
+    suggestion = REGISTRY.suggest(node, words[0])
+    if suggestion is not None:
+        raise UsageError("error.did_you_mean", command=suggestion)
+    choices = ", ".join(f"`{node.path} {name}`" for name in node.names())
+    raise UsageError("error.unknown_subcommand", word=words[0], path=node.path, choices=choices)
+
+
+def _check_role(ctx: Ctx, command: Command) -> None:
+    """Admin commands are checked here, before any argument is read (a refused command
+    writes nothing, not even a member row for a mentioned user). Manager commands check
+    the team concerned themselves (ctx.require_manager), which only they know."""
+    if command.role is Role.ADMIN and not ctx.me.is_admin:
+        raise Refused("error.admins_only")
+
+
+def help_text(ctx: Ctx, node: Node) -> str:
+    """A written help for the command if it has one, else its usage, summary and example;
+    a group lists its subcommands."""
+    command = node.command
+    if command is not None and command.help:
+        return ctx.t(command.help)
+    if command is not None and not node.children:
+        return "\n".join(
+            [f"`{command.usage()}`", ctx.t(command.summary_key), _example_line(ctx, command)]
+        )
+    lines = [ctx.t("help.group", path=node.path)]
+    lines += [f"• `{c.usage()}` — {ctx.t(c.summary_key)}" for c in node.leaves()]
+    return "\n".join(lines)
+
+
+def _example_line(ctx: Ctx, command: Command) -> str:
+    return ctx.t("help.example", example=ctx.t(command.example_key))
 
 
 def action(action_id: str, value: str, req: Request, session: Session) -> Reply:
-    """A button press: Undo and Delete under deal replies."""
-    actions: dict[str, Callable[[Ctx], Reply]] = {
-        "deal_delete": lambda ctx: deal.delete(ctx, int(value)),
-        "deal_restore": lambda ctx: deal.restore(ctx, int(value)),
-        **feedback.actions(value),  # feedback on targets: open, accept, adjust, decline
-    }
-    if action_id not in actions:
+    """A button press: Undo and Delete under deal replies, the answers to feedback."""
+    found = ACTION_BY_ID.get(action_id)
+    if found is None:
         return Reply(text=t(req.locale, "error.unknown_action"), ok=False)
-    return _guarded(req, session, actions[action_id])
+    return _guarded(req, session, lambda ctx: found.run(ctx, value))
 
 
 def submit(
@@ -53,33 +107,28 @@ def submit(
     session: Session,
 ) -> FormResult:
     """A form (modal) submission: field errors keep the form open, nothing is written."""
-    forms: dict[str, Callable[[Ctx], FormResult]] = {
-        deal.FORM_ID: lambda ctx: deal.submit_form(ctx, values),
-        pacer.FORM_ID: lambda ctx: pacer.submit_form(ctx, values, lists),
-        **feedback.forms(values),  # feedback on targets and the managers' answers
-    }
-    if callback_id not in forms:
+    form = FORM_BY_ID.get(callback_id)
+    if form is None:
         return FormResult(reply=Reply(text=t(req.locale, "error.unknown_action"), ok=False))
-    try:
-        result = forms[callback_id](Ctx.load(req, session))
-    except (UsageError, AmountError) as err:
-        session.rollback()
-        return FormResult(reply=_error_reply(req, err))
-    except Exception:
-        session.rollback()
-        log.exception("form %s failed", callback_id)
-        return FormResult(reply=Reply(text=t(req.locale, "error.internal"), ok=False))
-    if result.errors:
-        session.rollback()
-    return result
+    result: FormResult | None = None
+
+    def run(ctx: Ctx) -> Reply:
+        nonlocal result
+        result = form.run(ctx, values, lists)
+        return result.reply or Reply(text="", ok=not result.errors)
+
+    reply = _guarded(req, session, run)
+    return result if result is not None else FormResult(reply=reply)  # None: it raised
 
 
-def _guarded(req: Request, session: Session, run: Callable[[Ctx], Reply]) -> Reply:
+def _guarded(
+    req: Request, session: Session, run: Callable[[Ctx], Reply], node: Node | None = None
+) -> Reply:
     try:
         reply = run(Ctx.load(req, session))
-    except (UsageError, AmountError) as err:
+    except (UsageError, AmountError, Refused) as err:
         session.rollback()
-        return _error_reply(req, err)
+        return Reply(text=_explain(req, err, node), ok=False)
     except Exception:
         session.rollback()
         log.exception("command failed: %r", req.text)
@@ -89,9 +138,18 @@ def _guarded(req: Request, session: Session, run: Callable[[Ctx], Reply]) -> Rep
     return reply
 
 
-def _error_reply(req: Request, err: UsageError | AmountError) -> Reply:
+def _explain(req: Request, err: UsageError | AmountError | Refused, node: Node | None) -> str:
+    """The problem; for bad input, with the example of the command that was typed."""
     if isinstance(err, AmountError):
         text = t(req.locale, err.reason, value=err.text)
     else:
         text = t(req.locale, err.key, **err.values)
-    return Reply(text=text, ok=False)
+    command = node.command if node is not None else None
+    if isinstance(err, Refused) or command is None or err_key(err) in OWN_HELP:
+        return text
+    example = t(req.locale, command.example_key)
+    return f"{text}\n{t(req.locale, 'help.usage', usage=command.usage(), example=example)}"
+
+
+def err_key(err: UsageError | AmountError) -> str:
+    return err.reason if isinstance(err, AmountError) else err.key

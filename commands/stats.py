@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from commands.formatter import MONEY_METRICS, to_value
 from commands.parsing import UsageError
 from domain import money, pace, periods
 from domain.periods import Period
@@ -17,7 +18,6 @@ from storage import queries
 from storage.models import Goal, Team
 
 T = TypeVar("T")
-MONEY_METRICS = ("revenue", "collected")
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,6 @@ def scope_of(goal: Goal) -> Scope:
     if goal.scope == "team":
         return Scope(goal.workspace_id, goal.team_id, None)
     return Scope(goal.workspace_id)
-
-
-def to_value(minor_or_count: int, metric: str, currency: str) -> Decimal:
-    if metric in MONEY_METRICS:
-        return money.from_minor(minor_or_count, currency)
-    return Decimal(minor_or_count)
 
 
 def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:

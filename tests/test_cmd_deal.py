@@ -18,6 +18,7 @@ from commands.types import FormResult, Request, Visibility
 from storage.engine import session_scope
 from storage.models import AuditEntry, Deal, Member
 from tests.conftest import ADMIN, NOW, Run
+from tests.messages import bad_input
 
 ALICE = "<@UALICE|alice>"
 
@@ -287,7 +288,7 @@ def test_pipeline_deal_and_stage(goal: Run, engine: Engine) -> None:
     bad = goal("UALICE", "/deal", f"stage {deal_id} maybe")
     assert not bad.ok
     stages = "lead, qualified, proposal, negotiation, won, lost"
-    assert bad.text == en("error.bad_stage", value="maybe", stages=stages)
+    assert bad.text == bad_input("/deal", "stage", "error.bad_stage", value="maybe", choices=stages)
 
 
 def test_manager_logs_for_a_rep(goal: Run, engine: Engine) -> None:
@@ -328,32 +329,38 @@ def test_a_retried_delivery_creates_one_deal(team: Run, engine: Engine) -> None:
     assert count(engine, Deal) == 2
 
 
+STAGE_LIST = "lead, qualified, proposal, negotiation, won, lost"
 # What a rep types, the catalog message expected, and the values it names.
 BAD_INPUTS: list[tuple[str, str, dict[str, str]]] = [
     ("abc Acme", "amount.invalid", {"value": "abc"}),
     ("12500", "error.no_customer", {"amount": "12500"}),
-    ("product:CRM", "error.deal_usage", {}),
+    ("product:CRM", "error.missing_arg", {"what": "AMOUNT"}),
     ("12,500 Acme date:2026-11-26", "error.future_date", {"date": "2026-11-26"}),
     ("12,500 Acme date:someday", "error.bad_date", {"value": "someday"}),
     ("0 Acme", "amount.not_positive", {"value": "0"}),
     ("12.345 Acme", "amount.too_precise", {"value": "12.345"}),
     ("¥8万 Acme", "amount.wrong_currency", {"value": "¥8万"}),
-    ("12,500 Acme stage:maybe", "error.bad_stage", {"value": "maybe", "stages": ""}),
+    ("12,500 Acme stage:maybe", "error.bad_stage", {"value": "maybe", "choices": STAGE_LIST}),
     ("delete 999", "error.no_such_deal", {"id": "999"}),
     ("edit 999 13,000", "error.no_such_deal", {"id": "999"}),
     ("delete abc", "error.bad_id", {"value": "abc"}),
-    ("stage 1", "error.stage_usage", {}),
+    ("stage 1", "error.missing_arg", {"what": "STAGE"}),
+    ("stage 1 maybe", "error.bad_stage", {"value": "maybe", "choices": STAGE_LIST}),
+    ("lsit", "error.did_you_mean", {"command": "/deal list"}),
+    ("delet 42", "error.did_you_mean", {"command": "/deal delete"}),
 ]
+REFUSALS = {"error.no_such_deal", "error.did_you_mean"}  # no usage line: nothing was mistyped
 
 
 def test_bad_input_answers_with_an_example_and_writes_nothing(team: Run, engine: Engine) -> None:
     before = (count(engine, Deal), count(engine, AuditEntry), count(engine, Member))
     for text, key, values in BAD_INPUTS:
-        if "stages" in values:
-            values = {**values, "stages": "lead, qualified, proposal, negotiation, won, lost"}
         reply = team("UALICE", "/deal", text)
         assert not reply.ok, text
-        assert reply.text == en(key, **values), text
+        if key in REFUSALS:
+            assert reply.text == en(key, **values), text
+        else:  # the problem, then the usage and example of the subcommand typed
+            assert reply.text == bad_input("/deal", text, key, **values), text
         assert "`" in reply.text, text  # every answer shows a correct example
         assert all(v in reply.text for v in values.values()), text
         assert reply.visibility is Visibility.EPHEMERAL
@@ -386,7 +393,7 @@ def test_absurd_amount_gets_the_too_large_message(team: Run, engine: Engine) -> 
     # Was "Something went wrong on our side" (decimal.InvalidOperation escaped parse_amount).
     huge = "1" + "0" * 26
     reply = team("UALICE", "/deal", f"{huge} Acme")
-    assert (reply.ok, reply.text) == (False, en("amount.too_large", value=huge))
+    assert (reply.ok, reply.text) == (False, bad_input("/deal", "", "amount.too_large", value=huge))
     assert count(engine, Deal) == 0
 
 
@@ -395,7 +402,8 @@ def test_edit_cannot_move_a_won_deal_into_the_future(team: Run, engine: Engine) 
     deal_id = last_id(engine)
     audits = count(engine, AuditEntry)
     reply = team("UALICE", "/deal", f"edit {deal_id} date:2026-12-15")
-    assert (reply.ok, reply.text) == (False, en("error.future_date", date="2026-12-15"))
+    expected = bad_input("/deal", "edit", "error.future_date", date="2026-12-15")
+    assert (reply.ok, reply.text) == (False, expected)
     assert deals(engine)[0].close_date == date(2026, 11, 25)
     assert count(engine, AuditEntry) == audits
     # An open deal may still be moved to a future close date.
@@ -422,15 +430,19 @@ def test_too_long_text_is_refused_whole_not_cut(team: Run, engine: Engine) -> No
     note = "x" * 2001
     reply = team("UALICE", "/deal", f"12,500 Acme note:{note}")
     assert not reply.ok
-    assert reply.text == en("error.too_long", field=en("deal.field_note"), limit="2000")
+    assert reply.text == bad_input(
+        "/deal", "", "error.too_long", field=en("deal.field_note"), limit="2000"
+    )
     product = team("UALICE", "/deal", f"12,500 Acme product:{'p' * 121}")
-    assert product.text == en("error.too_long", field=en("deal.field_product"), limit="120")
+    assert product.text.splitlines()[0] == en(
+        "error.too_long", field=en("deal.field_product"), limit="120"
+    )
     assert count(engine, Deal) == 0
 
 
 def test_a_close_date_decades_ago_is_a_typo(team: Run, engine: Engine) -> None:
     reply = team("UALICE", "/deal", "12,500 Acme date:1906-11-20")
-    assert reply.text == en("error.date_too_old", date="1906-11-20", years="10")
+    assert reply.text == bad_input("/deal", "", "error.date_too_old", date="1906-11-20", years="10")
     assert count(engine, Deal) == 0
 
 
@@ -440,7 +452,7 @@ def test_edit_with_a_mistyped_amount_does_not_rename_the_customer(
     team("UALICE", "/deal", "12,500 Acme")
     reply = team("UALICE", "/deal", f"edit {last_id(engine)} 13000x")
     assert not reply.ok
-    assert reply.text == en("amount.invalid", value="13000x")
+    assert reply.text == bad_input("/deal", "edit", "amount.invalid", value="13000x")
     assert [(d.amount_minor, d.customer) for d in deals(engine)] == [(1_250_000, "Acme")]
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, select
 from commands.i18n import t
 from storage.models import AuditEntry, Goal, Member
 from tests.conftest import ADMIN, Run
+from tests.messages import bad_input
 
 ALICE = "<@UALICE|alice>"
 BOB = "<@UBOB|bob>"
@@ -128,25 +129,40 @@ def test_a_different_metric_is_a_different_goal(team: Run, engine: Engine) -> No
     assert [(g.metric, g.target) for g in goals(engine)] == [("revenue", 12000000), ("deals", 10)]
 
 
+GOAL_SUBCOMMANDS = ", ".join(
+    f"`/goal {name}`"
+    for name in ("set", "split", "tree", "copy", "adjust", "history", "feedback", "review")
+)
 # What a manager types, the catalog message expected, and the values it names.
 BAD_INPUTS: list[tuple[str, str, dict[str, str]]] = [
-    ("set", "error.goal_set_usage", {}),
-    ("set alice 120000 2026-11", "error.goal_set_usage", {}),
+    ("set", "error.missing_arg", {"what": "PERIOD"}),
+    ("set alice 120000 2026-11", "error.bad_mention", {"value": "alice"}),
     (f"set {ALICE} 120000 2026-13", "error.bad_period", {"value": "2026-13"}),
     (f"set {ALICE} abc 2026-11", "amount.invalid", {"value": "abc"}),
     (f"set {ALICE} 0 2026-11", "amount.not_positive", {"value": "0"}),
     (f"set {ALICE} 1.5 2026-11 deals", "error.bad_count", {"value": "1.5"}),
     ("set team West 1000 2026-11", "error.no_such_team", {"name": "West", "teams": "East"}),
-    ("frobnicate", "error.goal_usage", {}),
+    (
+        "frobnicate",
+        "error.unknown_subcommand",
+        {"word": "frobnicate", "path": "/goal", "choices": GOAL_SUBCOMMANDS},
+    ),
+    ("splt 7 months", "error.did_you_mean", {"command": "/goal split"}),
 ]
+WITHOUT_USAGE = {"error.unknown_subcommand", "error.did_you_mean"}
 
 
 def test_bad_input_writes_nothing(team: Run, engine: Engine) -> None:
     before = (count(engine, Goal), count(engine, AuditEntry), count(engine, Member))
     for text, key, values in BAD_INPUTS:
+        if key == "error.unknown_subcommand":
+            values = {**values, "choices": GOAL_SUBCOMMANDS}
         reply = team("UMIA", "/goal", text)
         assert not reply.ok, text
-        assert reply.text == en(key, **values), text
+        if key in WITHOUT_USAGE:
+            assert reply.text == en(key, **values), text
+        else:
+            assert reply.text == bad_input("/goal", text, key, **values), text
         # Every answer shows a correct example, or the valid choices (the team names).
         assert "`" in reply.text or "Teams: East" in reply.text, text
     assert (count(engine, Goal), count(engine, AuditEntry), count(engine, Member)) == before
@@ -155,7 +171,8 @@ def test_bad_input_writes_nothing(team: Run, engine: Engine) -> None:
 def test_year_zero_is_a_bad_period(team: Run, engine: Engine) -> None:
     # Was "Something went wrong on our side": periods.parse raised a bare ValueError.
     reply = team("UMIA", "/goal", f"set {ALICE} 1000 0000")
-    assert (reply.ok, reply.text) == (False, en("error.bad_period", value="0000"))
+    expected = bad_input("/goal", "set", "error.bad_period", value="0000")
+    assert (reply.ok, reply.text) == (False, expected)
     assert count(engine, Goal) == 0
 
 

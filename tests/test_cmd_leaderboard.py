@@ -16,6 +16,7 @@ from charts.specs import LeaderboardChart
 from commands.i18n import t
 from commands.types import Reply, Visibility
 from tests.conftest import ADMIN, Run
+from tests.messages import bad_input
 
 
 def en(key: str, **values: object) -> str:
@@ -166,12 +167,16 @@ def test_a_period_without_targets_ranks_by_revenue_in_the_chart(board: Run) -> N
     assert en("order.revenue") in chart.title
 
 
+def bad(key: str, **values: str) -> str:
+    return bad_input("/leaderboard", "", key, **values)
+
+
 def test_bad_input(board: Run) -> None:
     cases = [
-        ("by size", en("error.bad_order", value="size", orders="attainment, revenue, deals")),
-        ("team West", en("error.no_such_team", name="West", teams="East")),
-        ("whatever", en("error.leaderboard_usage")),
-        ("2026-Q5", en("error.bad_period", value="2026-Q5")),
+        ("by size", bad("error.bad_order", value="size", choices="attainment, revenue, deals")),
+        ("team West", bad("error.no_such_team", name="West", teams="East")),
+        ("whatever", bad("error.extra_words", words="whatever")),
+        ("2026-Q5", bad("error.bad_period", value="2026-Q5")),
     ]
     for text, message in cases:
         reply = board("UMIA", "/leaderboard", text)

@@ -18,6 +18,7 @@ from charts.specs import ProgressChart
 from commands.i18n import t
 from storage.models import Deal, Goal, Member
 from tests.conftest import ADMIN, Run
+from tests.messages import bad_input
 
 ALICE = "<@UALICE|alice>"
 BOB = "<@UBOB|bob>"
@@ -228,10 +229,10 @@ def test_no_goal_and_bad_input(team: Run, engine: Engine) -> None:
     with Session(engine) as s:
         members = len(s.exec(select(Member)).all())
     cases = [
-        ("team West", en("error.no_such_team", name="West", teams="East")),
-        ("foo bar", en("error.progress_usage")),
+        ("team West", bad_input("/progress", "", "error.no_such_team", name="West", teams="East")),
+        ("foo bar", bad_input("/progress", "", "error.extra_words", words="foo bar")),
         ("<@UZED|zed>", en("error.rep_no_team", rep="zed")),
-        ("2026-13", en("error.bad_period", value="2026-13")),
+        ("2026-13", bad_input("/progress", "", "error.bad_period", value="2026-13")),
     ]
     for text, message in cases:
         reply = team("UMIA", "/progress", text)

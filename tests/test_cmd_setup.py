@@ -18,6 +18,7 @@ from commands.types import FormResult, Request
 from storage.engine import session_scope
 from storage.models import Goal, Holiday, Member, Membership, Team, Workspace
 from tests.conftest import ADMIN, NOW, Run
+from tests.messages import bad_input
 
 ALICE = "<@UALICE|alice>"
 
@@ -150,8 +151,10 @@ def test_threshold(team: Run, engine: Engine) -> None:
     assert reply.text == en("setup.threshold_set", team="East", amount="$50,000")
     assert get_team(engine, "East").big_deal_minor == 5000000  # 50,000.00 in cents
     bad = team(ADMIN, "/pacer", "setup threshold East abc")
-    assert (bad.ok, bad.text) == (False, en("amount.invalid", value="abc"))
-    assert team(ADMIN, "/pacer", "setup threshold").text == en("error.threshold_usage")
+    expected = bad_input("/pacer", "setup threshold", "amount.invalid", value="abc")
+    assert (bad.ok, bad.text) == (False, expected)
+    missing = bad_input("/pacer", "setup threshold", "error.missing_arg", what="AMOUNT")
+    assert team(ADMIN, "/pacer", "setup threshold").text == missing
     assert get_team(engine, "East").big_deal_minor == 5000000
 
 
@@ -189,6 +192,10 @@ def test_a_relabelled_period_does_not_keep_stale_dates(team: Run, engine: Engine
     }
 
 
+TEAM = "/pacer setup team"
+SETUP_WORDS = ("show", "team", "holidays", "admin", "threshold", "celebrations", "fiscal-start")
+
+
 def test_validation_errors_write_nothing(team: Run, engine: Engine) -> None:
     cases = [
         ("setup team create West tz:Mars/Base", "error.bad_tz", {"value": "Mars/Base"}),
@@ -204,14 +211,26 @@ def test_validation_errors_write_nothing(team: Run, engine: Engine) -> None:
         ("setup fiscal-start 0", "error.bad_month", {"value": "0"}),
         ("setup fiscal-start April", "error.bad_month", {"value": "April"}),
         ("setup holidays add 2026-02-30", "error.bad_date", {"value": "2026-02-30"}),
-        ("setup frobnicate", "error.setup_usage", {}),
+        ("setup frobnicate", "error.unknown_subcommand", {"word": "frobnicate"}),
+        ("setup tema add East <@UZED|zed>", "error.did_you_mean", {"command": "/pacer setup team"}),
+        (
+            "setup team ad East <@UZED|zed>",
+            "error.did_you_mean",
+            {"command": "/pacer setup team add"},
+        ),
     ]
     before = snapshot(engine)
     for text, key, values in cases:
         if key == "error.no_such_team":
             values = {**values, "teams": "East"}
         reply = team(ADMIN, "/pacer", text)
-        assert (reply.ok, reply.text) == (False, en(key, **values)), text
+        if key == "error.unknown_subcommand":
+            choices = ", ".join(f"`/pacer setup {w}`" for w in SETUP_WORDS)
+            values = {**values, "path": "/pacer setup", "choices": choices}
+        if key in ("error.unknown_subcommand", "error.did_you_mean"):
+            assert (reply.ok, reply.text) == (False, en(key, **values)), text
+        else:
+            assert (reply.ok, reply.text) == (False, bad_input("/pacer", text, key, **values)), text
     assert snapshot(engine) == before
     assert get_team(engine, "East").tz == "America/New_York"
 
@@ -349,5 +368,7 @@ def test_a_team_name_longer_than_80_characters_is_refused(run: Run) -> None:
     name = "N" * 81
     reply = run(ADMIN, "/pacer", f"setup team create {name}")
     assert not reply.ok
-    assert reply.text == t("en", "error.team_name_too_long", limit="80")
+    assert reply.text == bad_input(
+        "/pacer", "setup team create", "error.team_name_too_long", limit="80"
+    )
     assert "N" * 80 not in run(ADMIN, "/pacer", "setup show").text

@@ -482,9 +482,10 @@ def test_completion_offers_console_commands_and_command_paths(
     assert completion.candidates(line, console.WORDS, PATHS) == expected
 
 
-def test_completion_reads_the_registry_or_else_the_router() -> None:
+def test_completion_reads_the_paths_the_registry_declares() -> None:
     paths = completion.command_paths()
-    assert "/deal" in paths and "/pacer" in paths
+    assert {"/deal", "/deal list", "/pacer setup team add"} <= set(paths)
+    assert completion.candidates("/pacer setup team a", console.WORDS, paths) == ["add"]
 
 
 def test_tab_completes_through_readline(monkeypatch: pytest.MonkeyPatch) -> None:

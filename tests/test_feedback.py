@@ -29,6 +29,7 @@ from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import AuditEntry, Feedback, Goal
 from tests.conftest import ADMIN, NOW, Run, _drop, _postgres_engine
+from tests.messages import bad_input, usage_line
 
 ALICE = "<@UALICE|alice>"
 
@@ -167,8 +168,8 @@ def test_a_manager_of_another_team_may_not_adjust(east: Run, engine: Engine) -> 
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("adjust {gid} 110000", "feedback.adjust_usage"),  # no reason
-        ("adjust {gid} reason:more", "feedback.adjust_usage"),  # no amount
+        ("adjust {gid} 110000", "feedback.reason_needed"),  # no reason
+        ("adjust {gid} reason:more", "error.missing_arg"),  # no amount
         ("adjust 999 110000 reason:more", "feedback.no_goal"),
         ("adjust {gid} 100000 reason:same", "feedback.same_target"),
     ],
@@ -179,14 +180,19 @@ def test_adjust_mistakes_change_nothing(east: Run, engine: Engine, text: str, ke
     reply = east("UMIA", "/goal", text.format(gid=gid))
 
     assert not reply.ok
-    assert reply.text == en(key, id=999 if "999" in text else gid, target="$100,000")
+    problem = en(key, id=999 if "999" in text else gid, target="$100,000", what="AMOUNT")
+    if key in ("feedback.reason_needed", "error.missing_arg"):  # mistyped: how to type it
+        problem += "\n" + usage_line("/goal", "adjust")
+    assert reply.text == problem
     assert len(audits(engine, gid)) == 1
 
 
 def test_a_bad_amount_is_explained(east: Run, engine: Engine) -> None:
     gid = set_goal(east)
     reply = east("UMIA", "/goal", f"adjust {gid} lots reason:more")
-    assert reply.text == en("amount.invalid", value="lots")
+    # The example is of the command typed (it was a /deal example for any amount).
+    assert reply.text == bad_input("/goal", "adjust", "amount.invalid", value="lots")
+    assert "`/goal adjust 7 110000 reason:territory change`" in reply.text
     assert goal(engine, gid).target == 10_000_000
 
 
@@ -283,7 +289,7 @@ def test_feedback_on_a_named_goal_without_a_proposal_has_no_accept(
     ("user", "text", "key"),
     [
         ("UALICE", "feedback", "feedback.list_none"),  # no text: the list (empty)
-        ("UALICE", "feedback 1", "feedback.usage"),  # an ID and nothing to say
+        ("UALICE", "feedback 1", "feedback.text_missing"),  # an ID and nothing to say
         ("UBOB", "feedback 1 not mine", "feedback.not_your_goal"),
         ("UBOB", "feedback looks wrong", "feedback.no_current_goal"),
         ("UALICE", "feedback 1 fine propose:lots", "amount.invalid"),
@@ -294,7 +300,10 @@ def test_feedback_mistakes_write_nothing(
 ) -> None:
     set_goal(east)
     reply = east(user, "/goal", text)
-    assert reply.text == en(key, id=1, value="lots")
+    problem = en(key, id=1, value="lots")
+    if key in ("feedback.text_missing", "amount.invalid"):  # mistyped: how to type it
+        problem += "\n" + usage_line("/goal", "feedback")
+    assert reply.text == problem
     assert reply.notices == []
     assert feedback_rows(engine) == []
 

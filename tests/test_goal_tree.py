@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import AuditEntry, Goal
 from tests.conftest import ADMIN, Run
+from tests.messages import usage_line
 
 ALICE = "<@UALICE|alice>"
 BOB = "<@UBOB|bob>"
@@ -215,12 +216,15 @@ def test_bad_weights_and_wrong_counts_are_explained_and_write_nothing(
     q4 = team_goal(team, engine, "500000", "2026-Q4")
     wrong = team("UMIA", "/goal", f"split {q4.id} reps weights:50,30,20")
     assert not wrong.ok
+    split_usage = usage_line("/goal", "split")
     assert wrong.text == (
-        "3 weights for 2 parts. Give one weight per part, in this order: alice, bob."
+        "3 weights for 2 parts. Give one weight per part, in this order: alice, bob.\n"
+        + split_usage
     )
     months = team("UMIA", "/goal", f"split {q4.id} months weights:1,2")
     assert months.text == (
         "2 weights for 3 parts. Give one weight per part, in this order: 2026-10, 2026-11, 2026-12."
+        "\n" + split_usage
     )
     bad = team("UMIA", "/goal", f"split {q4.id} months weights:a,b,c")
     assert bad.text.startswith("“a,b,c” are not weights.")

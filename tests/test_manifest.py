@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bot.app import build_app
 from bot.settings import Settings
-from commands.router import COMMANDS
+from commands.registry import slash_commands
 from tests.fakeslack import FakeSlack, sign, slash_body
 
 SECRET = "manifest-test-secret"
@@ -28,7 +28,7 @@ def manifest() -> dict[str, Any]:
 
 def test_manifest_declares_exactly_the_handled_commands() -> None:
     declared = {c["command"] for c in manifest()["features"]["slash_commands"]}
-    assert declared == set(COMMANDS)
+    assert declared == set(slash_commands())
 
 
 def test_every_command_has_description_and_usage_hint_within_limits() -> None:

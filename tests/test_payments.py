@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import AuditEntry, Payment
 from tests.conftest import Run
+from tests.messages import usage_line
 
 ALICE = "<@UALICE|alice>"
 
@@ -56,7 +57,7 @@ def test_payments_cannot_exceed_the_outstanding_balance(team: Run, engine: Engin
     assert (over.ok, over.text) == (
         False,
         f"$6,000 is more than the $5,000 still outstanding on deal `#{deal}`. "
-        "Nothing was recorded.",
+        "Nothing was recorded.\n" + usage_line("/deal", "paid"),
     )
     team("UALICE", "/deal", f"paid {deal}")
     done = team("UALICE", "/deal", f"paid {deal}")

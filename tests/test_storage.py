@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel, select
 
 from domain import money
 from storage import queries
-from storage.models import Deal, Member, Team, Workspace
+from storage.models import Deal, Member, Payment, Team, Workspace
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 
@@ -217,6 +217,71 @@ def test_new_customer_is_new_to_the_workspace_not_to_the_rep(
             s, workspace_id="T1", start=NOV[0], end=NOV[1], owner_ids=[seeded["bob"]]
         )
         assert bob == 0
+
+
+def test_daily_new_customers_and_collected(engine: Engine, seeded: dict[str, int]) -> None:
+    with Session(engine) as s:
+        # New customers by the day of their first win: Acme Corp 2 Nov, Globex 20 Nov
+        # (bob's "initech" that day is Initech again).
+        new = queries.daily_totals(
+            s, workspace_id="T1", start=NOV[0], end=NOV[1], metric="new_customers"
+        )
+        assert new == {date(2026, 11, 2): 1, date(2026, 11, 20): 1}
+        globex, umbrella = (
+            s.exec(select(Deal).where(Deal.customer == name)).one()
+            for name in ("Globex", "Umbrella")
+        )
+        s.add_all(
+            [
+                _payment(globex, 300000, date(2026, 11, 21)),
+                _payment(globex, 100000, date(2026, 11, 21)),
+                _payment(globex, 50000, date(2026, 12, 1)),  # December
+                _payment(umbrella, 70000, date(2026, 11, 21)),  # on a deleted deal
+            ]
+        )
+        s.flush()
+        paid = queries.daily_totals(
+            s, workspace_id="T1", start=NOV[0], end=NOV[1], metric="collected"
+        )
+        assert paid == {date(2026, 11, 21): 400000}
+        assert queries.collected(s, workspace_id="T1", start=NOV[0], end=NOV[1]) == 400000
+        bob = queries.collected(
+            s, workspace_id="T1", start=NOV[0], end=NOV[1], owner_ids=[seeded["bob"]]
+        )
+        assert bob == 0
+
+
+def _payment(deal: Deal, minor: int, day: date) -> Payment:
+    assert deal.id is not None
+    return Payment(
+        workspace_id=deal.workspace_id,
+        deal_id=deal.id,
+        team_id=deal.team_id,
+        owner_id=deal.owner_id,
+        amount_minor=minor,
+        paid_on=day,
+        logged_by=deal.owner_id,
+    )
+
+
+def test_queries_given_a_team_count_only_its_deals(engine: Engine, seeded: dict[str, int]) -> None:
+    team = seeded["team"]
+    with Session(engine) as s:
+        assert queries.team_has_deals(s, team_id=team)
+        west = Team(workspace_id="T1", name="West")
+        s.add(west)
+        s.flush()
+        assert west.id is not None
+        assert not queries.team_has_deals(s, team_id=west.id)
+        # Won live deals in November: 3,333.33, 7,000.00 and 12,500.50; twice the median.
+        median = queries.twice_median_won(
+            s, team_id=team, start=NOV[0], end=NOV[1], exclude_id=0, least=3
+        )
+        assert median == 1400000
+        enough = queries.twice_median_won(
+            s, team_id=team, start=NOV[0], end=NOV[1], exclude_id=0, least=4
+        )
+        assert enough is None
 
 
 def test_another_workspace_never_appears(engine: Engine, seeded: dict[str, int]) -> None:

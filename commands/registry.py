@@ -1,0 +1,317 @@
+"""Every slash command, subcommand, button and form Pacer answers, declared once.
+
+Adding a subcommand is one declaration here and one function that takes a Ctx and the
+declared arguments by name (plus `options`, the key:value pairs, when it takes any) and
+returns a Reply; a refusal raises Refused. Dispatch, help, usage errors, "did you mean",
+the Slack app's listeners, the console's completion and the manifest test all read this.
+Each command's summary and example live in the catalogs under `cmd.KEY` and
+`example.KEY`, KEY being its path with underscores (`pacer_setup_team_add`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from commands import (
+    deal,
+    feedback,
+    goal,
+    goal_tree,
+    leaderboard,
+    pacer,
+    payment,
+    progress,
+    targets,
+)
+from commands.args import (
+    AMOUNT,
+    CHANNEL,
+    FROM_PERIOD,
+    ID,
+    MENTION,
+    MENTIONS,
+    NAME,
+    PERIOD,
+    SUBJECT,
+    TEAM,
+    TEAM_NAME,
+    TEXT,
+    WORDS,
+    Converter,
+    Subject,
+    Words,
+    choice,
+    integer,
+    keyword,
+    literal,
+    tail_choice,
+)
+from commands.context import Ctx
+from commands.grammar import Arg, Command, Registry, Role
+from commands.parsing import parse_id
+from commands.types import FormResult, Reply
+from storage.models import STAGES
+
+
+def _at_end(convert: Converter) -> Converter:
+    """The same converter reading the last word (a team name runs in front of it)."""
+    return Converter(
+        convert.shown,
+        lambda ctx, words: convert.read(ctx, Words(words.take_last())),
+        lambda ws: bool(ws),
+        tail=True,
+    )
+
+
+def _goal_owner(ctx: Ctx, words: Words) -> Subject | None:
+    """`@rep`, `team NAME` or `workspace` (None)."""
+    if (words.first() or "").lower() == "workspace":
+        words.take()
+        return None
+    return SUBJECT.read(ctx, words)
+
+
+GOAL_OWNER = Converter("@rep | team NAME | workspace", _goal_owner)
+SPLIT_METHOD = Converter("even|workdays|seasonal|weights:3,3,4", lambda _ctx, words: words.take())
+# The deal's amount and customer, or their key:value forms (amount:…, customer:…).
+DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
+EDIT_WORDS = Converter("AMOUNT | CUSTOMER", WORDS.read)
+TEAM_OPTIONS = ("tz", "currency", "hour", "channel")
+
+COMMANDS = (
+    # --- /deal ---------------------------------------------------------------------------
+    Command(
+        "/deal",
+        deal.log_mine,
+        (Arg("words", DEAL_WORDS, optional=True),),
+        options=deal.KEYS,
+        bare=deal.open_form,
+        help="deal.help",
+    ),
+    Command("/deal list", deal.list_deals),
+    Command(
+        "/deal edit",
+        deal.edit,
+        (Arg("deal_id", ID), Arg("words", EDIT_WORDS, optional=True)),
+        deal.KEYS,
+    ),
+    Command("/deal delete", deal.delete, (Arg("deal_id", ID),)),
+    Command("/deal restore", deal.restore, (Arg("deal_id", ID),), aliases=("undo",)),
+    Command(
+        "/deal stage",
+        deal.set_stage,
+        (Arg("deal_id", ID), Arg("stage", choice("STAGE", STAGES, error="error.bad_stage"))),
+    ),
+    Command(
+        "/deal for",
+        deal.log_for,
+        (Arg("rep", MENTION), Arg("words", DEAL_WORDS, optional=True)),
+        deal.KEYS,
+        role=Role.MANAGER,
+    ),
+    Command(
+        "/deal paid",
+        payment.paid,
+        (Arg("deal_id", ID), Arg("amount_text", AMOUNT, optional=True)),
+        ("date",),
+    ),
+    # --- /goal ---------------------------------------------------------------------------
+    Command("/goal", goal.my_goals, help="goal.help"),
+    Command(
+        "/goal set",
+        goal.set_goal,
+        (
+            Arg("owner", GOAL_OWNER),
+            Arg("amount", _at_end(AMOUNT)),
+            Arg("period", PERIOD),
+            Arg("metric", tail_choice(goal.SETTABLE_METRICS), optional=True),
+        ),
+        role=Role.MANAGER,
+    ),
+    Command(
+        "/goal split",
+        goal_tree.split,
+        (
+            Arg("goal_id", ID),
+            Arg("unit", choice("", goal_tree.SPLIT_UNITS)),
+            Arg("method", SPLIT_METHOD, optional=True),
+        ),
+        role=Role.MANAGER,
+    ),
+    Command(
+        "/goal tree",
+        goal_tree.tree,
+        (Arg("team", TEAM, optional=True), Arg("period", PERIOD, optional=True)),
+    ),
+    Command(
+        "/goal copy",
+        goal_tree.copy,
+        (
+            Arg("source", FROM_PERIOD),
+            Arg("to", literal("to")),
+            Arg("dest", FROM_PERIOD),
+            Arg("team", TEAM, optional=True),
+        ),
+        role=Role.MANAGER,
+    ),
+    Command(
+        "/goal adjust",
+        targets.adjust,
+        (Arg("goal_id", ID), Arg("amount", AMOUNT)),
+        ("reason",),
+        role=Role.MANAGER,
+    ),
+    Command("/goal history", targets.history, (Arg("goal_id", ID),)),
+    Command(
+        "/goal feedback",
+        feedback.feedback,
+        (Arg("goal_id", ID, optional=True), Arg("text", TEXT, optional=True)),
+        ("propose",),
+        help="feedback.help",
+    ),
+    Command("/goal feedback show", feedback.show, (Arg("feedback_id", ID),)),
+    Command("/goal review", feedback.review, role=Role.MANAGER),
+    # --- /progress, /leaderboard ------------------------------------------------------------
+    Command(
+        "/progress",
+        progress.handle,
+        (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
+        help="progress.help",
+    ),
+    Command(
+        "/leaderboard",
+        leaderboard.handle,
+        (
+            Arg("team", TEAM, optional=True),
+            Arg("period", PERIOD, optional=True),
+            Arg(
+                "order",
+                keyword("by", "revenue|deals|attainment", leaderboard.ORDERS, "error.bad_order"),
+                optional=True,
+            ),
+        ),
+        help="leaderboard.help",
+    ),
+    # --- /pacer ----------------------------------------------------------------------------
+    Command("/pacer", pacer.overview, bare=pacer.overview, help="pacer.help"),
+    Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
+    Command("/pacer setup", lambda ctx: pacer.setup_alone(ctx), bare=pacer.setup_alone),
+    Command("/pacer setup show", pacer.show),
+    Command(
+        "/pacer setup team create",
+        pacer.team_create,
+        (Arg("name", NAME), Arg("channel_id", CHANNEL, optional=True)),
+        TEAM_OPTIONS,
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team set",
+        pacer.team_set,
+        (Arg("team", TEAM_NAME), Arg("channel_id", CHANNEL, optional=True)),
+        TEAM_OPTIONS,
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team add",
+        pacer.team_add,
+        (Arg("team", TEAM_NAME), Arg("members", MENTIONS)),
+        ("as",),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team remove",
+        pacer.team_remove,
+        (Arg("team", TEAM_NAME), Arg("members", MENTIONS)),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup holidays add",
+        pacer.holidays_add,
+        (Arg("dates", Converter("DATE…", WORDS.read)),),
+        ("team",),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup admin add", pacer.admin_add, (Arg("members", MENTIONS),), role=Role.ADMIN
+    ),
+    Command(
+        "/pacer setup threshold",
+        pacer.threshold,
+        (Arg("team", TEAM_NAME), Arg("amount_text", _at_end(AMOUNT))),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup celebrations",
+        pacer.celebrations,
+        (
+            Arg("team", TEAM_NAME),
+            Arg("count", _at_end(integer("N", 1, pacer.MAX_CELEBRATIONS, "celebrate.cap_usage"))),
+        ),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup fiscal-start",
+        pacer.fiscal_start,
+        (Arg("month", integer("MONTH", 1, 12, "error.bad_month")),),
+        role=Role.ADMIN,
+    ),
+)
+
+
+REGISTRY = Registry(COMMANDS)
+
+
+def command_paths() -> list[str]:
+    """Every declared path, e.g. `/deal list`, `/pacer setup team add`."""
+    return REGISTRY.paths()
+
+
+def slash_commands() -> list[str]:
+    """The slash commands themselves, as the manifest declares them."""
+    return sorted(REGISTRY.roots)
+
+
+# --- buttons and forms --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: its action id and what a press does with the button's value."""
+
+    action_id: str
+    run: Callable[[Ctx, str], Reply]
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal's submission: its callback id and the handler of the submitted values
+    (`values` carries the modal's metadata under `_metadata`), with the multi-select lists."""
+
+    callback_id: str
+    run: Callable[[Ctx, dict[str, str], dict[str, list[str]]], FormResult]
+
+
+ACTIONS = (
+    Action("deal_delete", lambda ctx, value: deal.delete(ctx, parse_id(value))),
+    Action("deal_restore", lambda ctx, value: deal.restore(ctx, parse_id(value))),
+    Action(feedback.OPEN, lambda ctx, value: feedback.open_feedback_form(ctx, parse_id(value))),
+    Action(feedback.ACCEPT, lambda ctx, value: feedback.accept(ctx, parse_id(value))),
+    Action(
+        feedback.ADJUST,
+        lambda ctx, value: feedback.open_answer_form(ctx, parse_id(value), feedback.ADJUST_FORM),
+    ),
+    Action(
+        feedback.DECLINE,
+        lambda ctx, value: feedback.open_answer_form(ctx, parse_id(value), feedback.DECLINE_FORM),
+    ),
+)
+FORMS = (
+    Form(deal.FORM_ID, lambda ctx, values, _lists: deal.submit_form(ctx, values)),
+    Form(pacer.FORM_ID, pacer.submit_form),
+    Form(feedback.NEW_FORM, lambda ctx, values, _lists: feedback.submit_feedback_form(ctx, values)),
+    Form(feedback.ADJUST_FORM, lambda ctx, values, _lists: feedback.submit_adjust(ctx, values)),
+    Form(feedback.DECLINE_FORM, lambda ctx, values, _lists: feedback.submit_decline(ctx, values)),
+)
+ACTION_BY_ID = {a.action_id: a for a in ACTIONS}
+FORM_BY_ID = {f.callback_id: f for f in FORMS}

@@ -1,0 +1,103 @@
+"""Big-deal celebrations: the threshold, the day's cap and the digest of the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal
+from sqlmodel import Session, col, select
+
+from storage.models import Deal, SentMessage, Team
+from storage.queries.directory import workspace_of_team
+from storage.queries.metrics import WON_LIVE
+
+LIVE_NOTICE = ("pending", "sent")  # a notice claimed or out; "failed"/"retracted" are not
+
+
+def _celebrate_key() -> ColumnElement[str]:
+    """The key of a deal's celebration notice, "celebrate:{id}", built in SQL for a join."""
+    return literal("celebrate:", String) + cast(Deal.id, String)
+
+
+def twice_median_won(
+    session: Session, *, team_id: int, start: date, end: date, exclude_id: int, least: int
+) -> int | None:
+    """Twice the median live won deal closed in [start, end], the deal `exclude_id` left out;
+    None with fewer than `least` deals. Two bounded queries: a count, then the middle rows."""
+    where: list[ColumnElement[bool]] = [
+        col(Deal.workspace_id) == workspace_of_team(team_id),
+        col(Deal.team_id) == team_id,
+        col(Deal.close_date) >= start,
+        col(Deal.close_date) <= end,
+        *WON_LIVE,
+        col(Deal.id) != exclude_id,
+    ]
+    count = session.exec(select(func.count()).select_from(Deal).where(*where)).one()
+    n = int(count or 0)
+    if n < max(least, 1):
+        return None
+    middle = session.exec(
+        select(Deal.amount_minor)
+        .where(*where)
+        .order_by(col(Deal.amount_minor))
+        .offset((n - 1) // 2)
+        .limit(2 - n % 2)
+    ).all()
+    return 2 * middle[0] if n % 2 else middle[0] + middle[1]
+
+
+def celebrated_between(
+    session: Session, *, workspace_id: str, channel_id: str, since: datetime, until: datetime
+) -> int:
+    """How many deals logged in [since, until) by teams posting to `channel_id` have a live
+    celebration notice: the day's count against the cap."""
+    found = session.exec(
+        select(func.count())
+        .select_from(Deal)
+        .join(Team, col(Team.id) == Deal.team_id)
+        .join(
+            SentMessage,
+            and_(
+                col(SentMessage.workspace_id) == col(Deal.workspace_id),
+                col(SentMessage.key) == _celebrate_key(),
+            ),
+        )
+        .where(
+            Deal.workspace_id == workspace_id,
+            Team.channel_id == channel_id,
+            col(SentMessage.status).in_(LIVE_NOTICE),
+            Deal.created_at >= since,
+            Deal.created_at < until,
+        )
+    ).one()
+    return int(found or 0)
+
+
+def uncelebrated_big_deals(
+    session: Session, *, team_id: int, least: int, since: datetime, until: datetime
+) -> Sequence[Deal]:
+    """The team's live won deals of at least `least`, logged in [since, until), that have no
+    live celebration of their own (the day's digest), biggest first."""
+    return session.exec(
+        select(Deal)
+        .outerjoin(
+            SentMessage,
+            and_(
+                col(SentMessage.workspace_id) == col(Deal.workspace_id),
+                col(SentMessage.key) == _celebrate_key(),
+                col(SentMessage.status).in_(LIVE_NOTICE),
+            ),
+        )
+        .where(
+            Deal.workspace_id == workspace_of_team(team_id),
+            Deal.team_id == team_id,
+            *WON_LIVE,
+            Deal.amount_minor >= least,
+            Deal.created_at >= since,
+            Deal.created_at < until,
+            col(SentMessage.id).is_(None),
+        )
+        .order_by(col(Deal.amount_minor).desc(), col(Deal.id))
+        .limit(50)
+    ).all()

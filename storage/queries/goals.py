@@ -1,0 +1,119 @@
+"""Goals and their hierarchy; goals are soft-deleted, every change audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from domain.periods import Period
+from storage.models import Goal, utcnow
+from storage.queries.audit import save_audited, snapshot
+
+
+def new_goal(
+    *,
+    workspace_id: str,
+    scope: str,
+    metric: str,
+    period: Period,
+    target: int,
+    created_by: str,
+    team_id: int | None = None,
+    member_id: int | None = None,
+    parent_id: int | None = None,
+) -> Goal:
+    """A goal not yet saved (save_goal writes it with its audit entry). It keeps the period's
+    own dates, not just its label: a label's dates move with the fiscal calendar."""
+    return Goal(
+        workspace_id=workspace_id,
+        scope=scope,
+        team_id=team_id,
+        member_id=member_id,
+        metric=metric,
+        period=period.label,
+        starts_on=period.start,
+        ends_on=period.end,
+        target=target,
+        parent_id=parent_id,
+        created_by=created_by,
+    )
+
+
+def live_goals(
+    session: Session,
+    *,
+    workspace_id: str,
+    period: Period | None = None,
+    scope: str | None = None,
+    team_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+    covering: date | None = None,
+) -> Sequence[Goal]:
+    query = select(Goal).where(Goal.workspace_id == workspace_id, col(Goal.deleted_at).is_(None))
+    if period is not None:  # by dates: a label's meaning changes with the fiscal calendar
+        query = query.where(Goal.starts_on == period.start, Goal.ends_on == period.end)
+    if scope is not None:
+        query = query.where(Goal.scope == scope)
+    if team_id is not None:
+        query = query.where(Goal.team_id == team_id)
+    if member_ids is not None:
+        query = query.where(col(Goal.member_id).in_(list(member_ids)))
+    if covering is not None:
+        query = query.where(col(Goal.starts_on) <= covering, col(Goal.ends_on) >= covering)
+    return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
+
+
+def get_goal(session: Session, *, workspace_id: str, goal_id: int) -> Goal | None:
+    goal = session.get(Goal, goal_id)
+    if goal is None or goal.workspace_id != workspace_id or goal.deleted_at is not None:
+        return None
+    return goal
+
+
+def save_goal(
+    session: Session, *, goal: Goal, actor: str, before: str | None, reason: str | None = None
+) -> Goal:
+    goal.updated_at = utcnow()
+    action = "create" if before is None else "update"
+    save_audited(
+        session, row=goal, entity="goal", action=action, actor=actor, before=before, reason=reason
+    )
+    return goal
+
+
+def goals_within(session: Session, *, workspace_id: str, start: date, end: date) -> Sequence[Goal]:
+    """Live goals whose whole period lies in [start, end]: a goal and its possible parts."""
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            col(Goal.deleted_at).is_(None),
+            col(Goal.starts_on) >= start,
+            col(Goal.ends_on) <= end,
+        )
+        .order_by(col(Goal.starts_on), col(Goal.id))
+    ).all()
+
+
+def live_children(session: Session, *, workspace_id: str, parent_id: int) -> Sequence[Goal]:
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            Goal.parent_id == parent_id,
+            col(Goal.deleted_at).is_(None),
+        )
+        .order_by(col(Goal.id))
+    ).all()
+
+
+def delete_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> None:
+    """Soft-delete a goal, with an audit entry saying why."""
+    before = snapshot(goal)
+    goal.deleted_at = utcnow()
+    goal.updated_at = goal.deleted_at
+    save_audited(
+        session, row=goal, entity="goal", action="delete", actor=actor, before=before, reason=reason
+    )

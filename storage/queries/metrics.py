@@ -1,0 +1,272 @@
+"""Aggregates over deals and payments in a date range, summed and counted in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, func
+from sqlmodel import Session, col, select
+
+from storage.models import OPEN_STAGES, Deal, Payment
+
+WON_LIVE: tuple[ColumnElement[bool], ...] = (
+    col(Deal.stage) == "won",
+    col(Deal.deleted_at).is_(None),
+)
+CUSTOMER = func.lower(Deal.customer)  # one customer however its name is capitalised
+NEW_CUSTOMERS = func.count(func.distinct(CUSTOMER))
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a select keeps its row type as it narrows
+
+
+@dataclass(frozen=True)
+class Window:
+    """What an aggregate reads: the deals (or payments) of a workspace, of one team and some
+    owners where given, closed (or paid) in [start, end]."""
+
+    workspace_id: str
+    start: date
+    end: date
+    team_id: int | None = None
+    owner_ids: tuple[int, ...] | None = None
+
+
+def _window(
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None,
+    owner_ids: Iterable[int] | None,
+) -> Window:
+    owners = None if owner_ids is None else tuple(owner_ids)
+    return Window(workspace_id, start, end, team_id, owners)
+
+
+def _in_scope(w: Window, table: type[Deal] | type[Payment]) -> list[ColumnElement[bool]]:
+    """The window's team and owners, on deals or on payments (a payment carries both)."""
+    where: list[ColumnElement[bool]] = []
+    if w.team_id is not None:
+        where.append(col(table.team_id) == w.team_id)
+    if w.owner_ids is not None:
+        where.append(col(table.owner_id).in_(w.owner_ids))
+    return where
+
+
+def _closing(w: Window, stage: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """Live deals in scope at `stage`, closing in the window: ix_deal_team_close_cover."""
+    return [
+        col(Deal.workspace_id) == w.workspace_id,
+        *_in_scope(w, Deal),
+        col(Deal.close_date) >= w.start,
+        col(Deal.close_date) <= w.end,
+        stage,
+        col(Deal.deleted_at).is_(None),
+    ]
+
+
+def _won(w: Window) -> list[ColumnElement[bool]]:
+    return _closing(w, col(Deal.stage) == "won")
+
+
+def _paid(query: Q, w: Window) -> Q:
+    """The query over the payments in scope made in the window on live deals (a deleted
+    deal's payments stop counting with it): ix_payment_team_paid."""
+    return query.join(Deal, col(Deal.id) == col(Payment.deal_id)).where(
+        col(Payment.workspace_id) == w.workspace_id,
+        *_in_scope(w, Payment),
+        col(Payment.paid_on) >= w.start,
+        col(Payment.paid_on) <= w.end,
+        col(Payment.deleted_at).is_(None),
+        col(Deal.deleted_at).is_(None),
+    )
+
+
+def _first_wins(query: Q, w: Window) -> Q:
+    """The query over the deals in scope that are a customer's first win in the workspace,
+    that day in the window: the deals that made new customers."""
+    live_won = (col(Deal.workspace_id) == w.workspace_id, *WON_LIVE)
+    first = (
+        select(CUSTOMER.label("customer"), func.min(Deal.close_date).label("first_day"))
+        .where(*live_won)
+        .group_by(CUSTOMER)
+        .subquery()
+    )
+    firsts = and_(first.c.customer == CUSTOMER, first.c.first_day == col(Deal.close_date))
+    return (
+        query.join(first, firsts)
+        .where(*live_won, first.c.first_day >= w.start, first.c.first_day <= w.end)
+        .where(*_in_scope(w, Deal))
+    )
+
+
+@cache
+def _totals_statement(by_team: bool, by_owners: bool) -> Executable:
+    """Built once per shape: the leaderboard runs it on every request. The parameters are
+    named after Window's fields."""
+    query = select(col(Deal.owner_id), func.sum(Deal.amount_minor), func.count()).where(
+        col(Deal.workspace_id) == bindparam("workspace_id"),
+        *WON_LIVE,
+        col(Deal.close_date) >= bindparam("start"),
+        col(Deal.close_date) <= bindparam("end"),
+    )
+    if by_team:
+        query = query.where(col(Deal.team_id) == bindparam("team_id"))
+    if by_owners:
+        query = query.where(col(Deal.owner_id).in_(bindparam("owner_ids", expanding=True)))
+    return query.group_by(col(Deal.owner_id))
+
+
+def totals_by_owner(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[int, tuple[int, int]]:
+    """owner id -> (won amount in minor units, won deal count) in [start, end]."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    statement = _totals_statement(w.team_id is not None, w.owner_ids is not None)
+    rows = session.connection().execute(statement, asdict(w)).all()
+    return {int(row[0]): (int(row[1] or 0), int(row[2])) for row in rows}
+
+
+def daily_totals(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    metric: str = "revenue",
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[date, int]:
+    """Per day: won amount (minor units), won deals, payments collected or new customers,
+    for progress charts."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    day = col(Deal.close_date)
+    if metric == "collected":
+        day = col(Payment.paid_on)
+        query = _paid(select(day, func.sum(Payment.amount_minor)), w)
+    elif metric == "new_customers":
+        query = _first_wins(select(day, NEW_CUSTOMERS), w)
+    else:
+        measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
+        query = select(day, measure).where(*_won(w))
+    return {on: int(value or 0) for on, value in session.exec(query.group_by(day)).all()}
+
+
+def new_customers(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> int:
+    """Customers whose first won deal in the workspace falls in [start, end] and is in scope."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    return int(session.exec(_first_wins(select(NEW_CUSTOMERS), w)).one())
+
+
+def open_pipeline(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[str, int]:
+    """stage -> open amount (minor units) expected to close in [start, end]."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    query = (
+        select(Deal.stage, func.sum(Deal.amount_minor))
+        .where(*_closing(w, col(Deal.stage).in_(OPEN_STAGES)))
+        .group_by(col(Deal.stage))
+    )
+    return {stage: int(total or 0) for stage, total in session.exec(query).all()}
+
+
+def collected(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> int:
+    """Minor units paid in [start, end] on live deals in scope."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    return int(session.exec(_paid(select(func.sum(Payment.amount_minor)), w)).one() or 0)
+
+
+# --- per team, for the scheduled posts -------------------------------------------------------
+# Each aggregates for a whole team at once, so a daily run costs a few queries per team.
+
+
+def open_deals_of_team(
+    session: Session,
+    *,
+    workspace_id: str,
+    team_id: int,
+    owner_ids: Iterable[int],
+    start: date,
+    end: date,
+    limit_per_owner: int = 3,
+) -> dict[int, list[tuple[str, int]]]:
+    """owner id -> their biggest open deals closing in [start, end], as (customer, amount in
+    minor units). The date range keeps the read on the team's close-date index."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    query = (
+        select(Deal.owner_id, Deal.customer, Deal.amount_minor)
+        .where(*_closing(w, col(Deal.stage).in_(OPEN_STAGES)))
+        .order_by(col(Deal.owner_id), col(Deal.amount_minor).desc(), col(Deal.id))
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for owner, customer, amount in session.exec(query).all():
+        deals = found.setdefault(owner, [])
+        if len(deals) < limit_per_owner:
+            deals.append((customer, int(amount)))
+    return found
+
+
+def quiet_customers_of_team(
+    session: Session, *, workspace_id: str, team_id: int, since: date, before: date
+) -> dict[int, list[tuple[str, date]]]:
+    """owner id -> customers they won from since `since` but have had no deal with after
+    `before`, as (customer, last close date), longest quiet first."""
+    last = func.max(Deal.close_date)
+    query = (
+        select(Deal.owner_id, func.min(Deal.customer), last)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.team_id == team_id,
+            col(Deal.deleted_at).is_(None),
+            col(Deal.close_date) >= since,
+        )
+        .group_by(col(Deal.owner_id), CUSTOMER)
+        .having(last < before)
+        .order_by(col(Deal.owner_id), last)
+    )
+    found: dict[int, list[tuple[str, date]]] = {}
+    for owner, customer, day in session.exec(query).all():
+        found.setdefault(int(owner), []).append((str(customer), day))
+    return found
+
+
+def biggest_won_deal(
+    session: Session, *, workspace_id: str, team_id: int, start: date, end: date
+) -> Deal | None:
+    return session.exec(
+        select(Deal)
+        .where(*_won(Window(workspace_id, start, end, team_id)))
+        .order_by(col(Deal.amount_minor).desc(), col(Deal.close_date), col(Deal.id))
+        .limit(1)
+    ).first()
