@@ -111,37 +111,56 @@ def _label(f: Field, asking: Asking) -> str:
 
 def _read(f: Field, line: str, asking: Asking) -> Answer | None:
     """The typed line as the field's value; None (with the reason said) if it does not read."""
-    say = asking.screen.say
-    if f.kind == "select":
-        chosen = _option(f, line)
-        if chosen is None:
-            say("form_bad_option", count=len(f.options))
-        return chosen
-    if f.kind == "date":
-        try:
-            return date.fromisoformat(line).isoformat()
-        except ValueError:
-            say("form_bad_date")
-            return None
-    if f.kind == "number":
-        try:
-            Decimal(line)
-            return line
-        except InvalidOperation:
-            say("form_bad_number")
-            return None
-    if f.kind in ("users", "user"):
-        people = _people(line, asking)
-        if not people or (f.kind == "user" and len(people) > 1):
-            say("form_bad_user" if f.kind == "user" else "form_bad_users")
-            return None
-        return people if f.kind == "users" else people[0]
-    if f.kind == "channel":
-        found = markup.CHANNEL.search(asking.typed(line if line.startswith("#") else "#" + line))
-        if found is None:
-            say("form_bad_channel")
-        return found[1] if found else None
-    return line
+    reader = READERS.get(f.kind)
+    if reader is None:  # text and long text take the line as it is
+        return line
+    answer, problem = reader(f, line, asking)
+    if answer is None:
+        asking.screen.say(problem, count=len(f.options))
+    return answer
+
+
+Read = tuple[Answer | None, str]  # the value, or None and the message key saying why
+
+
+def _option(f: Field, line: str, _asking: Asking) -> Read:
+    """By its number in the list, or its label; never by its value (an id nobody sees)."""
+    if line.isdigit():
+        n = int(line)
+        found = f.options[n - 1][0] if 1 <= n <= len(f.options) else None
+    else:
+        found = next((v for v, label in f.options if label.casefold() == line.casefold()), None)
+    return found, "form_bad_option"
+
+
+def _date(_f: Field, line: str, _asking: Asking) -> Read:
+    try:
+        return date.fromisoformat(line).isoformat(), ""
+    except ValueError:
+        return None, "form_bad_date"
+
+
+def _number(_f: Field, line: str, _asking: Asking) -> Read:
+    try:
+        Decimal(line)
+    except InvalidOperation:
+        return None, "form_bad_number"
+    return line, ""
+
+
+def _users(_f: Field, line: str, asking: Asking) -> Read:
+    people = _people(line, asking)
+    return (people or None), "form_bad_users"
+
+
+def _user(_f: Field, line: str, asking: Asking) -> Read:
+    people = _people(line, asking)
+    return (people[0] if len(people) == 1 else None), "form_bad_user"
+
+
+def _channel(_f: Field, line: str, asking: Asking) -> Read:
+    found = markup.CHANNEL.search(asking.typed(line if line.startswith("#") else "#" + line))
+    return (found[1] if found else None), "form_bad_channel"
 
 
 def _people(line: str, asking: Asking) -> list[str]:
@@ -154,12 +173,14 @@ def _people(line: str, asking: Asking) -> list[str]:
     return ids
 
 
-def _option(f: Field, line: str) -> str | None:
-    """By its number in the list, or its label; never by its value (an id nobody sees)."""
-    if line.isdigit():
-        n = int(line)
-        return f.options[n - 1][0] if 1 <= n <= len(f.options) else None
-    return next((v for v, label in f.options if label.casefold() == line.casefold()), None)
+READERS: dict[str, Callable[[Field, str, Asking], Read]] = {
+    "select": _option,
+    "date": _date,
+    "number": _number,
+    "users": _users,
+    "user": _user,
+    "channel": _channel,
+}
 
 
 def _initial(f: Field) -> Answer:

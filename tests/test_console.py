@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import completion, console, terminal
+from bot import completion, console, console_forms, terminal
 from bot.console import Person, escape, resolve, run
 from bot.settings import Settings
 from bot.terminal import channel_name
 from commands import i18n, markup
+from commands.types import Field, Form, FormResult, Reply
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests.test_i18n import placeholders
@@ -514,3 +515,62 @@ def test_a_form_nobody_can_get_past_is_closed_when_nothing_changes(session_of: C
     assert "⚠️ Amount (USD): You're not on a team yet, so Pacer can't count your deals." in out
     assert "  Amount (USD) [12,500]: \nForm cancelled: nothing was sent.\n" in out
     assert "admin> /pacer help\n" in out
+
+
+def test_each_kind_of_field_reads_what_is_typed_and_says_what_does_not() -> None:
+    form = Form(
+        "f",
+        "Every kind",
+        "Save",
+        [
+            Field("when", "When", kind="date", initial="2026-11-25"),
+            Field("count", "How many", kind="number"),
+            Field("who", "Who", kind="user"),
+            Field("team", "Team", kind="users", initial=["UALICE"]),
+            Field("where", "Where", kind="channel", required=False),
+            Field("size", "Size", kind="select", options=[("s", "Small"), ("l", "Large")]),
+        ],
+        metadata="C1|7",
+    )
+    typed = iter(["25 Nov", "", "ten", "10", "@bob @carol", "@bob", "", "#", "-", "large"])
+    out = io.StringIO()
+    people = [Person("UALICE", "alice"), Person("UBOB", "bob")]
+
+    def read(prompt: str) -> str:
+        line = next(typed)
+        out.write(f"{prompt}{line}\n")  # echoed, as the console echoes piped input
+        return line
+
+    asking = console_forms.Asking(
+        screen=terminal.Screen(out, lambda: NOW),
+        read=read,
+        names={"UALICE": "alice"},
+        typed=lambda text: escape(text, people),
+    )
+    submitted: list[tuple[dict[str, str], dict[str, list[str]]]] = []
+
+    def submit(values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
+        submitted.append((values, lists))
+        return FormResult(reply=Reply(text="saved"))
+
+    assert console_forms.fill(form, asking, submit) == FormResult(reply=Reply(text="saved"))
+    assert out.getvalue().split("\n", 2)[2] == (
+        "  When [2026-11-25]: 25 Nov\n"
+        "Write a date as YYYY-MM-DD, e.g. 2026-11-25.\n"
+        "  When [2026-11-25]: \n"
+        "  How many: ten\n"
+        "Write a number, e.g. 12500.\n"
+        "  How many: 10\n"
+        "  Who: @bob @carol\n"
+        "Type one person as an @name, e.g. `@alice`.\n"
+        "  Who: @bob\n"
+        "  Team [@alice]: \n"
+        "  Where (optional): #\n"
+        "Type a channel as #name, e.g. `#sales-east`.\n"
+        "  Where (optional): -\n"
+        "    1. Small\n"
+        "    2. Large\n"
+        "  Size: large\n"
+    )
+    values = {"when": "2026-11-25", "count": "10", "who": "UBOB", "where": "", "size": "l"}
+    assert submitted == [({**values, "_metadata": "C1|7"}, {"team": ["UALICE"]})]
