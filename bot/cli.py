@@ -4,6 +4,7 @@ pacer            Socket Mode, HTTP, OAuth or the console, from the settings
 pacer console    the local console, whatever the settings
 pacer demo       fill the demo workspace, then open the console
 pacer jobs run KIND [--team NAME] [--date YYYY-MM-DD]   a scheduled job by hand
+                 (without SLACK_BOT_TOKEN it prints what it would send: a preview)
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import gc
 import importlib
 import logging
 import re
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -24,6 +26,9 @@ from bot.settings import Mode, Settings, load
 from commands.jobs import KINDS as JOB_KINDS
 from storage.engine import make_engine
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from bot.terminal import Terminal
 
 log = logging.getLogger("pacer")
 
@@ -123,20 +128,41 @@ def _start_scheduler(settings: Settings, engine: Engine) -> Any:
 
 
 def jobs_run(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
-    """`pacer jobs run KIND`: each notice not recorded before is sent, the rest skipped."""
-    from bot.app import web_client
-    from bot.notices import retry_unsent
+    """`pacer jobs run KIND`: each notice not recorded before is sent, the rest skipped.
+    Without SLACK_BOT_TOKEN it is printed instead: a preview of what the job sends."""
     from bot.scheduler import run_by_hand
 
-    if not settings.bot_token:
-        raise SystemExit("pacer jobs run needs SLACK_BOT_TOKEN")
-    client = web_client(settings, settings.bot_token)
     now = datetime.now(UTC)
-    retried = retry_unsent(client, engine, now=now)  # what failed or was cut off earlier
+    if not settings.bot_token:
+        outcome = run_by_hand(engine, _terminal(engine), args.kind, args.team, args.date, now)
+        print(f"{args.kind}: {outcome.sent} shown, {outcome.skipped} shown or sent before")
+        print("(no SLACK_BOT_TOKEN: printed here, not sent to Slack)")
+        return
+    from bot.app import web_client
+    from bot.delivery import SlackTransport
+    from bot.outbox import Outbox
+
+    client = web_client(settings, settings.bot_token)
+    # What failed or was cut off earlier goes first. Not in a preview: printing those rows
+    # would mark them sent, and Slack would never get them.
+    retried = Outbox(engine, SlackTransport(client)).retry_unsent(now=now)
     outcome = run_by_hand(engine, client, args.kind, args.team, args.date, now)
     print(f"{args.kind}: {outcome.sent} sent, {outcome.skipped} already sent or failed")
     if retried:
         print(f"{retried} earlier messages sent on retry")
+
+
+def _terminal(engine: Engine) -> Terminal:
+    """The console transport, printing to stdout, with every member's name."""
+    from sqlmodel import select
+
+    from bot.terminal import Screen, Terminal
+    from storage.engine import session_scope
+    from storage.models import Member
+
+    with session_scope(engine) as session:
+        names = {m.user_id: m.name for m in session.exec(select(Member)).all()}
+    return Terminal(Screen(sys.stdout, lambda: datetime.now(UTC)), names)
 
 
 def _day(text: str) -> date:
@@ -175,7 +201,10 @@ def parser() -> argparse.ArgumentParser:
     )
     jobs = sub.add_parser("jobs", help="run a scheduled job by hand (after an outage)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    job = jobs_sub.add_parser("run", help="send what a job sends; what was sent is skipped")
+    job = jobs_sub.add_parser(
+        "run",
+        help="send what a job sends, what was sent skipped (without SLACK_BOT_TOKEN: print it)",
+    )
     job.add_argument("kind", choices=JOB_KINDS)
     job.add_argument("--team", help="only this team (default: every team)")
     job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")

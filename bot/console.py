@@ -1,42 +1,43 @@
 """The local console: the same command handlers as Slack, in a terminal.
 
 You type what you would type in Slack (`/deal 12,500 Acme Corp`, `/progress @bob`);
-`@name` and `#channel` become Slack's escaped mentions, replies print as plain text,
-buttons as the command that does the same, forms as the command to type instead,
-and charts are written as PNG files. Console commands: help, as, lang, demo, quit.
+`@name` and `#channel` become Slack's escaped mentions. What Pacer answers and sends goes
+through the outbox (bot/outbox.py) to the terminal transport (bot/terminal.py): replies
+as plain text, buttons numbered, charts as PNG files, DMs and channel posts one line each.
+`press 2` or a button's label presses a button as Slack would; a form asks its fields one
+by one (bot/console_forms.py). Console commands: help, as, lang, demo, press, quit.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
+import io
 import logging
-import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-import charts
+from bot import completion, console_forms
+from bot.outbox import Asker, Outbox, Via
 from bot.settings import Settings
-from charts.specs import ChartSpec
-from commands import deal, demo, i18n, pacer
+from bot.terminal import Screen, Terminal, button_line, channel_id, chart_dir
+from commands import demo, i18n, markup, router
 from commands.router import dispatch
-from commands.types import Reply, Request
+from commands.types import Button, Form, FormResult, Reply, Request
 from storage import queries
 from storage.engine import session_scope
 from storage.models import Member
 
 LOCAL_WORKSPACE = "TLOCAL"
 DEMO_WORKSPACE = "TDEMO"
-CHART_DIR = "pacer-charts"
+WORDS = ("help", "as", "lang", "demo", "press", "quit", "exit")  # the console's own commands
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,9 @@ class Person:
 
 ME = Person("UCONSOLE", "admin")  # the console's own user, always a Pacer admin
 
-# Buttons print as the command that does the same thing.
-BUTTON_COMMANDS = {"deal_delete": "/deal delete {value}", "deal_restore": "/deal restore {value}"}
-# A form (a Slack modal) prints the help of the command to type instead.
-FORM_HELP = {deal.FORM_ID: "deal.help", pacer.FORM_ID: "pacer.help"}
-
 # What a user types: @name and #channel, not inside an escaped <@U1|x> or an e-mail address.
 TYPED_USER = re.compile(r"(?<![\w<@])@([^\s<>@,;!?，。；！？()]+)")
 TYPED_CHANNEL = re.compile(r"(?<![\w<#])#([^\W\d][\w-]*)")
-# What a reply carries: Slack's escaped mentions, channels, links and @here.
-SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
-SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
-SLACK_SPECIAL = re.compile(r"<!(\w+)(?:\^[^|>]*)?(?:\|([^>]*))?>")
 
 
 def run(
@@ -71,69 +62,94 @@ def run(
     now: Callable[[], datetime] | None = None,
 ) -> int:
     """Read commands until quit or end of input; the database must be migrated."""
+    out = stdout or sys.stdout
     console = Console(
         engine=engine,
-        out=stdout or sys.stdout,
+        out=out,
         now=now or (lambda: datetime.now(UTC)),
         admins=frozenset(settings.admins | {ME.user_id}),
+        lines=Lines(stdin or sys.stdin, out),
     )
-    source = stdin or sys.stdin
     with _one_line_logs():
         console.say("banner", ws=console.workspace_id, name=console.user.name)
         if demo:
             console.guarded("demo")
+        if console.lines.interactive:
+            completion.install(console.complete)
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C leaves like quit
-            for line in _lines(source, console.out, console.prompt):
+            while (line := console.lines.command(console.prompt())) is not None:
                 if not console.guarded(line):
                     break
     console.say("bye")
     return 0
 
 
-def _lines(source: TextIO, out: TextIO, prompt: Callable[[], str]) -> Iterator[str]:
-    """Lines to run; piped input is echoed after the prompt, so the output reads as a session."""
-    interactive = source is sys.stdin and source.isatty() and out is sys.stdout
-    if interactive:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401  (line editing and history for input())
-    while True:
-        if interactive:
+class Lines:
+    """What the user types: commands at the prompt, and the fields of a form.
+
+    Piped input is echoed after its prompt, so the output reads as a session."""
+
+    def __init__(self, source: TextIO, out: TextIO) -> None:
+        self.source = source
+        self.out = out
+        self.interactive = source is sys.stdin and source.isatty() and out is sys.stdout
+
+    def read(self, prompt: str) -> str | None:
+        """One line, stripped; None at the end of input."""
+        if self.interactive:
             try:
-                line = input(prompt())
+                return input(prompt).strip()
             except EOFError:
-                out.write("\n")
-                return
-        else:
-            line = source.readline()
-            if not line:
-                return
-            out.write(f"{prompt()}{line.rstrip()}\n")
-        line = line.strip()
-        if line and not line.startswith("# "):
-            yield line
+                self.out.write("\n")
+                return None
+        line = self.source.readline()
+        if not line:
+            return None
+        self.out.write(f"{prompt}{line.rstrip()}\n")
+        return line.strip()
+
+    def command(self, prompt: str) -> str | None:
+        """The next line worth running: blank lines and `# comments` are skipped."""
+        while (line := self.read(prompt)) is not None:
+            if line and not line.startswith("# "):
+                return line
+        return None
 
 
 class Console:
     def __init__(
-        self, *, engine: Engine, out: TextIO, now: Callable[[], datetime], admins: frozenset[str]
+        self,
+        *,
+        engine: Engine,
+        out: TextIO,
+        now: Callable[[], datetime],
+        admins: frozenset[str],
+        lines: Lines | None = None,
     ) -> None:
         self.engine = engine
-        self.out = out
+        self.screen = Screen(out, now)
+        self.lines = lines or Lines(io.StringIO(), out)  # no input: a form is cancelled
         self.now = now
         self.admins = admins
         self.workspace_id = LOCAL_WORKSPACE
         self.user = ME
-        self.locale = "en"
+
+    @property
+    def out(self) -> TextIO:
+        return self.screen.out
+
+    @property
+    def locale(self) -> str:
+        return self.screen.locale
 
     def prompt(self) -> str:
         return f"{self.user.name}> "
 
     def say(self, key: str, **values: Any) -> None:
-        self.print(i18n.t(self.locale, f"console.{key}", **values))
+        self.screen.say(key, **values)
 
     def print(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        self.screen.print(text)
 
     def guarded(self, line: str) -> bool:
         """Run one line; False to stop. Nothing a user types ends in a traceback."""
@@ -145,130 +161,133 @@ class Console:
             return True
 
     def handle(self, line: str) -> bool:
-        if line.startswith("/"):
-            self.slash(line)
-            return True
         word, _, rest = line.partition(" ")
         word = word.lower()
         if word in ("quit", "exit"):
             return False
-        if word in ("help", "?"):
-            self.say("help", dir=_chart_dir())
+        if line.startswith("/"):
+            self.slash(line)
+        elif word in ("help", "?"):
+            self.say("help", dir=chart_dir())
+            self.say("help_buttons")
         elif word == "as":
             self.switch_user(rest.strip())
         elif word == "lang":
             self.switch_language(rest.strip().lower())
         elif word == "demo":
             self.demo()
+        elif word == "press":
+            self.press(rest.strip())
+        elif (button := pick(self.my_buttons(), line, prefix=False)) is not None:
+            self.push(button)  # a button's label typed alone
         else:
             self.say("unknown", word=line.split()[0])
         self.print("")
         return True
 
-    # --- slash commands -------------------------------------------------------------------
+    def request(self, text: str = "") -> Request:
+        return Request(
+            workspace_id=self.workspace_id,
+            user_id=self.user.user_id,
+            user_name=self.user.name,
+            text=text,
+            now=self.now(),
+            locale=self.locale,
+            admin_ids=self.admins,
+            source="console",
+        )
+
+    # --- slash commands, buttons and forms, as the Slack edge runs them -----------------------
 
     def slash(self, line: str) -> None:
         command, _, text = line.partition(" ")
         with session_scope(self.engine) as session:
-            people = self.people(session)
-            req = Request(
-                workspace_id=self.workspace_id,
-                user_id=self.user.user_id,
-                user_name=self.user.name,
-                text=escape(text.strip(), people),
-                now=self.now(),
-                locale=self.locale,
-                admin_ids=self.admins,
-                source="console",
-            )
+            req = self.request(escape(text.strip(), self.people(session)))
             reply = dispatch(command.lower(), req, session)
-            names = {p.user_id: p.name for p in self.people(session)}
-        self.show(reply, command.lower(), names)
+        self.answer(reply, req, Via.COMMAND, command.lower())
 
-    def show(self, reply: Reply, command: str, names: dict[str, str]) -> None:
+    def press(self, which: str) -> None:
+        buttons = self.my_buttons()
+        if not buttons:
+            self.say("no_buttons")
+        elif not which:
+            self.say("press_usage", buttons=button_line(buttons))
+        elif (button := pick(buttons, which)) is None:
+            self.say("no_such_button", which=which, buttons=button_line(buttons))
+        else:
+            self.push(button)
+
+    def my_buttons(self) -> list[Button]:
+        return self.screen.buttons_of(self.user.user_id)
+
+    def push(self, button: Button) -> None:
+        """A button press, exactly as the Slack edge runs it."""
+        with session_scope(self.engine) as session:
+            req = self.request()
+            reply = router.action(button.action_id, button.value, req, session)
+        self.answer(reply, req, Via.BUTTON)
+
+    def answer(self, reply: Reply, req: Request, via: Via, command: str = "") -> None:
+        """Show the reply and send its notices; then fill in the form it opens, if any."""
+        self.show(reply, command, self.names(), Asker.of(req, via))
         if reply.form is not None:
-            self.say("form", title=reply.form.title)
-            key = FORM_HELP.get(reply.form.callback_id)
-            fields = ", ".join(f.label for f in reply.form.fields)
-            self.print(i18n.t(self.locale, key) if key else fields)
-        if reply.text:
-            self.print(plain(reply.text, names))
-        self.show_notices(reply, names)
-        hints = [_button_hint(b.action_id, b.label, b.value) for b in reply.buttons]
-        if hints:
-            self.print(" ".join(hints))
-        if reply.chart is not None:
-            self.save_chart(reply.chart, command)
-        self.print("")
+            self.fill(reply.form)
 
-    def show_notices(self, reply: Reply, names: dict[str, str]) -> None:
-        """Direct messages and channel posts the reply sends on its own, one line each.
+    def show(
+        self,
+        reply: Reply,
+        command: str,
+        names: Mapping[str, str],
+        asker: Asker | None = None,
+    ) -> None:
+        """Print the reply for `asker` (the console's user unless said) and send its notices,
+        each recorded in the outbox as the Slack edge records them."""
+        asker = asker or Asker(self.workspace_id, self.user.user_id, self.locale)
+        Outbox(self.engine, Terminal(self.screen, names, command)).answer(reply, asker)
 
-        Recorded under their keys as the Slack edge does (bot/notices.py), so a notice
-        shows once, and an update or a retraction finds the channel it went to."""
-        for notice in reply.notices:
-            if not self.record_notice(notice.key, notice.channel_id or notice.user_id or ""):
-                continue
-            text = plain(notice.text, names).replace("\n", " / ")
-            if notice.user_id:
-                who = "@" + names.get(notice.user_id, notice.user_id)
-                self.say("notice_dm", who=who, text=text)
-            else:
-                where = "#" + channel_name(notice.channel_id or "")
-                self.say("notice_channel", where=where, text=text)
-        for update in reply.updates:
-            if posted := self.sent_to(update.key):
-                shown = plain(update.text, names).replace("\n", " / ")
-                self.say("notice_updated", where="#" + channel_name(posted), text=shown)
-        for retract in reply.retracts:
-            if gone := self.sent_to(retract.key, retract=True):
-                self.say("notice_removed", where="#" + channel_name(gone), what=retract.key)
+    def fill(self, form: Form) -> None:
+        """Ask the form's fields, submit it as Slack would, and ask again what was wrong."""
+        names = self.names()
+        asking = console_forms.Asking(
+            screen=self.screen,
+            read=self.lines.read,
+            names=names,
+            typed=lambda text: escape(text, self.people_now()),
+        )
+        req = self.request()
 
-    def record_notice(self, key: str, where: str) -> bool:
-        """Claim the key (or a retracted one again); False when it was shown before."""
-        with session_scope(self.engine) as session:
-            row = queries.claim_message(
-                session, workspace_id=self.workspace_id, key=key
-            ) or queries.reopen_message(session, workspace_id=self.workspace_id, key=key)
-            if row is None or row.id is None:
-                return False
-            queries.mark_message(
-                session, message_id=row.id, status="sent", channel_id=where, ts="console"
-            )
-        return True
+        def submit(values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
+            with session_scope(self.engine) as session:
+                self.name_people(session, asking.labels)
+                return router.submit(form.callback_id, values, lists, req, session)
 
-    def sent_to(self, key: str, retract: bool = False) -> str | None:
-        """Where the notice under `key` was shown, if it still stands; marked gone on retract."""
-        with session_scope(self.engine) as session:
-            row = queries.sent_message(session, workspace_id=self.workspace_id, key=key)
-            if row is None or row.status != "sent" or row.id is None:
-                return None
-            if retract:
-                queries.mark_message(session, message_id=row.id, status="retracted")
-            return row.channel_id
+        result = console_forms.fill(form, asking, submit)
+        if result is not None and result.reply is not None:
+            self.show(result.reply, "", self.names(), Asker.of(req, Via.FORM))
 
-    def save_chart(self, spec: ChartSpec, command: str) -> None:
-        try:
-            png = charts.render(spec)
-        except Exception as err:
-            logging.getLogger(__name__).warning("chart failed: %r", err)
-            self.say("chart_failed", error=type(err).__name__)
-            return
-        directory = Path(_chart_dir())
-        directory.mkdir(parents=True, exist_ok=True)
-        stem = f"{command.lstrip('/')}-{self.now():%Y%m%d-%H%M%S}"
-        path, n = directory / f"{stem}.png", 2
-        while path.exists():
-            path, n = directory / f"{stem}-{n}.png", n + 1
-        path.write_bytes(png)
-        self.say("chart", path=path.resolve())
-
-    # --- console commands -----------------------------------------------------------------
+    # --- who is who ---------------------------------------------------------------------------
 
     def people(self, session: Session) -> list[Person]:
         """Who a typed @name can mean: the console user first, then the workspace's members."""
         rows = session.exec(select(Member).where(Member.workspace_id == self.workspace_id)).all()
         return [ME, *(Person(m.user_id, m.name) for m in rows if m.user_id != ME.user_id)]
+
+    def people_now(self) -> list[Person]:
+        with session_scope(self.engine) as session:
+            return self.people(session)
+
+    def names(self) -> dict[str, str]:
+        return {p.user_id: p.name for p in self.people_now()}
+
+    def name_people(self, session: Session, labels: Mapping[str, str]) -> None:
+        """People first typed in a form get the name they were typed with, as a slash
+        command's mention would give them (a submission that fails takes them back)."""
+        for user_id, name in labels.items():
+            queries.ensure_member(
+                session, workspace_id=self.workspace_id, user_id=user_id, name=name
+            )
+
+    # --- console commands ---------------------------------------------------------------------
 
     def switch_user(self, text: str) -> None:
         name = text.removeprefix("@").strip()
@@ -279,6 +298,8 @@ class Console:
             self.user = resolve(name, self.people(session))
             roles = self.roles(session)
         self.say("now_as", name=self.user.name, roles=roles)
+        if buttons := self.my_buttons():
+            self.say("buttons_waiting", buttons=button_line(buttons))
 
     def roles(self, session: Session) -> str:
         member = queries.get_member(
@@ -295,7 +316,7 @@ class Console:
         if lang not in ("en", "zh"):
             self.say("lang_usage")
         else:
-            self.locale = "zh-CN" if lang == "zh" else "en"
+            self.screen.locale = "zh-CN" if lang == "zh" else "en"
             self.say("lang_set")
 
     def demo(self) -> None:
@@ -319,8 +340,29 @@ class Console:
             name=summary.user_name,
         )
 
+    def complete(self, line: str) -> list[str]:
+        """Tab completion of what is typed so far: console commands and command paths."""
+        return completion.candidates(line, WORDS, completion.command_paths())
 
-# --- typed text to Slack's escaped form, and back ------------------------------------------------
+
+def pick(buttons: list[Button], which: str, prefix: bool = True) -> Button | None:
+    """The button `which` names: its number, its label (case and spacing aside) or, with
+    `prefix`, the one label it begins."""
+    if which.isdigit():
+        n = int(which)
+        return buttons[n - 1] if 1 <= n <= len(buttons) else None
+    key = _label_key(which)
+    exact = [b for b in buttons if _label_key(b.label) == key]
+    starts = [b for b in buttons if _label_key(b.label).startswith(key)] if prefix else []
+    found = exact or starts
+    return found[0] if len(found) == 1 else None
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.casefold().split())
+
+
+# --- typed text to Slack's escaped form -----------------------------------------------------------
 
 
 def _key(name: str) -> str:
@@ -349,54 +391,17 @@ def escape(text: str, people: list[Person]) -> str:
     for person in sorted(people, key=lambda p: -len(p.name)):
         if " " in person.name.strip():  # "@Alice Johnson": a name that a single token can't hold
             pattern = r"(?<![\w<@])@" + re.escape(person.name) + r"(?!\w)"
-            text = re.sub(pattern, f"<@{person.user_id}>", text, flags=re.IGNORECASE)
+            text = re.sub(pattern, markup.mention(person.user_id), text, flags=re.IGNORECASE)
 
     def user(m: re.Match[str]) -> str:
         name = m[1].rstrip(".:")
         person = resolve(name, people)
-        return f"<@{person.user_id}|{name}>" + m[1][len(name) :]
+        return markup.mention(person.user_id, name) + m[1][len(name) :]
 
     def chan(m: re.Match[str]) -> str:
-        return f"<#{channel_id(m[1])}|{m[1]}>"
+        return markup.channel(channel_id(m[1]), m[1])
 
     return TYPED_CHANNEL.sub(chan, TYPED_USER.sub(user, text))
-
-
-def channel_id(name: str) -> str:
-    """A local channel id that spells its name (base32), so replies can show #name again."""
-    encoded = base64.b32encode(name.encode()).decode().rstrip("=")
-    if len(encoded) <= 30:
-        return "C0" + encoded
-    return "C1" + hashlib.sha1(name.encode()).hexdigest()[:10].upper()
-
-
-def channel_name(cid: str) -> str:
-    known = {c[1]: c[2] for team in demo.TEAMS if (c := SLACK_CHANNEL.match(team.channel))}
-    if cid in known:
-        return known[cid]
-    if cid.startswith("C0"):
-        body = cid[2:]
-        with contextlib.suppress(ValueError):
-            return base64.b32decode(body + "=" * (-len(body) % 8)).decode()
-    return cid
-
-
-def plain(text: str, names: dict[str, str]) -> str:
-    """A reply as terminal text: readable mentions, channels and links; mrkdwn left as is."""
-    text = SLACK_USER.sub(lambda m: "@" + (names.get(m[1]) or m[2] or m[1]), text)
-    text = SLACK_CHANNEL.sub(lambda m: "#" + (m[2] or channel_name(m[1])), text)
-    text = SLACK_LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2] else m[1], text)
-    text = SLACK_SPECIAL.sub(lambda m: "@" + (m[2] or m[1]), text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _button_hint(action_id: str, label: str, value: str) -> str:
-    command = BUTTON_COMMANDS.get(action_id)
-    return f"[{label}: {command.format(value=value)}]" if command else f"[{label}]"
-
-
-def _chart_dir() -> str:
-    return os.environ.get("PACER_CHART_DIR") or CHART_DIR
 
 
 class _OneLine(logging.Formatter):

@@ -8,17 +8,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot import blocks, delivery, notices, profiles
+from bot import blocks, profiles
+from bot.delivery import SlackTransport
+from bot.outbox import Asker, Outbox, Via
 from bot.settings import Settings
 from commands import i18n, pacer, router
-from commands.types import FormResult, Reply, Request
+from commands.types import FormResult, Request
 from storage.engine import session_scope
 
 log = logging.getLogger(__name__)
@@ -75,28 +77,8 @@ class Pacer:
             locale[0] = req.locale
             with session_scope(self.engine) as session:
                 reply = router.dispatch(body["command"], req, session)
-            self._deliver(reply, req, body.get("trigger_id") or "", client, respond)
-            notices.deliver(client, self.engine, req.workspace_id, reply)
-
-    def _deliver(
-        self, reply: Reply, req: Request, trigger_id: str, client: WebClient, respond: Respond
-    ) -> None:
-        if reply.form is not None:
-            # The trigger id dies about 3 s after the command: open the modal before anything.
-            form = reply.form
-            if not form.metadata and req.channel_id:
-                form = replace(form, metadata=req.channel_id)
-            delivery.open_form(client, trigger_id, form)
-        delivery.send(respond, reply)
-        if reply.chart is not None:
-            delivery.send_chart(
-                client,
-                reply,
-                channel_id=req.channel_id,
-                user_id=req.user_id,
-                locale=req.locale,
-                respond=respond,
-            )
+            transport = SlackTransport(client, respond, body.get("trigger_id") or "")
+            Outbox(self.engine, transport).answer(reply, Asker.of(req, Via.COMMAND))
 
     # --- buttons ----------------------------------------------------------------------------
 
@@ -113,11 +95,8 @@ class Pacer:
             locale[0] = req.locale
             with session_scope(self.engine) as session:
                 reply = router.action(act["action_id"], act.get("value") or "", req, session)
-            if reply.form is not None:  # Adjust, Decline, "Feedback on this target"
-                delivery.open_form(client, body.get("trigger_id") or "", reply.form)
-            # A refused press keeps the original message and adds a note only the user sees.
-            delivery.send(respond, reply, replace=reply.ok)
-            notices.deliver(client, self.engine, req.workspace_id, reply)
+            transport = SlackTransport(client, respond, body.get("trigger_id") or "")
+            Outbox(self.engine, transport).answer(reply, Asker.of(req, Via.BUTTON))
 
     # --- modals -----------------------------------------------------------------------------
 
@@ -142,10 +121,8 @@ class Pacer:
         self, client: WebClient, callback_id: str, req: Request, result: FormResult
     ) -> None:
         if result.reply is not None:
-            delivery.post_form_reply(
-                client, result.reply, channel_id=req.channel_id, user_id=req.user_id
-            )
-            notices.deliver(client, self.engine, req.workspace_id, result.reply)
+            outbox = Outbox(self.engine, SlackTransport(client))
+            outbox.answer(result.reply, Asker.of(req, Via.FORM))
         if callback_id == pacer.FORM_ID and result.reply is not None and result.reply.ok:
             profiles.fill_unnamed(client, self.engine, req.workspace_id)
 

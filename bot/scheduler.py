@@ -2,7 +2,7 @@
 
 Every instance runs a scheduler, but a run only does work in the instance that holds the
 PostgreSQL advisory lock (SQLite runs one instance), and every notice is recorded under
-its unique key before it is sent (bot/notices.py), so a restart mid-run, a misfire caught
+its unique key before it is sent (bot/outbox.py), so a restart mid-run, a misfire caught
 up after downtime or two instances firing at once still send each message once.
 """
 
@@ -22,7 +22,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
-from bot import notices
+from bot.delivery import slack_or
+from bot.outbox import Outbox, Transport
 from commands import jobs
 from commands.types import Notice
 from storage import queries
@@ -57,21 +58,22 @@ class Outcome:
 
 def run_team(
     engine: Engine,
-    client: WebClient,
+    to: Transport | WebClient,
     team_id: int,
     now: datetime,
     kinds: Iterable[str] = jobs.KINDS,
     day: date | None = None,
 ) -> Outcome:
-    """Run the jobs for one team. Without `day`, the team's local date at `now`, and a lag
-    warning is dropped when `now` is more than STALE_AFTER past the team's hour."""
+    """Run the jobs for one team, sending to Slack (a client) or another transport. Without
+    `day`, the team's local date at `now`, and a lag warning is dropped when `now` is more
+    than STALE_AFTER past the team's hour."""
     with session_scope(engine) as session:
         team = session.get(Team, team_id)
         if team is None:
             return Outcome(0, 0)
         workspace_id = team.workspace_id
         todo = _notices(session, team, list(kinds), now, day)
-    return send(client, engine, workspace_id, todo)
+    return send(Outbox(engine, slack_or(to)), workspace_id, todo)
 
 
 def _notices(
@@ -88,11 +90,11 @@ def _notices(
     return todo
 
 
-def send(client: WebClient, engine: Engine, workspace_id: str, todo: list[Notice]) -> Outcome:
+def send(outbox: Outbox, workspace_id: str, todo: list[Notice]) -> Outcome:
     sent = 0
     for notice in todo:
         try:
-            sent += notices.send_notice(client, engine, workspace_id, notice)
+            sent += outbox.send(workspace_id, notice)
         except Exception:  # one bad notice (or database hiccup) must not stop the others
             log.exception("notice %s failed", notice.key)
     return Outcome(sent, len(todo) - sent)
@@ -100,7 +102,7 @@ def send(client: WebClient, engine: Engine, workspace_id: str, todo: list[Notice
 
 def run_by_hand(
     engine: Engine,
-    client: WebClient,
+    to: Transport | WebClient,
     kind: str,
     team_name: str | None,
     day: date | None,
@@ -111,7 +113,7 @@ def run_by_hand(
         ids = [t.id for t in queries.all_teams(session) if team_name in (None, t.name) and t.id]
     total = Outcome(0, 0)
     for team_id in ids:
-        done = run_team(engine, client, team_id, now, [kind], day or _today(engine, team_id, now))
+        done = run_team(engine, to, team_id, now, [kind], day or _today(engine, team_id, now))
         total = Outcome(total.sent + done.sent, total.skipped + done.skipped)
     return total
 
@@ -218,7 +220,7 @@ class Scheduler:
             log.debug("another instance schedules: team %s skipped here", team_id)
             return
         now = self.clock()
-        retried = notices.retry_unsent(self.client, self.engine, now=now)
+        retried = Outbox(self.engine, slack_or(self.client)).retry_unsent(now=now)
         if retried:
             log.info("%d earlier notices sent on retry", retried)
         outcome = run_team(self.engine, self.client, team_id, now)

@@ -1,6 +1,6 @@
 """Big-deal celebrations: who is announced, once, within the daily cap, and taken back.
 
-Replies are delivered the way the Slack edge does (bot/notices.py) to a fake Slack, so the
+Replies are delivered the way the Slack edge does (bot/outbox.py) to a fake Slack, so the
 exactly-once keys, chat.update of the digest and chat.delete of a retraction are real.
 """
 
@@ -16,7 +16,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot import console, notices
+from bot import console
+from bot.delivery import SlackTransport
+from bot.outbox import Outbox
 from bot.settings import Settings
 from commands.types import Reply, Retract
 from storage.engine import make_engine, session_scope
@@ -33,11 +35,11 @@ Send = Callable[[Reply], Reply]
 @pytest.fixture
 def send(fake: FakeSlack, engine: Engine) -> Send:
     """Deliver a reply's notices, updates and retractions as the Slack edge does."""
-    client = WebClient(token="xoxb-test", base_url=fake.api_url)
+    outbox = Outbox(engine, SlackTransport(WebClient(token="xoxb-test", base_url=fake.api_url)))
 
     def _send(reply: Reply) -> Reply:
         assert reply.ok, reply.text
-        notices.deliver(client, engine, "T1", reply)
+        outbox.deliver("T1", reply)
         return reply
 
     return _send

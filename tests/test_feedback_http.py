@@ -2,7 +2,7 @@
 
 /progress -> "Feedback on this target" -> modal -> submission -> each manager's DM with
 buttons -> a manager answers -> the rep's DM, the goal changed, the other manager's DM
-updated. And the edge's exactly-once delivery of notices (bot/notices.py).
+updated. And the edge's exactly-once delivery of notices (bot/outbox.py).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot import notices
 from bot.app import build_app
+from bot.delivery import SlackTransport
 from bot.http import wsgi_app
+from bot.outbox import Outbox
 from commands.types import Button, Notice, Reply, Update
 from storage import queries
 from storage.models import AuditEntry, Feedback, Goal, SentMessage
@@ -346,7 +347,7 @@ def test_two_managers_pressing_accept_at_once_settle_it_once(
         assert row is not None and row.answered_by == winner
 
 
-# --- bot/notices.py: exactly once, failures, updates -------------------------------------------
+# --- bot/outbox.py: exactly once, failures, updates -------------------------------------------
 
 
 @pytest.fixture
@@ -366,8 +367,8 @@ def sent_rows(db: Engine) -> list[SentMessage]:
 def test_a_notice_is_recorded_then_sent_once_across_retries(
     fake: FakeSlack, db: Engine, client: WebClient
 ) -> None:
-    assert notices.send_notice(client, db, TEAM, notice()) is True
-    assert notices.send_notice(client, db, TEAM, notice()) is False  # a retried request
+    assert Outbox(db, SlackTransport(client)).send(TEAM, notice()) is True
+    assert Outbox(db, SlackTransport(client)).send(TEAM, notice()) is False  # a retried request
 
     [post] = fake.called("chat.postMessage")
     assert post.params["channel"] == "DALICE"
@@ -389,24 +390,24 @@ def test_a_failed_send_is_marked_logged_without_the_token_and_not_retried(
     fake.fail("chat.postMessage", "channel_not_found")
     caplog.set_level(logging.DEBUG)
 
-    notices.deliver(client, db, TEAM, Reply(text="", notices=[notice("k:2")]))
+    Outbox(db, SlackTransport(client)).deliver(TEAM, Reply(text="", notices=[notice("k:2")]))
 
     [row] = sent_rows(db)
     assert (row.status, row.ts) == ("failed", None)
     assert "channel_not_found" in caplog.text
     assert TOKEN not in caplog.text
-    assert notices.send_notice(client, db, TEAM, notice("k:2")) is False
+    assert Outbox(db, SlackTransport(client)).send(TEAM, notice("k:2")) is False
     assert len(fake.called("chat.postMessage")) == 1
 
 
 def test_an_update_replaces_the_sent_message_and_skips_unknown_keys(
     fake: FakeSlack, db: Engine, client: WebClient
 ) -> None:
-    notices.send_notice(client, db, TEAM, Notice(key="k:3", text="x", channel_id="CEAST"))
+    Outbox(db, SlackTransport(client)).send(TEAM, Notice(key="k:3", text="x", channel_id="CEAST"))
 
-    done = notices.apply_update(client, db, TEAM, Update(key="k:3", text="answered"))
-    unknown = notices.apply_update(client, db, TEAM, Update(key="k:none", text="y"))
-    other_ws = notices.apply_update(client, db, "T2", Update(key="k:3", text="z"))
+    done = Outbox(db, SlackTransport(client)).update(TEAM, Update(key="k:3", text="answered"))
+    unknown = Outbox(db, SlackTransport(client)).update(TEAM, Update(key="k:none", text="y"))
+    other_ws = Outbox(db, SlackTransport(client)).update("T2", Update(key="k:3", text="z"))
 
     assert (done, unknown, other_ws) == (True, False, False)
     [update] = fake.called("chat.update")

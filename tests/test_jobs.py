@@ -1,5 +1,5 @@
 """Scheduled jobs end to end: commands/jobs.py picks the notices, bot/scheduler.py sends them
-through bot/notices.py to the fake Slack. Numbers are worked out by hand in the comments."""
+through bot/outbox.py to the fake Slack. Numbers are worked out by hand in the comments."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot import notices
 from bot.app import web_client
+from bot.outbox import Outbox
 from bot.scheduler import run_by_hand, run_team
 from bot.settings import Settings
 from charts.specs import LeaderboardChart
@@ -202,7 +202,7 @@ def test_chinese_speakers_read_chinese(month: Engine, fake: FakeSlack, client: W
 def test_interrupted_run_restarted_sends_each_message_once(
     month: Engine, fake: FakeSlack, client: WebClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = notices.send_notice
+    real = Outbox.send
     calls: list[str] = []
 
     def dies_after_one(*args: Any) -> bool:
@@ -211,10 +211,10 @@ def test_interrupted_run_restarted_sends_each_message_once(
         calls.append("x")
         return real(*args)
 
-    monkeypatch.setattr(notices, "send_notice", dies_after_one)
+    monkeypatch.setattr(Outbox, "send", dies_after_one)
     with pytest.raises(KeyboardInterrupt):
         run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
-    monkeypatch.setattr(notices, "send_notice", real)
+    monkeypatch.setattr(Outbox, "send", real)
     again = run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
     assert (again.sent, again.skipped) == (1, 1)
     assert sorted(c.params["channel"] for c in fake.called("chat.postMessage")) == [

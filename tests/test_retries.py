@@ -1,4 +1,4 @@
-"""bot/notices.retry_unsent: what failed, or was cut off by a crash, is sent again, once."""
+"""bot/outbox.py retry_unsent: what failed, or was cut off by a crash, is sent again, once."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot import notices
 from bot.app import web_client
+from bot.delivery import SlackTransport
+from bot.outbox import Outbox, decode, encode
 from bot.scheduler import Scheduler, run_team
 from bot.settings import Settings
 from charts.specs import LeaderboardChart
@@ -25,6 +26,10 @@ from tests.conftest import Run
 from tests.fakeslack import FakeSlack, shared_files
 from tests.test_jobs import NINE_NY, client, east_id, month, posts  # noqa: F401
 from tests.test_storage import OLD_ROWS
+
+
+def slack(engine: Engine, web: WebClient) -> Outbox:
+    return Outbox(engine, SlackTransport(web))
 
 
 def rows(engine: Engine) -> dict[str, tuple[str, int]]:
@@ -62,7 +67,7 @@ def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
     def dies(*args: Any) -> Any:
         raise KeyboardInterrupt  # the process is stopped between recording and sending
 
-    monkeypatch.setattr(notices, "_post", dies)
+    monkeypatch.setattr(SlackTransport, "post", dies)
     with pytest.raises(KeyboardInterrupt):
         run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
     monkeypatch.undo()
@@ -70,10 +75,10 @@ def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
     assert rows(month)[key] == ("pending", 1)
     recorded = datetime.now(UTC)
     # Within five minutes the row may still be on its way: it is left alone.
-    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=1)) == 0
+    assert slack(month, client).retry_unsent(now=recorded + timedelta(minutes=1)) == 0
     assert fake.called("chat.postMessage") == []
-    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=6)) == 1
-    assert notices.retry_unsent(client, month, now=recorded + timedelta(minutes=12)) == 0
+    assert slack(month, client).retry_unsent(now=recorded + timedelta(minutes=6)) == 1
+    assert slack(month, client).retry_unsent(now=recorded + timedelta(minutes=12)) == 0
     assert rows(month)[key] == ("sent", 2)
     assert len(fake.called("chat.postMessage")) == 1
     # The rest of the run was never recorded: the restarted run sends it, once.
@@ -90,20 +95,20 @@ def test_a_notice_failing_five_times_is_given_up_and_logged(
 ) -> None:
     fake.fail("chat.postMessage", "internal_error", times=5)
     notice = Notice(key="k1", text="hello", channel_id="CEAST", buttons=[Button("a", "A", "1")])
-    assert not notices.send_notice(client, engine, "T1", notice)
+    assert not slack(engine, client).send("T1", notice)
     now = datetime.now(UTC)
-    with caplog.at_level(logging.WARNING, logger="bot.notices"):
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
         for attempt in (2, 3, 4):
-            assert notices.retry_unsent(client, engine, now=now) == 0
+            assert slack(engine, client).retry_unsent(now=now) == 0
             assert rows(engine)["k1"] == ("failed", attempt)
             assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-        assert notices.retry_unsent(client, engine, now=now) == 0
+        assert slack(engine, client).retry_unsent(now=now) == 0
     assert rows(engine)["k1"] == ("failed", 5)
     (gave_up,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert gave_up.getMessage() == "notice k1 gave up after 5 attempts: internal_error"
     assert "xoxb" not in caplog.text
     # Failed for good: the next retry does not call Slack again (it would succeed now).
-    assert notices.retry_unsent(client, engine, now=now) == 0
+    assert slack(engine, client).retry_unsent(now=now) == 0
     assert len(fake.called("chat.postMessage")) == 5
 
 
@@ -118,17 +123,17 @@ def test_a_chart_cut_off_by_a_crash_is_uploaded_with_its_text(
         title="East", names=["bob"], values=[120.0], highlight=frozenset({"bob"}), alt_text="alt"
     )
     notice = Notice(key="k2", text="report", channel_id="CEAST", chart=chart)
-    assert notices.decode("k2", notices.encode(notice)) == notice
+    assert decode("k2", encode(notice)) == notice
 
     def dies(*args: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(notices, "_post", dies)
+    monkeypatch.setattr(SlackTransport, "post", dies)
     with pytest.raises(KeyboardInterrupt):
-        notices.send_notice(client, engine, "T1", notice)
+        slack(engine, client).send("T1", notice)
     monkeypatch.undo()
     later = datetime.now(UTC) + timedelta(minutes=6)
-    assert notices.retry_unsent(client, engine, now=later) == 1
+    assert slack(engine, client).retry_unsent(now=later) == 1
     (shared,) = shared_files(fake)
     assert (shared.channel, shared.comment, shared.alt_text) == ("CEAST", "report", "alt")
     assert shared.body.startswith(b"\x89PNG\r\n\x1a\n")
@@ -146,14 +151,14 @@ def test_two_instances_retrying_at_once_send_each_once(
         pytest.skip("two instances share a PostgreSQL database")
     fake.fail("chat.postMessage", "internal_error", times=20)
     for i in range(20):
-        notices.send_notice(client, engine, "T1", Notice(key=f"k{i}", text=f"n{i}", channel_id="C"))
+        slack(engine, client).send("T1", Notice(key=f"k{i}", text=f"n{i}", channel_id="C"))
     start = threading.Barrier(2)
     sent: list[int] = []
 
     def instance() -> None:
         own = web_client(Settings(api_url=fake.api_url), "xoxb-test")
         start.wait()
-        sent.append(notices.retry_unsent(own, engine, now=datetime.now(UTC)))
+        sent.append(slack(engine, own).retry_unsent(now=datetime.now(UTC)))
 
     threads = [threading.Thread(target=instance) for _ in range(2)]
     for t in threads:
@@ -192,7 +197,7 @@ def test_the_migration_applies_on_a_sqlite_database_that_holds_data(tmp_path: Pa
     # A row from before the payload existed cannot be resent: it is left alone.
     with session_scope(engine) as s:
         assert s.exec(select(SentMessage)).one().payload is None
-    assert notices.retry_unsent(WebClient(token="xoxb-none"), engine, now=NINE_NY) == 0
+    assert slack(engine, WebClient(token="xoxb-none")).retry_unsent(now=NINE_NY) == 0
     downgrade(engine, "0004")
     upgrade(engine)
     engine.dispose()
@@ -206,7 +211,7 @@ def test_payload_keeps_the_whole_notice() -> None:
         buttons=[Button("goal_review", "Review", "12", "primary")],
         locale="zh",
     )
-    assert notices.decode(notice.key, notices.encode(notice)) == notice
+    assert decode(notice.key, encode(notice)) == notice
 
 
 def test_a_notice_still_unsent_hours_later_expires_instead_of_arriving_late(
@@ -220,10 +225,10 @@ def test_a_notice_still_unsent_hours_later_expires_instead_of_arriving_late(
     # retry marks it expired and logs it, and Slack is not called again.
     fake.fail("chat.postMessage", "internal_error")
     notice = Notice(key="lag:x", text="morning", user_id="UALICE")
-    assert not notices.send_notice(client, engine, "T1", notice)
+    assert not slack(engine, client).send("T1", notice)
     later = datetime.now(UTC) + timedelta(hours=7)
-    with caplog.at_level(logging.ERROR, logger="bot.notices"):
-        assert notices.retry_unsent(client, engine, now=later) == 0
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        assert slack(engine, client).retry_unsent(now=later) == 0
     assert rows(engine)["lag:x"][0] == "expired"
     assert "notice lag:x expired unsent" in caplog.text
     assert len(fake.called("chat.postMessage")) == 1
