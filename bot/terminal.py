@@ -13,11 +13,9 @@ import contextlib
 import hashlib
 import logging
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,7 +28,6 @@ from commands.types import Button, Notice, Reply, Retract, Update
 log = logging.getLogger(__name__)
 
 CHART_DIR = "pacer-charts"
-LOCALES = Path(__file__).parent / "locales"
 DM = "@"  # a DM is recorded as "@" + the user id: the terminal has no DM channels
 TS = "console"  # the terminal's stand-in for Slack's message timestamp
 
@@ -185,16 +182,6 @@ def channel_name(cid: str) -> str:
 # --- the console's words --------------------------------------------------------------------------
 
 
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    """bot/locales/{lang}.toml: what the console says beyond the commands' [console] table."""
-    with (LOCALES / f"{lang}.toml").open("rb") as fh:
-        return {key: str(value) for key, value in tomllib.load(fh)["console"].items()}
-
-
 def text(locale: str, key: str, **values: Any) -> str:
-    """A console message: from bot/locales, else the [console] table of commands/locales."""
-    own = catalog(i18n.language(locale)).get(key) or catalog(i18n.DEFAULT).get(key)
-    if own is None:
-        return i18n.t(locale, f"console.{key}", **values)
-    return own.format(**values) if values else own
+    """A console message: the [console] table of the catalogs (commands/locales)."""
+    return i18n.t(locale, f"console.{key}", **values)

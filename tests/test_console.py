@@ -18,11 +18,10 @@ from bot import completion, console, console_forms, terminal
 from bot.console import Person, escape, resolve, run
 from bot.settings import Settings
 from bot.terminal import channel_name
-from commands import i18n, markup
+from commands import markup
 from commands.types import Field, Form, FormResult, Reply
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from tests.test_i18n import placeholders
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday; 10:00 in New York
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -446,15 +445,6 @@ America/Chicago
     # The people typed keep their names, as a slash command's mentions would give them.
     setup = "• *West* — channel #sales-west, time zone America/Chicago, currency USD"
     assert f"{setup}, daily hour 09:00\n    Managers: wes\n    Reps: walt, wendy" in out
-
-
-def test_the_console_catalogs_agree() -> None:
-    en, zh = terminal.catalog("en"), terminal.catalog("zh")
-    assert sorted(en) == sorted(zh)
-    for key, text in en.items():
-        assert placeholders(zh[key]) == placeholders(text), key
-    # Its own words do not shadow the commands' [console] table.
-    assert not {f"console.{key}" for key in en} & set(i18n.catalog("en"))
 
 
 # --- tab completion -----------------------------------------------------------------------------
