@@ -150,15 +150,7 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
     scope = stats.scope_of(goal)
     team = stats.goal_team(ctx.session, goal, subject.team) or subject.team
     hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
-    daily_raw = queries.daily_totals(
-        ctx.session,
-        workspace_id=ctx.ws,
-        start=period.start,
-        end=period.end,
-        metric=goal.metric,
-        team_id=scope.team_id,
-        owner_ids=scope.owner_ids,
-    )
+    daily_raw = stats.in_scope(queries.daily_totals, ctx.session, scope, period, metric=goal.metric)
     cur = team.currency
     daily = {d: to_value(v, goal.metric, cur) for d, v in daily_raw.items()}
     days, cumulative = pace.cumulative_by_day(period, today, daily, hols)

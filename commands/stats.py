@@ -42,16 +42,19 @@ def scope_of(goal: Goal) -> Scope:
 def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
     """Minor units for money metrics, a count otherwise."""
     if metric == "collected":
-        return _in_scope(queries.collected, session, scope, period)
+        return in_scope(queries.collected, session, scope, period)
     if metric == "new_customers":
-        return _in_scope(queries.new_customers, session, scope, period)
-    totals = _in_scope(queries.totals_by_owner, session, scope, period)
+        return in_scope(queries.new_customers, session, scope, period)
+    totals = in_scope(queries.totals_by_owner, session, scope, period)
     index = 1 if metric == "deals" else 0
     return sum(v[index] for v in totals.values())
 
 
-def _in_scope(query: Callable[..., T], session: Session, scope: Scope, period: Period) -> T:
-    """Run one of the scoped aggregate queries for a scope and a period."""
+def in_scope(
+    query: Callable[..., T], session: Session, scope: Scope, period: Period, **extra: object
+) -> T:
+    """Run one of the scoped aggregate queries (storage/queries/metrics.py) for a scope and
+    a period."""
     return query(
         session,
         workspace_id=scope.workspace_id,
@@ -59,6 +62,7 @@ def _in_scope(query: Callable[..., T], session: Session, scope: Scope, period: P
         end=period.end,
         team_id=scope.team_id,
         owner_ids=scope.owner_ids,
+        **extra,
     )
 
 
@@ -82,14 +86,7 @@ def progress_of(session: Session, goal: Goal, team: Team | None, today: date) ->
     hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
     pipeline: dict[str, Decimal] = {}
     if goal.metric == "revenue":
-        raw = queries.open_pipeline(
-            session,
-            workspace_id=scope.workspace_id,
-            start=period.start,
-            end=period.end,
-            team_id=scope.team_id,
-            owner_ids=scope.owner_ids,
-        )
+        raw = in_scope(queries.open_pipeline, session, scope, period)
         pipeline = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
     behind = Decimal(team.behind_pct if team else 90) / 100
     return pace.progress(

@@ -37,7 +37,9 @@ SETUP = """\
 
 Console = Callable[..., str]
 NO_BUTTONS = "No buttons to press: the last reply or message shown to you has none."
-FORM_HINT = "(Enter keeps the value in [brackets], `-` empties an optional field; Ctrl-C cancels.)"
+FORM_HINT = (
+    "(Enter keeps the value in [brackets], `-` empties an optional field; `Ctrl-C` cancels.)"
+)
 
 
 @pytest.fixture
