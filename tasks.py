@@ -1,7 +1,7 @@
 """Set up and run Pacer with nothing but Python.
 
 python3 tasks.py start   # create .venv, install, start Pacer (console without Slack settings)
-python3 tasks.py test    # create .venv, install, run ruff, mypy and the test suite
+python3 tasks.py test    # create .venv, install, run ruff, mypy and the test suite on every core
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def test(extra: list[str]) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
-    run(BIN / "python", "-m", "pytest", *extra)
+    # pytest-xdist: one worker per core (later arguments win, e.g. `-n 0` to run serially).
+    run(BIN / "python", "-m", "pytest", "-n", "auto", *extra)
 
 
 def start(extra: list[str]) -> None:
