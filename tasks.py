@@ -1,7 +1,7 @@
 """Set up and run Pacer with nothing but Python.
 
 python3 tasks.py start   # create .venv, install, start Pacer (console without Slack settings)
-python3 tasks.py test    # create .venv, install, run ruff, mypy and the test suite on every core
+python3 tasks.py test    # create .venv, install, run ruff, mypy, import contracts, tests
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def test(extra: list[str]) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
+    run(BIN / "lint-imports")  # the layering contracts in pyproject.toml
     # pytest-xdist: one worker per core (later arguments win, e.g. `-n 0` to run serially).
     run(BIN / "python", "-m", "pytest", "-n", "auto", *extra)
 
