@@ -2,15 +2,26 @@
 
 `db` runs each test on both back ends. PostgreSQL tests skip where no server answers,
 unless PACER_REQUIRE_POSTGRES=1 (set by .ci/run), where they fail instead.
+
+The migrations run once per test process (per pytest-xdist worker): SQLite tests get a
+copy of a migrated template file, PostgreSQL tests share one migrated schema of their
+process, emptied (TRUNCATE ... RESTART IDENTITY) before each test. Tests of the
+migrations themselves build their own databases and run them for real.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -25,12 +36,13 @@ from tests.fakeslack import FakeSlack
 PG_URL = os.environ.get("PACER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
 ADMIN = "UADMIN"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
 
 
 def _postgres_engine() -> tuple[Engine, str]:
     """A fresh schema on the test server, so parallel or repeated runs never collide."""
     base = make_engine(PG_URL)
-    schema = f"pacer_{uuid.uuid4().hex[:10]}"
+    schema = f"pacer_{WORKER}_{uuid.uuid4().hex[:10]}"
     try:
         with base.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -40,8 +52,14 @@ def _postgres_engine() -> tuple[Engine, str]:
             pytest.fail(f"PostgreSQL required but unreachable at {PG_URL}: {err}")
         pytest.skip(f"no PostgreSQL at {PG_URL}")
     base.dispose()
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    return engine, schema
+    return _in_schema(schema), schema
+
+
+def _in_schema(schema: str) -> Engine:
+    # Commits need not wait for the WAL to reach the disk: a test database lost in a crash
+    # loses nothing, and what each transaction sees stays the same.
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    return make_engine(PG_URL, connect_args={"options": options})
 
 
 def _drop(engine: Engine, schema: str) -> None:
@@ -52,18 +70,144 @@ def _drop(engine: Engine, schema: str) -> None:
     base.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = make_engine("sqlite://")
+# --- migrated once per process ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "pacer.db"
+    eng = make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    eng.dispose()  # the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def migrated_sqlite_file(template: Path, path: Path) -> Engine:
+    """A copy of the migrated template at `path`, as a file engine."""
+    shutil.copyfile(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
+def migrated_sqlite_memory(template: Path) -> Engine:
+    """An in-memory engine (one shared connection) holding a copy of the template."""
+    eng = make_engine("sqlite://")
+    source = sqlite3.connect(template)
+    try:
+        with eng.connect() as conn:
+            source.backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+    finally:
+        source.close()
+    return eng
+
+
+@dataclass
+class PostgresSchema:
+    """The one migrated schema of this test process and the tables to empty between tests."""
+
+    name: str
+    tables: list[str]
+    admin: Engine = field(repr=False)
+
+    def empty(self) -> None:
+        with self.admin.begin() as conn:
+            # A connection left open in a transaction by a test would block TRUNCATE for
+            # ever: fail loudly instead.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            conn.execute(text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[PostgresSchema]:
+    eng, schema = _postgres_engine()
+    try:
         upgrade(eng)
+        with eng.connect() as conn:
+            tables = conn.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables"
+                    " WHERE schemaname = :s AND tablename <> 'alembic_version' ORDER BY 1"
+                ),
+                {"s": schema},
+            ).scalars()
+            names = list(tables)
+        yield PostgresSchema(schema, names, eng)
+    finally:
+        _drop(eng, schema)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_scheduler_lock() -> Iterator[None]:
+    """PostgreSQL advisory locks span the whole database, not a schema: each test process
+    (xdist worker, or another checkout's run on the same server) takes its own key, so
+    the Leader tests of one never see another's lock."""
+    from bot import scheduler
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scheduler, "LOCK_KEY", scheduler.LOCK_KEY + secrets.randbits(40))
+        yield
+
+
+@dataclass
+class RetryWaits:
+    """The waits slack_sdk's retry handlers asked for (Retry-After, backoff), not slept."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture(autouse=True)
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> RetryWaits:
+    """Retries go at once: the fake answers 429 with Retry-After: 0, yet the SDK adds up
+    to a second of jitter to it, and backs off half a second and more after a 5xx."""
+    from slack_sdk.http_retry import builtin_handlers, handler
+
+    waits = RetryWaits()
+    monkeypatch.setattr(builtin_handlers, "time", waits)
+    monkeypatch.setattr(handler, "time", waits)
+    return waits
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _socket_mode_closes_at_once() -> Iterator[None]:
+    """slack_sdk's built-in Socket Mode connection reads a plain ws:// socket with a fixed
+    3 s timeout while holding the lock that close() needs, so closing a handler waited out
+    that read. Here reads time out after 0.2 s (the loop simply reads again)."""
+    from slack_sdk.socket_mode.builtin import connection
+
+    original = connection._establish_new_socket_connection
+
+    def short_reads(*args: Any, **kwargs: Any) -> Any:
+        sock = original(*args, **kwargs)
+        sock.settimeout(0.2)
+        return sock
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(connection, "_establish_new_socket_connection", short_reads)
+        yield
+
+
+# --- per test -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        eng = migrated_sqlite_memory(sqlite_template)
         yield eng
         eng.dispose()
         return
-    eng, schema = _postgres_engine()
-    upgrade(eng)
+    schema: PostgresSchema = request.getfixturevalue("postgres_schema")
+    schema.empty()
+    eng = _in_schema(schema.name)
     yield eng
-    _drop(eng, schema)
+    eng.dispose()
 
 
 @pytest.fixture
@@ -74,18 +218,16 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
+def db(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A migrated SQLite file: waitress and Bolt work in many threads, each connecting."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'pacer.db'}")
-    upgrade(eng)
+    eng = migrated_sqlite_file(sqlite_template, tmp_path / "pacer.db")
     yield eng
     eng.dispose()
 
 
 @pytest.fixture
-def sqlite_engine() -> Iterator[Engine]:
-    eng = make_engine("sqlite://")
-    upgrade(eng)
+def sqlite_engine(sqlite_template: Path) -> Iterator[Engine]:
+    eng = migrated_sqlite_memory(sqlite_template)
     yield eng
     eng.dispose()
 
