@@ -93,25 +93,44 @@ def migrated_sqlite_file(template: Path, path: Path) -> Engine:
 def migrated_sqlite_memory(template: Path) -> Engine:
     """An in-memory engine (one shared connection) holding a copy of the template."""
     eng = make_engine("sqlite://")
+    restore_sqlite_memory(eng, template)
+    return eng
+
+
+def restore_sqlite_memory(eng: Engine, template: Path) -> None:
+    """Replace the in-memory database of `eng` by a copy of the template (sqlite3 backup)."""
     source = sqlite3.connect(template)
     try:
         with eng.connect() as conn:
-            source.backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+            raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+            if raw.in_transaction:  # left open by the test before
+                raw.rollback()
+            source.backup(raw)
     finally:
         source.close()
-    return eng
+
+
+@pytest.fixture(scope="session")
+def sqlite_memory(sqlite_template: Path) -> Iterator[Engine]:
+    """This process's in-memory engine behind `engine`: kept from test to test, so that
+    SQLAlchemy's statement cache (one per engine) stays warm; reset to the template
+    before each test."""
+    eng = make_engine("sqlite://")
+    yield eng
+    eng.dispose()
 
 
 @dataclass
 class PostgresSchema:
-    """The one migrated schema of this test process and the tables to empty between tests."""
+    """The one migrated schema of this test process, its engine (kept from test to test:
+    warm server connections and statement cache) and the tables to empty between tests."""
 
     name: str
     tables: list[str]
-    admin: Engine = field(repr=False)
+    engine: Engine = field(repr=False)
 
     def empty(self) -> None:
-        with self.admin.begin() as conn:
+        with self.engine.begin() as conn:
             # A connection left open in a transaction by a test would block TRUNCATE for
             # ever: fail loudly instead.
             conn.execute(text("SET LOCAL lock_timeout = '20s'"))
@@ -197,17 +216,15 @@ def _socket_mode_closes_at_once() -> Iterator[None]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, sqlite_template: Path) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest, sqlite_template: Path) -> Engine:
+    """A migrated, empty database: in memory on SQLite, this process's schema on PostgreSQL."""
     if request.param == "sqlite":
-        eng = migrated_sqlite_memory(sqlite_template)
-        yield eng
-        eng.dispose()
-        return
+        eng: Engine = request.getfixturevalue("sqlite_memory")
+        restore_sqlite_memory(eng, sqlite_template)
+        return eng
     schema: PostgresSchema = request.getfixturevalue("postgres_schema")
     schema.empty()
-    eng = _in_schema(schema.name)
-    yield eng
-    eng.dispose()
+    return schema.engine
 
 
 @pytest.fixture
