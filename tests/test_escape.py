@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from commands import jobs, markup
-from commands.types import Reply
+from commands import feedback, jobs, markup, router
+from commands.types import Reply, Request
 from storage import queries
 from storage.engine import session_scope
 from storage.models import Feedback, Team
-from tests.conftest import ADMIN, Run
+from tests.conftest import ADMIN, NOW, Run
 
 HOSTILE = [
     "<!channel> Eve <https://x|login>",
@@ -29,7 +29,7 @@ HOSTILE = [
     "*bold* & <b>",
 ]
 # The references Pacer makes itself: people it mentions and the team's channel.
-OWN = re.compile(r"<@U(?:ALICE|BOB|MIA|EVE|ADMIN)>|<#CEAST>")
+OWN = re.compile(r"<@U(?:ALICE|BOB|MIA|MAX|EVE|ADMIN)>|<#CEAST>")
 
 
 def texts(reply: Reply) -> list[str]:
@@ -84,6 +84,23 @@ def commands(team: Run, hostile: str) -> list[Reply]:
     return replies
 
 
+def answer(engine: Engine, hostile: str) -> list[Reply]:
+    """A manager opens the decline form of eve's feedback and declines with a hostile
+    reason: eve is told, the other manager's message is updated."""
+    with session_scope(engine) as s:
+        [row] = s.exec(select(Feedback)).all()
+        fid = str(row.id)
+    req = Request(workspace_id="T1", user_id="UMIA", text="", now=NOW, channel_id="DXYZ")
+    with session_scope(engine) as s:
+        opened = router.action(feedback.DECLINE, fid, req, s)
+    assert opened.form is not None
+    values = {"_metadata": opened.form.metadata, "reason": hostile}
+    with session_scope(engine) as s:
+        done = router.submit(feedback.DECLINE_FORM, values, {}, req, s)
+    assert done.reply is not None and done.reply.updates
+    return [opened, done.reply]
+
+
 def job_texts(engine: Engine, team_id: int) -> list[str]:
     days = {
         "lag-warnings": date(2026, 11, 25),
@@ -109,19 +126,23 @@ def test_hostile_names_and_text_reach_slack_escaped(
     team: Run, engine: Engine, hostile: str
 ) -> None:
     team(ADMIN, "/pacer", "setup team add East <@UEVE|eve>")
+    team(ADMIN, "/pacer", "setup team add East <@UMAX|max> as:manager")
     team(ADMIN, "/pacer", "setup threshold East 50000")
     east = rename(engine, hostile)
     assert east.id is not None
 
     replies = commands(team, hostile)
     assert all(r.ok for r in replies), [r.text for r in replies if not r.ok]
-    sent = [text for r in replies for text in texts(r)] + job_texts(engine, east.id)
+    found = job_texts(engine, east.id)  # while the feedback is open
+    replies += answer(engine, hostile)
+    sent = [text for r in replies for text in texts(r)] + found
 
     for text in sent:
         assert_escaped(text)
     shown = markup.escape(hostile)
     board = replies[5]  # /leaderboard
     assert shown in board.text and "<@UALICE>" not in board.text
+    assert hostile in markup.to_plain(board.text, {})  # the console reads it as typed
     celebrated = [n.text for r in replies[2:4] for n in r.notices]
     assert any("<@UALICE>" in t and shown in t for t in celebrated), celebrated
     assert any("<@UEVE>" in t for r in replies for t in texts(r))
