@@ -91,7 +91,7 @@ def team_create(ctx: Ctx, name: str, channel_id: str | None, options: dict[str, 
         raise UsageError("error.team_name_too_long", limit=str(TEAM_NAME_LIMIT))
     settings = _team_settings(channel_id, options)
     if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
-        raise Refused("error.team_exists", name=name)
+        raise Refused("error.team_exists", name=markup.escape(name))
     team = Team(workspace_id=ctx.ws, name=name, **settings)  # type: ignore[arg-type]
     ctx.session.add(team)
     ctx.session.flush()
@@ -273,7 +273,7 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
         try:
             settings[column[name]] = check(values.get(name) or "")
         except UsageError as err:
-            errors[name] = ctx.t(err.key, **err.values)
+            errors[name] = markup.unescape(ctx.t(err.key, **err.values))  # plain text
     name = (values.get("team") or "").strip()
     if not name:
         errors["team"] = ctx.t("error.team_name_required")
@@ -287,7 +287,7 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
     elif settings["currency"] != team.currency and queries.team_has_deals(
         ctx.session, team_id=team.id or 0
     ):
-        message = ctx.t("error.currency_locked", team=team.name, currency=team.currency)
+        message = ctx.t("error.currency_locked", team=team.name, currency=team.currency)  # plain
         return FormResult(errors={"currency": message})
     for key, value in settings.items():
         setattr(team, key, value)

@@ -147,3 +147,26 @@ def test_hostile_names_and_text_reach_slack_escaped(
     assert any("<@UALICE>" in t and shown in t for t in celebrated), celebrated
     assert any("<@UEVE>" in t for r in replies for t in texts(r))
     assert sum(shown in text for text in sent) > 20
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [
+        ("/progress", "team {}"),
+        ("/leaderboard", "team {}"),
+        ("/deal", "stage 1 {}"),
+        ("/deal", "lsit {}"),
+        ("/goal", "split 1 reps {}"),
+        ("/goal", "set <@UALICE> 100k {}"),
+        ("/goal", "set <@UALICE> {} 2026-11"),
+        ("/pacer", "setup team set East tz:{}"),
+    ],
+)
+def test_typed_words_echoed_in_errors_are_escaped(
+    team: Run, command: str, text: str, hostile: str
+) -> None:
+    assert team("UALICE", "/deal", "5,000 Acme").ok
+    reply = team(ADMIN, command, text.format(hostile))
+    assert not reply.ok
+    assert_escaped(reply.text)
