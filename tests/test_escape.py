@@ -68,6 +68,7 @@ def commands(team: Run, hostile: str) -> list[Reply]:
         team("UALICE", "/leaderboard"),
         team("UEVE", "/progress"),
         team("UMIA", "/progress", "<@UEVE>"),
+        team("UMIA", "/progress", f"team {hostile}"),
         team("UEVE", "/goal"),
         team("UMIA", "/goal", "tree"),
         team(ADMIN, "/pacer", "setup show"),
