@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from commands.context import name_of
 from commands.parsing import Refused, UsageError, channel, mention, parse_id
 from domain import money, periods
 from storage import queries
@@ -281,7 +282,7 @@ def rep_team(ctx: Ctx, rep: Member) -> Team:
     assert rep.id is not None
     team = queries.team_of(ctx.session, member_id=rep.id)
     if team is None:
-        raise Refused("error.rep_no_team", rep=display_name(rep))
+        raise Refused("error.rep_no_team", rep=name_of(rep))
     return team
 
 

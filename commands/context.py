@@ -77,16 +77,18 @@ class Ctx:
 
     def require_manager(self, team: Team) -> None:
         if not self.can_manage(team):
-            raise Refused("error.not_manager_of", team=team.name)
+            raise Refused("error.not_manager_of", team=name_of(team))
 
     def team_named(self, name: str) -> Team:
         team = queries.find_team(self.session, workspace_id=self.ws, name=name)
         if team is None:
-            raise UsageError("error.no_such_team", name=name, teams=self.team_names())
+            raise UsageError(
+                "error.no_such_team", name=markup.escape(name), teams=self.team_names()
+            )
         return team
 
     def team_names(self) -> str:
-        names = [t.name for t in queries.list_teams(self.session, workspace_id=self.ws)]
+        names = [name_of(t) for t in queries.list_teams(self.session, workspace_id=self.ws)]
         return ", ".join(names) if names else "—"
 
     def member_for(self, user_id: str, name: str = "") -> Member:
@@ -124,7 +126,14 @@ def new_goal(
 
 
 def display_name(member: Member) -> str:
+    """The name as typed (for charts and sorting); messages use `name_of`."""
     return member.name or member.user_id
+
+
+def name_of(who: Member | Team) -> str:
+    """A member's or team's name ready for a message: escaped, so a name such as
+    `<!channel>` reads as typed and notifies no one."""
+    return markup.escape(who.name if isinstance(who, Team) else display_name(who))
 
 
 def mention(member: Member) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from commands import celebrate, markup, stats
 from commands.args import looks_like_amount
-from commands.context import Ctx, display_name
+from commands.context import Ctx, name_of
 from commands.parsing import Refused, UsageError, parse_date
 from commands.types import Button, Field, Form, FormResult, Reply
 from domain import money
@@ -46,7 +46,7 @@ def log_for(ctx: Ctx, rep: Member, words: list[str] | None, options: dict[str, s
     """/deal for @rep AMOUNT CUSTOMER: a manager, on a rep's behalf."""
     team = queries.team_of(ctx.session, member_id=_id(rep))
     if team is None:
-        raise Refused("error.rep_no_team", rep=display_name(rep))
+        raise Refused("error.rep_no_team", rep=name_of(rep))
     ctx.require_manager(team)
     return log(ctx, rep, words, options)
 
@@ -175,7 +175,7 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
 def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
     lines = [ctx.t("deal.logged", id=deal.id, deal=describe(ctx, deal))]
     if owner.id != ctx.my_id:
-        lines.append(ctx.t("deal.logged_for", rep=display_name(owner)))
+        lines.append(ctx.t("deal.logged_for", rep=name_of(owner)))
     lines.append(standing(ctx, owner, team))
     reply = Reply(
         text="\n".join(lines),

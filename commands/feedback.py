@@ -378,7 +378,7 @@ def _field_target(
     try:
         return stats.parse_target(goal.metric, text.strip(), targets.currency_of(team))
     except UsageError as err:
-        errors[name] = ctx.t(err.key, **err.values)
+        errors[name] = markup.unescape(ctx.t(err.key, **err.values))  # plain text
     except money.AmountError as err:
         errors[name] = ctx.t(err.reason, value=err.text)
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import goal_tree, stats
 from commands.args import PeriodRef, Subject
-from commands.context import Ctx, display_name, new_goal
+from commands.context import Ctx, name_of, new_goal
 from commands.formatter import to_value
 from commands.types import Reply
 from domain import periods
@@ -43,7 +43,7 @@ def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
     team = stats.goal_team(ctx.session, goal, team)
     currency = team.currency if team else "USD"
     prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
-    who = ctx.t("goal.scope_team", team=team.name) if goal.scope == "team" and team else ""
+    who = ctx.t("goal.scope_team", team=name_of(team)) if goal.scope == "team" and team else ""
     return ctx.t(
         "goal.line",
         id=goal.id,
@@ -92,6 +92,6 @@ def _save(
         goal.target = target
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     value = ctx.fmt.value(to_value(target, metric, team.currency), metric, team.currency)
-    whom = display_name(rep) if rep else ctx.t("goal.team_who", team=team.name)
+    whom = name_of(rep) if rep else ctx.t("goal.team_who", team=name_of(team))
     key = "goal.updated" if before else "goal.created"
     return Reply(text=ctx.t(key, id=goal.id, who=whom, target=value, period=period.label))

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from commands import stats
 from commands.args import PeriodRef, me
-from commands.context import Ctx, display_name, new_goal
+from commands.context import Ctx, name_of, new_goal
 from commands.formatter import to_value
 from commands.parsing import Refused, UsageError
 from commands.types import Reply
@@ -76,10 +76,10 @@ def show(ctx: Ctx, goal: Goal, amount: int) -> str:
 def who(ctx: Ctx, goal: Goal) -> str:
     if goal.scope == "rep" and goal.member_id is not None:
         member = ctx.session.get(Member, goal.member_id)
-        return display_name(member) if member else "?"
+        return name_of(member) if member else "?"
     if goal.scope == "team" and goal.team_id is not None:
         team = ctx.session.get(Team, goal.team_id)
-        return ctx.t("tree.who_team", team=team.name if team else "?")
+        return ctx.t("tree.who_team", team=name_of(team) if team else "?")
     return ctx.t("tree.who_workspace")
 
 
@@ -190,7 +190,7 @@ def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
         raise Refused("tree.no_reps")
     period = stats.goal_period(goal)
     parts = [Part(period, rep) for rep in reps]
-    names = ", ".join(display_name(r) for r in reps)
+    names = ", ".join(name_of(r) for r in reps)
     if method.lower() == "even":
         return Plan("reps", parts, splitting.even(len(parts)), "even")
     if method.lower().startswith("weights:"):
@@ -375,8 +375,8 @@ def _tree(ctx: Ctx, team: Team, period: Period, today: date) -> Reply:
         if g.scope == "workspace" or g.team_id == team.id
     ]
     if not pool:
-        return Reply(text=ctx.t("tree.empty", team=team.name, period=period.label))
-    lines = [ctx.t("tree.title", team=team.name, period=period.label)]
+        return Reply(text=ctx.t("tree.empty", team=name_of(team), period=period.label))
+    lines = [ctx.t("tree.title", team=name_of(team), period=period.label)]
     kids = children_of(pool)
     roots = sorted((g for g in pool if parent_of(g, pool) is None), key=order)
     for root in roots:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from charts.specs import LeaderboardChart
 from commands import markup
-from commands.context import display_name
+from commands.context import display_name, name_of
 from commands.formatter import Formatter, to_value
 from commands.leaderboard import Row, bar_chart, rows_of
 from commands.types import Notice
@@ -266,13 +266,13 @@ def _cached(td: TeamDay, name: str, load: Callable[[], T]) -> T:
 def _digest(td: TeamDay, behind: list[Behind], manager: Member) -> Notice:
     out = Formatter(manager.locale or "en")
     lines = [
-        out.t("jobs.lag.digest_title", team=td.team.name, day=td.day.isoformat(), n=len(behind))
+        out.t("jobs.lag.digest_title", team=name_of(td.team), day=td.day.isoformat(), n=len(behind))
     ]
     for b in behind:
         lines.append(
             out.t(
                 "jobs.lag.digest_line",
-                name=markup.escape(display_name(b.member)),
+                name=name_of(b.member),
                 attainment=out.pct(b.progress.attainment),
                 target=_show(td, b.goal, b.progress.target, out),
                 gap=_show(td, b.goal, b.progress.gap, out),
@@ -301,14 +301,14 @@ def weekly_leaderboard(td: TeamDay) -> list[Notice]:
     if not rows:
         return []
     out = Formatter(td.channel_locale())
-    lines = [out.t("jobs.weekly.title", team=td.team.name, week=week.label)]
+    lines = [out.t("jobs.weekly.title", team=name_of(td.team), week=week.label)]
     ranked = ranking.competition_ranks(rows, lambda r: r.revenue)
     for place, row in ranked:
         lines.append(
             out.t(
                 "jobs.weekly.line",
                 place=place,
-                name=markup.escape(display_name(row.member)),
+                name=name_of(row.member),
                 amount=out.amount(row.revenue, td.team.currency),
                 deals=out.count("deals", row.deals),
             )
@@ -348,14 +348,14 @@ def month_end(td: TeamDay) -> list[Notice]:
     cur = td.team.currency
     total = sum((r.revenue for r in rows), Decimal(0))
     count = sum(r.deals for r in rows)
-    lines = [out.t("jobs.month.title", team=td.team.name, month=month.label)]
+    lines = [out.t("jobs.month.title", team=name_of(td.team), month=month.label)]
     rated = [r for r in rows if r.attainment is not None]
     best = max(rated, key=lambda r: (r.attainment or Decimal(0), r.revenue)) if rated else None
     if best is not None:
         lines.append(
             out.t(
                 "jobs.month.champion",
-                name=markup.escape(display_name(best.member)),
+                name=name_of(best.member),
                 attainment=out.pct(best.attainment),
                 amount=out.amount(best.revenue, cur),
             )
@@ -368,7 +368,7 @@ def month_end(td: TeamDay) -> list[Notice]:
         lines.append(
             out.t(
                 "jobs.month.biggest",
-                name=markup.escape(display_name(owner)) if owner else "—",
+                name=name_of(owner) if owner else "—",
                 customer=markup.escape(big.customer),
                 amount=out.money(big.amount_minor, td.team.currency),
             )
@@ -436,7 +436,7 @@ def feedback_reminders(td: TeamDay) -> list[Notice]:
             out = Formatter(manager.locale or "en")
             text = out.t(
                 "jobs.feedback.reminder",
-                name=markup.escape(display_name(rep)),
+                name=name_of(rep),
                 period=goal.period,
                 days=days,
                 text=markup.escape(row.text),

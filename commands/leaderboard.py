@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from charts.numbers import compact
 from charts.specs import LeaderboardChart
+from commands import markup
 from commands.args import PeriodRef
-from commands.context import Ctx, display_name
+from commands.context import Ctx, display_name, name_of
 from commands.formatter import Formatter
 from commands.parsing import Refused
 from commands.types import Reply, Visibility
@@ -109,11 +110,11 @@ def rank(rows: list[Row], order: str) -> list[tuple[int | None, Row]]:
 
 def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, today: date) -> Reply:
     if not rows:
-        return Reply(text=ctx.t("leaderboard.no_reps", team=team.name))
+        return Reply(text=ctx.t("leaderboard.no_reps", team=name_of(team)))
     ranked = rank(rows, order)
     cur = team.currency
     title = ctx.t(
-        "leaderboard.title", team=team.name, period=period.label, order=ctx.t(f"order.{order}")
+        "leaderboard.title", team=name_of(team), period=period.label, order=ctx.t(f"order.{order}")
     )
     lines = [f"🏆 *{title}*"]
     for place, row in ranked:
@@ -124,7 +125,7 @@ def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, to
     expected = Decimal(elapsed * 100) / total_days if total_days else None
     if order == "attainment" and expected is not None and any(r.target for r in rows):
         lines.append(ctx.t("leaderboard.expected", pct=f"{expected:.0f}%"))
-    chart = _chart(ctx, title, ranked, order, cur, expected)
+    chart = _chart(ctx, markup.unescape(title), ranked, order, cur, expected)
     return Reply(text="\n".join(lines), chart=chart, visibility=Visibility.IN_CHANNEL)
 
 
@@ -132,7 +133,7 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
 def _line(ctx: Ctx, place: int | None, row: Row, cur: str) -> str:
-    name = display_name(row.member)
+    name = name_of(row.member)
     revenue = ctx.fmt.amount(row.revenue, cur)
     deals = ctx.fmt.count("deals", row.deals)
     badge = MEDALS.get(place or 0, f"{place}." if place else "·")

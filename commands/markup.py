@@ -7,7 +7,11 @@ text, `&`, `<` and `>` stand for themselves only when escaped, which is also wha
 typed `<!channel>` from notifying everyone.
 
 Commands build references with the functions here; the console turns them back into
-readable terminal text with `to_plain`.
+readable terminal text with `to_plain`. Whatever a user wrote goes into a message escaped:
+a member's or team's name through `context.name_of`, other free text (customer, feedback,
+reasons) through `escape`, and a typed word that an error echoes (`parsing.TYPED`) by the
+error itself. Charts, file titles, alt text, form titles, labels and field errors are
+plain text: they take the name as typed.
 """
 
 from __future__ import annotations

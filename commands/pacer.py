@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import list_currencies
 
 from commands import markup
-from commands.context import Ctx, display_name
+from commands.context import Ctx, name_of
 from commands.parsing import Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
 from domain import money
@@ -91,7 +91,7 @@ def team_create(ctx: Ctx, name: str, channel_id: str | None, options: dict[str, 
         raise UsageError("error.team_name_too_long", limit=str(TEAM_NAME_LIMIT))
     settings = _team_settings(channel_id, options)
     if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
-        raise Refused("error.team_exists", name=name)
+        raise Refused("error.team_exists", name=markup.escape(name))
     team = Team(workspace_id=ctx.ws, name=name, **settings)  # type: ignore[arg-type]
     ctx.session.add(team)
     ctx.session.flush()
@@ -107,7 +107,7 @@ def team_set(ctx: Ctx, team: Team, channel_id: str | None, options: dict[str, st
         and changes["currency"] != team.currency
         and queries.team_has_deals(ctx.session, team_id=team.id or 0)
     ):
-        raise Refused("error.currency_locked", team=team.name, currency=team.currency)
+        raise Refused("error.currency_locked", team=name_of(team), currency=team.currency)
     for key, value in changes.items():
         setattr(team, key, value)
     ctx.session.add(team)
@@ -118,7 +118,7 @@ def describe_team(ctx: Ctx, team: Team) -> str:
     chan = markup.channel(team.channel_id) if team.channel_id else ctx.t("setup.no_channel")
     return ctx.t(
         "setup.team_line",
-        name=team.name,
+        name=name_of(team),
         channel=chan,
         tz=team.tz,
         currency=team.currency,
@@ -135,9 +135,11 @@ def team_add(ctx: Ctx, team: Team, members: list[Member], options: dict[str, str
         if role == "rep":
             set_rep_team(ctx, member, team)
         queries.set_membership(ctx.session, team_id=team.id, member_id=member.id, role=role)
-    names = ", ".join(display_name(m) for m in members)
+    names = ", ".join(name_of(m) for m in members)
     return Reply(
-        text=ctx.t("setup.members_added", names=names, team=team.name, role=ctx.t(f"role.{role}"))
+        text=ctx.t(
+            "setup.members_added", names=names, team=name_of(team), role=ctx.t(f"role.{role}")
+        )
     )
 
 
@@ -155,17 +157,15 @@ def team_remove(ctx: Ctx, team: Team, members: list[Member]) -> Reply:
         for m in members
         if queries.remove_membership(ctx.session, team_id=team.id or 0, member_id=m.id or 0)
     ]
-    names = ", ".join(display_name(m) for m in removed) or "—"
-    return Reply(text=ctx.t("setup.members_removed", names=names, team=team.name))
+    names = ", ".join(name_of(m) for m in removed) or "—"
+    return Reply(text=ctx.t("setup.members_removed", names=names, team=name_of(team)))
 
 
 def admin_add(ctx: Ctx, members: list[Member]) -> Reply:
     for member in members:
         member.is_admin = True
         ctx.session.add(member)
-    return Reply(
-        text=ctx.t("setup.admins_added", names=", ".join(display_name(m) for m in members))
-    )
+    return Reply(text=ctx.t("setup.admins_added", names=", ".join(name_of(m) for m in members)))
 
 
 # --- calendar and thresholds ---------------------------------------------------------------------
@@ -180,7 +180,7 @@ def holidays_add(ctx: Ctx, dates: list[str], options: dict[str, str]) -> Reply:
             ctx.session.add(
                 Holiday(workspace_id=ctx.ws, team_id=team.id if team else None, day=day)
             )
-    scope = team.name if team else ctx.t("setup.all_teams")
+    scope = name_of(team) if team else ctx.t("setup.all_teams")
     listed = ", ".join(d.isoformat() for d in days)
     return Reply(text=ctx.t("setup.holidays_added", days=listed, scope=scope))
 
@@ -191,7 +191,7 @@ def threshold(ctx: Ctx, team: Team, amount_text: str) -> Reply:
     ctx.session.add(team)
     return Reply(
         text=ctx.t(
-            "setup.threshold_set", team=team.name, amount=ctx.fmt.amount(amount, team.currency)
+            "setup.threshold_set", team=name_of(team), amount=ctx.fmt.amount(amount, team.currency)
         )
     )
 
@@ -203,7 +203,7 @@ def celebrations(ctx: Ctx, team: Team, count: int) -> Reply:
     """/pacer setup celebrations NAME N: the daily cap on big-deal posts in a team's channel."""
     team.celebrations_per_day = count
     ctx.session.add(team)
-    return Reply(text=ctx.t("celebrate.cap_set", team=team.name, count=count))
+    return Reply(text=ctx.t("celebrate.cap_set", team=name_of(team), count=count))
 
 
 def fiscal_start(ctx: Ctx, month: int) -> Reply:
@@ -223,7 +223,7 @@ def show(ctx: Ctx) -> Reply:
         for role in ("manager", "rep"):
             people = queries.team_members(ctx.session, team_id=team.id or 0, role=role)
             if people:
-                names = ", ".join(display_name(p) for p in people)
+                names = ", ".join(name_of(p) for p in people)
                 lines.append(f"    {ctx.t(f'role.{role}s')}: {names}")
     return Reply(text="\n".join(lines))
 
@@ -273,7 +273,7 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
         try:
             settings[column[name]] = check(values.get(name) or "")
         except UsageError as err:
-            errors[name] = ctx.t(err.key, **err.values)
+            errors[name] = markup.unescape(ctx.t(err.key, **err.values))  # plain text
     name = (values.get("team") or "").strip()
     if not name:
         errors["team"] = ctx.t("error.team_name_required")
@@ -287,7 +287,7 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
     elif settings["currency"] != team.currency and queries.team_has_deals(
         ctx.session, team_id=team.id or 0
     ):
-        message = ctx.t("error.currency_locked", team=team.name, currency=team.currency)
+        message = ctx.t("error.currency_locked", team=team.name, currency=team.currency)  # plain
         return FormResult(errors={"currency": message})
     for key, value in settings.items():
         setattr(team, key, value)

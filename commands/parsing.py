@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from commands import markup
+
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
 # Chinese aliases so that a rep can type /deal 8万 阿里巴巴 产品:CRM
@@ -21,13 +23,20 @@ KEY_ALIASES = {
 }
 
 
+# The values that echo what the user typed: escaped, they read as typed and mention no one.
+TYPED = frozenset({"value", "words", "word", "method", "amount"})
+
+
 class UsageError(ValueError):
     """The text does not follow the grammar; `key` names the catalog message."""
 
     def __init__(self, key: str, **values: object) -> None:
         super().__init__(key)
         self.key = key
-        self.values = values
+        self.values = {
+            k: markup.escape(v) if k in TYPED and isinstance(v, str) else v
+            for k, v in values.items()
+        }
 
 
 class Refused(Exception):

@@ -6,6 +6,7 @@ a payment is who may edit the deal: the same check as /deal edit, so the two nev
 
 from __future__ import annotations
 
+from commands import markup
 from commands.context import Ctx
 from commands.deal import editable
 from commands.parsing import Refused, UsageError, parse_date
@@ -63,7 +64,7 @@ def _recorded(ctx: Ctx, deal: Deal, payment: Payment, left: int) -> Reply:
             "payment.recorded",
             amount=ctx.fmt.money(payment.amount_minor, cur),
             id=deal.id,
-            customer=deal.customer,
+            customer=markup.escape(deal.customer),
             date=payment.paid_on.isoformat(),
         ),
         ctx.t(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from charts.specs import ProgressChart
 from commands import feedback, goal_tree, stats
 from commands.args import PeriodRef, Subject, me
-from commands.context import Ctx, new_goal
+from commands.context import Ctx, name_of, new_goal
 from commands.formatter import MONEY_METRICS, to_value
 from commands.types import Reply
 from domain import money, pace
@@ -24,7 +24,8 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply
     goals = _goals(ctx, subject, today, period)
     if not goals:
         shown = ctx.period(period, today)
-        return Reply(text=ctx.t("progress.no_goal", who=subject.name, period=shown.label))
+        who = name_of(subject.rep or subject.team)
+        return Reply(text=ctx.t("progress.no_goal", who=who, period=shown.label))
     sections = [_section(ctx, subject, goal, today) for goal in goals]
     first = goals[0]
     buttons = []
@@ -91,7 +92,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     lines = [
         ctx.t(
             "progress.title",
-            who=subject.name,
+            who=name_of(subject.rep or subject.team),
             period=goal.period,
             metric=ctx.t(f"metric.{goal.metric}"),
         ),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from commands import markup
 from commands.context import Ctx
 from commands.grammar import HELP_WORDS, Command, Node, Role, parse
 from commands.i18n import t
@@ -141,7 +142,7 @@ def _guarded(
 def _explain(req: Request, err: UsageError | AmountError | Refused, node: Node | None) -> str:
     """The problem; for bad input, with the example of the command that was typed."""
     if isinstance(err, AmountError):
-        text = t(req.locale, err.reason, value=err.text)
+        text = t(req.locale, err.reason, value=markup.escape(err.text))
     else:
         text = t(req.locale, err.key, **err.values)
     command = node.command if node is not None else None
