@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot import listeners
 from bot.app import build_app
 from bot.http import EVENTS_PATH, wsgi_app
 from tests.fakeslack import FakeSlack, SlackSender, payload_body, sign, slash_body
@@ -194,3 +195,15 @@ def test_url_verification_still_answers(slack: SlackSender) -> None:
     answer = slack.post(body, content_type="application/json")
     assert answer.status == 200
     assert "abc123" in answer.body
+
+
+@pytest.mark.parametrize("metadata", ["C" + "A" * 40, "C١٢", "Cabc", "C\x00", "|42", "X123"])
+def test_a_form_channel_is_a_slack_channel_id_or_none(metadata: str) -> None:
+    assert listeners.form_channel(metadata) is None
+    assert listeners.form_channel("C123|42") == "C123"
+
+
+@pytest.mark.parametrize("body", [{"user": {"id": "U1"}}, {"team": {"id": None}, "user": {}}])
+def test_a_payload_without_a_team_names_no_workspace(body: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="no team"):
+        listeners._team_id(body)
