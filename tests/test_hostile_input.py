@@ -8,7 +8,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from commands.i18n import t
-from commands.router import dispatch
+from commands.registry import FORM_BY_ID
+from commands.router import dispatch, submit
 from commands.types import Request
 from storage.engine import session_scope
 from tests.conftest import ADMIN, NOW, Run
@@ -119,4 +120,28 @@ def test_hostile_request_fields_are_refused(
         reply = dispatch("/deal", req, session)
     assert not reply.ok, reply.text
     assert reply.text != t("en-US", "error.internal")
+    assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize("callback_id", sorted(FORM_BY_ID))
+@pytest.mark.parametrize(
+    ("values", "lists"),
+    [
+        ({"customer": "Acme\x00", "_metadata": ""}, {}),
+        ({"_metadata": ""}, {"members": ["U\ud800"]}),
+    ],
+)
+def test_form_values_that_one_database_refuses_are_refused_by_both(
+    engine: Engine,
+    workspace: Run,
+    callback_id: str,
+    values: dict[str, str],
+    lists: dict[str, list[str]],
+) -> None:
+    req = Request(workspace_id="T1", user_id=ADMIN, text="", now=NOW, locale="en-US")
+    before = row_counts(engine)
+    with session_scope(engine) as session:
+        result = submit(callback_id, values, lists, req, session)
+    assert result.reply is not None and not result.reply.ok
+    assert result.reply.text == t("en-US", "error.bad_text")
     assert row_counts(engine) == before
