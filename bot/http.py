@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from bot.gate import MAX_BODY, WSGIApp, gate
+from bot.gate import plain as _plain
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,12 +22,12 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
-WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
 def wsgi_app(app: App, engine: Engine) -> WSGIApp:
     """Routes: POST /slack/events and (with OAuth) the install pages to Bolt, GET /healthz."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    events = gate(app._signing_secret, slack)  # Bolt keeps the secret it was built with
     oauth_paths = set()
     if app.oauth_flow is not None:
         oauth_paths = {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path}
@@ -35,7 +37,9 @@ def wsgi_app(app: App, engine: Engine) -> WSGIApp:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _health(engine, start_response)
-        if (path == EVENTS_PATH and method == "POST") or (path in oauth_paths and method == "GET"):
+        if path == EVENTS_PATH and method == "POST":
+            return events(environ, start_response)
+        if path in oauth_paths and method == "GET":
             return slack(environ, start_response)
         return _plain(start_response, "404 Not Found", "not found")
 
@@ -59,15 +63,6 @@ def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     return _plain(start_response, "200 OK", "ok")
 
 
-def _plain(start_response: StartResponse, status: str, body: str) -> Iterable[bytes]:
-    data = body.encode()
-    start_response(
-        status,
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
-
-
 def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
     """Serve HTTP mode (or OAuth mode) on PORT until interrupted."""
     import waitress
@@ -76,4 +71,10 @@ def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
 
     bolt = app or build_app(settings, engine)
     log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
-    waitress.serve(wsgi_app(bolt, engine), host=HOST, port=settings.port, ident="pacer")
+    waitress.serve(
+        wsgi_app(bolt, engine),
+        host=HOST,
+        port=settings.port,
+        ident="pacer",
+        max_request_body_size=MAX_BODY,
+    )

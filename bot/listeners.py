@@ -6,6 +6,7 @@ Listeners in bot/app.py acknowledge first and then call these; nothing here talk
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from storage.engine import session_scope
 log = logging.getLogger(__name__)
 
 Respond = Callable[..., Any]
-CHANNEL_PREFIXES = ("C", "G", "D")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")  # the column holds 32
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,9 @@ class Pacer:
     # --- buttons ----------------------------------------------------------------------------
 
     def action(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        act = body["actions"][0]
         locale = [profiles.DEFAULT_LOCALE]
         with _failures(respond, locale):
+            act = body["actions"][0]
             req = self.request(
                 client,
                 workspace_id=_team_id(body),
@@ -141,14 +142,17 @@ class Pacer:
 
 def _team_id(body: dict[str, Any]) -> str:
     team = body.get("team") or {}
-    return str(team.get("id") or body["user"].get("team_id"))
+    found = team.get("id") or body["user"].get("team_id")
+    if not isinstance(found, str) or not found:
+        raise ValueError("no team in the payload")  # never a workspace named "None"
+    return found
 
 
 def form_channel(metadata: str) -> str | None:
     """The channel a modal was opened from, carried in its private_metadata
     (alone, or before a `|` and what the form needs back, e.g. `C123|42`)."""
     value = metadata.split("|", 1)[0].strip()
-    return value if value[:1] in CHANNEL_PREFIXES and value.isalnum() else None
+    return value if CHANNEL_ID.fullmatch(value) else None
 
 
 @contextmanager

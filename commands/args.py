@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from commands.context import name_of
-from commands.parsing import Refused, UsageError, channel, mention, parse_id
+from commands.parsing import Refused, UsageError, channel, mention, parse_id, whole_number
 from domain import money, periods
 from storage import queries
 from storage.models import Member, Team
@@ -205,9 +205,10 @@ def literal(word: str) -> Converter:
 
 def integer(shown: str, low: int, high: int, error: str) -> Converter:
     def read(_ctx: Ctx, word: str) -> int:
-        if not word.isdigit() or not low <= int(word) <= high:
+        number = whole_number(word)
+        if number is None or not low <= number <= high:
             raise UsageError(error, value=word, low=str(low), high=str(high))
-        return int(word)
+        return number
 
     return Converter(shown, _one(read))
 

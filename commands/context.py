@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from commands import markup
 from commands.formatter import Formatter
-from commands.parsing import Refused, UsageError
+from commands.parsing import Refused, UsageError, storable
 from commands.types import Request
 from domain import periods
 from storage import queries
@@ -31,6 +31,7 @@ class Ctx:
 
     @classmethod
     def load(cls, req: Request, session: Session) -> Ctx:
+        _check_request(req)
         me = queries.ensure_member(
             session,
             workspace_id=req.workspace_id,
@@ -138,3 +139,16 @@ def name_of(who: Member | Team) -> str:
 
 def mention(member: Member) -> str:
     return markup.mention(member.user_id)
+
+
+MAX_SLACK_ID = 32  # the id columns' width
+
+
+def _check_request(req: Request) -> None:
+    """Refuse what one database would store and the other refuse: NUL, lone surrogates,
+    ids wider than their columns."""
+    ids = (req.workspace_id, req.user_id, req.channel_id or "")
+    if any(len(value) > MAX_SLACK_ID for value in ids):
+        raise UsageError("error.bad_text")
+    if not all(storable(value) for value in (*ids, req.text, req.user_name or "")):
+        raise UsageError("error.bad_text")

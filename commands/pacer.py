@@ -9,7 +9,7 @@ from babel.numbers import list_currencies
 
 from commands import markup
 from commands.context import Ctx, name_of
-from commands.parsing import Refused, UsageError, channel, parse_date
+from commands.parsing import CHANNEL_ID, Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
 from domain import money
 from storage import queries
@@ -58,7 +58,7 @@ def _team_settings(channel_id: str | None, options: dict[str, str]) -> dict[str,
 
 
 def _channel_id(text: str) -> str:
-    chan = channel(text) or (text if re.fullmatch(r"[CG][A-Z0-9]{6,}", text) else None)
+    chan = channel(text) or (text if CHANNEL_ID.fullmatch(text) else None)
     if chan is None:
         raise UsageError("error.bad_channel", value=text)
     return chan

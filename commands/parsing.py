@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from commands import markup
+from domain import periods
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,31})(?:\|([^>]*))?>$")
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,31}")  # a bare id; the column holds 32
+MAX_ID = 2**63 - 1  # the database's BIGINT
 # Chinese aliases so that a rep can type /deal 8万 阿里巴巴 产品:CRM
 KEY_ALIASES = {
     "产品": "product",
@@ -94,20 +97,44 @@ def parse_date(text: str, today: date) -> date:
         return today
     if t in ("yesterday", "昨天"):
         return today - timedelta(days=1)
+    found = _iso_or_month_day(t, today)
+    if found is None or not periods.FIRST_YEAR <= found.year <= periods.LAST_YEAR:
+        raise UsageError("error.bad_date", value=text)
+    return found
+
+
+def _iso_or_month_day(t: str, today: date) -> date | None:
     try:
-        return date.fromisoformat(t)
+        return date.fromisoformat(t) if t.isascii() else None
     except ValueError:
         pass
-    if m := re.fullmatch(r"(\d{1,2})[-/](\d{1,2})", t):
+    if m := re.fullmatch(r"(\d{1,2})[-/](\d{1,2})", t, re.ASCII):
         try:
             return date(today.year, int(m[1]), int(m[2]))
         except ValueError:
             pass
-    raise UsageError("error.bad_date", value=text)
+    return None
 
 
 def parse_id(text: str) -> int:
-    t = text.strip().lstrip("#")
-    if not t.isdigit():
+    found = whole_number(text.strip().lstrip("#"))
+    if found is None or found > MAX_ID:
         raise UsageError("error.bad_id", value=text)
-    return int(t)
+    return found
+
+
+def whole_number(text: str) -> int | None:
+    """ASCII digits only: str.isdigit() also takes `²` and `١٢`, which int() refuses or
+    reads as another number. Long strings are no number (int() of them is slow)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
+        return None
+    return int(text)
+
+
+def storable(text: str) -> bool:
+    """Text both databases store alike: PostgreSQL refuses NUL and lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

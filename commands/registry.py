@@ -49,7 +49,7 @@ from commands.args import (
 )
 from commands.context import Ctx
 from commands.grammar import Arg, Command, Registry, Role
-from commands.parsing import parse_id
+from commands.parsing import UsageError, parse_id, storable
 from commands.types import FormResult, Reply
 from storage.models import STAGES
 
@@ -289,7 +289,14 @@ class Form:
     (`values` carries the modal's metadata under `_metadata`), with the multi-select lists."""
 
     callback_id: str
-    run: Callable[[Ctx, dict[str, str], dict[str, list[str]]], FormResult]
+    handler: Callable[[Ctx, dict[str, str], dict[str, list[str]]], FormResult]
+
+    def run(self, ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
+        """The handler, on text both databases store (no NUL, no lone surrogate)."""
+        typed = [*values.values(), *(v for vs in lists.values() for v in vs)]
+        if not all(storable(value) for value in typed):
+            raise UsageError("error.bad_text")
+        return self.handler(ctx, values, lists)
 
 
 ACTIONS = (

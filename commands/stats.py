@@ -18,6 +18,7 @@ from storage import queries
 from storage.models import Goal, Team
 
 T = TypeVar("T")
+MAX_COUNT = 1_000_000  # deals or customers in one goal
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,6 @@ def parse_target(metric: str, text: str, currency: str) -> int:
         count = Decimal(text.replace(",", ""))
     except InvalidOperation as err:
         raise UsageError("error.bad_count", value=text) from err
-    if count <= 0 or count != count.to_integral_value():
+    if not count.is_finite() or not 0 < count <= MAX_COUNT or count != count.to_integral_value():
         raise UsageError("error.bad_count", value=text)
     return int(count)

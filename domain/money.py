@@ -41,7 +41,7 @@ _SYMBOLS = {
 _AMOUNT = re.compile(
     r"^(?P<sym>us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\s*(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*"
     r"(?P<suf>mm|[kmbw千万亿])?(?P<yuan>元|块)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -70,7 +70,7 @@ def parse_amount(text: str, currency: str) -> Decimal:
     if sym and currency.upper() not in _SYMBOLS[sym]:
         raise AmountError("amount.wrong_currency", text)
     digits = m["num"].replace(",", "")
-    if "," in m["num"] and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", m["num"]):
+    if "," in m["num"] and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", m["num"], re.ASCII):
         raise AmountError("amount.invalid", text)
     try:
         value = Decimal(digits) * _SUFFIX[(m["suf"] or "").lower()]

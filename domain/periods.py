@@ -34,10 +34,12 @@ class PeriodError(ValueError):
     """Text that is not a period."""
 
 
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE | re.ASCII)
+# Years a period may fall in: a day past either end still has a date (9999-W52 has none).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 WORDS = {k.value: k for k in PeriodKind}
 
 
@@ -92,9 +94,12 @@ def current(kind: PeriodKind, today: date, fiscal_start: int = 1) -> Period:
 def parse(text: str, today: date, fiscal_start: int = 1) -> Period:
     """Parse a period written by a user; raise PeriodError if it is not one."""
     try:
-        return _parse(text.strip().lower(), today, fiscal_start)
-    except ValueError as err:  # e.g. year 0 or 9999-Q4 run past the calendar
+        found = _parse(text.strip().lower(), today, fiscal_start)
+    except (ValueError, OverflowError) as err:  # e.g. year 0 or 9999-Q4 run past the calendar
         raise PeriodError(text) from err
+    if not FIRST_YEAR <= found.start.year <= found.end.year <= LAST_YEAR:
+        raise PeriodError(text)
+    return found
 
 
 def _parse(t: str, today: date, fiscal_start: int) -> Period:
@@ -114,7 +119,7 @@ def _parse(t: str, today: date, fiscal_start: int) -> Period:
 def looks_like_period(text: str) -> bool:
     """Meant as a period (so a typo like 2026-Q5 gets the period error, not a usage one)."""
     t = text.strip().lower()
-    return t in WORDS or re.match(r"^\d{4}(-?[qw]?\d{1,2})?$", t) is not None
+    return t in WORDS or re.match(r"^\d{4}(-?[qw]?\d{1,2})?$", t, re.ASCII) is not None
 
 
 def from_label(label: str, fiscal_start: int = 1) -> Period:

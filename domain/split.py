@@ -16,6 +16,8 @@ from domain.periods import Period, PeriodKind
 
 TIME_UNITS = ("quarters", "months", "weeks")
 METHODS = ("even", "workdays", "seasonal")
+# Shares are relative: beyond these, Decimal arithmetic overflows or the parts all round to 0.
+MAX_WEIGHT, MIN_WEIGHT = Decimal(10) ** 9, Decimal(10) ** -6
 # Which units each kind of period splits into.
 UNITS_OF: dict[PeriodKind, tuple[str, ...]] = {
     PeriodKind.YEAR: ("quarters", "months"),
@@ -87,12 +89,18 @@ def seasonal(history: Sequence[int]) -> list[Decimal] | None:
     return [Decimal(h) for h in history]
 
 
+def _sensible(weight: Decimal) -> bool:
+    return weight.is_finite() and (weight == 0 or MIN_WEIGHT <= weight <= MAX_WEIGHT)
+
+
 def parse_weights(text: str) -> list[Decimal]:
     """`40,30,30` or `40%,30%,30%` or `1.5,1,1`: non-negative shares, not all zero."""
     try:
         weights = [Decimal(w.strip().rstrip("%")) for w in re.split(r"[,，]", text) if w.strip()]
     except InvalidOperation as err:
         raise SplitError("weights") from err
-    if not weights or any(not w.is_finite() or w < 0 for w in weights) or sum(weights) <= 0:
+    if not weights or not all(_sensible(w) for w in weights):
+        raise SplitError("weights")
+    if sum(weights) <= 0:
         raise SplitError("weights")
     return weights
