@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from commands.context import name_of
+from commands.context import display_name, name_of
 from commands.parsing import Refused, UsageError, channel, mention, parse_id, whole_number
 from domain import money, periods
 from storage import queries
@@ -285,7 +285,3 @@ def rep_team(ctx: Ctx, rep: Member) -> Team:
     if team is None:
         raise Refused("error.rep_no_team", rep=name_of(rep))
     return team
-
-
-def display_name(member: Member) -> str:
-    return member.name or member.user_id
