@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -297,10 +298,8 @@ def test_two_managers_setting_one_goal_at_once_write_one(shared: Engine) -> None
 
 
 def test_a_new_users_first_commands_at_once_make_one_member(shared: Engine) -> None:
-    calls = [
-        lambda i=i: slash("UNEW", "/deal", "list")(shared, f"K{i}")  # type: ignore[misc]
-        for i in range(5)
-    ]
+    first = slash("UNEW", "/deal", "list")
+    calls = [partial(first, shared, f"K{i}") for i in range(5)]
     replies = at_once(*calls)
     assert all(r.ok for r in replies), [r.text for r in replies]
     with Session(shared) as s:
@@ -308,15 +307,14 @@ def test_a_new_users_first_commands_at_once_make_one_member(shared: Engine) -> N
     assert len(new) == 1
 
 
-def test_two_admins_creating_one_team_at_once_are_told_it_exists(shared: Engine) -> None:
-    replies = at_once(
-        lambda: slash(ADMIN, "/pacer", "setup team create West")(shared, "K1"),
-        lambda: slash(ADMIN, "/pacer", "setup team create West")(shared, "K2"),
-    )
-    assert sorted(r.ok for r in replies) == [False, True]
-    [refused] = [r for r in replies if not r.ok]
-    assert refused.text == t("en-US", "error.team_exists", name="West")
-    assert count(shared, Team) == 2
+def test_admins_creating_one_team_at_once_are_told_it_exists(shared: Engine) -> None:
+    for name in ("West", "North", "South"):
+        create = slash(ADMIN, "/pacer", f"setup team create {name}")
+        replies = at_once(*[partial(create, shared, f"{name}{i}") for i in range(4)])
+        assert sorted(r.ok for r in replies) == [False, False, False, True]
+        refused = {r.text for r in replies if not r.ok}
+        assert refused == {t("en-US", "error.team_exists", name=name)}
+    assert count(shared, Team) == 4
 
 
 # --- migration 0006 -------------------------------------------------------------------------------
