@@ -353,3 +353,26 @@ def test_0006_keeps_the_first_of_duplicate_live_goals_and_downgrades(tmp_path: P
         assert "delivery" not in str(conn.execute(text("SELECT name FROM sqlite_master")).all())
     upgrade(eng)
     eng.dispose()
+
+
+@pytest.mark.postgres
+def test_0006_downgrades_and_upgrades_on_postgresql() -> None:
+    eng, schema = _postgres_engine()
+    try:
+        upgrade(eng)
+        downgrade(eng, "0005")
+        with eng.connect() as conn:
+            tables = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            )
+            assert "delivery" not in set(tables.scalars())
+        upgrade(eng)
+        with eng.connect() as conn:
+            names = conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE schemaname = :s"), {"s": schema}
+            )
+            assert {"ux_goal_live_rep", "ux_goal_live_team", "ux_goal_live_workspace"} <= set(
+                names.scalars()
+            )
+    finally:
+        _drop(eng, schema)
