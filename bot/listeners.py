@@ -92,6 +92,7 @@ class Pacer:
                 workspace_id=_team_id(body),
                 user_id=body["user"]["id"],
                 channel_id=(body.get("channel") or {}).get("id"),
+                request_key=action_key(body),
             )
             locale[0] = req.locale
             with session_scope(self.engine) as session:
@@ -146,6 +147,20 @@ def _team_id(body: dict[str, Any]) -> str:
     if not isinstance(found, str) or not found:
         raise ValueError("no team in the payload")  # never a workspace named "None"
     return found
+
+
+def action_key(body: dict[str, Any]) -> str | None:
+    """A button press's delivery key: its trigger id (new for every press, the same in a
+    retry or replay of it), else the pressed message's and the action's timestamps; with
+    who pressed what, so two presses are never taken for one."""
+    act = body["actions"][0]
+    message_ts = (body.get("container") or {}).get("message_ts")
+    trigger = body.get("trigger_id") or (
+        act.get("action_ts") and f"{message_ts}:{act['action_ts']}"
+    )
+    if not trigger:
+        return None
+    return f"action:{trigger}:{body['user']['id']}:{act['action_id']}:{act.get('value') or ''}"
 
 
 def form_channel(metadata: str) -> str | None:

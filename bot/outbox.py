@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Engine
 
-from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
-from commands.types import Button, Notice, Reply, Request, Retract, Update
+from commands import codec
+from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
 from storage.engine import session_scope
 
@@ -249,40 +249,11 @@ class Outbox:
 
 def encode(notice: Notice) -> str:
     """The notice as JSON, without its key (the row has it)."""
-    data: dict[str, Any] = {
-        "text": notice.text,
-        "user_id": notice.user_id,
-        "channel_id": notice.channel_id,
-        "buttons": [asdict(b) for b in notice.buttons],
-        "locale": notice.locale,
-    }
-    if notice.chart is not None:
-        chart = asdict(notice.chart)
-        chart["kind"] = type(notice.chart).__name__
-        if "highlight" in chart:
-            chart["highlight"] = sorted(chart["highlight"])
-        data["chart"] = chart
+    data = codec.notice_data(notice)
+    if data["chart"] is None:
+        del data["chart"]
     return json.dumps(data, ensure_ascii=False)
 
 
 def decode(key: str, payload: str) -> Notice:
-    data = json.loads(payload)
-    return Notice(
-        key=key,
-        text=data["text"],
-        user_id=data.get("user_id"),
-        channel_id=data.get("channel_id"),
-        buttons=[Button(**b) for b in data.get("buttons", [])],
-        locale=data.get("locale", "en"),
-        chart=_chart(data.get("chart")),
-    )
-
-
-def _chart(data: dict[str, Any] | None) -> ChartSpec | None:
-    if data is None:
-        return None
-    fields = dict(data)
-    if fields.pop("kind") == "ProgressChart":
-        return ProgressChart(**fields)
-    fields["highlight"] = frozenset(fields.get("highlight", ()))
-    return LeaderboardChart(**fields)
+    return codec.notice_from(key, json.loads(payload))

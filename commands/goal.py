@@ -69,28 +69,40 @@ def set_goal(
     )
 
 
+def _live_goal(
+    ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period
+) -> Goal | None:
+    """The live goal a /goal set replaces, if any."""
+    goals = queries.live_goals(
+        ctx.session,
+        workspace_id=ctx.ws,
+        period=period,
+        scope="rep" if rep else "team",
+        team_id=team.id,
+    )
+    mine = [g for g in goals if g.metric == metric and (rep is None or g.member_id == rep.id)]
+    return mine[0] if mine else None
+
+
 def _save(
     ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period, amount: str
 ) -> Reply:
     ctx.require_manager(team)
     target = stats.parse_target(metric, amount, team.currency)
     scope = "rep" if rep else "team"
-    existing = [
-        g
-        for g in queries.live_goals(
-            ctx.session, workspace_id=ctx.ws, period=period, scope=scope, team_id=team.id
-        )
-        if g.metric == metric and (rep is None or g.member_id == rep.id)
-    ]
-    goal = existing[0] if existing else None
+    goal = _live_goal(ctx, team, rep, metric, period)
     before = queries.snapshot(goal) if goal else None
     if goal is None:
         goal = new_goal(
             ctx, scope, period, metric, target, team_id=team.id, member_id=rep.id if rep else None
         )
-    else:
+        if not queries.add_goal(ctx.session, goal=goal, actor=ctx.req.user_id):
+            goal = _live_goal(ctx, team, rep, metric, period)  # set meanwhile by another
+            assert goal is not None
+            before = queries.snapshot(goal)
+    if before is not None:
         goal.target = target
-    queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
+        queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     value = ctx.fmt.value(to_value(target, metric, team.currency), metric, team.currency)
     whom = name_of(rep) if rep else ctx.t("goal.team_who", team=name_of(team))
     key = "goal.updated" if before else "goal.created"

@@ -93,8 +93,8 @@ def team_create(ctx: Ctx, name: str, channel_id: str | None, options: dict[str, 
     if queries.find_team(ctx.session, workspace_id=ctx.ws, name=name):
         raise Refused("error.team_exists", name=markup.escape(name))
     team = Team(workspace_id=ctx.ws, name=name, **settings)  # type: ignore[arg-type]
-    ctx.session.add(team)
-    ctx.session.flush()
+    if not queries.inserted(ctx.session, team):  # created by another admin meanwhile
+        raise Refused("error.team_exists", name=name)
     return Reply(text=ctx.t("setup.team_created", team=describe_team(ctx, team)))
 
 

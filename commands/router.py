@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from commands import markup
+from commands import codec, markup
 from commands.context import Ctx
 from commands.grammar import HELP_WORDS, Command, Node, Role, parse
 from commands.i18n import t
@@ -21,6 +21,7 @@ from commands.parsing import Refused, UsageError
 from commands.registry import ACTION_BY_ID, FORM_BY_ID, REGISTRY
 from commands.types import FormResult, Reply, Request
 from domain.money import AmountError
+from storage import queries
 
 log = logging.getLogger(__name__)
 # Answers that already say what to type instead: no usage line under them.
@@ -124,6 +125,42 @@ def submit(
 
 def _guarded(
     req: Request, session: Session, run: Callable[[Ctx], Reply], node: Node | None = None
+) -> Reply:
+    """Run once per delivery: a request with a key (Slack's trigger or view id, a button
+    press) is recorded with its reply in the transaction of its writes, so a retry or a
+    replay of it is answered with that reply and writes nothing. The claim comes first:
+    a concurrent delivery of the same key waits for it instead of running beside it."""
+    key = req.request_key
+    if key is None:
+        return _execute(req, session, run, node)
+    recorded = _recorded(req, session, key)
+    if recorded is not None:
+        return recorded
+    claim = queries.claim_delivery(session, workspace_id=req.workspace_id, request_key=key)
+    if claim is None:  # the same delivery, run meanwhile by another request
+        return _recorded(req, session, key) or Reply(text=t(req.locale, "error.internal"), ok=False)
+    reply = _execute(req, session, run, node)
+    if not reply.ok:
+        return reply  # rolled back, the claim with it: a retry runs again
+    if reply.form is not None:
+        session.delete(claim)  # a form opened is not an answer: its submission is
+    else:
+        claim.reply = codec.encode_reply(reply)
+        session.add(claim)
+    session.flush()
+    return reply
+
+
+def _recorded(req: Request, session: Session, key: str) -> Reply | None:
+    row = queries.get_delivery(session, workspace_id=req.workspace_id, request_key=key)
+    if row is None or row.reply is None:
+        return None
+    log.info("delivery %s answered before: its reply again, nothing run", key)
+    return codec.decode_reply(row.reply)
+
+
+def _execute(
+    req: Request, session: Session, run: Callable[[Ctx], Reply], node: Node | None
 ) -> Reply:
     try:
         reply = run(Ctx.load(req, session))

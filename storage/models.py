@@ -79,9 +79,31 @@ class Holiday(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
 
 
+LIVE_GOAL = "deleted_at IS NULL AND "
+# (name, columns, where): rep goals, team goals, workspace goals (migration 0006).
+LIVE_GOAL_INDEXES = [
+    (
+        f"ux_goal_live_{kind}",
+        ("workspace_id", "scope", *subject, "metric", "starts_on", "ends_on"),
+        text(LIVE_GOAL + where),
+    )
+    for kind, subject, where in (
+        ("rep", ("team_id", "member_id"), "member_id IS NOT NULL"),
+        ("team", ("team_id",), "team_id IS NOT NULL AND member_id IS NULL"),
+        ("workspace", (), "team_id IS NULL AND member_id IS NULL"),
+    )
+]
+
+
 class Goal(SQLModel, table=True):
     __table_args__ = (
         Index("ix_goal_lookup", "workspace_id", "period", "scope", "team_id", "member_id"),
+        # One live goal per subject, metric and dates: two managers setting it at once
+        # write one. One index per kind of subject, as NULLs never count as equal.
+        *(
+            Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
+            for name, columns, where in LIVE_GOAL_INDEXES
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
@@ -218,3 +240,16 @@ class SentMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     # The notice as JSON (text, recipient, buttons, locale, chart), so a retry can resend it.
     payload: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+
+
+class Delivery(SQLModel, table=True):
+    """A request Slack delivered (trigger or view id, button press), recorded with its reply
+    in the transaction of its writes: a retry of it is answered with the same reply and
+    writes nothing (commands/router.py)."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "request_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    request_key: str = Field(max_length=200)
+    reply: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))  # JSON
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

@@ -22,6 +22,7 @@ from storage.queries.deals import (
     recent_deals,
     team_has_deals,
 )
+from storage.queries.deliveries import claim_delivery, get_delivery
 from storage.queries.directory import (
     all_teams,
     ensure_member,
@@ -29,6 +30,7 @@ from storage.queries.directory import (
     get_member,
     get_workspace,
     holidays,
+    inserted,
     list_teams,
     manages,
     memberships_of,
@@ -46,6 +48,7 @@ from storage.queries.feedback import (
     settle_feedback,
 )
 from storage.queries.goals import (
+    add_goal,
     delete_goal,
     get_goal,
     goals_within,
@@ -78,12 +81,14 @@ __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
     "add_deal",
+    "add_goal",
     "add_payment",
     "all_teams",
     "audit_trail",
     "biggest_won_deal",
     "celebrated_between",
     "change_deal",
+    "claim_delivery",
     "claim_message",
     "claim_retry",
     "collected",
@@ -94,12 +99,14 @@ __all__ = [
     "feedback_list",
     "find_team",
     "get_deal",
+    "get_delivery",
     "get_feedback",
     "get_goal",
     "get_member",
     "get_workspace",
     "goals_within",
     "holidays",
+    "inserted",
     "last_audit_id",
     "list_teams",
     "live_children",

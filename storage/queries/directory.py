@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import ScalarSelect, func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import Holiday, Member, Membership, Team, Workspace
 
@@ -15,9 +16,20 @@ def get_workspace(session: Session, *, workspace_id: str) -> Workspace:
     ws = session.get(Workspace, workspace_id)
     if ws is None:
         ws = Workspace(id=workspace_id)
-        session.add(ws)
-        session.flush()
+        if not inserted(session, ws):  # another request created it meanwhile
+            ws = session.get(Workspace, workspace_id)
+    assert ws is not None
     return ws
+
+
+def inserted(session: Session, row: SQLModel) -> bool:
+    """Insert a row that a concurrent request may insert too; False if that one won."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def workspace_of_team(team_id: int) -> ScalarSelect[str]:
@@ -45,8 +57,10 @@ def ensure_member(
     member = get_member(session, workspace_id=workspace_id, user_id=user_id)
     if member is None:
         member = Member(workspace_id=workspace_id, user_id=user_id, name=name or user_id)
-        session.add(member)
-    elif name and member.name != name and (not member.name or member.name == user_id):
+        if not inserted(session, member):  # the user's other first request created it
+            member = get_member(session, workspace_id=workspace_id, user_id=user_id)
+            assert member is not None
+    if name and member.name != name and (not member.name or member.name == user_id):
         member.name = name
     if admin and not member.is_admin:
         member.is_admin = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.periods import Period
@@ -81,6 +82,17 @@ def save_goal(
         session, row=goal, entity="goal", action=action, actor=actor, before=before, reason=reason
     )
     return goal
+
+
+def add_goal(session: Session, *, goal: Goal, actor: str, reason: str | None = None) -> bool:
+    """Write a new goal; False when a live one of the same subject, metric and dates was
+    written meanwhile by another request (the unique index ux_goal_live)."""
+    try:
+        with session.begin_nested():
+            save_goal(session, goal=goal, actor=actor, before=None, reason=reason)
+    except IntegrityError:
+        return False
+    return True
 
 
 def goals_within(session: Session, *, workspace_id: str, start: date, end: date) -> Sequence[Goal]:

@@ -1,0 +1,92 @@
+"""Replies and notices as JSON: a delivery's recorded reply, a sent message's payload."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
+from commands.types import Button, Notice, Reply, Retract, Update, Visibility
+
+
+def notice_data(notice: Notice) -> dict[str, Any]:
+    """The notice as a dict, without its key (a sent message's row has it)."""
+    return {
+        "text": notice.text,
+        "user_id": notice.user_id,
+        "channel_id": notice.channel_id,
+        "buttons": [asdict(b) for b in notice.buttons],
+        "locale": notice.locale,
+        "chart": chart_data(notice.chart),
+    }
+
+
+def notice_from(key: str, data: dict[str, Any]) -> Notice:
+    return Notice(
+        key=key,
+        text=data["text"],
+        user_id=data.get("user_id"),
+        channel_id=data.get("channel_id"),
+        buttons=_buttons(data),
+        locale=data.get("locale", "en"),
+        chart=chart_from(data.get("chart")),
+    )
+
+
+def chart_data(chart: ChartSpec | None) -> dict[str, Any] | None:
+    if chart is None:
+        return None
+    data = asdict(chart)
+    data["kind"] = type(chart).__name__
+    if "highlight" in data:
+        data["highlight"] = sorted(data["highlight"])
+    return data
+
+
+def chart_from(data: dict[str, Any] | None) -> ChartSpec | None:
+    if data is None:
+        return None
+    fields = dict(data)
+    if fields.pop("kind") == "ProgressChart":
+        return ProgressChart(**fields)
+    fields["highlight"] = frozenset(fields.get("highlight", ()))
+    return LeaderboardChart(**fields)
+
+
+def encode_reply(reply: Reply) -> str:
+    """A reply as JSON (a form is never recorded: it is opened, not answered)."""
+    assert reply.form is None
+    data = {
+        "text": reply.text,
+        "visibility": str(reply.visibility),
+        "chart": chart_data(reply.chart),
+        "buttons": [asdict(b) for b in reply.buttons],
+        "ok": reply.ok,
+        "notices": [{"key": n.key, **notice_data(n)} for n in reply.notices],
+        "updates": [{"key": u.key, "text": u.text, "buttons": _dicts(u)} for u in reply.updates],
+        "retracts": [r.key for r in reply.retracts],
+    }
+    return json.dumps(data, ensure_ascii=False)
+
+
+def decode_reply(payload: str) -> Reply:
+    data = json.loads(payload)
+    return Reply(
+        text=data["text"],
+        visibility=Visibility(data["visibility"]),
+        chart=chart_from(data.get("chart")),
+        buttons=_buttons(data),
+        ok=data["ok"],
+        notices=[notice_from(n["key"], n) for n in data["notices"]],
+        updates=[Update(u["key"], u["text"], _buttons(u)) for u in data["updates"]],
+        retracts=[Retract(key) for key in data["retracts"]],
+    )
+
+
+def _dicts(update: Update) -> list[dict[str, Any]]:
+    return [asdict(b) for b in update.buttons]
+
+
+def _buttons(data: dict[str, Any]) -> list[Button]:
+    return [Button(**b) for b in data.get("buttons", [])]
