@@ -1,6 +1,6 @@
 """Shared fixtures: a migrated database on SQLite and, where available, PostgreSQL.
 
-`db` runs each test on both back ends. PostgreSQL tests skip where no server answers,
+`engine` runs each test on both back ends. PostgreSQL tests skip where no server answers,
 unless PACER_REQUIRE_POSTGRES=1 (set by .ci/run), where they fail instead.
 
 The migrations run once per test process (per pytest-xdist worker): SQLite tests get a
