@@ -1,6 +1,6 @@
 """Shared fixtures: a migrated database on SQLite and, where available, PostgreSQL.
 
-`db` runs each test on both back ends. PostgreSQL tests skip where no server answers,
+`engine` runs each test on both back ends. PostgreSQL tests skip where no server answers,
 unless PACER_REQUIRE_POSTGRES=1 (set by .ci/run), where they fail instead.
 
 The migrations run once per test process (per pytest-xdist worker): SQLite tests get a
@@ -197,18 +197,19 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> RetryWaits:
 def _socket_mode_closes_at_once() -> Iterator[None]:
     """slack_sdk's built-in Socket Mode connection reads a plain ws:// socket with a fixed
     3 s timeout while holding the lock that close() needs, so closing a handler waited out
-    that read. Here reads time out after 0.2 s (the loop simply reads again)."""
-    from slack_sdk.socket_mode.builtin import connection
+    that read. Here, once the handshake is done, reads time out after 0.2 s (the loop
+    simply reads again); the handshake itself keeps the 3 s."""
+    from slack_sdk.socket_mode.builtin.connection import Connection
 
-    original = connection._establish_new_socket_connection
+    original = Connection.connect
 
-    def short_reads(*args: Any, **kwargs: Any) -> Any:
-        sock = original(*args, **kwargs)
-        sock.settimeout(0.2)
-        return sock
+    def connect_then_short_reads(self: Connection) -> None:
+        original(self)
+        if self.sock is not None:
+            self.sock.settimeout(0.2)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(connection, "_establish_new_socket_connection", short_reads)
+        mp.setattr(Connection, "connect", connect_then_short_reads)
         yield
 
 
