@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 import charts
-from bot import blocks
+from bot import blocks, metrics
 from bot.outbox import Asker, DeliveryError, Sent, Transport, Via
 from charts.specs import ChartSpec, LeaderboardChart
 from commands import i18n
@@ -118,6 +118,7 @@ def _content(text: str, buttons: list[Button]) -> dict[str, Any]:
 
 def reason(err: Exception) -> str:
     """What went wrong, without the request (whose headers carry the token)."""
+    metrics.slack_error(err)  # every failed call is described here
     if isinstance(err, SlackApiError):
         response = getattr(err, "response", None)
         return str(response.get("error")) if response is not None else "api error"

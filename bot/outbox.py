@@ -24,6 +24,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from bot import metrics
 from commands import codec
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
@@ -91,7 +92,7 @@ class Transport(Protocol):
 class Outbox:
     def __init__(self, engine: Engine, transport: Transport) -> None:
         self.engine = engine
-        self.transport = transport
+        self.transport = metrics.timed(transport)
 
     def answer(self, reply: Reply, asker: Asker) -> None:
         """The reply to who asked, then what it sends to others."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,6 +23,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
+from bot import metrics
 from bot.delivery import slack_or
 from bot.outbox import Outbox, Transport
 from commands import jobs
@@ -134,6 +136,11 @@ class Leader:
         self._conn: Connection | None = None
         self._lock = threading.Lock()  # team jobs fire on several pool threads
 
+    @property
+    def held(self) -> bool:
+        """Whether this instance led at its last check (asks nothing: for /readyz)."""
+        return self.engine.dialect.name != "postgresql" or self._conn is not None
+
     def holds(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True  # SQLite: one instance by design
@@ -190,6 +197,7 @@ class Scheduler:
 
     def start(self, paused: bool = False) -> None:
         self.scheduler.start(paused=paused)
+        self.scheduler.add_listener(metrics.job_failed, EVENT_JOB_ERROR)
         self.sync()
         self.scheduler.add_job(self.sync, IntervalTrigger(minutes=RESYNC_MINUTES), id="sync")
         log.info("scheduler started with %d teams", len(self.scheduler.get_jobs()) - 1)
@@ -225,3 +233,4 @@ class Scheduler:
             log.info("%d earlier notices sent on retry", retried)
         outcome = run_team(self.engine, self.client, team_id, now)
         log.info("team %s: %d sent, %d skipped", team_id, outcome.sent, outcome.skipped)
+        metrics.job_run("team", "ok")

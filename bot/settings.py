@@ -31,6 +31,7 @@ class Settings:
     port: int = 3000
     admins: frozenset[str] = frozenset()
     log_level: str = "INFO"
+    log_format: str | None = None  # LOG_FORMAT json|text; unset: json when serving Slack
 
     @property
     def mode(self) -> Mode:
@@ -72,4 +73,5 @@ def load(env: Mapping[str, str] | None = None, dotenv_path: str | None = ".env")
         port=int(get("PORT") or 3000),
         admins=admins,
         log_level=get("LOG_LEVEL") or "INFO",
+        log_format=(get("LOG_FORMAT") or "").lower() or None,
     )
