@@ -22,7 +22,7 @@ from bot import logs, metrics
 from bot.gate import MAX_BODY, WSGIApp, gate
 from bot.gate import plain as _plain
 from bot.settings import Settings
-from storage.health import head_revision, schema_revision
+from storage.health import head_revision, known_revisions, schema_revision
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -128,12 +128,18 @@ def _ready(
         return _plain(start_response, "503 Service Unavailable", "database unreachable")
     head = head_revision()
     if current != head:
-        reason = f"migrations behind: database at {current or 'none'}, code needs {head}"
-        return _plain(start_response, "503 Service Unavailable", reason)
+        return _plain(start_response, "503 Service Unavailable", _schema_mismatch(current, head))
     state = scheduler_state(scheduler)
     if state == "stopped":
         return _plain(start_response, "503 Service Unavailable", "scheduler stopped")
     return _plain(start_response, "200 OK", f"ready: migrations at {head}, scheduler {state}")
+
+
+def _schema_mismatch(current: str | None, head: str | None) -> str:
+    if current is not None and current not in known_revisions():
+        # An instance of the old code during an upgrade: out of rotation until replaced.
+        return f"database at {current}, newer than this code ({head})"
+    return f"migrations behind: database at {current or 'none'}, code needs {head}"
 
 
 def scheduler_state(scheduler: Scheduler | None) -> str:

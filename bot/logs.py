@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from datetime import UTC, datetime
@@ -54,6 +55,13 @@ def carry(fn: Callable[P, T]) -> Callable[P, T]:
         return context.run(fn, *args, **kwargs)
 
     return run
+
+
+class ContextPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run with the ids of whoever submitted them."""
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        return super().submit(carry(fn), *args, **kwargs)
 
 
 class JsonFormatter(logging.Formatter):

@@ -15,9 +15,19 @@ from storage.migrate import MIGRATIONS
 @cache
 def head_revision() -> str | None:
     """The newest migration shipped with this code (read once: it cannot change)."""
+    return _scripts().get_current_head()
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every migration this code ships; a database at another one is newer than the code."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(cfg)
 
 
 def schema_revision(engine: Engine) -> str | None:

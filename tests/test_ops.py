@@ -17,9 +17,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from bot import cli, metrics
+from bot import cli, logs, metrics
 from bot.app import build_app
 from bot.delivery import SlackTransport
 from bot.http import wsgi_app
@@ -124,6 +124,15 @@ def test_readyz_is_503_while_migrations_are_behind(serve: Any, tmp_path: Path) -
     assert serve(behind).get("/healthz").status == 200  # alive all the same
     behind.dispose()
     empty.dispose()
+
+
+def test_readyz_is_503_for_old_code_on_a_newer_schema(serve: Any, db: Engine) -> None:
+    with db.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+
+    ready = serve().get("/readyz")
+
+    assert (ready.status, ready.body) == (503, "database at 0099, newer than this code (0006)")
 
 
 # --- /metrics -----------------------------------------------------------------------------------
@@ -239,6 +248,22 @@ def test_http_mode_logs_one_json_object_a_line_with_its_request_id(
     assert re.fullmatch(r"[0-9a-f]{32}", first["request_id"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", first["time"])
     assert second["request_id"] == given.headers["X-Request-Id"] == "proxy-id-0001"
+
+
+def test_work_handed_to_a_context_pool_logs_the_request_id_it_came_from(
+    stderr_logs: pytest.CaptureFixture[str],
+) -> None:
+    cli.configure_logging(Settings(bot_token=TOKEN, signing_secret=SECRET))
+    with logs.ContextPool(max_workers=1) as pool, logs.serving("request-0001"):
+        logs.WORKSPACE.set("T1")
+        pool.submit(logging.getLogger("pacer.work").info, "deal %s written", 7).result()
+
+    [line] = json_lines(stderr_logs)
+    assert (line["message"], line["request_id"], line["workspace"]) == (
+        "deal 7 written",
+        "request-0001",
+        "T1",
+    )
 
 
 @pytest.mark.parametrize("given", ['x", "level": "ERROR', "short", "a" * 65])
