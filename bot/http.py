@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from bot import logs, metrics
 from bot.gate import MAX_BODY, WSGIApp, gate
 from bot.gate import plain as _plain
 from bot.settings import Settings
-from storage.health import head_revision, known_revisions, schema_revision
+from storage.health import head_revision, known_revisions, ping, schema_revision
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -36,7 +35,8 @@ HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
-COMMAND = "pacer.command"  # environ key: the signed request's metrics label
+COMMAND = "pacer.command"  # environ keys: the signed request's metrics label,
+ARRIVED = "pacer.arrived"  # and metrics.clock() at its arrival
 
 
 def wsgi_app(
@@ -86,10 +86,10 @@ def _with_request_id(inner: WSGIApp) -> WSGIApp:
 
 
 def _timed(inner: WSGIApp, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-    began = time.perf_counter()
+    began = environ[ARRIVED] = metrics.clock()
 
     def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
-        metrics.acked(environ.get(COMMAND, "-"), status, time.perf_counter() - began)
+        metrics.acked(environ.get(COMMAND, "-"), status, metrics.clock() - began)
         return start_response(status, headers, *exc)
 
     return inner(environ, start)
@@ -103,14 +103,18 @@ def _labelled(inner: WSGIApp) -> WSGIApp:
         environ["wsgi.input"] = io.BytesIO(body)
         environ[COMMAND], workspace = metrics.label(environ.get("CONTENT_TYPE", ""), body)
         logs.WORKSPACE.set(workspace)
-        return inner(environ, start_response)
+        arrival = metrics.ARRIVAL.set((environ[COMMAND], environ[ARRIVED]))
+        try:
+            return inner(environ, start_response)
+        finally:
+            metrics.ARRIVAL.reset(arrival)
 
     return app
 
 
 def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     try:
-        schema_revision(engine)
+        ping(engine)
     except Exception as err:
         log.warning("health check: database unreachable: %s", type(err).__name__)
         return _plain(start_response, "503 Service Unavailable", "database unreachable")

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 COUNTED = "_pacer_counted"
+clock = time.perf_counter  # every duration here is measured on it (tests replace it)
 OUTCOMES = ("ok", "refused", "usage_error", "error", "shed")
 # Slack wants an ack within 3 s: the buckets resolve well below and around it.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
@@ -57,6 +59,14 @@ class Metrics:
             "pacer_delivery_seconds",
             "Time a delivery to Slack took (reply, post, update, delete), failed ones too.",
             ["op"],
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
+        self.answered = Histogram(
+            "pacer_reply_seconds",
+            "Time from a request's arrival until its reply was delivered (for work that runs"
+            " with the request's context: see bot.logs.carry).",
+            ["command"],
             buckets=DELIVERY_BUCKETS,
             registry=r,
         )
@@ -92,6 +102,8 @@ class Queues(Collector):
         yield gauge
 
 
+# (command label, clock() at arrival) of the request being served, set by bot.http.
+ARRIVAL: ContextVar[tuple[str, float] | None] = ContextVar("arrival", default=None)
 _lock = threading.Lock()
 _active: Metrics | None = None
 # Per process, not per Metrics: the pools are built with the Bolt app, before wsgi_app
@@ -145,6 +157,9 @@ class Timed:
     def reply(self, reply: Reply, asker: Asker) -> None:
         with _timing("reply"):
             self.inner.reply(reply, asker)
+        arrival = ARRIVAL.get()
+        if arrival is not None and _active is not None:
+            _active.answered.labels(arrival[0]).observe(clock() - arrival[1])
 
     def post(self, notice: Notice) -> Sent:
         with _timing("post"):
@@ -164,11 +179,11 @@ class Timed:
 
 @contextmanager
 def _timing(op: str) -> Iterator[None]:
-    began = time.perf_counter()
+    began = clock()
     try:
         yield
     finally:
-        delivered(op, time.perf_counter() - began)
+        delivered(op, clock() - began)
 
 
 def slack_error(err: Exception) -> None:

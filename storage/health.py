@@ -30,6 +30,17 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(cfg)
 
 
+def ping(engine: Engine) -> None:
+    """Raises unless the database answers (a raw connection: see schema_revision)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    finally:
+        raw.close()
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The database's migration, None before the first one; raises if it is unreachable.
 

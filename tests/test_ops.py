@@ -23,10 +23,10 @@ from bot import cli, logs, metrics
 from bot.app import build_app
 from bot.delivery import SlackTransport
 from bot.http import wsgi_app
-from bot.outbox import DeliveryError
+from bot.outbox import Asker, DeliveryError
 from bot.scheduler import Scheduler
 from bot.settings import Settings, load
-from commands.types import Notice
+from commands.types import Notice, Reply
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests.fakeslack import FakeSlack, SlackSender, eventually
@@ -189,6 +189,28 @@ def test_commands_slack_errors_jobs_and_queues_are_recorded(fake: FakeSlack, db:
     assert 'pacer_job_runs_total{kind="team",outcome="error"} 1.0' in text
     with pytest.raises(ValueError, match="unknown outcome 'fine'"):
         metrics.command_done("/deal", "fine")
+
+
+def test_a_reply_is_timed_and_also_from_its_arrival_when_it_keeps_the_requests_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    meters = metrics.activate(metrics.Metrics())
+    ticks = iter([10.0, 10.5, 12.0])  # the reply starts, ends, and the arrival is measured
+    monkeypatch.setattr(metrics, "clock", lambda: next(ticks))
+
+    class Quiet:
+        def reply(self, reply: Reply, asker: Asker) -> None:
+            pass
+
+    transport = metrics.timed(Quiet())  # type: ignore[arg-type]
+    arrival = metrics.ARRIVAL.set(("/deal", 9.0))
+    with logs.ContextPool(max_workers=1) as pool:
+        pool.submit(transport.reply, Reply("done"), Asker("T1", "UALICE")).result()
+    metrics.ARRIVAL.reset(arrival)
+
+    text = meters.exposition().decode()
+    assert 'pacer_delivery_seconds_sum{op="reply"} 0.5' in text
+    assert 'pacer_reply_seconds_sum{command="/deal"} 3.0' in text
 
 
 def test_a_finished_team_run_is_counted(fake: FakeSlack, db: Engine) -> None:
