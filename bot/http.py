@@ -35,8 +35,8 @@ HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
-COMMAND = "pacer.command"  # environ keys: the signed request's metrics label,
-ARRIVED = "pacer.arrived"  # and metrics.clock() at its arrival
+COMMAND = "pacer_http.command"  # environ keys: the signed request's metrics label,
+ARRIVED = "pacer_http.arrived"  # and metrics.clock() at its arrival
 
 
 def wsgi_app(
