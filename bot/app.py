@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot import logs
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
 from commands import registry
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
 STATE_SECONDS = 600
+LISTENER_THREADS = 5  # Bolt's default; its pool carries each request's log ids and timing
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -58,6 +60,7 @@ def build_app(settings: Settings, engine: Engine) -> App:
             signing_secret=settings.signing_secret,
             client=client,
             oauth_settings=oauth_settings(settings, engine, client),
+            listener_executor=logs.ContextPool(max_workers=LISTENER_THREADS),
         )
     else:
         if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
@@ -70,6 +73,7 @@ def build_app(settings: Settings, engine: Engine) -> App:
         app = App(
             signing_secret=settings.signing_secret or "",
             client=web_client(settings, settings.bot_token),
+            listener_executor=logs.ContextPool(max_workers=LISTENER_THREADS),
         )
     register(app, Pacer(settings, engine))
     return app

@@ -153,6 +153,8 @@ def test_metrics_count_a_signed_deal_its_ack_and_its_reply(
     # Well under the 3 s Slack allows (a generous bound, not a benchmark).
     assert sample(slack, "pacer_ack_seconds_bucket", le="3.0", **acks) == 1.0
     eventually(lambda: sample(slack, "pacer_delivery_seconds_count", op="reply") == 1.0 or None)
+    # The listener runs on Bolt's pool, which carries the request's arrival along.
+    assert sample(slack, "pacer_reply_seconds_count", command="/deal") == 1.0
 
 
 def test_metrics_of_refused_requests_are_labelled_without_their_text(serve: Any) -> None:
@@ -286,6 +288,25 @@ def test_work_handed_to_a_context_pool_logs_the_request_id_it_came_from(
         "request-0001",
         "T1",
     )
+
+
+def test_lines_logged_by_the_listener_carry_the_commands_request_id_and_workspace(
+    serve: Any, fake: FakeSlack, db: Engine, stderr_logs: pytest.CaptureFixture[str]
+) -> None:
+    setup_team(db)
+    cli.configure_logging(settings_for(fake, db, log_level="DEBUG"))
+    slack = serve()
+    fake.fail("users.info", "user_not_found")
+
+    answer = command(slack, fake, "/deal", "12,500 Acme Corp")
+    fake.wait_for("response")
+
+    lines = json_lines(stderr_logs)
+    [lookup] = [line for line in lines if line["logger"] == "bot.profiles"]
+    assert lookup["message"].startswith("users.info failed for UALICE: The request to the")
+    assert (lookup["request_id"], lookup["workspace"]) == (answer.headers["X-Request-Id"], "T1")
+    everything = json.dumps(lines)
+    assert SECRET not in everything and TOKEN not in everything
 
 
 @pytest.mark.parametrize("given", ['x", "level": "ERROR', "short", "a" * 65])
