@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
+THREADS = 16
 
 
 def wsgi_app(app: App, engine: Engine) -> WSGIApp:
@@ -63,18 +64,27 @@ def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     return _plain(start_response, "200 OK", "ok")
 
 
-def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
-    """Serve HTTP mode (or OAuth mode) on PORT until interrupted."""
+def serve(settings: Settings, engine: Engine) -> None:
+    """Serve HTTP mode (or OAuth mode) on PORT until SIGTERM or Ctrl-C, then drain."""
     import waitress
 
     from bot.app import build_app
+    from bot.shutdown import Draining, on_stop_signals
+    from bot.work import Work
 
-    bolt = app or build_app(settings, engine)
-    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
-    waitress.serve(
-        wsgi_app(bolt, engine),
+    work = Work()
+    server = waitress.create_server(
+        wsgi_app(build_app(settings, engine, work=work), engine),
         host=HOST,
         port=settings.port,
         ident="pacer",
         max_request_body_size=MAX_BODY,
+        # Requests wait here only for the database (never for Slack: see bot/listeners.py),
+        # and bot/work.py admits `work.writers` of them at once; the rest are turned away.
+        threads=THREADS,
     )
+    service = Draining(server, work)
+    on_stop_signals(service.stop)
+    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
+    service.run()
+    log.info("stopped: requests and deliveries drained")
