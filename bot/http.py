@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
-THREADS = 16
+# Enough that a burst reaches the admission gate of bot/work.py, which bounds the wait;
+# requests queued inside waitress would wait unbounded and unseen.
+THREADS = 64
 
 
 def wsgi_app(app: App, engine: Engine) -> WSGIApp:
@@ -79,8 +81,8 @@ def serve(settings: Settings, engine: Engine) -> None:
         port=settings.port,
         ident="pacer",
         max_request_body_size=MAX_BODY,
-        # Requests wait here only for the database (never for Slack: see bot/listeners.py),
-        # and bot/work.py admits `work.writers` of them at once; the rest are turned away.
+        # Requests wait only for the database (never for Slack: see bot/listeners.py), and
+        # bot/work.py admits `work.writers` of them at once; the rest are turned away.
         threads=THREADS,
     )
     service = Draining(server, work)

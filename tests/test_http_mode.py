@@ -51,8 +51,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class Server:
-    def __init__(self, wsgi: Any) -> None:
-        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+    def __init__(self, wsgi: Any, threads: int = 4) -> None:
+        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
