@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bot.gate import MAX_BODY, WSGIApp, gate
 from bot.gate import plain as _plain
 from bot.settings import Settings
+from bot.shutdown import Draining
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -68,16 +69,26 @@ def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
 
 def serve(settings: Settings, engine: Engine) -> None:
     """Serve HTTP mode (or OAuth mode) on PORT until SIGTERM or Ctrl-C, then drain."""
+    from bot.shutdown import on_stop_signals
+
+    service = service_for(settings, engine)
+    on_stop_signals(service.stop)
+    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
+    service.run()
+    log.info("stopped: requests and deliveries drained")
+
+
+def service_for(settings: Settings, engine: Engine, host: str = HOST) -> Draining:
+    """The waitress server of the Bolt app, with its worker pools, ready to run."""
     import waitress
 
     from bot.app import build_app
-    from bot.shutdown import Draining, on_stop_signals
     from bot.work import Work
 
     work = Work()
     server = waitress.create_server(
         wsgi_app(build_app(settings, engine, work=work), engine),
-        host=HOST,
+        host=host,
         port=settings.port,
         ident="pacer",
         max_request_body_size=MAX_BODY,
@@ -85,8 +96,4 @@ def serve(settings: Settings, engine: Engine) -> None:
         # bot/work.py admits `work.writers` of them at once; the rest are turned away.
         threads=THREADS,
     )
-    service = Draining(server, work)
-    on_stop_signals(service.stop)
-    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
-    service.run()
-    log.info("stopped: requests and deliveries drained")
+    return Draining(server, work)
