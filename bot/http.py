@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bot.gate import MAX_BODY, WSGIApp, gate
 from bot.gate import plain as _plain
 from bot.settings import Settings
+from bot.shutdown import Draining
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
+# Enough that a burst reaches the admission gate of bot/work.py, which bounds the wait;
+# requests queued inside waitress would wait unbounded and unseen.
+THREADS = 64
 
 
 def wsgi_app(app: App, engine: Engine) -> WSGIApp:
@@ -63,18 +67,33 @@ def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     return _plain(start_response, "200 OK", "ok")
 
 
-def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
-    """Serve HTTP mode (or OAuth mode) on PORT until interrupted."""
+def serve(settings: Settings, engine: Engine) -> None:
+    """Serve HTTP mode (or OAuth mode) on PORT until SIGTERM or Ctrl-C, then drain."""
+    from bot.shutdown import on_stop_signals
+
+    service = service_for(settings, engine)
+    on_stop_signals(service.stop)
+    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
+    service.run()
+    log.info("stopped: requests and deliveries drained")
+
+
+def service_for(settings: Settings, engine: Engine, host: str = HOST) -> Draining:
+    """The waitress server of the Bolt app, with its worker pools, ready to run."""
     import waitress
 
     from bot.app import build_app
+    from bot.work import Work
 
-    bolt = app or build_app(settings, engine)
-    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
-    waitress.serve(
-        wsgi_app(bolt, engine),
-        host=HOST,
+    work = Work()
+    server = waitress.create_server(
+        wsgi_app(build_app(settings, engine, work=work), engine),
+        host=host,
         port=settings.port,
         ident="pacer",
         max_request_body_size=MAX_BODY,
+        # Requests wait only for the database (never for Slack: see bot/listeners.py), and
+        # bot/work.py admits `work.writers` of them at once; the rest are turned away.
+        threads=THREADS,
     )
+    return Draining(server, work)
