@@ -4,20 +4,17 @@
 
 bench.run starts this in a subprocess so that the server's memory can be read on its own
 from /proc. Everything but the bind address and the free port is bot.cli's own start-up:
-logging with secrets redacted, migrations, the chart warm-up, bot.app.build_app and
-bot.http.wsgi_app served by waitress.
+logging with secrets redacted, migrations, the chart warm-up, and bot.http's server (its
+threads, worker pools and SIGTERM drain).
 """
 
 from __future__ import annotations
 
 import os
 
-import waitress
-
-from bot import cli
-from bot.app import build_app
-from bot.http import wsgi_app
+from bot import cli, http
 from bot.settings import load
+from bot.shutdown import on_stop_signals
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
@@ -30,10 +27,10 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     cli.warm_up_charts()
-    app = wsgi_app(build_app(settings, engine), engine)
-    server = waitress.create_server(app, host=HOST, port=settings.port, ident="pacer")
-    print(f"PORT {server.effective_port}", flush=True)
-    server.run()
+    service = http.service_for(settings, engine, host=HOST)
+    on_stop_signals(service.stop)
+    print(f"PORT {service.server.effective_port}", flush=True)
+    service.run()
 
 
 if __name__ == "__main__":

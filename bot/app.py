@@ -19,9 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from bot import logs
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
+from bot.work import Work
 from commands import registry
 from storage import queries
 from storage.engine import session_scope
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
 STATE_SECONDS = 600
-LISTENER_THREADS = 5  # Bolt's default; its pool carries each request's log ids and timing
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -52,15 +51,19 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
-def build_app(settings: Settings, engine: Engine) -> App:
-    """The one Bolt app for Socket Mode, HTTP and OAuth; calls auth.test unless OAuth."""
+def build_app(settings: Settings, engine: Engine, work: Work | None = None) -> App:
+    """The one Bolt app for Socket Mode, HTTP and OAuth; calls auth.test unless OAuth.
+
+    Every listener runs on the request thread (`process_before_response`) and acknowledges
+    itself once its writes are committed: with Bolt's default, the ack waits for a free
+    worker of Bolt's own pool, and a slow Slack holding those workers made acks late."""
     if settings.mode == Mode.OAUTH:
         client = web_client(settings)
         app = App(
             signing_secret=settings.signing_secret,
             client=client,
+            process_before_response=True,
             oauth_settings=oauth_settings(settings, engine, client),
-            listener_executor=logs.ContextPool(max_workers=LISTENER_THREADS),
         )
     else:
         if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
@@ -73,33 +76,21 @@ def build_app(settings: Settings, engine: Engine) -> App:
         app = App(
             signing_secret=settings.signing_secret or "",
             client=web_client(settings, settings.bot_token),
-            listener_executor=logs.ContextPool(max_workers=LISTENER_THREADS),
+            process_before_response=True,
         )
-    register(app, Pacer(settings, engine))
+    register(app, Pacer(settings, engine, work or Work()))
     return app
 
 
 def register(app: App, p: Pacer) -> None:
     def on_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        p.command(body, client, respond)
+        p.command(body, client, ack, respond)
 
     def on_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        p.action(body, client, respond)
+        p.action(body, client, ack, respond)
 
     def on_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        # Field errors travel in the ack itself, so the (fast) write happens before it.
-        try:
-            req, result = p.submission(body, client)
-        except Exception:
-            ack()
-            raise
-        if result.errors:
-            ack(response_action="errors", errors=result.errors)
-            return
-        ack()
-        p.after_submission(client, body["view"]["callback_id"], req, result)
+        p.submission(body, client, ack)
 
     def on_home(ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()

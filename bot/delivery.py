@@ -29,23 +29,37 @@ SLACK_ERRORS = (SlackApiError, SlackClientError, OSError)
 
 
 class SlackTransport:
+    """`acked`: the reply's text went out in the acknowledgement (only its form and chart
+    are left); `png`: the reply's chart, rendered already on the render pool."""
+
     def __init__(
-        self, client: WebClient, respond: Respond | None = None, trigger_id: str = ""
+        self,
+        client: WebClient,
+        respond: Respond | None = None,
+        trigger_id: str = "",
+        *,
+        acked: bool = False,
+        png: bytes | None = None,
     ) -> None:
         self.client = client
         self.respond = respond
         self.trigger_id = trigger_id
+        self.acked = acked
+        self.png = png
 
     # --- the reply to whoever asked ------------------------------------------------------------
 
     def reply(self, reply: Reply, asker: Asker) -> None:
         if asker.via == Via.FORM:
-            post_form_reply(self.client, reply, channel_id=asker.channel_id, user_id=asker.user_id)
+            if not self.acked:
+                post_form_reply(
+                    self.client, reply, channel_id=asker.channel_id, user_id=asker.user_id
+                )
         else:
             if reply.form is not None:
                 # The trigger id dies about 3 s after the command: open the modal first.
                 open_form(self.client, self.trigger_id, _with_channel(reply.form, asker))
-            if self.respond is not None:
+            if self.respond is not None and not self.acked:
                 # A refused press keeps the original message and adds a note only the user sees.
                 send(self.respond, reply, replace=asker.via == Via.BUTTON and reply.ok)
         if reply.chart is not None:
@@ -56,6 +70,7 @@ class SlackTransport:
                 user_id=asker.user_id,
                 locale=asker.locale,
                 respond=self.respond,
+                png=self.png,
             )
 
     # --- notices ---------------------------------------------------------------------------------
@@ -161,6 +176,7 @@ def send_chart(
     user_id: str,
     locale: str,
     respond: Respond | None = None,
+    png: bytes | None = None,
 ) -> str | None:
     """Upload the reply's chart where the command came from, else to the user's DM.
 
@@ -169,7 +185,7 @@ def send_chart(
     spec = reply.chart
     if spec is None:
         return None
-    png = charts.render(spec)
+    png = png or charts.render(spec)
     caption = reply.text.split("\n", 1)[0]
     if channel_id:
         try:

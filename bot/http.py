@@ -21,6 +21,7 @@ from bot import logs, metrics
 from bot.gate import MAX_BODY, WSGIApp, gate
 from bot.gate import plain as _plain
 from bot.settings import Settings
+from bot.shutdown import Draining
 from storage.health import head_revision, known_revisions, ping, schema_revision
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
+# Enough that a burst reaches the admission gate of bot/work.py, which bounds the wait;
+# requests queued inside waitress would wait unbounded and unseen.
+THREADS = 64
 COMMAND = "pacer_http.command"  # environ keys: the signed request's metrics label,
 ARRIVED = "pacer_http.arrived"  # and metrics.clock() at its arrival
 
@@ -164,20 +168,36 @@ def _metrics(meters: metrics.Metrics, start_response: StartResponse) -> Iterable
     return [data]
 
 
-def serve(
-    settings: Settings, engine: Engine, app: App | None = None, scheduler: Scheduler | None = None
-) -> None:
-    """Serve HTTP mode (or OAuth mode) on PORT until interrupted."""
+def serve(settings: Settings, engine: Engine, scheduler: Scheduler | None = None) -> None:
+    """Serve HTTP mode (or OAuth mode) on PORT until SIGTERM or Ctrl-C, then drain."""
+    from bot.shutdown import on_stop_signals
+
+    service = service_for(settings, engine, scheduler=scheduler)
+    on_stop_signals(service.stop)
+    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
+    service.run()
+    log.info("stopped: requests and deliveries drained")
+
+
+def service_for(
+    settings: Settings, engine: Engine, host: str = HOST, scheduler: Scheduler | None = None
+) -> Draining:
+    """The waitress server of the Bolt app, with its worker pools, ready to run; /readyz
+    reports `scheduler`, the one this process runs (if any)."""
     import waitress
 
     from bot.app import build_app
+    from bot.work import Work
 
-    bolt = app or build_app(settings, engine)
-    log.info("HTTP mode on port %s (%s)", settings.port, settings.mode)
-    waitress.serve(
-        wsgi_app(bolt, engine, scheduler),
-        host=HOST,
+    work = Work()
+    server = waitress.create_server(
+        wsgi_app(build_app(settings, engine, work=work), engine, scheduler),
+        host=host,
         port=settings.port,
         ident="pacer",
         max_request_body_size=MAX_BODY,
+        # Requests wait only for the database (never for Slack: see bot/listeners.py), and
+        # bot/work.py admits `work.writers` of them at once; the rest are turned away.
+        threads=THREADS,
     )
+    return Draining(server, work)

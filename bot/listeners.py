@@ -1,41 +1,60 @@
 """The work behind each Slack listener: Slack payload -> Request -> router -> delivery.
 
-Listeners in bot/app.py acknowledge first and then call these; nothing here talks HTTP.
+Every listener runs on the request thread and answers within Slack's 3 s without waiting
+on Slack: what a request writes is committed (and the notices it sends recorded) before
+it is acknowledged, a command's text reply travels in the acknowledgement itself, and
+what is left (modals, charts, button replies, notices) goes to the bounded pools of
+bot/work.py. Nothing here talks HTTP.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+import charts
 from bot import blocks, profiles
 from bot.delivery import SlackTransport
-from bot.outbox import Asker, Outbox, Via
+from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
+from bot.work import Work
 from commands import i18n, pacer, router
-from commands.types import FormResult, Request
+from commands.types import FormResult, Reply, Request, Visibility
 from storage.engine import session_scope
 
 log = logging.getLogger(__name__)
 
+Ack = Callable[..., Any]
 Respond = Callable[..., Any]
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")  # the column holds 32
+# A user Pacer has never seen: how long users.info may take before the reply goes out in
+# the default language (the lookup still finishes, for the next reply).
+PROFILE_WAIT = 0.8
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A request's outcome on the request thread: its reply and the notices recorded."""
+
+    req: Request
+    reply: Reply
+    recorded: list[Recorded]
 
 
 @dataclass(frozen=True)
 class Pacer:
-    """What every listener needs: the settings and the database."""
+    """What every listener needs: the settings, the database and the worker pools."""
 
     settings: Settings
     engine: Engine
+    work: Work = field(default_factory=Work)
 
     def request(
         self,
@@ -48,7 +67,7 @@ class Pacer:
         request_key: str | None = None,
         source: str = "slash",
     ) -> Request:
-        profile = profiles.profile_for(client, self.engine, workspace_id, user_id)
+        profile = self.profile(client, workspace_id, user_id)
         return Request(
             workspace_id=workspace_id,
             user_id=user_id,
@@ -62,48 +81,169 @@ class Pacer:
             source=source,
         )
 
+    def profile(self, client: WebClient, workspace_id: str, user_id: str) -> profiles.Profile:
+        """The cached profile; for a new user, Slack's answer if it comes within PROFILE_WAIT."""
+        found = profiles.cached(self.engine, workspace_id, user_id)
+        if found is None:
+            found = self.work.replies.ask(
+                PROFILE_WAIT, profiles.profile_for, client, self.engine, workspace_id, user_id
+            )
+        return found or profiles.Profile(locale=profiles.DEFAULT_LOCALE, name="")
+
+    def outbox(self, client: WebClient, **transport: Any) -> Outbox:
+        return Outbox(self.engine, SlackTransport(client, **transport))
+
+    def _handle(
+        self, client: WebClient, build: Callable[[], Request], run: Callable[..., Reply]
+    ) -> Handled:
+        """Build the request, run it in one transaction, record its notices: all committed
+        before the caller acknowledges."""
+        req = build()
+        with session_scope(self.engine) as session:
+            reply = run(req, session)
+        try:
+            recorded = self.outbox(client).record(req.workspace_id, reply.notices)
+        except Exception:  # the write stands; only what it would have announced is lost
+            log.exception("notices of a request could not be recorded")
+            recorded = []
+        return Handled(req, reply, recorded)
+
     # --- slash commands -------------------------------------------------------------------
 
-    def command(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        locale = [profiles.DEFAULT_LOCALE]
-        with _failures(respond, locale):
-            req = self.request(
-                client,
-                workspace_id=body["team_id"],
-                user_id=body["user_id"],
-                text=body.get("text") or "",
-                channel_id=body.get("channel_id"),
-                request_key=body.get("trigger_id"),
+    def command(self, body: dict[str, Any], client: WebClient, ack: Ack, respond: Respond) -> None:
+        locale = self._locale(body.get("team_id"), body.get("user_id"))
+        with self.work.admitted() as admitted:
+            if not admitted:
+                ack(response_type="ephemeral", text=i18n.t(locale, "error.busy"))
+                return
+            try:
+                done = self._handle(
+                    client,
+                    lambda: self.request(
+                        client,
+                        workspace_id=body["team_id"],
+                        user_id=body["user_id"],
+                        text=body.get("text") or "",
+                        channel_id=body.get("channel_id"),
+                        request_key=body.get("trigger_id"),
+                    ),
+                    lambda req, session: router.dispatch(body["command"], req, session),
+                )
+            except Exception:
+                log.exception("command failed")
+                ack(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
+                return
+        reply, asker = done.reply, Asker.of(done.req, Via.COMMAND)
+        skipped = reply.chart is not None and self.work.render.full
+        ack(**acknowledgement(reply, asker.locale, chart_skipped=skipped))
+        transport = SlackTransport(client, respond, body.get("trigger_id") or "", acked=True)
+        self._follow_up(transport, done, asker, chart=not skipped)
+
+    def _follow_up(
+        self, transport: SlackTransport, done: Handled, asker: Asker, *, chart: bool = True
+    ) -> None:
+        """What is left after the ack: the reply's modal (or, unless its text was in the
+        ack, the reply itself) on the replies pool, its chart drawn on the render pool and
+        uploaded from the posts pool, then what it sends to others."""
+        reply = done.reply
+        if reply.form is not None or not transport.acked:
+            self.work.replies.submit(transport.reply, replace(reply, chart=None), asker)
+        if chart and reply.chart is not None:
+            self.work.render.submit(self._chart, transport, replace(reply, form=None), asker)
+        self._notify(transport.client, done)
+
+    def _chart(self, transport: SlackTransport, reply: Reply, asker: Asker) -> None:
+        """On the render pool: draw, then hand the upload to the posts pool."""
+        assert reply.chart is not None
+        png = charts.render(reply.chart)
+        upload = SlackTransport(
+            transport.client, transport.respond, transport.trigger_id, acked=True, png=png
+        )
+        if not self.work.posts.submit(upload.reply, reply, asker):
+            log.warning("chart for %s dropped: the posts pool is full", asker.user_id)
+
+    def _notify(self, client: WebClient, done: Handled) -> None:
+        """The notices, updates and retractions, on the posts pool; recorded notices the
+        pool cannot take now are sent by the outbox's retries."""
+        reply = done.reply
+        if done.recorded or reply.updates or reply.retracts:
+            self.work.posts.submit(
+                self.outbox(client).deliver, done.req.workspace_id, reply, done.recorded
             )
-            locale[0] = req.locale
-            with session_scope(self.engine) as session:
-                reply = router.dispatch(body["command"], req, session)
-            transport = SlackTransport(client, respond, body.get("trigger_id") or "")
-            Outbox(self.engine, transport).answer(reply, Asker.of(req, Via.COMMAND))
+
+    def _locale(self, workspace_id: Any, user_id: Any) -> str:
+        if isinstance(workspace_id, str) and isinstance(user_id, str):
+            found = profiles.cached(self.engine, workspace_id, user_id)
+            if found is not None:
+                return found.locale
+        return profiles.DEFAULT_LOCALE
 
     # --- buttons ----------------------------------------------------------------------------
 
-    def action(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        locale = [profiles.DEFAULT_LOCALE]
-        with _failures(respond, locale):
-            act = body["actions"][0]
-            req = self.request(
-                client,
-                workspace_id=_team_id(body),
-                user_id=body["user"]["id"],
-                channel_id=(body.get("channel") or {}).get("id"),
-                request_key=action_key(body),
-            )
-            locale[0] = req.locale
-            with session_scope(self.engine) as session:
-                reply = router.action(act["action_id"], act.get("value") or "", req, session)
-            transport = SlackTransport(client, respond, body.get("trigger_id") or "")
-            Outbox(self.engine, transport).answer(reply, Asker.of(req, Via.BUTTON))
+    def action(self, body: dict[str, Any], client: WebClient, ack: Ack, respond: Respond) -> None:
+        """A press is acknowledged empty: Slack takes a button's answer only through the
+        response URL, so the reply (replacing the pressed message) goes on the replies pool."""
+        user = (body.get("user") or {}).get("id")
+        locale = self._locale((body.get("team") or {}).get("id"), user)
+        with self.work.admitted() as admitted:
+            if not admitted or self.work.replies.full:
+                ack()
+                log.warning("button press turned away: busy")
+                return
+            try:
+                act = body["actions"][0]
+                done = self._handle(
+                    client,
+                    lambda: self.request(
+                        client,
+                        workspace_id=_team_id(body),
+                        user_id=body["user"]["id"],
+                        channel_id=(body.get("channel") or {}).get("id"),
+                        request_key=action_key(body),
+                    ),
+                    lambda req, session: router.action(
+                        act["action_id"], act.get("value") or "", req, session
+                    ),
+                )
+            except Exception:
+                log.exception("button press failed")
+                ack()
+                self.work.replies.submit(_tell_failure, respond, locale)
+                return
+        ack()
+        transport = SlackTransport(client, respond, body.get("trigger_id") or "")
+        self._follow_up(transport, done, Asker.of(done.req, Via.BUTTON))
 
     # --- modals -----------------------------------------------------------------------------
 
-    def submission(self, body: dict[str, Any], client: WebClient) -> tuple[Request, FormResult]:
-        """Run a form submission; the caller acks with the field errors, if any."""
+    def submission(self, body: dict[str, Any], client: WebClient, ack: Ack) -> None:
+        """A form's field errors travel in the acknowledgement, so the (fast) write comes
+        first; its reply is a message of its own, on the replies pool."""
+        view = body["view"]
+        with self.work.admitted() as admitted:
+            if not admitted:
+                log.warning("form submission turned away: busy")
+                ack(**_busy_form(view, self._locale(_team_id(body), body["user"]["id"])))
+                return
+            try:
+                req, result, recorded = self._submit(body, client)
+            except Exception:
+                ack()
+                raise
+        if result.errors:
+            ack(response_action="errors", errors=result.errors)
+            return
+        ack()
+        if result.reply is None:
+            return
+        done = Handled(req, result.reply, recorded)
+        self._follow_up(SlackTransport(client), done, Asker.of(req, Via.FORM))
+        if view["callback_id"] == pacer.FORM_ID and result.reply.ok:
+            self.work.posts.submit(profiles.fill_unnamed, client, self.engine, req.workspace_id)
+
+    def _submit(
+        self, body: dict[str, Any], client: WebClient
+    ) -> tuple[Request, FormResult, list[Recorded]]:
         view = body["view"]
         values, lists = blocks.submitted((view.get("state") or {}).get("values") or {})
         values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
@@ -117,28 +257,50 @@ class Pacer:
         )
         with session_scope(self.engine) as session:
             result = router.submit(view["callback_id"], values, lists, req, session)
-        return req, result
-
-    def after_submission(
-        self, client: WebClient, callback_id: str, req: Request, result: FormResult
-    ) -> None:
+        recorded: list[Recorded] = []
         if result.reply is not None:
-            outbox = Outbox(self.engine, SlackTransport(client))
-            outbox.answer(result.reply, Asker.of(req, Via.FORM))
-        if callback_id == pacer.FORM_ID and result.reply is not None and result.reply.ok:
-            profiles.fill_unnamed(client, self.engine, req.workspace_id)
+            recorded = self.outbox(client).record(req.workspace_id, result.reply.notices)
+        return req, result, recorded
 
     # --- App Home ---------------------------------------------------------------------------
 
     def home(self, event: dict[str, Any], team_id: str, client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        req = self.request(client, workspace_id=team_id, user_id=event["user"])
+        """Opening the Home tab waits on nobody: the view is published from the posts pool."""
+        if event.get("tab", "home") == "home":
+            self.work.posts.submit(self._publish_home, event["user"], team_id, client)
+
+    def _publish_home(self, user_id: str, team_id: str, client: WebClient) -> None:
+        req = self.request(client, workspace_id=team_id, user_id=user_id)
         with session_scope(self.engine) as session:
             goals = router.dispatch("/goal", req, session)
         intro, _, help_text = i18n.t(req.locale, "pacer.help").partition("\n")
         view = blocks.home_view([intro, goals.text, help_text])
         client.views_publish(user_id=req.user_id, view=view)
+
+
+def acknowledgement(reply: Reply, locale: str, *, chart_skipped: bool = False) -> dict[str, Any]:
+    """The ack body of a command: its text reply (and buttons), as Slack shows it at once."""
+    if chart_skipped:
+        reply = replace(reply, text=f"{reply.text}\n{i18n.t(locale, 'chart.busy')}".strip())
+    if not reply.text and not reply.buttons:
+        return {}
+    return {
+        "text": blocks.fallback_text(reply),
+        "blocks": blocks.reply_blocks(reply),
+        "response_type": "in_channel" if reply.visibility == Visibility.IN_CHANNEL else "ephemeral",
+    }
+
+
+def _busy_form(view: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Keep the form open, what was typed with it, and say why on its first field."""
+    fields = list(((view.get("state") or {}).get("values") or {}).keys())
+    if not fields:
+        return {}
+    return {"response_action": "errors", "errors": {fields[0]: i18n.t(locale, "error.busy")}}
+
+
+def _tell_failure(respond: Respond, locale: str) -> None:
+    respond(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
 
 
 def _team_id(body: dict[str, Any]) -> str:
@@ -168,16 +330,3 @@ def form_channel(metadata: str) -> str | None:
     (alone, or before a `|` and what the form needs back, e.g. `C123|42`)."""
     value = metadata.split("|", 1)[0].strip()
     return value if CHANNEL_ID.fullmatch(value) else None
-
-
-@contextmanager
-def _failures(respond: Respond, locale: list[str]) -> Iterator[None]:
-    """Any failure after the ack: log it and tell the user (in `locale[0]`), no stack trace."""
-    try:
-        yield
-    except Exception:
-        log.exception("delivery failed")
-        try:
-            respond(response_type="ephemeral", text=i18n.t(locale[0], "error.internal"))
-        except Exception:
-            log.debug("could not tell the user about the failure", exc_info=True)

@@ -71,6 +71,9 @@ class Sent:
     ts: str | None = None
 
 
+Recorded = tuple[int, Notice]  # a notice's row id, and the notice
+
+
 class DeliveryError(Exception):
     """A transport could not deliver. Its text is the reason, safe to log (no token)."""
 
@@ -99,12 +102,16 @@ class Outbox:
         self.transport.reply(reply, asker)
         self.deliver(asker.workspace_id, reply)
 
-    def deliver(self, workspace_id: str, reply: Reply) -> None:
-        """Send the reply's notices, then apply its updates and retractions; each failure is
-        logged on its own."""
-        for notice in reply.notices:
+    def deliver(
+        self, workspace_id: str, reply: Reply, recorded: list[Recorded] | None = None
+    ) -> None:
+        """Send the reply's notices (those `record` took already, if given), then apply its
+        updates and retractions; each failure is logged on its own."""
+        if recorded is None:
+            recorded = self.record(workspace_id, reply.notices)
+        for message_id, notice in recorded:
             try:
-                self.send(workspace_id, notice)
+                self._post(message_id, notice)
             except Exception:
                 log.exception("notice %s failed", notice.key)
         for update in reply.updates:
@@ -120,10 +127,23 @@ class Outbox:
 
     def send(self, workspace_id: str, notice: Notice) -> bool:
         """True if this call sent it; False if it was sent (or tried) before, or failed."""
-        message_id = self._claim(workspace_id, notice)
-        if message_id is None:
-            log.info("notice %s already recorded: not sent again", notice.key)
-            return False
+        recorded = self.record(workspace_id, [notice])
+        return bool(recorded) and self._post(*recorded[0])
+
+    def record(self, workspace_id: str, notices: list[Notice]) -> list[Recorded]:
+        """Record notices as pending, each under its key, and return those new here: a
+        request records them before it is acknowledged, so a crash after the ack leaves
+        them to the retries instead of losing them."""
+        recorded: list[Recorded] = []
+        for notice in notices:
+            message_id = self._claim(workspace_id, notice)
+            if message_id is None:
+                log.info("notice %s already recorded: not sent again", notice.key)
+            else:
+                recorded.append((message_id, notice))
+        return recorded
+
+    def _post(self, message_id: int, notice: Notice) -> bool:
         try:
             sent = self.transport.post(notice)
         except DeliveryError as err:

@@ -52,12 +52,20 @@ def real_name(user: dict[str, Any]) -> str:
     return ""
 
 
-def profile_for(client: WebClient, engine: Engine, workspace_id: str, user_id: str) -> Profile:
-    """The member's cached locale and name, asking Slack the first time (or until it answers)."""
+def cached(engine: Engine, workspace_id: str, user_id: str) -> Profile | None:
+    """The member's cached locale and name; None until Slack has told us (no Slack call)."""
     with session_scope(engine) as session:
         member = queries.get_member(session, workspace_id=workspace_id, user_id=user_id)
         if member is not None and member.locale:
             return Profile(locale=member.locale, name=_known_name(member))
+    return None
+
+
+def profile_for(client: WebClient, engine: Engine, workspace_id: str, user_id: str) -> Profile:
+    """The member's cached locale and name, asking Slack the first time (or until it answers)."""
+    found = cached(engine, workspace_id, user_id)
+    if found is not None:
+        return found
     user = fetch(client, user_id)
     if user is None:
         return Profile(locale=DEFAULT_LOCALE, name="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
@@ -20,10 +21,19 @@ def handler(app: App, settings: Settings) -> SocketModeHandler:
     return SocketModeHandler(app, app_token=settings.app_token, web_client=app.client)
 
 
-def serve(settings: Settings, engine: Engine, app: App | None = None) -> None:
-    """Connect and block until interrupted."""
+def serve(settings: Settings, engine: Engine) -> None:
+    """Connect and serve until SIGTERM or Ctrl-C, then drain the worker pools."""
     from bot.app import build_app
+    from bot.shutdown import GRACE, on_stop_signals
+    from bot.work import Work
 
-    bolt = app or build_app(settings, engine)
+    work = Work()
+    socket = handler(build_app(settings, engine, work=work), settings)
+    stop = threading.Event()
+    on_stop_signals(stop.set)
     log.info("Socket Mode: connecting")
-    handler(bolt, settings).start()
+    socket.connect()
+    stop.wait()
+    socket.close()  # no new requests; those acknowledged are committed already
+    work.drain(GRACE)
+    log.info("stopped: deliveries drained")

@@ -55,6 +55,8 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes
     _errors: dict[str, list[str]] = field(default_factory=dict)
     _rate_limited: dict[str, int] = field(default_factory=dict)
+    _retry_after: dict[str, int] = field(default_factory=dict)
+    _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _server: ThreadingHTTPServer | None = None
@@ -110,10 +112,22 @@ class FakeSlack:
         with self._lock:
             self._errors.setdefault(method, []).extend([error] * times)
 
-    def rate_limit(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` get HTTP 429 with Retry-After: 0."""
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
+        """The next `times` calls of `method` get HTTP 429 with Retry-After: `retry_after`."""
         with self._lock:
             self._rate_limited[method] = self._rate_limited.get(method, 0) + times
+            self._retry_after[method] = retry_after
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Every call of `method` ("response" for response URLs) answers `seconds` late."""
+        with self._lock:
+            self._delays[method] = seconds
+
+    def _wait(self, method: str) -> None:
+        with self._lock:
+            delay = self._delays.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
 
     # --- records ----------------------------------------------------------------------------
 
@@ -163,7 +177,8 @@ class FakeSlack:
             if self._rate_limited.get(call.method, 0) > 0:
                 self._rate_limited[call.method] -= 1
                 limited = fixture("webapi.ratelimited.429.sdk-test.json")
-                return 429, {"Retry-After": "0"}, limited["body"]
+                retry_after = str(self._retry_after.get(call.method, 0))
+                return 429, {"Retry-After": retry_after}, limited["body"]
             errors = self._errors.get(call.method)
             if errors:
                 return 200, {}, {"ok": False, "error": errors.pop(0)}
@@ -304,6 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif body:
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         if split.path.startswith("/response/"):
+            self.slack._wait("response")
             self.slack.record(Call("response", split.path, params, headers, body))
             self._send(200, {}, "ok", "text/plain")
             return
@@ -311,6 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {}, "not found", "text/plain")
             return
         call = Call(split.path.removeprefix("/api/"), split.path, params, headers, body)
+        self.slack._wait(call.method)
         status, extra, answer = self.slack.answer(call)
         self.slack.record(call)
         self._send(status, extra, answer, "application/json; charset=utf-8")

@@ -158,10 +158,10 @@ def test_one_leaderboard_goes_through_the_real_endpoint(quick_db: Path, tmp_path
     with endpoint.running(f"sqlite:///{work}", tmp_path / "server.log") as (server, client):
         ack, delivered = client.run("/leaderboard", "", user)
         memory = server.memory()
-        reply = client.fake.responses("bench1")[0]
+        reply = client.replies["bench1"]
         upload = client.fake.called("files.completeUploadExternal")[0]
     assert 0 < ack <= delivered
-    assert reply.params["response_type"] == "in_channel"
-    assert "Team 01" in reply.params["text"]
+    assert reply["response_type"] == "in_channel"
+    assert "Team 01" in reply["text"]
     assert upload.params["channel_id"] == client.channel_id
     assert 0 < memory["VmRSS"] <= memory["VmHWM"]

@@ -129,8 +129,7 @@ def dm_to(user: str) -> Any:
 
 def file_feedback(slack: SlackSender, fake: FakeSlack, db: Engine, gid: int) -> int:
     """Alice: /progress, the button, the modal, the submission. The feedback's id."""
-    command(slack, fake, "/progress", "", response="progress", trigger="t-progress")
-    reply = fake.wait_for("response", where=lambda c: c.path.endswith("progress"))[0].params
+    reply = command(slack, fake, "/progress", "", response="progress", trigger="t-progress").json()
     fake.wait_for("files.completeUploadExternal")  # the chart: the rest of the delivery
     [button] = buttons(reply["blocks"])
     assert (button["action_id"], button["value"]) == ("feedback_open", str(gid))

@@ -51,8 +51,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class Server:
-    def __init__(self, wsgi: Any) -> None:
-        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+    def __init__(self, wsgi: Any, threads: int = 4) -> None:
+        self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -153,7 +153,7 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- slash commands ------------------------------------------------------------------------------
 
 
-def test_deal_is_acknowledged_and_the_reply_reaches_the_response_url(
+def test_deal_is_written_then_acknowledged_with_the_reply(
     slack: SlackSender, fake: FakeSlack, db: Engine
 ) -> None:
     setup_team(db)
@@ -161,8 +161,8 @@ def test_deal_is_acknowledged_and_the_reply_reaches_the_response_url(
     answer = command(slack, fake, "/deal", "12,500 Acme Corp", trigger="t-deal-1")
 
     assert answer.status == 200
-    assert answer.body == ""  # an empty ack: the reply follows on the response URL
-    reply = fake.wait_for("response")[0].params
+    reply = answer.json()  # the reply travels in the ack: no Slack call for it
+    assert fake.responses() == []
     assert reply["response_type"] == "ephemeral"
     shown = block_texts(reply["blocks"])
     assert "$12,500" in shown and "Acme Corp" in shown
@@ -182,7 +182,6 @@ def test_every_web_api_call_goes_to_slack_api_url_with_the_bot_token(
 ) -> None:
     setup_team(db)
     command(slack, fake, "/deal", "12,500 Acme Corp")
-    fake.wait_for("response")
 
     api_calls = [c for c in fake.calls if c.path.startswith("/api/")]
     assert {c.method for c in api_calls} >= {"auth.test", "users.info"}
@@ -195,10 +194,8 @@ def test_the_users_locale_time_zone_and_name_are_cached_on_first_sight(
     setup_team(db)
     fake.users[ALICE] = {"locale": "zh-CN", "tz": "Asia/Shanghai", "real_name": "Alice Wang"}
 
-    command(slack, fake, "/deal", "12,500 Acme Corp", trigger="t1", response="r1")
-    first = fake.wait_for("response")[0].params
+    first = command(slack, fake, "/deal", "12,500 Acme Corp", trigger="t1", response="r1").json()
     command(slack, fake, "/goal", "", trigger="t2", response="r2")
-    fake.wait_for("response", count=2)
 
     [lookup] = fake.called("users.info")  # once: the second command uses the cached row
     assert lookup.params["user"] == ALICE and lookup.params["include_locale"] in ("1", "true")
@@ -217,7 +214,6 @@ def test_a_rate_limited_lookup_is_retried_after_retry_after(
 
     command(slack, fake, "/deal", "12,500 Acme Corp")
 
-    fake.wait_for("response")
     assert len(fake.called("users.info")) == 2
     with session_scope(db) as session:
         member = session.exec(select(Member).where(Member.user_id == ALICE)).one()
@@ -230,9 +226,8 @@ def test_a_failed_profile_lookup_falls_back_to_english(
     setup_team(db)
     fake.fail("users.info", "missing_scope")
 
-    command(slack, fake, "/deal", "12,500 Acme Corp")
+    reply = command(slack, fake, "/deal", "12,500 Acme Corp").json()
 
-    reply = fake.wait_for("response")[0].params
     assert "Logged deal" in block_texts(reply["blocks"])
     assert len(deals(db)) == 1
 
@@ -242,9 +237,8 @@ def test_progress_uploads_a_png_chart_in_three_steps(
 ) -> None:
     setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"))
     command(slack, fake, "/deal", "12,500 Acme Corp", trigger="t1", response="r1")
-    fake.wait_for("response")
 
-    command(slack, fake, "/progress", "", trigger="t2", response="r2")
+    answer = command(slack, fake, "/progress", "", trigger="t2", response="r2")
 
     [get_url] = fake.wait_for("files.getUploadURLExternal")
     [upload] = fake.wait_for("upload")
@@ -255,7 +249,7 @@ def test_progress_uploads_a_png_chart_in_three_steps(
     assert get_url.params["filename"] == "progress.png"
     assert "Progress chart" in get_url.params["alt_txt"]
     assert complete.params["channel_id"] == CHANNEL
-    reply = fake.responses("r2")[0].params
+    reply = answer.json()
     assert reply["response_type"] == "ephemeral"
     assert "$12,500 of $120,000" in block_texts(reply["blocks"])
 
@@ -265,9 +259,8 @@ def test_leaderboard_answers_in_channel_and_uploads_its_chart(
 ) -> None:
     setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"))
 
-    command(slack, fake, "/leaderboard", "")
+    reply = command(slack, fake, "/leaderboard", "").json()
 
-    reply = fake.wait_for("response")[0].params
     assert reply["response_type"] == "in_channel"
     assert "East" in block_texts(reply["blocks"])
     [get_url] = fake.wait_for("files.getUploadURLExternal")
@@ -292,8 +285,8 @@ def test_a_chart_goes_to_a_dm_when_the_bot_is_not_in_the_channel(
     assert opened.params["users"] == ALICE
     assert first.params["channel_id"] == CHANNEL
     assert second.params["channel_id"] == "DALICE"
-    notes = fake.wait_for("response", count=2)
-    assert "direct message" in notes[1].params["text"]
+    [note] = fake.wait_for("response")  # the reply was in the ack; this is the note
+    assert "direct message" in note.params["text"]
 
 
 # --- signatures and retries ----------------------------------------------------------------------
@@ -350,10 +343,9 @@ def test_a_retried_command_logs_one_deal(slack: SlackSender, fake: FakeSlack, db
     )
 
     assert first.status == again.status == 200
-    replies = fake.wait_for("response", count=2)
     [deal] = deals(db)
-    for reply in replies:
-        assert f"#{deal.id}" in block_texts(reply.params["blocks"])
+    for reply in (first.json(), again.json()):  # answered twice, written once
+        assert f"#{deal.id}" in block_texts(reply["blocks"])
 
 
 # --- the modal -----------------------------------------------------------------------------------
@@ -508,7 +500,6 @@ def test_delete_then_undo_restores_the_deal(
 ) -> None:
     setup_team(db)
     command(slack, fake, "/deal", "12,500 Acme Corp", response="logged")
-    fake.wait_for("response")
     [deal] = deals(db)
 
     assert press(slack, fake, "deal_delete", str(deal.id), "deleted").status == 200
@@ -619,9 +610,9 @@ def test_oauth_install_page_and_redirect_make_the_installer_an_admin(
             user_id=installed["authed_user"]["id"],
             response_url=fake.response_url("installed"),
         )
-        assert browser.post(body).status == 200
-        reply = fake.wait_for("response")[0].params
-        assert "Pacer" in reply["text"]
+        answer = browser.post(body)
+        assert answer.status == 200
+        assert "Pacer" in answer.json()["text"]
         [lookup] = fake.called("users.info")
         assert lookup.headers["authorization"] == f"Bearer {installed['access_token']}"
     finally:

@@ -1,0 +1,157 @@
+"""Bounded worker pools for what runs after the acknowledgement, one per kind of work.
+
+A command's write and its text reply happen on the request thread and travel in the
+acknowledgement itself; only the rest is queued here. The kinds are kept apart so that one
+kind backing up never delays another: charts wait for rendering, a rate-limited upload
+holds a `posts` worker, and a modal (whose trigger id dies about 3 s after the command) or
+a button's reply never queues behind either. Each pool takes at most `limit` tasks,
+running or waiting; past that a task is refused, and the caller says so to the user (a
+clear reply now rather than a late one) or leaves it to the outbox's retries.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long a request may wait for a free database slot before it is turned away: well
+# inside Slack's 3 s, so the "busy" answer is the one the user sees, not Slack's failure.
+ADMIT_WAIT = 1.5
+
+
+class Pool:
+    """A thread pool that refuses work beyond `limit` tasks in it (running or queued)."""
+
+    def __init__(self, name: str, workers: int, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-")
+        self._depth = 0
+        self._idle = threading.Condition()
+
+    @property
+    def depth(self) -> int:
+        """Tasks running or waiting."""
+        return self._depth
+
+    @property
+    def full(self) -> bool:
+        return self._depth >= self.limit
+
+    def submit(self, task: Callable[..., Any], *args: Any) -> bool:
+        """Queue `task(*args)`; False, and nothing queued, when the pool is full or closed."""
+        with self._idle:
+            if self._depth >= self.limit:
+                log.warning("%s pool full (%d tasks): task refused", self.name, self._depth)
+                return False
+            self._depth += 1
+        context = contextvars.copy_context()  # the request id and such follow the task
+        try:
+            self._executor.submit(self._run, context, task, args)
+        except RuntimeError:  # shut down: the process is stopping
+            self._done()
+            log.warning("%s pool closed: task refused", self.name)
+            return False
+        return True
+
+    def ask(self, timeout: float, task: Callable[..., T], *args: Any) -> T | None:
+        """`task(*args)` on the pool, waiting at most `timeout` seconds for its result; None
+        when it is late, failed or was refused (a late task still runs to its end)."""
+        answer: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                answer.set_result(task(*args))
+            except Exception as err:
+                answer.set_exception(err)
+                raise
+
+        if not self.submit(run):
+            return None
+        try:
+            return answer.result(timeout=timeout)
+        except Exception:  # late, or failed (logged by _run)
+            return None
+
+    def _run(self, context: contextvars.Context, task: Callable[..., Any], args: Any) -> None:
+        try:
+            context.run(task, *args)
+        except Exception:  # a task's failure is its own; the pool goes on
+            log.exception("%s task failed", self.name)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._idle:
+            self._depth -= 1
+            self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every task has finished (True), or `timeout` seconds (False)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._depth > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=False)
+
+
+@dataclass
+class Work:
+    """The pools of one app, and the gate in front of the database for requests."""
+
+    render: Pool = field(default_factory=lambda: Pool("render", workers=2, limit=20))
+    replies: Pool = field(default_factory=lambda: Pool("replies", workers=4, limit=200))
+    posts: Pool = field(default_factory=lambda: Pool("posts", workers=8, limit=500))
+    writers: int = 8  # requests at the database at once (the rest wait, then are turned away)
+    _slots: threading.BoundedSemaphore = field(init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.writers)
+
+    @property
+    def pools(self) -> tuple[Pool, ...]:
+        return (self.render, self.replies, self.posts)
+
+    @contextmanager
+    def admitted(self, wait: float = ADMIT_WAIT) -> Iterator[bool]:
+        """A database slot for one request (True), or False after `wait` seconds or while
+        stopping: the caller answers "busy" and writes nothing."""
+        if self._stopping.is_set() or not self._slots.acquire(timeout=wait):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._slots.release()
+
+    def drain(self, timeout: float) -> bool:
+        """Stop admitting, then wait for the pools to empty, in the order work flows
+        (a rendered chart becomes a post); True if all finished within `timeout`."""
+        self._stopping.set()
+        deadline = time.monotonic() + timeout
+        drained = True
+        for pool in self.pools:
+            left = max(0.0, deadline - time.monotonic())
+            if not pool.drain(left):
+                log.error("%s pool: %d tasks unfinished at shutdown", pool.name, pool.depth)
+                drained = False
+        for pool in self.pools:
+            pool.close()
+        return drained

@@ -1,0 +1,148 @@
+"""The acknowledgement never waits on Slack: through the real WSGI app under waitress.
+
+Slack shows the user a failure when the ack takes over 3 s, then retries; a late ack of
+a written deal is how a rep ends up typing it twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.app import build_app
+from bot.http import wsgi_app
+from bot.work import Pool, Work
+from tests.fakeslack import Answer, FakeSlack, SlackSender
+from tests.test_http_mode import (
+    ADMIN,
+    ALICE,
+    SECRET,
+    Server,
+    block_texts,
+    command,
+    deals,
+    settings_for,
+    setup_team,
+)
+
+SLACK_DEADLINE = 3.0
+
+
+def timed(send: Any) -> tuple[Answer, float]:
+    start = time.monotonic()
+    answer = send()
+    return answer, time.monotonic() - start
+
+
+def at_once(count: int, send: Any) -> list[tuple[Answer, float]]:
+    """`send(i)` for i in range(count), all at once; each answer with its duration."""
+    results: list[tuple[Answer, float]] = [None] * count  # type: ignore[list-item]
+
+    def one(i: int) -> None:
+        results[i] = timed(lambda: send(i))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.fixture
+def served(fake: FakeSlack, db: Engine) -> Iterator[tuple[SlackSender, Work]]:
+    work = Work()
+    app = build_app(settings_for(fake, db), db, work=work)
+    server = Server(wsgi_app(app, db))
+    yield SlackSender(server.url, SECRET), work
+    server.close()
+    work.drain(timeout=30)
+
+
+def test_ten_deals_are_acked_in_time_while_uploads_and_replies_hang(
+    served: tuple[SlackSender, Work], fake: FakeSlack, db: Engine
+) -> None:
+    slack, _ = served
+    setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"))
+    command(slack, fake, "/deal", "100 Warm Up", trigger="warm")  # alice's profile cached
+    fake.slow("files.getUploadURLExternal", 8.0)  # a chart upload held up by Slack
+    fake.slow("response", 4.0)  # and response URLs slow to answer
+
+    charts = at_once(5, lambda i: command(slack, fake, "/progress", "", trigger=f"p{i}"))
+    fake.wait_for("files.getUploadURLExternal", count=5)  # five uploads now waiting on Slack
+    logged = at_once(
+        10, lambda i: command(slack, fake, "/deal", f"{1000 + i} Customer {i}", trigger=f"d{i}")
+    )
+
+    for answer, seconds in logged:
+        assert answer.status == 200 and seconds < SLACK_DEADLINE, (answer, seconds)
+        assert "Logged deal" in block_texts(answer.json()["blocks"])
+    for answer, seconds in charts:
+        assert answer.status == 200 and seconds < SLACK_DEADLINE
+    written = sorted(d.customer for d in deals(db) if d.customer != "Warm Up")
+    assert written == sorted(f"Customer {i}" for i in range(10))  # each once
+
+
+def test_a_burst_is_acked_in_time_or_turned_away_with_a_clear_reply(
+    fake: FakeSlack, db: Engine
+) -> None:
+    # Two database slots, and new users whose lookups take their slots long: 24 commands
+    # at once overflow them.
+    newcomers = [f"UNEW{i}" for i in range(24)]  # on the team, never seen by Slack lookups
+    setup_team(db, *[(ADMIN, "/pacer", f"setup team add East <@{u}>") for u in newcomers])
+    command_work = Work(writers=2)
+    app = build_app(settings_for(fake, db), db, work=command_work)
+    server = Server(wsgi_app(app, db), threads=32)
+    slack = SlackSender(server.url, SECRET)
+    command(slack, fake, "/deal", "100 Warm Up", trigger="warm")
+    fake.slow("users.info", 5.0)  # new users' lookups hold their slots
+    try:
+        results = at_once(
+            24,
+            lambda i: command(
+                slack, fake, "/deal", f"{1000 + i} Burst {i}", trigger=f"b{i}", user=newcomers[i]
+            ),
+        )
+    finally:
+        server.close()
+        command_work.drain(timeout=30)
+
+    texts = [a.json()["text"] for a, _ in results]
+    busy = [t for t in texts if t.startswith("Pacer is busy right now and nothing was saved")]
+    logged = [t for t in texts if "Logged deal" in t]
+    assert all(a.status == 200 and s < SLACK_DEADLINE for a, s in results), results
+    assert busy and logged and len(busy) + len(logged) == 24, set(texts)
+    written = [d for d in deals(db) if d.customer.startswith("Burst")]
+    assert len(written) == len(logged)  # the turned-away wrote nothing
+
+
+def test_a_full_pool_refuses_work_instead_of_queueing_it() -> None:
+    pool = Pool("test", workers=1, limit=2)
+    release = threading.Event()
+    assert pool.submit(release.wait) and pool.submit(release.wait)
+    assert pool.depth == 2 and pool.full
+
+    assert pool.submit(release.wait) is False  # refused: nothing queued
+
+    release.set()
+    assert pool.drain(timeout=5) and pool.depth == 0
+    assert pool.submit(lambda: None)
+
+
+def test_ask_returns_none_when_the_answer_is_late() -> None:
+    pool = Pool("test", workers=1, limit=5)
+    finished = threading.Event()
+
+    def slow() -> str:
+        time.sleep(0.3)
+        finished.set()
+        return "late"
+
+    assert pool.ask(0.05, slow) is None
+    assert pool.ask(5.0, lambda: "soon") == "soon"  # queued behind the slow one, yet in time
+    assert finished.is_set()
