@@ -1,9 +1,9 @@
 """Structured logs: one JSON object per line, with the id of the request being served.
 
 bot/http.py sets REQUEST_ID (and WORKSPACE once the signed body names it) for each request;
-every line logged while it is served carries them. A context variable follows the thread
-it was set in: work handed to another thread keeps the ids only when it runs through
-`carry` (or a pool that submits through it).
+every line logged while it is served carries them. A context variable stays with the
+thread it was set in: the pools of bot/work.py copy the submitter's context into each task,
+so what a request queues logs with its ids too.
 """
 
 from __future__ import annotations
@@ -13,19 +13,15 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 WORKSPACE: ContextVar[str | None] = ContextVar("workspace", default=None)
 # An id a proxy in front already gave the request is kept if it looks like one.
 GIVEN_ID = re.compile(r"[A-Za-z0-9_.-]{8,64}")
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 def request_id(given: str | None = None) -> str:
@@ -45,23 +41,6 @@ def serving(rid: str) -> Iterator[None]:
     finally:
         WORKSPACE.reset(ws_token)
         REQUEST_ID.reset(rid_token)
-
-
-def carry(fn: Callable[P, T]) -> Callable[P, T]:
-    """`fn`, run later on any thread with the request and workspace ids of now."""
-    context = copy_context()
-
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        return context.run(fn, *args, **kwargs)
-
-    return run
-
-
-class ContextPool(ThreadPoolExecutor):
-    """A thread pool whose tasks run with the ids of whoever submitted them."""
-
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        return super().submit(carry(fn), *args, **kwargs)
 
 
 class JsonFormatter(logging.Formatter):

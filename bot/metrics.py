@@ -64,8 +64,8 @@ class Metrics:
         )
         self.answered = Histogram(
             "pacer_reply_seconds",
-            "Time from a request's arrival until its reply was delivered (for work that runs"
-            " with the request's context: see bot.logs.carry).",
+            "Time from a request's arrival until the part of its reply sent after the ack"
+            " (a modal, a button's reply, a chart) was delivered.",
             ["command"],
             buckets=DELIVERY_BUCKETS,
             registry=r,
@@ -93,7 +93,7 @@ class Queues(Collector):
 
     def collect(self) -> Iterable[Metric]:
         gauge = GaugeMetricFamily(
-            "pacer_queue_depth", "Work waiting in each bounded queue.", labels=["queue"]
+            "pacer_queue_depth", "Tasks running or waiting in each bounded pool.", labels=["queue"]
         )
         with _lock:
             depths = list(_queues.items())
@@ -131,6 +131,12 @@ def command_done(command: str, outcome: str) -> None:
         raise ValueError(f"unknown outcome {outcome!r}")
     if _active is not None:
         _active.requests.labels(command, outcome).inc()
+
+
+def outcome_of(reply: Reply) -> str:
+    """ok, or refused: the router answers a refusal and a usage error alike (Reply.ok is
+    False), so both count as refused until a Reply says which it was."""
+    return "ok" if reply.ok else "refused"
 
 
 def acked(command: str, status: str, seconds: float) -> None:
