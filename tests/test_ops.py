@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
-from bot import cli, logs, metrics
+from bot import cli, logs, metrics, shutdown
 from bot.app import build_app
 from bot.delivery import SlackTransport
 from bot.http import wsgi_app
@@ -432,6 +432,7 @@ def test_compose_starts_pacer_on_postgres_with_the_settings_pacer_reads() -> Non
     assert pacer["environment"]["DATABASE_URL"].startswith("postgresql://")
     assert "@postgres:5432/" in pacer["environment"]["DATABASE_URL"]
     assert pacer["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert int(pacer["stop_grace_period"].removesuffix("s")) > shutdown.GRACE
     assert pacer["env_file"] == [{"path": ".env", "required": False}]
     assert postgres["image"] == "postgres:16"
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
