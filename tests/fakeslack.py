@@ -55,6 +55,8 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes
     _errors: dict[str, list[str]] = field(default_factory=dict)
     _rate_limited: dict[str, int] = field(default_factory=dict)
+    _hangs: dict[str, list[float]] = field(default_factory=dict)
+    _response_statuses: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _server: ThreadingHTTPServer | None = None
@@ -114,6 +116,27 @@ class FakeSlack:
         """The next `times` calls of `method` get HTTP 429 with Retry-After: 0."""
         with self._lock:
             self._rate_limited[method] = self._rate_limited.get(method, 0) + times
+
+    def hang(self, method: str, seconds: float = 5.0, times: int = 1) -> None:
+        """The next `times` calls of `method` ("response" for a response URL) are recorded,
+        then answered only after `seconds`: a client with a shorter timeout gives up."""
+        with self._lock:
+            self._hangs.setdefault(method, []).extend([seconds] * times)
+
+    def fail_responses(self, status: int, times: int = 1) -> None:
+        """The next `times` posts to a response URL answer HTTP `status` (a 429 comes with
+        Retry-After: 0). They are recorded like the others."""
+        with self._lock:
+            self._response_statuses.extend([status] * times)
+
+    def hang_for(self, method: str) -> float:
+        with self._lock:
+            hangs = self._hangs.get(method)
+            return hangs.pop(0) if hangs else 0.0
+
+    def response_status(self) -> int:
+        with self._lock:
+            return self._response_statuses.pop(0) if self._response_statuses else 200
 
     # --- records ----------------------------------------------------------------------------
 
@@ -305,7 +328,10 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         if split.path.startswith("/response/"):
             self.slack.record(Call("response", split.path, params, headers, body))
-            self._send(200, {}, "ok", "text/plain")
+            self._wait(self.slack.hang_for("response"))
+            status = self.slack.response_status()
+            extra = {"Retry-After": "0"} if status == 429 else {}
+            self._send(status, extra, "ok" if status == 200 else "error", "text/plain")
             return
         if not split.path.startswith("/api/"):
             self._send(404, {}, "not found", "text/plain")
@@ -313,7 +339,13 @@ class _Handler(BaseHTTPRequestHandler):
         call = Call(split.path.removeprefix("/api/"), split.path, params, headers, body)
         status, extra, answer = self.slack.answer(call)
         self.slack.record(call)
+        self._wait(self.slack.hang_for(call.method))
         self._send(status, extra, answer, "application/json; charset=utf-8")
+
+    def _wait(self, seconds: float) -> None:
+        """A hung call: answered late (the client has given up), or not at all on close."""
+        if seconds:
+            time.sleep(seconds)
 
     def _send(self, status: int, headers: dict[str, str], answer: Any, kind: str) -> None:
         data = (answer if isinstance(answer, str) else json.dumps(answer)).encode("utf-8")
