@@ -33,6 +33,10 @@ from commands import i18n
 from commands.types import Button, Form, Notice, Reply, Retract, Update, Visibility
 
 log = logging.getLogger(__name__)
+# slack_sdk's webhook client logs the response URL (which lets anyone post for half an hour)
+# at INFO and DEBUG: its logger keeps WARNING and above only.
+WEBHOOK_LOG = logging.getLogger(__name__ + ".response_url")
+WEBHOOK_LOG.setLevel(logging.WARNING)
 
 Respond = Callable[..., Any]
 SLACK_ERRORS = (SlackApiError, SlackClientError, OSError)
@@ -245,6 +249,7 @@ def webhook(url: str) -> WebhookClient:
     return WebhookClient(
         url=url,
         timeout=SEND_TIMEOUT,
+        logger=WEBHOOK_LOG,
         retry_handlers=[
             ConnectionErrorRetryHandler(),
             RateLimitErrorRetryHandler(max_retry_count=2),

@@ -343,9 +343,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, extra, answer, "application/json; charset=utf-8")
 
     def _wait(self, seconds: float) -> None:
-        """A hung call: answered late (the client has given up), or not at all on close."""
+        """A hung call: answered late, when the client has given up (and closed)."""
         if seconds:
             time.sleep(seconds)
+            self.close_connection = True
 
     def _send(self, status: int, headers: dict[str, str], answer: Any, kind: str) -> None:
         data = (answer if isinstance(answer, str) else json.dumps(answer)).encode("utf-8")
@@ -354,8 +355,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # a hung call's client gave up
+            self.close_connection = True
 
 
 def eventually(check: Callable[[], T | None], timeout: float = 15.0) -> T:
