@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 from bot.app import web_client
 from bot.delivery import SlackTransport
 from bot.listeners import Pacer
-from bot.outbox import Outbox
+from bot.outbox import Asker, Outbox, Via
 from bot.scheduler import RETRY_SECONDS, Scheduler
 from bot.settings import Settings
-from commands.types import Notice
+from commands.types import Notice, Reply
 from storage.models import Deal, SentMessage
 from tests.conftest import ADMIN, Run
 from tests.fakeslack import FakeSlack, shared_files
@@ -195,6 +195,23 @@ def test_a_hung_reply_url_fails_within_its_timeout_and_is_told_another_way(
     assert time.monotonic() - started < 4.5  # gave up on the hung post, did not wait it out
     (note,) = fake.called("chat.postEphemeral")
     assert str(note.params["text"]).startswith(NOT_SHOWN)
+
+
+def test_a_form_reply_that_neither_ephemeral_nor_dm_takes_is_retried_by_the_minute_job(
+    team: Run, engine: Engine, fake: FakeSlack, client: WebClient
+) -> None:
+    fake.fail("chat.postEphemeral", "internal_error", times=2)
+    fake.fail("chat.postMessage", "internal_error", times=2)
+    asker = Asker("T1", "UALICE", channel_id="CEAST", via=Via.FORM, key="view:V1")
+    Outbox(engine, SlackTransport(client)).answer(Reply(text="✅ Logged deal `#7`"), asker)
+    # The form's note (ephemeral, then DM), then the note of its failure (the same two).
+    assert len(fake.called("chat.postEphemeral")) == len(fake.called("chat.postMessage")) == 2
+    assert rows(engine) == {"undelivered:view:V1": ("failed", 1)}
+    later = datetime.now(UTC) + timedelta(seconds=31)
+    assert Outbox(engine, SlackTransport(client)).retry_unsent(now=later) == 1
+    shown = fake.called("chat.postEphemeral")[-1]
+    assert shown.params["text"] == NOT_SHOWN + "\n\n✅ Logged deal `#7`"
+    assert rows(engine) == {"undelivered:view:V1": ("sent", 2)}
 
 
 # --- posts Pacer sends on its own ---------------------------------------------------------------
