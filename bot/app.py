@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot.delivery import SEND_TIMEOUT
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
 from bot.work import Work
@@ -33,13 +34,17 @@ SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
 STATE_SECONDS = 600
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client at SLACK_API_URL (if set) that waits out 429s and retries 5xx once."""
+def web_client(
+    settings: Settings, token: str | None = None, timeout: int = SEND_TIMEOUT
+) -> WebClient:
+    """A Web API client at SLACK_API_URL (if set) that waits out 429s and retries 5xx once;
+    a call hung longer than `timeout` seconds fails (the outbox retries it later)."""
     kwargs: dict[str, Any] = {}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
     return WebClient(
         token=token,
+        timeout=timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(),
             # Slack answers bursts with 429 and Retry-After; a run of a thousand DMs meets

@@ -150,9 +150,8 @@ class Pacer:
         uploaded from the posts pool, then what it sends to others."""
         reply = done.reply
         if reply.form is not None or not transport.acked:
-            self.work.replies.submit(
-                metrics.timed(transport).reply, replace(reply, chart=None), asker
-            )
+            answer = Outbox(self.engine, transport).reply
+            self.work.replies.submit(answer, replace(reply, chart=None), asker)
         if chart and reply.chart is not None:
             self.work.render.submit(self._chart, transport, replace(reply, form=None), asker)
         self._notify(transport.client, done)
@@ -164,7 +163,7 @@ class Pacer:
         upload = SlackTransport(
             transport.client, transport.respond, transport.trigger_id, acked=True, png=png
         )
-        if not self.work.posts.submit(metrics.timed(upload).reply, reply, asker):
+        if not self.work.posts.submit(Outbox(self.engine, upload).reply, reply, asker):
             log.warning("chart for %s dropped: the posts pool is full", asker.user_id)
 
     def _notify(self, client: WebClient, done: Handled) -> None:

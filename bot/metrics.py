@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from slack_sdk.errors import SlackClientError
 
 if TYPE_CHECKING:
     from bot.outbox import Asker, Sent, Transport
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 COUNTED = "_pacer_counted"
+SLACK_ERRORS = (SlackClientError, OSError)  # what the SDK raises: API errors, timeouts
 clock = time.perf_counter  # every duration here is measured on it (tests replace it)
 OUTCOMES = ("ok", "refused", "usage_error", "error", "shed")
 # Slack wants an ack within 3 s: the buckets resolve well below and around it.
@@ -196,8 +198,8 @@ def slack_error(err: Exception) -> None:
     """A failed Slack call: the method from the response's URL, the error Slack named (or the
     exception's type: a timeout, a refused connection). Once per error, however often it
     is described."""
-    if _active is None or getattr(err, COUNTED, False):
-        return
+    if _active is None or not isinstance(err, SLACK_ERRORS) or getattr(err, COUNTED, False):
+        return  # (a DeliveryError is Pacer's own account of one, counted when it happened)
     setattr(err, COUNTED, True)
     response = getattr(err, "response", None)
     url = str(getattr(response, "api_url", "") or "")

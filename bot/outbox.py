@@ -9,14 +9,21 @@ once. Where it went is stored once sent, so an Update can find the message and a
 delete it. Transport errors are logged (never the token) and never fail the request that
 caused them.
 
-Each row also keeps its notice as JSON, so `retry_unsent` can send again what failed or was
-cut off by a crash, up to MAX_ATTEMPTS tries in all, and log the ones it gives up on.
+Each row also keeps its notice as JSON, so `retry_unsent` (run every minute by the
+scheduler) can send again what failed or was cut off by a crash, on the BACKOFF schedule,
+and log at WARNING every message it drops: retries used up, too old, or refused for good.
+
+A reply the asker could not be shown (the response URL failed) becomes a notice of its own
+to that user, under `undelivered:<request key>`: an ephemeral note in the channel, else a
+DM, with the reply and so what was saved. A chart that could not be uploaded after its text
+was shown is retried the same way, under `chart:<request key>`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,7 +32,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from bot import metrics
-from commands import codec
+from commands import codec, i18n
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
 from storage.engine import session_scope
@@ -33,10 +40,24 @@ from storage.engine import session_scope
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=5)  # a pending row older than this was cut off by a crash
-MAX_ATTEMPTS = 5  # tries in all, the first send included
-# A notice not out within this long is news no more (a morning warning read at night):
-# it is marked expired and logged instead of being sent late.
-MAX_AGE = timedelta(hours=6)
+# The wait after each failed try. Short at first, for the blips that pass in seconds (a 429
+# burst, a restart of Slack's edge, a hung connection); then longer, to ride out an outage
+# of half an hour. The last try is 38.5 minutes after the first, within the hour.
+BACKOFF = tuple(timedelta(seconds=s) for s in (30, 60, 2 * 60, 5 * 60, 10 * 60, 20 * 60))
+MAX_ATTEMPTS = len(BACKOFF) + 1  # tries in all, the first send included
+# A notice not out within this long is news no more (a morning warning read at night): it
+# is marked expired and logged instead of being sent late (e.g. found after a long outage).
+MAX_AGE = timedelta(hours=1)
+UNDELIVERED = "undelivered:"  # key prefix of a reply sent again to who asked
+CHART = "chart:"  # key prefix of a reply's chart sent again
+
+
+def next_try(last_try: datetime, attempts: int) -> datetime | None:
+    """When a notice whose try number `attempts` failed at `last_try` is due again; None
+    when it has had all its tries."""
+    if attempts < 1 or attempts > len(BACKOFF):
+        return None
+    return last_try + BACKOFF[attempts - 1]
 
 
 class Via(StrEnum):
@@ -56,10 +77,11 @@ class Asker:
     locale: str = "en"
     channel_id: str | None = None
     via: Via = Via.COMMAND
+    key: str | None = None  # the request's delivery key: names what is sent again for it
 
     @classmethod
     def of(cls, req: Request, via: Via = Via.COMMAND) -> Asker:
-        return cls(req.workspace_id, req.user_id, req.locale, req.channel_id, via)
+        return cls(req.workspace_id, req.user_id, req.locale, req.channel_id, via, req.request_key)
 
 
 @dataclass(frozen=True)
@@ -75,12 +97,30 @@ Recorded = tuple[int, Notice]  # a notice's row id, and the notice
 
 
 class DeliveryError(Exception):
-    """A transport could not deliver. Its text is the reason, safe to log (no token)."""
+    """A transport could not deliver. Its text is the reason, safe to log (no token);
+    `permanent` when trying again cannot help (channel_not_found, not_in_channel...)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class Undelivered(DeliveryError):
+    """Part of a reply did not reach who asked: its text (`text_failed`), or its chart
+    (`chart_to`: the channel to upload it to on the retry, None for the asker's DM)."""
+
+    def __init__(
+        self, reason: str, *, text_failed: bool, chart_failed: bool, chart_to: str | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.text_failed = text_failed
+        self.chart_failed = chart_failed
+        self.chart_to = chart_to
 
 
 class Transport(Protocol):
     def reply(self, reply: Reply, asker: Asker) -> None:
-        """Answer the person who asked (failures raise: the caller tells them)."""
+        """Answer the person who asked; Undelivered names what did not arrive."""
 
     def post(self, notice: Notice) -> Sent:
         """Send a notice (a DM to its user, or a post in its channel); DeliveryError if not."""
@@ -99,8 +139,38 @@ class Outbox:
 
     def answer(self, reply: Reply, asker: Asker) -> None:
         """The reply to who asked, then what it sends to others."""
-        self.transport.reply(reply, asker)
+        self.reply(reply, asker)
         self.deliver(asker.workspace_id, reply)
+
+    def reply(self, reply: Reply, asker: Asker) -> None:
+        """The reply to who asked; what of it did not arrive is sent again as notices."""
+        try:
+            self.transport.reply(reply, asker)
+        except Undelivered as err:
+            self._again(reply, asker, err)
+
+    def _again(self, reply: Reply, asker: Asker, err: Undelivered) -> None:
+        """What of the reply did not arrive goes out as notices, retried like any other."""
+        key = asker.key or uuid.uuid4().hex
+        if err.text_failed:
+            log.warning(
+                "reply %s in %s not shown: %s; telling the user another way",
+                key,
+                asker.workspace_id,
+                err,
+            )
+            self.send(asker.workspace_id, undelivered_notice(reply, asker, key))
+        if err.chart_failed and reply.chart is not None:
+            caption = reply.text.split("\n", 1)[0]
+            chart = Notice(
+                key=(CHART + key)[:200],
+                text=caption,
+                user_id=asker.user_id,
+                channel_id=err.chart_to,
+                locale=asker.locale,
+                chart=reply.chart,
+            )
+            self.send_later(asker.workspace_id, chart)
 
     def deliver(
         self, workspace_id: str, reply: Reply, recorded: list[Recorded] | None = None
@@ -111,7 +181,7 @@ class Outbox:
             recorded = self.record(workspace_id, reply.notices)
         for message_id, notice in recorded:
             try:
-                self._post(message_id, notice)
+                self._post(message_id, workspace_id, notice, 1)
             except Exception:
                 log.exception("notice %s failed", notice.key)
         for update in reply.updates:
@@ -128,7 +198,10 @@ class Outbox:
     def send(self, workspace_id: str, notice: Notice) -> bool:
         """True if this call sent it; False if it was sent (or tried) before, or failed."""
         recorded = self.record(workspace_id, [notice])
-        return bool(recorded) and self._post(*recorded[0])
+        if not recorded:
+            return False
+        message_id, _ = recorded[0]
+        return self._post(message_id, workspace_id, notice, 1)
 
     def record(self, workspace_id: str, notices: list[Notice]) -> list[Recorded]:
         """Record notices as pending, each under its key, and return those new here: a
@@ -143,15 +216,47 @@ class Outbox:
                 recorded.append((message_id, notice))
         return recorded
 
-    def _post(self, message_id: int, notice: Notice) -> bool:
+    def send_later(self, workspace_id: str, notice: Notice) -> bool:
+        """Record the notice as failed once, for the retry loop (it just failed elsewhere)."""
+        message_id = self._claim(workspace_id, notice)
+        if message_id is None:
+            return False
+        self._mark(message_id, "failed")
+        log.warning(
+            "notice %s in %s not sent (attempt 1); next try in %d s",
+            notice.key,
+            workspace_id,
+            BACKOFF[0].total_seconds(),
+        )
+        return True
+
+    def _post(self, message_id: int, workspace_id: str, notice: Notice, attempt: int) -> bool:
         try:
             sent = self.transport.post(notice)
         except DeliveryError as err:
-            log.warning("notice %s not sent: %s", notice.key, err)
-            self._mark(message_id, "failed")
+            self._failed(message_id, workspace_id, notice.key, attempt, err)
             return False
         self._mark(message_id, "sent", sent)
         return True
+
+    def _failed(
+        self, message_id: int, workspace_id: str, key: str, attempt: int, err: DeliveryError
+    ) -> None:
+        """Marked failed for a later try, or dropped (and logged) when none can help."""
+        if err.permanent or attempt >= MAX_ATTEMPTS:
+            self._mark(message_id, "dropped")
+            why = err if err.permanent else f"gave up after {attempt} attempts: {err}"
+            log.warning("notice %s in %s dropped: %s", key, workspace_id, why)
+            return
+        self._mark(message_id, "failed")
+        log.warning(
+            "notice %s in %s not sent (attempt %d): %s; next try in %d s",
+            key,
+            workspace_id,
+            attempt,
+            err,
+            BACKOFF[attempt - 1].total_seconds(),
+        )
 
     def _claim(self, workspace_id: str, notice: Notice) -> int | None:
         with session_scope(self.engine) as session:
@@ -179,7 +284,7 @@ class Outbox:
 
     def retract(self, workspace_id: str, retract: Retract) -> bool:
         """Delete a sent notice and mark it retracted; False when there was nothing to delete."""
-        found = self._sent(workspace_id, retract.key, ("sent", "failed", "expired"))
+        found = self._sent(workspace_id, retract.key, ("sent", "failed", "expired", "dropped"))
         if found is None:
             return False  # never sent, already gone, or still being sent by another request
         message_id, status, sent = found
@@ -204,53 +309,49 @@ class Outbox:
 
     # --- retries ------------------------------------------------------------------------------
 
-    def retry_unsent(
-        self,
-        *,
-        now: datetime,
-        older_than: timedelta = RETRY_AFTER,
-        max_attempts: int = MAX_ATTEMPTS,
-    ) -> int:
-        """Send again the notices that failed, or that stayed pending longer than `older_than`
-        (the process died between recording and sending); the number sent.
+    def retry_unsent(self, *, now: datetime, older_than: timedelta = RETRY_AFTER) -> int:
+        """Send again the notices that failed and are due on the BACKOFF schedule, or that
+        stayed pending longer than `older_than` (the process died between recording and
+        sending); the number sent.
 
         The pending window trades one risk for another: Slack's chat.postMessage has no
         idempotency key, so a post that succeeded just before a crash (the row not yet marked
         sent) is repeated once here. Without the retry that message could be lost instead.
         """
         with session_scope(self.engine) as session:
-            todo = queries.unsent_messages(
-                session, stale_before=now - older_than, max_attempts=max_attempts
-            )
+            todo = queries.unsent_messages(session, stale_before=now - older_than)
         sent = 0
-        for message_id, seen in todo:
+        for found in todo:
+            if found.status == "failed" and not _due(found.last_try, found.attempts, now):
+                continue
             try:
-                sent += self._retry(message_id, seen, now, max_attempts)
+                sent += self._retry(found.id, found.attempts, now)
             except Exception:  # one bad row must not stop the others
-                log.exception("retry of message %s failed", message_id)
+                log.exception("retry of message %s failed", found.id)
         return sent
 
-    def _retry(self, message_id: int, seen: int, now: datetime, most: int) -> bool:
+    def _retry(self, message_id: int, seen: int, now: datetime) -> bool:
         with session_scope(self.engine) as session:
             row = queries.claim_retry(session, message_id=message_id, seen=seen, now=now)
-            claimed = (row.key, row.payload or "{}", row.attempts, row.created_at) if row else None
+            claimed = (
+                (row.workspace_id, row.key, row.payload or "{}", row.attempts, row.created_at)
+                if row
+                else None
+            )
         if claimed is None:
             return False  # another instance took it first
-        key, payload, attempts, created = claimed
+        workspace_id, key, payload, attempts, created = claimed
         if now - created > MAX_AGE:
             self._mark(message_id, "expired")
-            log.error("notice %s expired unsent: %s late", key, now - created)
+            late = now - created
+            log.warning("notice %s in %s dropped: expired, %s late", key, workspace_id, late)
             return False
-        try:
-            sent = self.transport.post(decode(key, payload))
-        except DeliveryError as err:
-            self._mark(message_id, "failed")
-            if attempts >= most:
-                log.error("notice %s gave up after %d attempts: %s", key, attempts, err)
-            else:
-                log.warning("notice %s not sent (attempt %d): %s", key, attempts, err)
+        if attempts > MAX_ATTEMPTS:  # e.g. cut off by a crash on its last try
+            self._mark(message_id, "dropped")
+            log.warning("notice %s in %s dropped: no tries left", key, workspace_id)
             return False
-        self._mark(message_id, "sent", sent)
+        if not self._post(message_id, workspace_id, decode(key, payload), attempts):
+            return False
         log.info("notice %s sent on attempt %d", key, attempts)
         return True
 
@@ -263,6 +364,30 @@ class Outbox:
                 channel_id=sent.channel if sent else None,
                 ts=sent.ts if sent else None,
             )
+
+
+def _due(last_try: datetime | None, attempts: int, now: datetime) -> bool:
+    due = next_try(last_try, attempts) if last_try is not None else None
+    return due is None or due <= now  # no more tries left: due, to be dropped and logged
+
+
+def undelivered_notice(reply: Reply, asker: Asker, key: str) -> Notice:
+    """The reply, for who asked, with a note that it could not be shown where they asked:
+    its text says what was saved (e.g. the deal number), so nothing is typed twice."""
+    note = i18n.t(asker.locale, "sends.reply_not_shown")
+    return Notice(
+        key=(UNDELIVERED + key)[:200],
+        text=f"{note}\n\n{reply.text}" if reply.text else note,
+        user_id=asker.user_id,
+        channel_id=asker.channel_id,
+        buttons=list(reply.buttons),
+        locale=asker.locale,
+    )
+
+
+def is_undelivered(notice: Notice) -> bool:
+    """A reply sent again: to its user only (ephemeral in its channel, else a DM)."""
+    return notice.key.startswith(UNDELIVERED)
 
 
 # --- a notice as the JSON its row keeps -----------------------------------------------------------

@@ -38,6 +38,7 @@ LOCK_KEY = 7_231_000_004  # pg advisory lock id of the one scheduling instance
 STALE_AFTER = timedelta(hours=3)  # a morning warning later than this is not sent
 MISFIRE_GRACE = int(timedelta(hours=12).total_seconds())  # later runs still catch up
 RESYNC_MINUTES = 10  # new teams and changed hours are picked up this often
+RETRY_SECONDS = 60  # failed sends are looked at this often (bot/outbox.py BACKOFF)
 Clock = Callable[[], datetime]
 
 
@@ -200,7 +201,11 @@ class Scheduler:
         self.scheduler.add_listener(metrics.job_failed, EVENT_JOB_ERROR)
         self.sync()
         self.scheduler.add_job(self.sync, IntervalTrigger(minutes=RESYNC_MINUTES), id="sync")
-        log.info("scheduler started with %d teams", len(self.scheduler.get_jobs()) - 1)
+        # Once at start (what failed or was cut off before a restart), then every minute.
+        every = IntervalTrigger(seconds=RETRY_SECONDS)
+        self.scheduler.add_job(self.retry, every, id="retry", next_run_time=datetime.now(UTC))
+        teams = [job for job in self.scheduler.get_jobs() if job.id.startswith("team:")]
+        log.info("scheduler started with %d teams", len(teams))
 
     def stop(self) -> None:
         if self.scheduler.running:
@@ -227,10 +232,15 @@ class Scheduler:
         if not self.leader.holds():
             log.debug("another instance schedules: team %s skipped here", team_id)
             return
-        now = self.clock()
-        retried = Outbox(self.engine, slack_or(self.client)).retry_unsent(now=now)
-        if retried:
-            log.info("%d earlier notices sent on retry", retried)
-        outcome = run_team(self.engine, self.client, team_id, now)
+        outcome = run_team(self.engine, self.client, team_id, self.clock())
         log.info("team %s: %d sent, %d skipped", team_id, outcome.sent, outcome.skipped)
         metrics.job_run("team", "ok")
+
+    def retry(self) -> int:
+        """Send again what failed and is due (the minute job); only where the lock is held."""
+        if not self.leader.holds():
+            return 0
+        retried = Outbox(self.engine, slack_or(self.client)).retry_unsent(now=self.clock())
+        if retried:
+            log.info("%d earlier notices sent on retry", retried)
+        return retried

@@ -57,6 +57,8 @@ class FakeSlack:
     _rate_limited: dict[str, int] = field(default_factory=dict)
     _retry_after: dict[str, int] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
+    _hangs: dict[str, list[float]] = field(default_factory=dict)
+    _response_statuses: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _server: ThreadingHTTPServer | None = None
@@ -128,6 +130,27 @@ class FakeSlack:
             delay = self._delays.get(method, 0.0)
         if delay:
             time.sleep(delay)
+
+    def hang(self, method: str, seconds: float = 5.0, times: int = 1) -> None:
+        """The next `times` calls of `method` ("response" for a response URL) are recorded,
+        then answered only after `seconds`: a client with a shorter timeout gives up."""
+        with self._lock:
+            self._hangs.setdefault(method, []).extend([seconds] * times)
+
+    def fail_responses(self, status: int, times: int = 1) -> None:
+        """The next `times` posts to a response URL answer HTTP `status` (a 429 comes with
+        Retry-After: 0). They are recorded like the others."""
+        with self._lock:
+            self._response_statuses.extend([status] * times)
+
+    def hang_for(self, method: str) -> float:
+        with self._lock:
+            hangs = self._hangs.get(method)
+            return hangs.pop(0) if hangs else 0.0
+
+    def response_status(self) -> int:
+        with self._lock:
+            return self._response_statuses.pop(0) if self._response_statuses else 200
 
     # --- records ----------------------------------------------------------------------------
 
@@ -321,7 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path.startswith("/response/"):
             self.slack._wait("response")
             self.slack.record(Call("response", split.path, params, headers, body))
-            self._send(200, {}, "ok", "text/plain")
+            self._wait(self.slack.hang_for("response"))
+            status = self.slack.response_status()
+            extra = {"Retry-After": "0"} if status == 429 else {}
+            self._send(status, extra, "ok" if status == 200 else "error", "text/plain")
             return
         if not split.path.startswith("/api/"):
             self._send(404, {}, "not found", "text/plain")
@@ -330,7 +356,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.slack._wait(call.method)
         status, extra, answer = self.slack.answer(call)
         self.slack.record(call)
+        self._wait(self.slack.hang_for(call.method))
         self._send(status, extra, answer, "application/json; charset=utf-8")
+
+    def _wait(self, seconds: float) -> None:
+        """A hung call: answered late, when the client has given up (and closed)."""
+        if seconds:
+            time.sleep(seconds)
+            self.close_connection = True
 
     def _send(self, status: int, headers: dict[str, str], answer: Any, kind: str) -> None:
         data = (answer if isinstance(answer, str) else json.dumps(answer)).encode("utf-8")
@@ -339,8 +372,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # a hung call's client gave up
+            self.close_connection = True
 
 
 def eventually(check: Callable[[], T | None], timeout: float = 15.0) -> T:

@@ -392,7 +392,7 @@ def test_a_failed_send_is_marked_logged_without_the_token_and_not_retried(
     Outbox(db, SlackTransport(client)).deliver(TEAM, Reply(text="", notices=[notice("k:2")]))
 
     [row] = sent_rows(db)
-    assert (row.status, row.ts) == ("failed", None)
+    assert (row.status, row.ts) == ("dropped", None)  # channel_not_found: for good
     assert "channel_not_found" in caplog.text
     assert TOKEN not in caplog.text
     assert Outbox(db, SlackTransport(client)).send(TEAM, notice("k:2")) is False

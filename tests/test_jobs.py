@@ -241,7 +241,7 @@ def test_a_failed_send_is_marked_failed_and_the_others_still_go(
     assert (outcome.sent, outcome.skipped) == (1, 1)
     with Session(month) as s:
         statuses = {r.key: r.status for r in s.exec(select(SentMessage)).all()}
-    assert statuses == {"lag:2026-11-25:UALICE": "failed", "lag-digest:2026-11-25:UMIA": "sent"}
+    assert statuses == {"lag:2026-11-25:UALICE": "dropped", "lag-digest:2026-11-25:UMIA": "sent"}
 
 
 @pytest.mark.postgres

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.console import channel_id
-from bot.outbox import Asker, DeliveryError, Outbox, Sent, Via
+from bot.outbox import BACKOFF, MAX_ATTEMPTS, Asker, DeliveryError, Outbox, Sent, Via, next_try
 from bot.terminal import Screen, Terminal
 from commands.types import Button, Notice, Reply, Retract, Update
 from storage.models import SentMessage
@@ -24,10 +24,12 @@ WS = "T1"
 
 @dataclass
 class Recorder:
-    """A transport that notes each call; `refuse` makes the next posts fail."""
+    """A transport that notes each call; `refuse` makes the next posts fail (for good if
+    `refused_for_good`)."""
 
     calls: list[tuple[str, str]] = field(default_factory=list)
     refuse: int = 0
+    refused_for_good: bool = False
 
     def reply(self, reply: Reply, asker: Asker) -> None:
         self.calls.append(("reply", f"{asker.via}:{reply.text}"))
@@ -35,7 +37,9 @@ class Recorder:
     def post(self, notice: Notice) -> Sent:
         if self.refuse:
             self.refuse -= 1
-            raise DeliveryError("channel_not_found")
+            if self.refused_for_good:
+                raise DeliveryError("channel_not_found", permanent=True)
+            raise DeliveryError("internal_error")
         self.calls.append(("post", notice.text))
         return Sent(notice.channel_id or "D" + (notice.user_id or ""), f"ts-{notice.key}")
 
@@ -81,15 +85,51 @@ def test_a_refused_notice_is_marked_failed_and_sent_by_the_retry(
     with caplog.at_level(logging.WARNING, logger="bot.outbox"):
         outbox.deliver(WS, Reply(text="", notices=[Notice(key="k", text="hi", user_id="U1")]))
     assert status(engine, "k") == ("failed", 1)
-    assert "notice k not sent: channel_not_found" in caplog.text
-    assert outbox.retry_unsent(now=datetime.now(UTC)) == 1
+    assert caplog.messages == [
+        "notice k in T1 not sent (attempt 1): internal_error; next try in 30 s"
+    ]
+    failed_at = datetime.now(UTC)
+    assert outbox.retry_unsent(now=failed_at) == 0  # not due before its 30 s are up
+    assert status(engine, "k") == ("failed", 1)
+    assert outbox.retry_unsent(now=failed_at + timedelta(seconds=31)) == 1
     assert status(engine, "k") == ("sent", 2)
     assert transport.calls == [("post", "hi")]
-    # Past six hours a failed notice expires instead of arriving late.
+    # Past an hour a failed notice expires instead of arriving late.
     transport.refuse = 1
     outbox.send(WS, Notice(key="late", text="morning", user_id="U1"))
-    assert outbox.retry_unsent(now=datetime.now(UTC) + timedelta(hours=7)) == 0
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        assert outbox.retry_unsent(now=datetime.now(UTC) + timedelta(minutes=61)) == 0
     assert status(engine, "late") == ("expired", 2)
+    assert caplog.messages[0].startswith("notice late in T1 dropped: expired, 1:01:")
+
+
+def test_a_notice_refused_for_good_is_dropped_and_logged_not_retried(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = Recorder(refuse=1, refused_for_good=True)
+    outbox = Outbox(engine, transport)
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        assert outbox.send(WS, Notice(key="k", text="hi", channel_id="CGONE")) is False
+    assert status(engine, "k") == ("dropped", 1)
+    assert caplog.messages == ["notice k in T1 dropped: channel_not_found"]
+    assert outbox.retry_unsent(now=datetime.now(UTC) + timedelta(minutes=30)) == 0
+    assert transport.calls == []
+
+
+def test_the_backoff_spreads_six_retries_within_the_hour() -> None:
+    tried = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    waits = [next_try(tried, attempt) for attempt in range(1, MAX_ATTEMPTS + 1)]
+    assert [w - tried for w in waits if w is not None] == [
+        timedelta(seconds=30),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=5),
+        timedelta(minutes=10),
+        timedelta(minutes=20),
+    ]
+    assert waits[-1] is None  # the seventh try was the last
+    assert sum(BACKOFF, timedelta()) == timedelta(minutes=38, seconds=30)
 
 
 def test_answer_gives_the_reply_to_who_asked_then_sends_the_notices(engine: Engine) -> None:

@@ -37,7 +37,7 @@ def rows(engine: Engine) -> dict[str, tuple[str, int]]:
         return {r.key: (r.status, r.attempts) for r in s.exec(select(SentMessage)).all()}
 
 
-def test_a_failed_send_is_retried_on_the_next_run_and_arrives_once(
+def test_a_failed_send_is_retried_by_the_minute_job_and_arrives_once(
     month: Engine,  # noqa: F811
     fake: FakeSlack,
     client: WebClient,  # noqa: F811
@@ -45,11 +45,15 @@ def test_a_failed_send_is_retried_on_the_next_run_and_arrives_once(
     fake.fail("chat.postMessage", "internal_error")  # alice's warning fails, mia's digest goes
     run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
     assert rows(month)["lag:2026-11-25:UALICE"] == ("failed", 1)
-    # The next tick (an hour later, as another team's job fires) retries it first.
-    later = Scheduler(month, client, clock=lambda: NINE_NY + timedelta(hours=1))
+    # The retry job runs every minute, not at the team's next daily run.
+    failed_at = datetime.now(UTC)
+    clock = [failed_at + timedelta(seconds=10)]
+    later = Scheduler(month, client, clock=lambda: clock[0])
     try:
-        later.fire(east_id(month))
-        later.fire(east_id(month))
+        assert later.retry() == 0  # its 30 s are not up
+        clock[0] = failed_at + timedelta(minutes=1)
+        assert later.retry() == 1
+        assert later.retry() == 0
     finally:
         later.stop()  # on PostgreSQL: hand the scheduling lock back for the next test
     assert rows(month)["lag:2026-11-25:UALICE"] == ("sent", 2)
@@ -86,30 +90,35 @@ def test_a_send_cut_off_by_a_crash_is_sent_once_after_five_minutes(
     assert sorted(posts(fake)) == ["DALICE", "DMIA"]
 
 
-def test_a_notice_failing_five_times_is_given_up_and_logged(
+def test_a_notice_failing_seven_times_in_38_minutes_is_dropped_and_logged(
     team: Run,
     engine: Engine,
     fake: FakeSlack,
     client: WebClient,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    fake.fail("chat.postMessage", "internal_error", times=5)
+    fake.fail("chat.postMessage", "internal_error", times=7)
     notice = Notice(key="k1", text="hello", channel_id="CEAST", buttons=[Button("a", "A", "1")])
     assert not slack(engine, client).send("T1", notice)
-    now = datetime.now(UTC)
+    start = datetime.now(UTC)
+    # The minute job, run each minute for 40 minutes: tries 2 to 7 fall due 30 s, 1.5,
+    # 3.5, 8.5, 18.5 and 38.5 minutes after the first, so at minutes 1, 2, 4, 9, 19, 39.
+    tried_at: list[int] = []
     with caplog.at_level(logging.WARNING, logger="bot.outbox"):
-        for attempt in (2, 3, 4):
-            assert slack(engine, client).retry_unsent(now=now) == 0
-            assert rows(engine)["k1"] == ("failed", attempt)
-            assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-        assert slack(engine, client).retry_unsent(now=now) == 0
-    assert rows(engine)["k1"] == ("failed", 5)
-    (gave_up,) = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert gave_up.getMessage() == "notice k1 gave up after 5 attempts: internal_error"
+        for minute in range(1, 41):
+            before = len(fake.called("chat.postMessage"))
+            slack(engine, client).retry_unsent(now=start + timedelta(minutes=minute))
+            if len(fake.called("chat.postMessage")) > before:
+                tried_at.append(minute)
+    assert tried_at == [1, 2, 4, 9, 19, 39]
+    assert rows(engine)["k1"] == ("dropped", 7)
+    assert caplog.messages[-1] == (
+        "notice k1 in T1 dropped: gave up after 7 attempts: internal_error"
+    )
     assert "xoxb" not in caplog.text
-    # Failed for good: the next retry does not call Slack again (it would succeed now).
-    assert slack(engine, client).retry_unsent(now=now) == 0
-    assert len(fake.called("chat.postMessage")) == 5
+    # Dropped: the next retry does not call Slack again (it would succeed now).
+    assert slack(engine, client).retry_unsent(now=start + timedelta(minutes=45)) == 0
+    assert len(fake.called("chat.postMessage")) == 7
 
 
 def test_a_chart_cut_off_by_a_crash_is_uploaded_with_its_text(
@@ -158,7 +167,8 @@ def test_two_instances_retrying_at_once_send_each_once(
     def instance() -> None:
         own = web_client(Settings(api_url=fake.api_url), "xoxb-test")
         start.wait()
-        sent.append(slack(engine, own).retry_unsent(now=datetime.now(UTC)))
+        due = datetime.now(UTC) + timedelta(seconds=31)
+        sent.append(slack(engine, own).retry_unsent(now=due))
 
     threads = [threading.Thread(target=instance) for _ in range(2)]
     for t in threads:
@@ -221,14 +231,14 @@ def test_a_notice_still_unsent_hours_later_expires_instead_of_arriving_late(
     client: WebClient,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # A morning warning that failed must not land in the evening: past six hours the
+    # A morning warning that failed must not land in the evening: past an hour the
     # retry marks it expired and logs it, and Slack is not called again.
     fake.fail("chat.postMessage", "internal_error")
     notice = Notice(key="lag:x", text="morning", user_id="UALICE")
     assert not slack(engine, client).send("T1", notice)
     later = datetime.now(UTC) + timedelta(hours=7)
-    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
         assert slack(engine, client).retry_unsent(now=later) == 0
     assert rows(engine)["lag:x"][0] == "expired"
-    assert "notice lag:x expired unsent" in caplog.text
+    assert "notice lag:x in T1 dropped: expired, 7:00:" in caplog.text
     assert len(fake.called("chat.postMessage")) == 1

@@ -96,7 +96,7 @@ def test_sync_keeps_one_job_per_team_and_follows_changes(
 ) -> None:
     scheduler.start(paused=True)
     job_id = f"team:{east_id(month)}"
-    assert sorted(j.id for j in scheduler.scheduler.get_jobs()) == ["sync", job_id]
+    assert sorted(j.id for j in scheduler.scheduler.get_jobs()) == ["retry", "sync", job_id]
     with session_scope(month) as s:
         east(s).report_hour = "08:15"
     scheduler.sync()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, update
@@ -71,21 +72,27 @@ def reopen_message(session: Session, *, workspace_id: str, key: str) -> SentMess
     return row
 
 
-def unsent_messages(
-    session: Session, *, stale_before: datetime, max_attempts: int
-) -> list[tuple[int, int]]:
-    """(id, attempts) of notices worth sending again: failed ones, and pending ones whose
-    last try began before `stale_before` (the sender died mid-send). Only rows that carry
-    their payload can be resent. Of every workspace: one retry job sweeps them all."""
+@dataclass(frozen=True)
+class Unsent:
+    id: int
+    attempts: int
+    status: str  # failed | pending
+    last_try: datetime | None  # when it was last tried (aware UTC)
+
+
+def unsent_messages(session: Session, *, stale_before: datetime) -> list[Unsent]:
+    """Notices worth sending again: failed ones (the caller checks which are due), and
+    pending ones whose last try began before `stale_before` (the sender died mid-send).
+    Only rows that carry their payload can be resent. Of every workspace: one retry job
+    sweeps them all."""
     last_try = or_(
         and_(col(SentMessage.sent_at).is_(None), col(SentMessage.created_at) < stale_before),
         col(SentMessage.sent_at) < stale_before,
     )
     rows = session.exec(
-        select(SentMessage.id, SentMessage.attempts)
+        select(SentMessage)
         .where(
             col(SentMessage.payload).is_not(None),
-            col(SentMessage.attempts) < max_attempts,
             or_(
                 col(SentMessage.status) == "failed",
                 and_(col(SentMessage.status) == "pending", last_try),
@@ -93,7 +100,11 @@ def unsent_messages(
         )
         .order_by(col(SentMessage.id))
     ).all()
-    return [(message_id, attempts) for message_id, attempts in rows if message_id is not None]
+    return [
+        Unsent(row.id, row.attempts, row.status, row.sent_at or row.created_at)
+        for row in rows
+        if row.id is not None
+    ]
 
 
 def claim_retry(
