@@ -121,7 +121,7 @@ class Outbox:
         """True if this call sent it; False if it was sent (or tried) before, or failed."""
         message_id = self._claim(workspace_id, notice)
         if message_id is None:
-            log.info("notice %s already recorded: not sent again", notice.key)
+            log.info("notice %s already recorded (or workspace uninstalled): not sent", notice.key)
             return False
         try:
             sent = self.transport.post(notice)
