@@ -37,13 +37,16 @@ def register(app: App, engine: Engine) -> None:
         if revocations is not None:
             revocations.handle_app_uninstalled_events(context)
 
-    def on_revoked(ack: Ack, event: dict[str, Any], body: dict[str, Any], ctx: BoltContext) -> None:
+    # Bolt passes arguments by name: `context`, not any other.
+    def on_revoked(
+        ack: Ack, event: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
         # User tokens alone (Pacer asks for none) leave the bot working: only its own stops it.
         if event.get("tokens", {}).get("bot"):
-            stop(engine, _workspace(body, ctx), "tokens_revoked")
+            stop(engine, _workspace(body, context), "tokens_revoked")
         if revocations is not None:
-            revocations.handle_tokens_revoked_events(event, ctx)
+            revocations.handle_tokens_revoked_events(event, context)
 
     app.event("app_uninstalled")(on_uninstalled)
     app.event("tokens_revoked")(on_revoked)
