@@ -150,6 +150,7 @@ class Leader:
         self.engine = engine
         self._conn: Connection | None = None
         self._lock = threading.Lock()  # team jobs fire on several pool threads
+        self.terms = 0  # times this instance took the lock: each is a new term to catch up
 
     def holds(self) -> bool:
         if self.engine.dialect.name != "postgresql":
@@ -165,6 +166,7 @@ class Leader:
         conn.commit()
         if got:
             self._conn = conn
+            self.terms += 1
         else:
             conn.close()
         return got
@@ -201,7 +203,7 @@ class Scheduler:
     def __init__(self, engine: Engine, client: WebClient, clock: Clock = lambda: datetime.now(UTC)):
         self.engine, self.client, self.clock = engine, client, clock
         self.leader = Leader(engine)
-        self.leading = False  # as of the last campaign()
+        self.caught_up = -1  # the leader's term this instance last caught up
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={
@@ -246,13 +248,17 @@ class Scheduler:
                 )
 
     def campaign(self) -> None:
-        """Try the lock; on winning it, catch up (the holder died, or this is the start)."""
-        leading = self.leader.holds()
-        gained = leading and not self.leading
-        self.leading = leading
-        if gained:
-            log.info("this instance runs the scheduled jobs now")
-            self.catch_up(self.clock())
+        """Try the lock; on winning it, catch up (the holder died, or this is the start; a
+        lock lost with its connection and taken again is a new term, caught up too)."""
+        if not self.leader.holds() or self.caught_up == self.leader.terms:
+            return
+        self.caught_up = self.leader.terms
+        log.info("this instance runs the scheduled jobs now")
+        self.catch_up(self.clock())
+
+    @property
+    def leading(self) -> bool:
+        return self.caught_up == self.leader.terms
 
     def catch_up(self, now: datetime) -> None:
         """Today's work not yet done: unsent notices first, then every team whose hour has

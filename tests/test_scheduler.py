@@ -225,11 +225,7 @@ def test_a_standby_takes_over_when_the_holder_dies_and_sends_what_it_did_not(
         standby.campaign()
         assert (holder.leading, standby.leading) == (True, False)
         # The holder dies before 09:00: its lock connection's backend goes with it.
-        conn = holder.leader._conn
-        assert conn is not None
-        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with month.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        kill_lock_connection(month, holder)
         assert fake.called("chat.postMessage") == []
 
         standby.campaign()  # the next try, LEAD_SECONDS later
@@ -240,6 +236,34 @@ def test_a_standby_takes_over_when_the_holder_dies_and_sends_what_it_did_not(
     finally:
         holder.stop()
         standby.stop()
+
+
+def kill_lock_connection(engine: Engine, scheduler: Scheduler) -> None:
+    """What a database restart or a dropped network does to the holder's lock connection."""
+    conn = scheduler.leader._conn
+    assert conn is not None
+    pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+
+
+def test_a_lock_lost_with_its_connection_and_taken_again_is_caught_up_again(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,
+) -> None:
+    if month.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    now = [ny(8, 59)]
+    made = Scheduler(month, web_client(Settings(api_url=fake.api_url), "xoxb-t"), lambda: now[0])
+    try:
+        made.campaign()  # leads; nothing due yet
+        kill_lock_connection(month, made)
+        now[0] = ny(9, 20)
+        made.campaign()  # the dead connection is noticed, the lock taken again: a new term
+        assert made.leading and made.leader.terms == 2
+        assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+    finally:
+        made.stop()
 
 
 def test_pacers_in_two_schemas_of_one_database_each_elect_a_scheduler(engine: Engine) -> None:
