@@ -197,11 +197,6 @@ def mark_installed(session: Session, *, workspace_id: str) -> bool:
     return True
 
 
-def is_installed(session: Session, *, workspace_id: str) -> bool:
-    ws = session.get(Workspace, workspace_id)
-    return ws is None or ws.uninstalled_at is None
-
-
 def team_roster(session: Session, *, team_id: int) -> list[tuple[Member, str]]:
     """Active members of a team with their role, by name."""
     query = (
