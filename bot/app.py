@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot import lifecycle
 from bot.delivery import SEND_TIMEOUT
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
 STATE_SECONDS = 600
+# With token rotation on, a bot token lives 12 hours; one this close to expiry is refreshed
+# (oauth.v2.access, grant_type=refresh_token) before a request uses it.
+REFRESH_MINUTES = 120
 
 
 def web_client(
@@ -84,6 +88,7 @@ def build_app(settings: Settings, engine: Engine, work: Work | None = None) -> A
             process_before_response=True,
         )
     register(app, Pacer(settings, engine, work or Work()))
+    lifecycle.register(app, engine)
     return app
 
 
@@ -115,7 +120,8 @@ def register(app: App, p: Pacer) -> None:
 
 
 def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAuthSettings:
-    """Installations and OAuth states in Pacer's database; the installer becomes an admin."""
+    """Installations and OAuth states in Pacer's database (tables made by the migrations,
+    0008); the installer becomes an admin, and a workspace that had uninstalled resumes."""
     # Imported here: these stores pull in sqlalchemy.ext.asyncio, which only OAuth needs.
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -123,9 +129,6 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
     assert settings.client_id and settings.client_secret
     installations = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
-    # Each store has its own MetaData, outside Alembic's: create their tables here.
-    installations.create_tables()
-    states.create_tables()
 
     def success(args: SuccessArgs) -> BoltResponse:
         installation = args.installation
@@ -137,6 +140,7 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
                     user_id=installation.user_id,
                     admin=True,
                 )
+        lifecycle.resume(engine, installation.team_id)
         return args.default.success(args)
 
     def failure(args: FailureArgs) -> BoltResponse:
@@ -149,6 +153,7 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
         installation_store=installations,
         state_store=states,
         state_expiration_seconds=STATE_SECONDS,
+        token_rotation_expiration_minutes=REFRESH_MINUTES,
         callback_options=CallbackOptions(success=success, failure=failure),
     )
     # The default authorize builds its own token-rotation client at slack.com: use ours.
@@ -157,6 +162,7 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         installation_store=installations,
+        token_rotation_expiration_minutes=REFRESH_MINUTES,
         client=client,
     )
     return oauth

@@ -137,6 +137,9 @@ def _event(body: dict[str, Any]) -> bool:
     if body.get("type") != "event_callback":
         return False
     event = _object(body["event"])
+    if event.get("type") in ("app_uninstalled", "tokens_revoked"):  # no user: bot/lifecycle.py
+        _ids(body["team_id"])
+        return True
     _ids(body["team_id"], event["user"])
     return bool(event.get("type") == "app_home_opened")
 

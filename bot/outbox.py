@@ -220,6 +220,7 @@ class Outbox:
         """Record the notice as failed once, for the retry loop (it just failed elsewhere)."""
         message_id = self._claim(workspace_id, notice)
         if message_id is None:
+            log.info("notice %s already recorded (or workspace uninstalled): not sent", notice.key)
             return False
         self._mark(message_id, "failed")
         log.warning(

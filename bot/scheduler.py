@@ -4,6 +4,10 @@ Every instance runs a scheduler, but a run only does work in the instance that h
 PostgreSQL advisory lock (SQLite runs one instance), and every notice is recorded under
 its unique key before it is sent (bot/outbox.py), so a restart mid-run, a misfire caught
 up after downtime or two instances firing at once still send each message once.
+
+Every LEAD_SECONDS each instance also tries the lock: when the holder dies its lock goes
+with its connection, a standby takes it within a minute and catches up what the day's
+runs left unsent (its retries, and each team whose hour has passed today).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ STALE_AFTER = timedelta(hours=3)  # a morning warning later than this is not sen
 MISFIRE_GRACE = int(timedelta(hours=12).total_seconds())  # later runs still catch up
 RESYNC_MINUTES = 10  # new teams and changed hours are picked up this often
 RETRY_SECONDS = 60  # failed sends are looked at this often (bot/outbox.py BACKOFF)
+LEAD_SECONDS = 20  # a standby tries the lock this often: it takes over within a minute
 Clock = Callable[[], datetime]
 
 
@@ -121,6 +126,12 @@ def run_by_hand(
     return total
 
 
+def _due_today(team: Team, now: datetime) -> bool:
+    """The team's hour today (its time zone) has passed, and not by more than the grace."""
+    late = now - scheduled_at(team, now.astimezone(ZoneInfo(team.tz)).date())
+    return timedelta(0) <= late <= timedelta(seconds=MISFIRE_GRACE)
+
+
 def _today(engine: Engine, team_id: int, now: datetime) -> date:
     """By hand, today is the team's today, and never stale: the operator asked for it."""
     with session_scope(engine) as session:
@@ -128,14 +139,21 @@ def _today(engine: Engine, team_id: int, now: datetime) -> date:
         return now.astimezone(ZoneInfo(team.tz if team else "UTC")).date()
 
 
+# Advisory locks span the database, not a schema: two Pacers in schemas of one database
+# (a staging copy, say) each elect their own scheduler with the schema folded into the key.
+LOCK = "pg_try_advisory_lock(CAST(:k AS bigint) + hashtext(current_schema()))"
+UNLOCK = "pg_advisory_unlock(CAST(:k AS bigint) + hashtext(current_schema()))"
+
+
 class Leader:
     """Holds the PostgreSQL advisory lock on a connection of its own while alive; the lock
-    goes with the connection, so a dead instance hands over to the next one that fires."""
+    goes with the connection, so a dead instance hands over to the next one that tries."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
         self._lock = threading.Lock()  # team jobs fire on several pool threads
+        self.terms = 0  # times this instance took the lock: each is a new term to catch up
 
     @property
     def held(self) -> bool:
@@ -152,22 +170,28 @@ class Leader:
         if self._conn is not None and self._alive(self._conn):
             return True
         conn = self.engine.connect()
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+        got = bool(conn.execute(text(f"SELECT {LOCK}"), {"k": LOCK_KEY}).scalar())
         conn.commit()
         if got:
             self._conn = conn
+            self.terms += 1
         else:
             conn.close()
         return got
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-                self._conn.commit()
-            finally:
-                self._conn.close()
-                self._conn = None
+        """Unlock and close; a connection already lost took the lock with it."""
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        try:
+            conn.execute(text(f"SELECT {UNLOCK}"), {"k": LOCK_KEY})
+            conn.commit()
+        except Exception as err:
+            log.warning("scheduler lock connection already gone: %s", type(err).__name__)
+            conn.invalidate()
+        finally:
+            conn.close()
 
     def _alive(self, conn: Connection) -> bool:
         try:
@@ -187,6 +211,7 @@ class Scheduler:
     def __init__(self, engine: Engine, client: WebClient, clock: Clock = lambda: datetime.now(UTC)):
         self.engine, self.client, self.clock = engine, client, clock
         self.leader = Leader(engine)
+        self.caught_up = -1  # the leader's term this instance last caught up
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={
@@ -204,6 +229,12 @@ class Scheduler:
         # Once at start (what failed or was cut off before a restart), then every minute.
         every = IntervalTrigger(seconds=RETRY_SECONDS)
         self.scheduler.add_job(self.retry, every, id="retry", next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(
+            self.campaign,
+            IntervalTrigger(seconds=LEAD_SECONDS),
+            id="lead",
+            next_run_time=datetime.now(UTC),  # at once, then every LEAD_SECONDS
+        )
         teams = [job for job in self.scheduler.get_jobs() if job.id.startswith("team:")]
         log.info("scheduler started with %d teams", len(teams))
 
@@ -227,6 +258,29 @@ class Scheduler:
                 self.scheduler.add_job(
                     self.fire, trigger, args=[team.id], id=job_id, replace_existing=True
                 )
+
+    def campaign(self) -> None:
+        """Try the lock; on winning it, catch up (the holder died, or this is the start; a
+        lock lost with its connection and taken again is a new term, caught up too)."""
+        if not self.leader.holds() or self.caught_up == self.leader.terms:
+            return
+        self.caught_up = self.leader.terms
+        log.info("this instance runs the scheduled jobs now")
+        self.catch_up(self.clock())
+
+    @property
+    def leading(self) -> bool:
+        return self.caught_up == self.leader.terms
+
+    def catch_up(self, now: datetime) -> None:
+        """Today's work not yet done: unsent notices first, then every team whose hour has
+        passed within MISFIRE_GRACE. What was sent is recorded, so a second run sends
+        nothing; a morning warning later than STALE_AFTER stays unsent (run_team)."""
+        retried = Outbox(self.engine, slack_or(self.client)).retry_unsent(now=now)
+        with session_scope(self.engine) as session:
+            due = [t.id for t in queries.all_teams(session) if t.id and _due_today(t, now)]
+        sent = sum(run_team(self.engine, self.client, team_id, now).sent for team_id in due)
+        log.info("caught up: %d retried, %d sent for %d teams due today", retried, sent, len(due))
 
     def fire(self, team_id: int) -> None:
         if not self.leader.holds():

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+import storage.slack_tables  # noqa: F401  (Slack's installation tables, on the same metadata)
 from storage.types import UTCDateTime
 
 ROLES_IN_TEAM = ("rep", "manager")
@@ -33,6 +34,9 @@ class Workspace(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     fiscal_start_month: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    # Set by app_uninstalled (or the bot token revoked), cleared by a new install: while set,
+    # Pacer sends nothing to the workspace on its own (jobs, retries).
+    uninstalled_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class Team(SQLModel, table=True):

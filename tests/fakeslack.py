@@ -293,6 +293,8 @@ def _connections_open(fake: FakeSlack, call: Call) -> dict[str, Any]:
 
 
 def _oauth_access(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    if call.params.get("grant_type") == "refresh_token":  # token rotation
+        return dict(fixture("webapi.oauth.v2.access.token_rotation_refresh.bolt.json"))
     return dict(fixture("webapi.oauth.v2.access.bolt.json"))
 
 

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.app import web_client
-from bot.scheduler import Leader, Scheduler, trigger_for
+from bot.scheduler import LEAD_SECONDS, Leader, Scheduler, trigger_for
 from bot.settings import Settings
 from storage.engine import session_scope
 from storage.models import Team
+from tests.conftest import _drop, _postgres_engine
 from tests.fakeslack import FakeSlack
 from tests.test_jobs import NINE_NY, client, east, east_id, month, posts  # noqa: F401
 
@@ -96,7 +97,8 @@ def test_sync_keeps_one_job_per_team_and_follows_changes(
 ) -> None:
     scheduler.start(paused=True)
     job_id = f"team:{east_id(month)}"
-    assert sorted(j.id for j in scheduler.scheduler.get_jobs()) == ["retry", "sync", job_id]
+    jobs = sorted(j.id for j in scheduler.scheduler.get_jobs())
+    assert jobs == ["lead", "retry", "sync", job_id]
     with session_scope(month) as s:
         east(s).report_hour = "08:15"
     scheduler.sync()
@@ -171,3 +173,109 @@ def test_two_scheduling_instances_send_once(
         instance.stop()
     assert len(fake.called("chat.postMessage")) == 2
     assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+
+
+# --- taking over: the lock tried every LEAD_SECONDS, and the day caught up ---------------------
+
+
+def ny(hour: int, minute: int = 0) -> datetime:
+    """Wednesday 25 November 2026 in New York (UTC-5) as UTC."""
+    return utc(2026, 11, 25, hour + 5, minute)
+
+
+def instance(engine: Engine, fake: FakeSlack, at: datetime) -> Scheduler:
+    return Scheduler(engine, web_client(Settings(api_url=fake.api_url), "xoxb-t"), lambda: at)
+
+
+def test_the_lock_is_tried_every_lead_seconds_from_the_start(scheduler: Scheduler) -> None:
+    scheduler.start(paused=True)
+    job = scheduler.scheduler.get_job("lead")
+    assert job is not None
+    assert str(job.trigger) == "interval[0:00:20]"
+    assert LEAD_SECONDS * 3 <= 60  # a standby tries at least thrice a minute
+
+
+def test_the_first_campaign_catches_up_a_day_whose_hour_has_passed(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,
+) -> None:
+    """A start (or a takeover) at 10:30 in New York sends the 09:00 run once; the next
+    start finds everything recorded; a start at 08:00 finds nothing due yet."""
+    early = instance(month, fake, ny(8))
+    early.campaign()
+    early.stop()
+    assert fake.called("chat.postMessage") == []
+    for _ in range(2):
+        late = instance(month, fake, ny(10, 30))
+        late.campaign()
+        late.campaign()  # still leading: no second catch-up
+        late.stop()
+    assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+    assert len(fake.called("chat.postMessage")) == 2
+
+
+def test_a_standby_takes_over_when_the_holder_dies_and_sends_what_it_did_not(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,
+) -> None:
+    if month.dialect.name != "postgresql":
+        pytest.skip("instances share a PostgreSQL database; SQLite runs one")
+    holder, standby = instance(month, fake, ny(8, 59)), instance(month, fake, ny(9, 20))
+    try:
+        holder.campaign()  # leads, nothing due at 08:59
+        standby.campaign()
+        assert (holder.leading, standby.leading) == (True, False)
+        # The holder dies before 09:00: its lock connection's backend goes with it.
+        kill_lock_connection(month, holder)
+        assert fake.called("chat.postMessage") == []
+
+        standby.campaign()  # the next try, LEAD_SECONDS later
+
+        assert standby.leading
+        assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+        assert len(fake.called("chat.postMessage")) == 2
+    finally:
+        holder.stop()
+        standby.stop()
+
+
+def kill_lock_connection(engine: Engine, scheduler: Scheduler) -> None:
+    """What a database restart or a dropped network does to the holder's lock connection."""
+    conn = scheduler.leader._conn
+    assert conn is not None
+    pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+
+
+def test_a_lock_lost_with_its_connection_and_taken_again_is_caught_up_again(
+    month: Engine,  # noqa: F811
+    fake: FakeSlack,
+) -> None:
+    if month.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    now = [ny(8, 59)]
+    made = Scheduler(month, web_client(Settings(api_url=fake.api_url), "xoxb-t"), lambda: now[0])
+    try:
+        made.campaign()  # leads; nothing due yet
+        kill_lock_connection(month, made)
+        now[0] = ny(9, 20)
+        made.campaign()  # the dead connection is noticed, the lock taken again: a new term
+        assert made.leading and made.leader.terms == 2
+        assert sorted(posts(fake)) == ["DALICE", "DMIA"]
+    finally:
+        made.stop()
+
+
+def test_pacers_in_two_schemas_of_one_database_each_elect_a_scheduler(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    other_engine, schema = _postgres_engine()
+    here, there = Leader(engine), Leader(other_engine)
+    try:
+        assert here.holds() and there.holds()
+        assert not Leader(other_engine).holds()  # one per schema, still
+    finally:
+        here.release()
+        there.release()
+        _drop(other_engine, schema)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ScalarSelect, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import Holiday, Member, Membership, Team, Workspace
 
@@ -160,8 +161,40 @@ def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
 
 
 def all_teams(session: Session) -> Sequence[Team]:
-    """Every team of every workspace: the scheduler runs them all."""
-    return session.exec(select(Team).order_by(col(Team.workspace_id), col(Team.id))).all()
+    """Every team of every installed workspace: the scheduler runs them all."""
+    return session.exec(
+        select(Team)
+        .join(Workspace, col(Workspace.id) == col(Team.workspace_id))
+        .where(col(Workspace.uninstalled_at).is_(None))
+        .order_by(col(Team.workspace_id), col(Team.id))
+    ).all()
+
+
+def installed_workspaces() -> SelectOfScalar[str]:
+    """The ids of workspaces Pacer may send to, as a subquery for IN."""
+    return select(Workspace.id).where(col(Workspace.uninstalled_at).is_(None))
+
+
+def mark_uninstalled(session: Session, *, workspace_id: str, at: datetime) -> bool:
+    """The app left the workspace (or lost its bot token): Pacer stops sending there. Its
+    data stays, for a reinstall. False when it was marked already (Slack retries events)."""
+    ws = get_workspace(session, workspace_id=workspace_id)
+    if ws.uninstalled_at is not None:
+        return False
+    ws.uninstalled_at = at
+    session.flush()
+    return True
+
+
+def mark_installed(session: Session, *, workspace_id: str) -> bool:
+    """Installed again: True when it had been uninstalled and now resumes. Creates no row:
+    a workspace Pacer never saw has nothing to resume."""
+    ws = session.get(Workspace, workspace_id)
+    if ws is None or ws.uninstalled_at is None:
+        return False
+    ws.uninstalled_at = None
+    session.flush()
+    return True
 
 
 def team_roster(session: Session, *, team_id: int) -> list[tuple[Member, str]]:

@@ -10,12 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import SentMessage, utcnow
-from storage.queries.directory import get_workspace
+from storage.queries.directory import get_workspace, installed_workspaces
 
 
 def claim_message(session: Session, *, workspace_id: str, key: str) -> SentMessage | None:
-    """Record a message before it is sent; None when the key was already recorded."""
-    get_workspace(session, workspace_id=workspace_id)
+    """Record a message before it is sent; None when the key was already recorded, or the
+    workspace is uninstalled (nothing is sent there, not even a reply's notices)."""
+    if get_workspace(session, workspace_id=workspace_id).uninstalled_at is not None:
+        return None
     row = SentMessage(workspace_id=workspace_id, key=key, attempts=1)
     try:
         with session.begin_nested():
@@ -83,8 +85,8 @@ class Unsent:
 def unsent_messages(session: Session, *, stale_before: datetime) -> list[Unsent]:
     """Notices worth sending again: failed ones (the caller checks which are due), and
     pending ones whose last try began before `stale_before` (the sender died mid-send).
-    Only rows that carry their payload can be resent. Of every workspace: one retry job
-    sweeps them all."""
+    Only rows that carry their payload can be resent. Of every installed workspace: one
+    retry job sweeps them all; an uninstalled workspace's rows wait for a reinstall."""
     last_try = or_(
         and_(col(SentMessage.sent_at).is_(None), col(SentMessage.created_at) < stale_before),
         col(SentMessage.sent_at) < stale_before,
@@ -93,6 +95,7 @@ def unsent_messages(session: Session, *, stale_before: datetime) -> list[Unsent]
         select(SentMessage)
         .where(
             col(SentMessage.payload).is_not(None),
+            col(SentMessage.workspace_id).in_(installed_workspaces()),
             or_(
                 col(SentMessage.status) == "failed",
                 and_(col(SentMessage.status) == "pending", last_try),
