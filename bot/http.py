@@ -151,13 +151,13 @@ def _schema_mismatch(current: str | None, head: str | None) -> str:
 
 
 def scheduler_state(scheduler: Scheduler | None) -> str:
-    """off (no bot token: nothing scheduled), stopped, leader (this instance sends the
-    scheduled messages) or standby (another instance holds the lock)."""
+    """off (no bot token: nothing scheduled), stopped, leader (this instance holds the lock
+    and has caught up: it sends the scheduled messages) or standby (not, or not yet)."""
     if scheduler is None:
         return "off"
     if not scheduler.scheduler.running:
         return "stopped"
-    return "leader" if scheduler.leader.held else "standby"
+    return "leader" if scheduler.leading else "standby"
 
 
 def _metrics(meters: metrics.Metrics, start_response: StartResponse) -> Iterable[bytes]:

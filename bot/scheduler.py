@@ -155,11 +155,6 @@ class Leader:
         self._lock = threading.Lock()  # team jobs fire on several pool threads
         self.terms = 0  # times this instance took the lock: each is a new term to catch up
 
-    @property
-    def held(self) -> bool:
-        """Whether this instance led at its last check (asks nothing: for /readyz)."""
-        return self.engine.dialect.name != "postgresql" or self._conn is not None
-
     def holds(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True  # SQLite: one instance by design
