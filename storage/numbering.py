@@ -12,6 +12,7 @@ Internal foreign keys stay on the primary key.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,22 +27,29 @@ COUNTER = sa.table(
 
 def next_number(conn: Connection, kind: str, workspace_id: str) -> int:
     """The next number of `kind` (a numbered table's name) in the workspace."""
+    upsert = _upsert(conn.dialect.name, kind)
+    return int(conn.execute(upsert, {"ws": workspace_id, "ws_rows": workspace_id}).scalar_one())
+
+
+@cache
+def _upsert(dialect: str, kind: str) -> Any:
+    """Built once per table: building and compiling it per row cost more than running it.
+    Two parameters for one value, as PostgreSQL types each occurrence on its own."""
     rows = sa.table(kind, sa.column("workspace_id"), sa.column("number", sa.Integer))
     highest = (
         sa.select(sa.func.coalesce(sa.func.max(rows.c.number), 0) + 1)
-        .where(rows.c.workspace_id == workspace_id)
+        .where(rows.c.workspace_id == sa.bindparam("ws_rows"))
         .scalar_subquery()
     )
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    upsert = (
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(COUNTER)
-        .values(workspace_id=workspace_id, kind=kind, last=highest)
+        .values(workspace_id=sa.bindparam("ws"), kind=kind, last=highest)
         .on_conflict_do_update(
             index_elements=["workspace_id", "kind"], set_={"last": COUNTER.c.last + 1}
         )
         .returning(COUNTER.c.last)
     )
-    return int(conn.execute(upsert).scalar_one())
 
 
 def _number_on_insert(_mapper: Any, conn: Connection, row: Any) -> None:
