@@ -7,7 +7,7 @@ UPDATE ... RETURNING). On PostgreSQL the upsert locks the counter row until comm
 transactions of one workspace never get the same number under READ COMMITTED; SQLite
 serialises writers anyway (BEGIN IMMEDIATE). A missing counter row starts after the highest
 number already stored, so rows written in bulk (bench/generate.py) are never numbered twice.
-Internal foreign keys stay on the primary key.
+Internal foreign keys stay on the primary key. SQLite needs 3.35 or later (RETURNING).
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ def test_in_http_mode_a_bare_user_id_is_admin_of_the_one_workspace(
     [
         (OAUTH, {"U1"}, {"U3"}),
         (HTTP, {"U1", "U2"}, {"U2", "U3"}),
+        ({"bot_token": "xoxb-1", "app_token": "xapp-1"}, {"U1", "U2"}, {"U2", "U3"}),  # socket
         ({}, {"U1", "U2"}, {"U2", "U3"}),  # the console
     ],
 )
