@@ -34,7 +34,7 @@ def settings(fake: FakeSlack, db: Engine, admins: set[str], mode: dict[str, str]
 def create_team(fake: FakeSlack, db: Engine, s: Settings, workspace: str, user: str) -> str:
     """`/pacer setup team create East` from `user` in `workspace`, through the listener: the
     reply's text."""
-    replies: list[dict[str, Any]] = []
+    acks: list[dict[str, Any]] = []
     body = {
         "team_id": workspace,
         "user_id": user,
@@ -43,9 +43,10 @@ def create_team(fake: FakeSlack, db: Engine, s: Settings, workspace: str, user: 
         "channel_id": "CEAST",
         "trigger_id": f"{workspace}.{user}.trigger",
     }
-    Pacer(s, db).command(body, web_client(s, "xoxb-any"), lambda **kw: replies.append(kw))
-    [reply] = replies
-    return str(reply["text"])
+    client = web_client(s, "xoxb-any")
+    Pacer(s, db).command(body, client, lambda **kw: acks.append(kw), lambda **_: None)
+    [ack] = acks  # the reply travels in the acknowledgement
+    return str(ack["text"])
 
 
 def teams(db: Engine) -> list[str]:
