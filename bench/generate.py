@@ -313,6 +313,7 @@ def _goal(
 ) -> dict[str, Any]:
     return {
         "id": goal_id,
+        "number": goal_id,  # one workspace: its numbers are the ids
         "workspace_id": WORKSPACE_ID,
         "scope": "rep",
         "team_id": team_id,
@@ -347,6 +348,7 @@ def _deal_batches(
         hi = min(lo + BATCH, params.deals)
         yield _deal_rows(
             params,
+            lo + 1,
             owners[lo:hi].tolist(),
             [days[i] for i in day_idx[lo:hi].tolist()],
             [logged[i] for i in day_idx[lo:hi].tolist()],
@@ -358,6 +360,7 @@ def _deal_batches(
 
 def _deal_rows(
     params: Params,
+    first: int,  # the first row's deal number
     owners: Sequence[int],
     close: Sequence[date],
     logged: Sequence[datetime],
@@ -368,6 +371,7 @@ def _deal_rows(
     per_team = params.reps_per_team
     return [
         {
+            "number": first + i,
             "workspace_id": WORKSPACE_ID,
             "team_id": (owner - 1) // per_team + 1,
             "owner_id": owner,
@@ -382,8 +386,8 @@ def _deal_rows(
             "created_at": at,
             "updated_at": at,
         }
-        for owner, day, at, amount, customer, product in zip(
-            owners, close, logged, amounts, customers, products, strict=True
+        for i, (owner, day, at, amount, customer, product) in enumerate(
+            zip(owners, close, logged, amounts, customers, products, strict=True)
         )
     ]
 

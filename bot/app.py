@@ -67,6 +67,12 @@ def build_app(settings: Settings, engine: Engine, work: Work | None = None) -> A
     itself once its writes are committed: with Bolt's default, the ack waits for a free
     worker of Bolt's own pool, and a slow Slack holding those workers made acks late."""
     if settings.mode == Mode.OAUTH:
+        if settings.bare_admins:  # user ids only, never a secret
+            log.warning(
+                "PACER_ADMINS entries without a workspace are ignored in OAuth mode: %s "
+                "(write them as TEAM_ID:USER_ID)",
+                ", ".join(sorted(settings.bare_admins)),
+            )
         client = web_client(settings)
         app = App(
             signing_secret=settings.signing_secret,

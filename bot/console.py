@@ -67,7 +67,7 @@ def run(
         engine=engine,
         out=out,
         now=now or (lambda: datetime.now(UTC)),
-        admins=frozenset(settings.admins | {ME.user_id}),
+        admins=settings.admins_of(LOCAL_WORKSPACE) | {ME.user_id},
         lines=Lines(stdin or sys.stdin, out),
     )
     with _one_line_logs():

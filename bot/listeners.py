@@ -77,7 +77,7 @@ class Pacer:
             user_name=profile.name,
             channel_id=channel_id,
             request_key=request_key,
-            admin_ids=self.settings.admins,
+            admin_ids=self.settings.admins_of(workspace_id),
             source=source,
         )
 

@@ -29,6 +29,7 @@ class Settings:
     client_secret: str | None = field(default=None, repr=False)
     api_url: str | None = None  # SLACK_API_URL: Web API base for every client (tests, emulators)
     port: int = 3000
+    # PACER_ADMINS as written: `T123:U456` (an admin of that workspace) or a bare `U456`.
     admins: frozenset[str] = frozenset()
     log_level: str = "INFO"
     log_format: str | None = None  # LOG_FORMAT json|text; unset: json when serving Slack
@@ -43,12 +44,30 @@ class Settings:
             return Mode.HTTP
         return Mode.CONSOLE
 
+    def admins_of(self, workspace_id: str) -> frozenset[str]:
+        """The PACER_ADMINS users who are admins of this workspace: the `T123:U456` entries
+        naming it, and the bare ids where there is only one workspace (not in OAuth mode,
+        where a user id of one workspace must never be an admin of another)."""
+        users = {user for team, user in map(_scoped, self.admins) if team == workspace_id}
+        return frozenset(users | (set() if self.mode == Mode.OAUTH else self.bare_admins))
+
+    @property
+    def bare_admins(self) -> frozenset[str]:
+        """PACER_ADMINS entries without a workspace: ignored in OAuth mode."""
+        return frozenset(entry for entry in self.admins if _scoped(entry)[0] is None)
+
     @property
     def slack_api_url(self) -> str | None:
         """With the trailing slash the SDK's urljoin needs."""
         if not self.api_url:
             return None
         return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
+
+
+def _scoped(entry: str) -> tuple[str | None, str]:
+    """`T123:U456` -> ("T123", "U456"); a bare `U456` -> (None, "U456")."""
+    team, colon, user = entry.partition(":")
+    return (team.strip(), user.strip()) if colon else (None, entry)
 
 
 def load(env: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:

@@ -173,13 +173,13 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
 
 
 def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
-    lines = [ctx.t("deal.logged", id=deal.id, deal=describe(ctx, deal))]
+    lines = [ctx.t("deal.logged", id=deal.number, deal=describe(ctx, deal))]
     if owner.id != ctx.my_id:
         lines.append(ctx.t("deal.logged_for", rep=name_of(owner)))
     lines.append(standing(ctx, owner, team))
     reply = Reply(
         text="\n".join(lines),
-        buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.id), "danger")],
+        buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.number), "danger")],
     )
     return celebrate.attach(ctx, deal, reply)
 
@@ -228,14 +228,14 @@ def list_deals(ctx: Ctx) -> Reply:
     if not deals:
         return Reply(text=ctx.t("deal.list_empty"))
     lines = [ctx.t("deal.list_title")]
-    lines += [f"`#{d.id}` {describe(ctx, d)}" for d in deals]
+    lines += [f"`#{d.number}` {describe(ctx, d)}" for d in deals]
     lines.append(ctx.t("deal.list_hint"))
     return Reply(text="\n".join(lines))
 
 
 def editable(ctx: Ctx, deal_id: int, include_deleted: bool = False) -> Deal:
     deal = queries.get_deal(
-        ctx.session, workspace_id=ctx.ws, deal_id=deal_id, include_deleted=include_deleted
+        ctx.session, workspace_id=ctx.ws, number=deal_id, include_deleted=include_deleted
     )
     if deal is None:
         raise Refused("error.no_such_deal", id=str(deal_id))
@@ -270,7 +270,7 @@ def edit(ctx: Ctx, deal_id: int, words: list[str] | None, options: dict[str, str
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )
     return celebrate.attach(
-        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal)))
     )
 
 
@@ -296,8 +296,8 @@ def delete(ctx: Ctx, deal_id: int) -> Reply:
         changes={"deleted_at": utcnow()},
     )
     reply = Reply(
-        text=ctx.t("deal.deleted", id=deal.id, deal=describe(ctx, deal)),
-        buttons=[Button("deal_restore", ctx.t("deal.button_undo"), str(deal.id), "primary")],
+        text=ctx.t("deal.deleted", id=deal.number, deal=describe(ctx, deal)),
+        buttons=[Button("deal_restore", ctx.t("deal.button_undo"), str(deal.number), "primary")],
     )
     return celebrate.attach(ctx, deal, reply)
 
@@ -305,7 +305,7 @@ def delete(ctx: Ctx, deal_id: int) -> Reply:
 def restore(ctx: Ctx, deal_id: int) -> Reply:
     deal = editable(ctx, deal_id, include_deleted=True)
     if deal.deleted_at is None:
-        return Reply(text=ctx.t("deal.not_deleted", id=deal.id))
+        return Reply(text=ctx.t("deal.not_deleted", id=deal.number))
     queries.change_deal(
         ctx.session,
         deal=deal,
@@ -313,7 +313,7 @@ def restore(ctx: Ctx, deal_id: int) -> Reply:
         action="restore",
         changes={"deleted_at": None},
     )
-    reply = Reply(text=ctx.t("deal.restored", id=deal.id, deal=describe(ctx, deal)))
+    reply = Reply(text=ctx.t("deal.restored", id=deal.number, deal=describe(ctx, deal)))
     return celebrate.attach(ctx, deal, reply)
 
 
@@ -321,7 +321,7 @@ def set_stage(ctx: Ctx, deal_id: int, stage: str) -> Reply:
     deal = editable(ctx, deal_id)
     if stage == deal.stage:  # nothing changes, so nothing is written or audited
         return celebrate.attach(
-            ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+            ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal)))
         )
     changes: dict[str, object] = {"stage": stage}
     team = ctx.session.get(Team, deal.team_id)
@@ -331,7 +331,7 @@ def set_stage(ctx: Ctx, deal_id: int, stage: str) -> Reply:
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )
     return celebrate.attach(
-        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.id, deal=describe(ctx, deal)))
+        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal)))
     )
 
 

@@ -95,7 +95,7 @@ def _is_mine(ctx: Ctx, goal: Goal) -> bool:
 
 def _require_mine(ctx: Ctx, goal: Goal) -> None:
     if not _is_mine(ctx, goal):
-        raise Refused("feedback.not_your_goal", id=goal.id)
+        raise Refused("feedback.not_your_goal", id=goal.number)
 
 
 def file_feedback(
@@ -112,7 +112,9 @@ def file_feedback(
     ctx.session.flush()
     notices = [_manager_notice(ctx.speaking_to(m), row, goal, team, ctx.me, m) for m in recipients]
     who = ", ".join(mention(m) for m in recipients)
-    return Reply(text=ctx.t("feedback.sent", id=row.id, goal=goal.id, who=who), notices=notices)
+    return Reply(
+        text=ctx.t("feedback.sent", id=row.number, goal=goal.number, who=who), notices=notices
+    )
 
 
 def _recipients(ctx: Ctx, team: Team | None) -> list[Member]:
@@ -145,9 +147,9 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
     lines = [
         ctx.t(
             "feedback.dm_title",
-            id=row.id,
+            id=row.number,
             rep=mention(rep),
-            goal=goal.id,
+            goal=goal.number,
             period=goal.period,
             metric=ctx.t(f"metric.{goal.metric}"),
             target=targets.target_text(ctx, goal, team),
@@ -172,8 +174,8 @@ def describe(ctx: Ctx, row: Feedback, goal: Goal, team: Team | None, rep: Member
 
 
 def answer_buttons(ctx: Ctx, row: Feedback, numbered: bool = False) -> list[Button]:
-    value = str(row.id)
-    suffix = f" #{row.id}" if numbered else ""
+    value = str(row.number)
+    suffix = f" #{row.number}" if numbered else ""
     buttons = []
     if row.proposed is not None:
         buttons.append(Button(ACCEPT, ctx.t("feedback.button_accept") + suffix, value, "primary"))
@@ -210,9 +212,9 @@ def _line(ctx: Ctx, row: Feedback) -> str:
     rep = targets.member(ctx, row.member_id)
     return ctx.t(
         "feedback.list_line",
-        id=row.id,
+        id=row.number,
         rep=mention(rep) if rep else "?",
-        goal=row.goal_id,
+        goal=goal.number if (goal := ctx.session.get(Goal, row.goal_id)) else "?",
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
         text=_short(markup.escape(row.text)),
     )
@@ -263,7 +265,7 @@ def review(ctx: Ctx) -> Reply:
     lines = [ctx.t("feedback.review_title", count=len(rows))]
     buttons: list[Button] = []
     for row in shown:
-        _, goal, team = _load(ctx, row.id or 0)
+        _, goal, team = _load(ctx, row.number)
         rep = targets.member(ctx, row.member_id) or ctx.me
         lines.append(describe(ctx, row, goal, team, rep))
         buttons += answer_buttons(ctx, row, numbered=True)
@@ -273,7 +275,7 @@ def review(ctx: Ctx) -> Reply:
 
 
 def _load(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None]:
-    row = queries.get_feedback(ctx.session, workspace_id=ctx.ws, feedback_id=feedback_id)
+    row = queries.get_feedback(ctx.session, workspace_id=ctx.ws, number=feedback_id)
     goal = ctx.session.get(Goal, row.goal_id) if row is not None else None
     if row is None or goal is None:
         raise Refused("feedback.no_feedback", id=str(feedback_id))
@@ -294,10 +296,10 @@ def _answerable(ctx: Ctx, feedback_id: int) -> tuple[Feedback, Goal, Team | None
 
 def _already(ctx: Ctx, row: Feedback) -> NoReturn:
     if row.answered_by is None:  # the goal was deleted
-        raise Refused("feedback.goal_gone", id=row.id)
+        raise Refused("feedback.goal_gone", id=row.number)
     raise Refused(
         "feedback.already_answered",
-        id=row.id,
+        id=row.number,
         by=markup.mention(row.answered_by or "?"),
         status=ctx.t(STATUS.get(row.status, "feedback.status_open")),
     )
@@ -306,7 +308,7 @@ def _already(ctx: Ctx, row: Feedback) -> NoReturn:
 def accept(ctx: Ctx, feedback_id: int) -> Reply:
     row, goal, team = _answerable(ctx, feedback_id)
     if row.proposed is None:
-        raise Refused("feedback.nothing_proposed", id=row.id)
+        raise Refused("feedback.nothing_proposed", id=row.number)
     return settle(ctx, row, goal, team, "accepted", row.proposed, None)
 
 
@@ -314,7 +316,7 @@ def open_answer_form(ctx: Ctx, feedback_id: int, callback_id: str) -> Reply:
     """Adjust and Decline open a form; checked first, so a refusal opens nothing."""
     row, goal, team = _answerable(ctx, feedback_id)
     rep = targets.member(ctx, row.member_id) or ctx.me
-    metadata = f"{ctx.req.channel_id or ''}|{row.id}"
+    metadata = f"{ctx.req.channel_id or ''}|{row.number}"
     intro = describe(ctx, row, goal, team, rep)
     if callback_id == ADJUST_FORM:
         initial = None
@@ -410,7 +412,7 @@ def settle(
     if not won:
         _already(ctx, row)
     if new != old:
-        reason = ctx.t("feedback.audit_reason", id=row.id, note=note or "")
+        reason = ctx.t("feedback.audit_reason", id=row.number, note=note or "")
         targets.change_target(ctx, goal, new, reason[: targets.REASON_LIMIT])
     rep = targets.member(ctx, row.member_id) or ctx.me
     updates = [
@@ -430,9 +432,9 @@ def _settled_text(
 ) -> str:
     return ctx.t(
         SETTLED[row.status],
-        id=row.id,
+        id=row.number,
         rep=mention(rep),
-        goal=goal.id,
+        goal=goal.number,
         by=markup.mention(row.answered_by or "?"),
         old=targets.target_text(ctx, goal, team, old),
         new=targets.target_text(ctx, goal, team, new),
@@ -445,8 +447,8 @@ def _outcome_notice(
 ) -> Notice:
     text = ctx.t(
         OUTCOME[row.status],
-        id=row.id,
-        goal=goal.id,
+        id=row.number,
+        goal=goal.number,
         by=markup.mention(row.answered_by or "?"),
         old=targets.target_text(ctx, goal, team, old),
         new=targets.target_text(ctx, goal, team, new),
@@ -461,7 +463,7 @@ def _outcome_notice(
 
 
 def progress_button(ctx: Ctx, goal: Goal) -> Button:
-    return Button(OPEN, ctx.t("feedback.button_open"), str(goal.id))
+    return Button(OPEN, ctx.t("feedback.button_open"), str(goal.number))
 
 
 def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
@@ -469,13 +471,13 @@ def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
     _require_mine(ctx, goal)
     team = targets.team_of(ctx, goal)
     goals = {g.id: g for g in [goal, *_current_goals(ctx)]}
-    options = [(str(g.id), _goal_label(ctx, g, team)) for g in goals.values()]
+    options = [(str(g.number), _goal_label(ctx, g, team)) for g in goals.values()]
     fields = [
         Field(
             "goal",
             ctx.t("feedback.field_goal"),
             kind="select",
-            initial=str(goal.id),
+            initial=str(goal.number),
             options=options,
         ),
         Field(
@@ -496,7 +498,7 @@ def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
         ctx.t("feedback.form_title"),
         ctx.t("feedback.form_submit"),
         fields,
-        metadata=f"{ctx.req.channel_id or ''}|{goal.id}",
+        metadata=f"{ctx.req.channel_id or ''}|{goal.number}",
     )
     return Reply(text="", form=form)
 
@@ -504,7 +506,7 @@ def open_feedback_form(ctx: Ctx, goal_id: int) -> Reply:
 def _goal_label(ctx: Ctx, goal: Goal, team: Team | None) -> str:
     return ctx.t(
         "feedback.goal_option",
-        id=goal.id,
+        id=goal.number,
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
         target=targets.target_text(ctx, goal, team),
@@ -514,7 +516,7 @@ def _goal_label(ctx: Ctx, goal: Goal, team: Team | None) -> str:
 def submit_feedback_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
     errors: dict[str, str] = {}
     goal = queries.get_goal(
-        ctx.session, workspace_id=ctx.ws, goal_id=parse_id(values.get("goal") or "0")
+        ctx.session, workspace_id=ctx.ws, number=parse_id(values.get("goal") or "0")
     )
     if goal is None or not _is_mine(ctx, goal):
         return FormResult(errors={"goal": ctx.t("feedback.pick_goal")})

@@ -46,7 +46,7 @@ def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
     who = ctx.t("goal.scope_team", team=name_of(team)) if goal.scope == "team" and team else ""
     return ctx.t(
         "goal.line",
-        id=goal.id,
+        id=goal.number,
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
         who=who,
@@ -106,4 +106,4 @@ def _save(
     value = ctx.fmt.value(to_value(target, metric, team.currency), metric, team.currency)
     whom = name_of(rep) if rep else ctx.t("goal.team_who", team=name_of(team))
     key = "goal.updated" if before else "goal.created"
-    return Reply(text=ctx.t(key, id=goal.id, who=whom, target=value, period=period.label))
+    return Reply(text=ctx.t(key, id=goal.number, who=whom, target=value, period=period.label))

@@ -106,7 +106,7 @@ def require_manager(ctx: Ctx, goal: Goal) -> None:
 
 
 def find_goal(ctx: Ctx, goal_id: int) -> Goal:
-    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
+    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, number=goal_id)
     if goal is None:
         raise Refused("tree.no_such_goal", id=str(goal_id))
     return goal
@@ -184,7 +184,7 @@ def split(ctx: Ctx, goal_id: int, unit: str, method: str | None) -> Reply:
 
 def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
     if goal.scope != "team" or goal.team_id is None:
-        raise Refused("tree.reps_team_only", id=str(goal.id))
+        raise Refused("tree.reps_team_only", id=str(goal.number))
     reps = queries.team_members(ctx.session, team_id=goal.team_id, role="rep")
     if not reps:
         raise Refused("tree.no_reps")
@@ -264,7 +264,7 @@ def _apply(ctx: Ctx, goal: Goal, plan: Plan) -> Reply:
     ]
     kept = {g.id for g in made}
     removed = [g for g in old.values() if g.id not in kept]
-    gone = sum(_delete_tree(ctx, g, goal.id) for g in removed)
+    gone = sum(_delete_tree(ctx, g, goal.number) for g in removed)
     return _split_reply(ctx, goal, plan, made, gone)
 
 
@@ -287,7 +287,7 @@ def _part_goal(
     ]
     mine = [g for g in existing if g.id in old]
     goal = next(iter(mine or existing), None)  # an earlier part of this split first
-    reason = ctx.t("tree.reason_split", id=parent.id)
+    reason = ctx.t("tree.reason_split", id=parent.number)
     if goal is None:
         goal = new_goal(
             ctx,
@@ -324,7 +324,7 @@ def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, made: list[Goal], gone: int) 
     lines = [
         ctx.t(
             "tree.split_done",
-            id=goal.id,
+            id=goal.number,
             who=who(ctx, goal),
             period=period_text(goal),
             target=show(ctx, goal, goal.target),
@@ -345,7 +345,7 @@ def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, made: list[Goal], gone: int) 
 def _part_line(ctx: Ctx, goal: Goal) -> str:
     return ctx.t(
         "tree.part_line",
-        id=goal.id,
+        id=goal.number,
         period=period_text(goal),
         who=who(ctx, goal),
         target=show(ctx, goal, goal.target),
@@ -404,7 +404,7 @@ def _tree_line(ctx: Ctx, goal: Goal) -> str:
     ratio = Decimal(done) / Decimal(goal.target) if goal.target else None
     return ctx.t(
         "tree.line",
-        id=goal.id,
+        id=goal.number,
         period=period_text(goal),
         who=who(ctx, goal),
         metric=ctx.t(f"metric.{goal.metric}"),
@@ -451,7 +451,7 @@ def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Re
     for goal in goals:
         clash = next((g for g in there if same_owner(g, goal)), None)
         if clash is not None:
-            skipped.append(ctx.t("tree.copy_skipped_line", who=who(ctx, goal), id=clash.id))
+            skipped.append(ctx.t("tree.copy_skipped_line", who=who(ctx, goal), id=clash.number))
             continue
         copies[goal.id] = _copy_one(ctx, goal, dest, copies)
     lines = []
@@ -477,7 +477,7 @@ def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]
         member_id=goal.member_id,
         parent_id=parent.id if parent else None,
     )
-    reason = ctx.t("tree.reason_copied", id=goal.id)
+    reason = ctx.t("tree.reason_copied", id=goal.number)
     return queries.save_goal(
         ctx.session, goal=new, actor=ctx.req.user_id, before=None, reason=reason
     )
@@ -512,6 +512,6 @@ def set_workspace(ctx: Ctx, metric: str, period_ref: PeriodRef, amount: str) -> 
     value = show(ctx, goal, target)
     return Reply(
         text=ctx.t(
-            key, id=goal.id, who=ctx.t("tree.who_workspace"), target=value, period=period.label
+            key, id=goal.number, who=ctx.t("tree.who_workspace"), target=value, period=period.label
         )
     )

@@ -440,7 +440,7 @@ def feedback_reminders(td: TeamDay) -> list[Notice]:
                 period=goal.period,
                 days=days,
                 text=markup.escape(row.text),
-                id=row.id,
+                id=row.number,
             )
             key = f"feedback-reminder:{row.id}:{td.day}:{manager.user_id}"
             notices.append(Notice(key=key, text=text, user_id=manager.user_id, locale=out.locale))

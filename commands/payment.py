@@ -20,15 +20,15 @@ def paid(ctx: Ctx, deal_id: int, amount_text: str | None, options: dict[str, str
     deal = editable(ctx, deal_id)
     assert deal.id is not None
     if deal.stage != "won":
-        raise Refused("payment.not_won", id=deal.id, stage=ctx.t(f"stage.{deal.stage}"))
+        raise Refused("payment.not_won", id=deal.number, stage=ctx.t(f"stage.{deal.stage}"))
     outstanding = deal.amount_minor - queries.paid_on_deal(ctx.session, deal_id=deal.id)
     if outstanding <= 0:
-        raise Refused("payment.fully_paid", id=deal.id)
+        raise Refused("payment.fully_paid", id=deal.number)
     amount = _amount(amount_text, deal.currency) or outstanding
     if amount > outstanding:
         raise UsageError(
             "payment.too_much",
-            id=str(deal.id),
+            id=str(deal.number),
             amount=ctx.fmt.money(amount, deal.currency),
             outstanding=ctx.fmt.money(outstanding, deal.currency),
         )
@@ -63,7 +63,7 @@ def _recorded(ctx: Ctx, deal: Deal, payment: Payment, left: int) -> Reply:
         ctx.t(
             "payment.recorded",
             amount=ctx.fmt.money(payment.amount_minor, cur),
-            id=deal.id,
+            id=deal.number,
             customer=markup.escape(deal.customer),
             date=payment.paid_on.isoformat(),
         ),

@@ -109,7 +109,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
         key = "progress.forecast_pipeline" if goal.metric == "revenue" else "progress.forecast"
         lines.append(ctx.t(key, forecast=v(prog.forecast), pipeline=v(prog.pipeline_forecast)))
     if goal.id is not None:
-        lines.append(ctx.t("progress.goal_ref", id=goal.id))
+        lines.append(ctx.t("progress.goal_ref", id=goal.number))
         lines += goal_tree.flags(ctx, goal)
     return "\n".join(lines)
 

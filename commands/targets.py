@@ -23,7 +23,7 @@ REASON_LIMIT = 500  # AuditEntry.reason
 
 
 def find_goal(ctx: Ctx, goal_id: int) -> Goal:
-    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, goal_id=goal_id)
+    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, number=goal_id)
     if goal is None:
         raise Refused("feedback.no_goal", id=str(goal_id))
     return goal
@@ -77,7 +77,7 @@ def adjust(ctx: Ctx, goal_id: int, amount: str, options: dict[str, str]) -> Repl
     check_length(ctx, reason, "feedback.field_reason", REASON_LIMIT)
     target = stats.parse_target(goal.metric, amount, currency_of(team))
     if target == goal.target:
-        raise Refused("feedback.same_target", id=goal.id, target=target_text(ctx, goal, team))
+        raise Refused("feedback.same_target", id=goal.number, target=target_text(ctx, goal, team))
     old = goal.target
     audit_id = change_target(ctx, goal, target, reason)
     notices = []
@@ -88,7 +88,7 @@ def adjust(ctx: Ctx, goal_id: int, amount: str, options: dict[str, str]) -> Repl
         )
     text = ctx.t(
         "feedback.adjusted",
-        id=goal.id,
+        id=goal.number,
         old=target_text(ctx, goal, team, old),
         new=target_text(ctx, goal, team),
         reason=markup.escape(reason),
@@ -111,7 +111,7 @@ def _adjusted_notice(
     text = ctx.t(
         "feedback.adjusted_dm",
         by=markup.mention(ctx.req.user_id),
-        id=goal.id,
+        id=goal.number,
         period=goal.period,
         metric=ctx.t(f"metric.{goal.metric}"),
         old=target_text(ctx, goal, team, old),
@@ -128,13 +128,13 @@ def history(ctx: Ctx, goal_id: int) -> Reply:
     goal = find_goal(ctx, goal_id)
     team = team_of(ctx, goal)
     if not _may_view_goal(ctx, goal, team):
-        raise Refused("feedback.history_refused", id=goal.id)
+        raise Refused("feedback.history_refused", id=goal.number)
     assert goal.id is not None
     tz = ZoneInfo(team.tz if team else "UTC")
     lines = [
         ctx.t(
             "feedback.history_title",
-            id=goal.id,
+            id=goal.number,
             period=goal.period,
             metric=ctx.t(f"metric.{goal.metric}"),
         ),

@@ -25,7 +25,8 @@ class Request:
     channel_id: str | None = None
     # Unique per delivery (trigger id, view id): a retried delivery carries the same key.
     request_key: str | None = None
-    admin_ids: frozenset[str] = frozenset()  # PACER_ADMINS
+    # The PACER_ADMINS users who are admins of this workspace (Settings.admins_of).
+    admin_ids: frozenset[str] = frozenset()
     source: str = "slash"
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 import storage.slack_tables  # noqa: F401  (Slack's installation tables, on the same metadata)
+from storage import numbering
 from storage.types import UTCDateTime
 
 ROLES_IN_TEAM = ("rep", "manager")
@@ -83,6 +84,19 @@ class Holiday(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
 
 
+class Counter(SQLModel, table=True):
+    """The last number a workspace gave its deals, goals or feedback (storage/numbering.py)."""
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=16)  # the numbered table: deal | goal | ...
+    last: int = Field(default=0)
+
+
+def number_index(table: str) -> Index:
+    """Numbers shown as `#N` are unique per workspace, not across workspaces."""
+    return Index(f"ux_{table}_number", "workspace_id", "number", unique=True)
+
+
 LIVE_GOAL = "deleted_at IS NULL AND "
 # (name, columns, where): rep goals, team goals, workspace goals (migration 0006).
 LIVE_GOAL_INDEXES = [
@@ -108,9 +122,12 @@ class Goal(SQLModel, table=True):
             Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
             for name, columns, where in LIVE_GOAL_INDEXES
         ),
+        number_index("goal"),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    # Shown to users as `#N`: this workspace's own sequence (storage/numbering.py).
+    number: int = Field(default=0)
     scope: str = Field(max_length=16)  # rep | team | workspace
     team_id: int | None = Field(default=None, foreign_key="team.id")
     member_id: int | None = Field(default=None, foreign_key="member.id")
@@ -150,9 +167,12 @@ class Deal(SQLModel, table=True):
             sqlite_where=text("request_key IS NOT NULL"),
             postgresql_where=text("request_key IS NOT NULL"),
         ),
+        number_index("deal"),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    # Shown to users as `#N`: this workspace's own sequence (storage/numbering.py).
+    number: int = Field(default=0)
     team_id: int = Field(foreign_key="team.id")
     owner_id: int = Field(foreign_key="member.id")
     logged_by: int = Field(foreign_key="member.id")
@@ -208,9 +228,14 @@ FEEDBACK_STATES = ("open", "accepted", "adjusted", "declined")
 class Feedback(SQLModel, table=True):
     """A rep's word that a target looks wrong, and how a manager answered it."""
 
-    __table_args__ = (Index("ix_feedback_open", "workspace_id", "status", "goal_id"),)
+    __table_args__ = (
+        Index("ix_feedback_open", "workspace_id", "status", "goal_id"),
+        number_index("feedback"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    # Shown to users as `#N`: this workspace's own sequence (storage/numbering.py).
+    number: int = Field(default=0)
     goal_id: int = Field(foreign_key="goal.id")
     member_id: int = Field(foreign_key="member.id")  # the rep who wrote it
     text: str = Field(max_length=2000)
@@ -222,6 +247,9 @@ class Feedback(SQLModel, table=True):
     answer: str | None = Field(default=None, max_length=2000)  # the manager's note or reason
     new_target: int | None = Field(default=None, sa_column=money_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+numbering.number_on_insert(Goal, Deal, Feedback)
 
 
 class SentMessage(SQLModel, table=True):

@@ -104,4 +104,4 @@ def test_goals_are_audited_with_the_reason(session: Session) -> None:
     ]
     assert trail[1].before == trail[0].after
     assert trail[2].after is not None and json.loads(trail[2].after)["deleted_at"] is not None
-    assert queries.get_goal(session, workspace_id="T1", goal_id=goal.id or 0) is None
+    assert queries.get_goal(session, workspace_id="T1", number=goal.number) is None

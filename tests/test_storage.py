@@ -300,10 +300,11 @@ def test_another_workspace_never_appears(engine: Engine, seeded: dict[str, int])
         assert queries.new_customers(s, workspace_id="T2", start=NOV[0], end=NOV[1]) == 1
         t1_deals = queries.recent_deals(s, workspace_id="T1", owner_id=other)
         assert list(t1_deals) == []
-        t2_deal_ids = [d.id for d in queries.recent_deals(s, workspace_id="T2", owner_id=other)]
-        assert len(t2_deal_ids) == 2
-        assert t2_deal_ids[0] is not None
-        assert queries.get_deal(s, workspace_id="T1", deal_id=t2_deal_ids[0]) is None
+        t2_deals = queries.recent_deals(s, workspace_id="T2", owner_id=other)
+        assert sorted(d.number for d in t2_deals) == [1, 2]  # T2's own numbers
+        for number in (1, 2):  # T1's deal of the same number, never T2's
+            found = queries.get_deal(s, workspace_id="T1", number=number, include_deleted=True)
+            assert found is not None and found.workspace_id == "T1"
 
 
 def test_soft_deleted_deals_are_hidden_until_asked(engine: Engine, seeded: dict[str, int]) -> None:
@@ -311,9 +312,8 @@ def test_soft_deleted_deals_are_hidden_until_asked(engine: Engine, seeded: dict[
         listed = queries.recent_deals(s, workspace_id="T1", owner_id=seeded["alice"])
         assert "Umbrella" not in [d.customer for d in listed]
         umbrella = s.exec(select(Deal).where(Deal.customer == "Umbrella")).one()
-        assert umbrella.id is not None
-        assert queries.get_deal(s, workspace_id="T1", deal_id=umbrella.id) is None
-        found = queries.get_deal(s, workspace_id="T1", deal_id=umbrella.id, include_deleted=True)
+        assert queries.get_deal(s, workspace_id="T1", number=umbrella.number) is None
+        found = queries.get_deal(s, workspace_id="T1", number=umbrella.number, include_deleted=True)
         assert found is not None and found.deleted_at is not None
 
 

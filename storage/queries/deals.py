@@ -14,12 +14,13 @@ from storage.queries.directory import workspace_of_team
 
 
 def get_deal(
-    session: Session, *, workspace_id: str, deal_id: int, include_deleted: bool = False
+    session: Session, *, workspace_id: str, number: int, include_deleted: bool = False
 ) -> Deal | None:
-    deal = session.get(Deal, deal_id)
-    if deal is None or deal.workspace_id != workspace_id:
-        return None
-    if deal.deleted_at is not None and not include_deleted:
+    """The workspace's deal `#number` (the number users see, not the primary key)."""
+    deal = session.exec(
+        select(Deal).where(Deal.workspace_id == workspace_id, Deal.number == number)
+    ).first()
+    if deal is None or (deal.deleted_at is not None and not include_deleted):
         return None
     return deal
 

@@ -11,9 +11,11 @@ from sqlmodel import Session, col, select
 from storage.models import Feedback, Goal, Member, utcnow
 
 
-def get_feedback(session: Session, *, workspace_id: str, feedback_id: int) -> Feedback | None:
-    row = session.get(Feedback, feedback_id)
-    return row if row is not None and row.workspace_id == workspace_id else None
+def get_feedback(session: Session, *, workspace_id: str, number: int) -> Feedback | None:
+    """The workspace's feedback `#number` (the number users see, not the primary key)."""
+    return session.exec(
+        select(Feedback).where(Feedback.workspace_id == workspace_id, Feedback.number == number)
+    ).first()
 
 
 def feedback_list(

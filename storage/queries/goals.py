@@ -66,11 +66,15 @@ def live_goals(
     return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
 
 
-def get_goal(session: Session, *, workspace_id: str, goal_id: int) -> Goal | None:
-    goal = session.get(Goal, goal_id)
-    if goal is None or goal.workspace_id != workspace_id or goal.deleted_at is not None:
-        return None
-    return goal
+def get_goal(session: Session, *, workspace_id: str, number: int) -> Goal | None:
+    """The workspace's live goal `#number` (the number users see, not the primary key)."""
+    return session.exec(
+        select(Goal).where(
+            Goal.workspace_id == workspace_id,
+            Goal.number == number,
+            col(Goal.deleted_at).is_(None),
+        )
+    ).first()
 
 
 def save_goal(

@@ -4,7 +4,7 @@ Until now the OAuth mode created slack_installations, slack_bots and slack_oauth
 start (the stores' create_tables()): a database that has them keeps them as they are.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 01:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
