@@ -16,12 +16,14 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 import charts
+from bot.logs import JsonFormatter, TextFormatter
 from bot.settings import Mode, Settings, load
 from commands.jobs import KINDS as JOB_KINDS
 from storage.engine import make_engine
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pacer")
 
+LOG_FORMATS = ("json", "text")
 TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
 Command = Callable[[Settings, Engine, argparse.Namespace], None]
 
@@ -45,33 +48,47 @@ class Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = TOKEN.sub(r"\1-***", message)
-        for secret in self.secrets:
-            clean = clean.replace(secret, "***")
+        clean = self.clean(message)
         if clean != message:
             record.msg, record.args = clean, None
         return True
 
+    def clean(self, text: str) -> str:
+        clean = TOKEN.sub(r"\1-***", text)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "***")
+        return clean
+
 
 def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(
-        Redact(
-            [
-                settings.bot_token,
-                settings.app_token,
-                settings.signing_secret,
-                settings.client_secret,
-            ]
-        )
+    """LOG_FORMAT: JSON (one object a line, for a log collector) by default when serving
+    Slack, text in the console."""
+    redact = Redact(
+        [settings.bot_token, settings.app_token, settings.signing_secret, settings.client_secret]
     )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_formatter(settings, redact.clean))
+    handler.addFilter(redact)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     # Alembic narrates every start at INFO ("Context impl SQLiteImpl"); only a real
     # migration is worth a line, and storage.migrate logs that itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.log_format not in (None, *LOG_FORMATS):
+        log.warning("LOG_FORMAT=%s is not one of %s", settings.log_format, "|".join(LOG_FORMATS))
+
+
+def _formatter(settings: Settings, scrub: Callable[[str], str]) -> logging.Formatter:
+    default = "text" if settings.mode == Mode.CONSOLE else "json"
+    if (settings.log_format or default) == "text":
+        return TextFormatter(scrub)
+    return JsonFormatter(scrub)
+
+
+def _at_a_terminal(settings: Settings) -> Settings:
+    """`pacer console`, `demo` and `jobs run` are read by a person: text unless told."""
+    return replace(settings, log_format=settings.log_format or "text")
 
 
 def warm_up_charts() -> None:
@@ -94,13 +111,13 @@ def start(settings: Settings, engine: Engine, _args: argparse.Namespace) -> None
     warm_up_charts()
     scheduler = _start_scheduler(settings, engine)
     try:
-        _serve(settings, engine)
+        _serve(settings, engine, scheduler)
     finally:
         if scheduler is not None:
             scheduler.stop()
 
 
-def _serve(settings: Settings, engine: Engine) -> None:
+def _serve(settings: Settings, engine: Engine, scheduler: Any = None) -> None:
     if settings.mode == Mode.SOCKET:
         from bot import socket_mode
 
@@ -108,7 +125,7 @@ def _serve(settings: Settings, engine: Engine) -> None:
     else:
         from bot import http
 
-        http.serve(settings, engine)
+        http.serve(settings, engine, scheduler=scheduler)
 
 
 # --- scheduled jobs ---------------------------------------------------------------------------
@@ -215,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     settings = load(dotenv_path=args.env_file)
-    configure_logging(settings)
+    configure_logging(settings if args.run is start else _at_a_terminal(settings))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     run: Command = args.run

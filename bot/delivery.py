@@ -26,7 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 import charts
-from bot import blocks
+from bot import blocks, metrics
 from bot.outbox import Asker, DeliveryError, Sent, Transport, Undelivered, Via, is_undelivered
 from charts.specs import ChartSpec, LeaderboardChart
 from commands import i18n
@@ -205,6 +205,7 @@ def _content(text: str, buttons: list[Button]) -> dict[str, Any]:
 def reason(err: Exception) -> str:
     """What went wrong, without the request (whose headers carry the token) nor the
     response URL (which lets anyone post for half an hour)."""
+    metrics.slack_error(err)  # every failed call is described here
     if isinstance(err, SlackApiError):
         response = getattr(err, "response", None)
         return str(response.get("error")) if response is not None else "api error"

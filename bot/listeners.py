@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 import charts
-from bot import blocks, profiles
+from bot import blocks, metrics, profiles
 from bot.delivery import SlackTransport
 from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
@@ -115,6 +115,7 @@ class Pacer:
         with self.work.admitted() as admitted:
             if not admitted:
                 ack(response_type="ephemeral", text=i18n.t(locale, "error.busy"))
+                metrics.command_done(body["command"], "shed")
                 return
             try:
                 done = self._handle(
@@ -132,8 +133,10 @@ class Pacer:
             except Exception:
                 log.exception("command failed")
                 ack(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
+                metrics.command_done(body["command"], "error")
                 return
         reply, asker = done.reply, Asker.of(done.req, Via.COMMAND)
+        metrics.command_done(body["command"], metrics.outcome_of(reply))
         skipped = reply.chart is not None and self.work.render.full
         ack(**acknowledgement(reply, asker.locale, chart_skipped=skipped))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "", acked=True)
@@ -190,6 +193,7 @@ class Pacer:
             if not admitted or self.work.replies.full:
                 ack()
                 log.warning("button press turned away: busy")
+                metrics.command_done("button", "shed")
                 return
             try:
                 act = body["actions"][0]
@@ -208,10 +212,12 @@ class Pacer:
                 )
             except Exception:
                 log.exception("button press failed")
+                metrics.command_done("button", "error")
                 ack()
                 self.work.replies.submit(_tell_failure, respond, locale)
                 return
         ack()
+        metrics.command_done("button", metrics.outcome_of(done.reply))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "")
         self._follow_up(transport, done, Asker.of(done.req, Via.BUTTON))
 
@@ -224,19 +230,23 @@ class Pacer:
         with self.work.admitted() as admitted:
             if not admitted:
                 log.warning("form submission turned away: busy")
+                metrics.command_done("form", "shed")
                 ack(**_busy_form(view, self._locale(_team_id(body), body["user"]["id"])))
                 return
             try:
                 req, result, recorded = self._submit(body, client)
             except Exception:
                 ack()
+                metrics.command_done("form", "error")
                 raise
         if result.errors:
             ack(response_action="errors", errors=result.errors)
+            metrics.command_done("form", "usage_error")
             return
         ack()
         if result.reply is None:
             return
+        metrics.command_done("form", metrics.outcome_of(result.reply))
         done = Handled(req, result.reply, recorded)
         self._follow_up(SlackTransport(client), done, Asker.of(req, Via.FORM))
         if view["callback_id"] == pacer.FORM_ID and result.reply.ok:

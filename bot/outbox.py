@@ -31,6 +31,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from bot import metrics
 from commands import codec, i18n
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
@@ -134,7 +135,7 @@ class Transport(Protocol):
 class Outbox:
     def __init__(self, engine: Engine, transport: Transport) -> None:
         self.engine = engine
-        self.transport = transport
+        self.transport = metrics.timed(transport)
 
     def answer(self, reply: Reply, asker: Asker) -> None:
         """The reply to who asked, then what it sends to others."""

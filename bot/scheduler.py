@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -26,6 +27,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
+from bot import metrics
 from bot.delivery import slack_or
 from bot.outbox import Outbox, Transport
 from commands import jobs
@@ -216,6 +218,7 @@ class Scheduler:
 
     def start(self, paused: bool = False) -> None:
         self.scheduler.start(paused=paused)
+        self.scheduler.add_listener(metrics.job_failed, EVENT_JOB_ERROR)
         self.sync()
         self.scheduler.add_job(self.sync, IntervalTrigger(minutes=RESYNC_MINUTES), id="sync")
         # Once at start (what failed or was cut off before a restart), then every minute.
@@ -280,6 +283,7 @@ class Scheduler:
             return
         outcome = run_team(self.engine, self.client, team_id, self.clock())
         log.info("team %s: %d sent, %d skipped", team_id, outcome.sent, outcome.skipped)
+        metrics.job_run("team", "ok")
 
     def retry(self) -> int:
         """Send again what failed and is due (the minute job); only where the lock is held."""

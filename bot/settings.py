@@ -32,6 +32,7 @@ class Settings:
     # PACER_ADMINS as written: `T123:U456` (an admin of that workspace) or a bare `U456`.
     admins: frozenset[str] = frozenset()
     log_level: str = "INFO"
+    log_format: str | None = None  # LOG_FORMAT json|text; unset: json when serving Slack
 
     @property
     def mode(self) -> Mode:
@@ -91,4 +92,5 @@ def load(env: Mapping[str, str] | None = None, dotenv_path: str | None = ".env")
         port=int(get("PORT") or 3000),
         admins=admins,
         log_level=get("LOG_LEVEL") or "INFO",
+        log_format=(get("LOG_FORMAT") or "").lower() or None,
     )

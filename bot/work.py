@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -38,6 +40,7 @@ class Pool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-")
         self._depth = 0
         self._idle = threading.Condition()
+        metrics.track_queue(name, lambda: self._depth)  # pacer_queue_depth{queue=name}
 
     @property
     def depth(self) -> int:
