@@ -245,7 +245,8 @@ def kill_lock_connection(engine: Engine, scheduler: Scheduler) -> None:
     assert conn is not None
     pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     with engine.connect() as other:
-        other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        # With a timeout it waits until the backend is gone, and its lock with it.
+        other.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": pid})
 
 
 def test_a_lock_lost_with_its_connection_and_taken_again_is_caught_up_again(
