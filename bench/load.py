@@ -58,7 +58,7 @@ class Load:
     seconds: float = 60.0
     think: float = 0.1  # pause between a user's ack and their next command
     retry_share: float = 0.05  # /deal commands delivered a second time
-    retry_gap: float = 0.5  # seconds from a delivery to its retry
+    retry_gap: float = 0.5  # mean seconds from a delivery's answer to its retry (0 to 2x)
     chart_every: int = 10  # every Nth command of a user is /progress; 0: none
     drain: float = 180.0  # longest wait for the replies after the load
     quiet: float = 15.0  # ...or until the fake has heard nothing for this long
@@ -265,9 +265,9 @@ def one_user(
         )
         target.post(tag, command, body)
         if not chart and rng.random() < load.retry_share:
-            again = threading.Timer(
-                load.retry_gap, target.post, (tag, command, body), {"retry": True}
-            )
+            # Sometimes while the first delivery's work still runs, sometimes after.
+            gap = rng.uniform(0, 2 * load.retry_gap)
+            again = threading.Timer(gap, target.post, (tag, command, body), {"retry": True})
             again.start()
             retries.append(again)
         time.sleep(load.think)
@@ -292,7 +292,7 @@ def drive(target: Target, load: Load) -> float:
 
 
 def drain(fake: FakeSlack, waiting: set[str], load: Load) -> float:
-    """Wait until every tag in `waiting` has its reply, or the fake has gone quiet."""
+    """Wait until every tag in `waiting` has a reply, or the fake has gone quiet."""
     started = last_change = time.monotonic()
     heard = len(fake.calls)
     while time.monotonic() - started < load.drain:
@@ -341,7 +341,8 @@ def run_once(
         server.start()
         target = Target(server.port, secret, fake)
         seconds = drive(target, load)
-        drained = drain(fake, {s.tag for s in target.shots if s.acked}, load)
+        # Every command, acknowledged or not: Bolt may still run one it gave up acking.
+        drained = drain(fake, {s.tag for s in target.shots}, load)
         rows = deal_rows(engine)
         keys = doubled_keys(engine)
     finally:
