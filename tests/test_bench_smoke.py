@@ -185,7 +185,7 @@ def test_load_tally_counts_lost_doubled_late_and_failed_by_command() -> None:
     rows = {"a": 1, "b": 2, "c": 1, "other": 5}
     t = tally(shots, rows, seconds=2.0)
     assert (t.sent, t.retries, t.charts) == (5, 1, 1)
-    assert (t.acknowledged, t.late, t.failed) == (3, 1, 2)  # a b e; c; b's first, d
+    assert (t.acknowledged, t.late, t.failed, t.unanswered) == (3, 1, 2, 1)  # a b e; c; b d; d
     assert (t.written, t.doubled, t.lost, t.unacked_written) == (4, 1, 1, 1)
     # Sorted times 0.1 0.2 0.2 0.3 3.1 3.5 10.0: the median is the 4th; p99 lies at rank
     # 5.94, so 3.5 + 0.94 x (10.0 - 3.5).
@@ -248,7 +248,7 @@ def test_load_run_writes_every_deal_once_though_each_is_delivered_twice(tmp_path
     assert t.sent > 0 and t.charts > 0
     assert t.retries == t.sent
     # "acked within 3 s": a normal Slack and two users leave the ack nothing to wait for.
-    assert (t.acknowledged, t.late, t.failed) == (t.sent, 0, 0)
+    assert (t.acknowledged, t.late, t.failed, t.unanswered) == (t.sent, 0, 0, 0)
     assert (t.written, t.doubled, t.lost, t.unacked_written) == (t.sent, 0, 0, 0)
     assert result.doubled_keys == 0
     assert (result.replied, result.failure_notices) == (t.sent + t.charts, 0)
