@@ -49,7 +49,6 @@ ACK_P99_TARGET = 1.0
 CLIENT_TIMEOUT = 10.0  # past this a request counts as unanswered
 REPS_PER_TEAM = 10
 HISTORY_PER_REP = 50  # generated won deals per rep: the big-deal median has data
-SETTLE = 2.0  # seconds of silence after the last reply: the server is done
 TAG_PREFIX = "Load "  # the customer of every load deal: "Load u03n00017"
 
 
@@ -63,6 +62,7 @@ class Load:
     chart_every: int = 10  # one command in N of a user is /progress; 0: none
     drain: float = 180.0  # longest wait for the replies after the load
     quiet: float = 15.0  # ...or until the fake has heard nothing for this long
+    settle: float = 2.0  # silence after the last reply that means the server is done
     seed: int = 8
 
 
@@ -298,7 +298,8 @@ def drive(target: Target, load: Load) -> float:
 
 def drain(fake: FakeSlack, waiting: set[str], load: Load) -> float:
     """Wait until every tag in `waiting` has a reply and the fake has then heard nothing
-    for SETTLE seconds (channel posts, uploads), or until it has been quiet for load.quiet."""
+    for load.settle seconds (channel posts, uploads), or until it has been quiet for
+    load.quiet."""
     started = last_change = time.monotonic()
     heard = len(fake.calls)
     while time.monotonic() - started < load.drain:
@@ -306,7 +307,7 @@ def drain(fake: FakeSlack, waiting: set[str], load: Load) -> float:
             heard, last_change = len(fake.calls), time.monotonic()
         silent = time.monotonic() - last_change
         replied = {c.path.rsplit("/", 1)[-1] for c in fake.responses()}
-        if (waiting <= replied and silent > SETTLE) or silent > load.quiet:
+        if (waiting <= replied and silent > load.settle) or silent > load.quiet:
             break
         time.sleep(0.25)
     return time.monotonic() - started

@@ -241,7 +241,9 @@ def test_load_run_writes_every_deal_once_though_each_is_delivered_twice(tmp_path
 
     # Every /deal is delivered again with X-Slack-Retry-Num: 1; every third command is a
     # /progress with its chart.
-    load = Load(users=2, seconds=2.0, retry_share=1.0, chart_every=3, drain=30.0, quiet=5.0)
+    load = Load(
+        users=2, seconds=1.5, retry_share=1.0, chart_every=3, drain=30.0, quiet=5.0, settle=0.3
+    )
     with sqlite_database(load, tmp_path) as db, FakeSlack() as fake:
         result = run_once("smoke", db, fake, load, tmp_path / "server.log")
     t = result.tally
