@@ -259,7 +259,8 @@ def one_user(
         # The 3rd command and every chart_every-th after it: even a user whose acks are
         # slow (a few commands a minute) asks for a chart.
         chart = load.chart_every > 0 and n % load.chart_every == 3 % load.chart_every
-        command, words = ("/progress", "") if chart else ("/deal", f"{amount(rng)} Load {tag}")
+        deal = f"{amount(rng)} {TAG_PREFIX}{tag}"
+        command, words = ("/progress", "") if chart else ("/deal", deal)
         body = slash_body(
             command,
             words,
