@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import math
 import os
 import random
@@ -26,9 +27,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -75,10 +77,29 @@ class Shot:
     retry: bool
     status: int  # 0: no answer within CLIENT_TIMEOUT
     seconds: float
+    reply: str = ""  # the reply's text when it came in the ack itself
+
+    @property
+    def in_time(self) -> bool:
+        return self.status == 200 and self.seconds <= ACK_DEADLINE
+
+    @property
+    def turned_away(self) -> bool:
+        return self.in_time and self.reply in refusals()
 
     @property
     def acked(self) -> bool:
-        return self.status == 200 and self.seconds <= ACK_DEADLINE
+        """Answered in time, and not with "busy, nothing was saved" or "something went wrong"."""
+        return self.in_time and self.reply not in refusals()
+
+
+@cache
+def refusals() -> frozenset[str]:
+    """The replies that tell the user their command did not go through."""
+    texts = {i18n.t("en", "error.internal")}
+    with suppress(KeyError):  # "busy" comes with the bounded worker pools of issue 8
+        texts.add(i18n.t("en", "error.busy"))
+    return frozenset(texts)
 
 
 @dataclass(frozen=True)
@@ -86,7 +107,8 @@ class Tally:
     sent: int  # /deal commands (first deliveries)
     retries: int
     charts: int  # /progress commands
-    acknowledged: int  # /deal commands with a delivery answered 200 within 3 s
+    acknowledged: int  # /deal commands with a delivery answered 200 within 3 s, not refused
+    turned_away: int  # posts answered in time that they were not taken (busy, or failed)
     late: int  # posts answered 200 after 3 s
     failed: int  # posts answered otherwise, or not at all
     unanswered: int  # of those, posts without an answer within CLIENT_TIMEOUT
@@ -111,7 +133,8 @@ def tally(shots: Sequence[Shot], rows: dict[str, int], seconds: float) -> Tally:
         retries=sum(s.retry for s in shots),
         charts=sum(s.command == "/progress" for s in shots),
         acknowledged=len(acked),
-        late=sum(s.status == 200 and not s.acked for s in shots),
+        turned_away=sum(s.turned_away for s in shots),
+        late=sum(s.status == 200 and not s.in_time for s in shots),
         failed=sum(s.status != 200 for s in shots),
         unanswered=sum(s.status == 0 for s in shots),
         written=sum(rows.get(tag, 0) for tag in deals),
@@ -223,21 +246,30 @@ class Target:
         if retry:
             headers |= {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
         started = time.perf_counter()
-        status = 0
+        status, reply = 0, ""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=CLIENT_TIMEOUT)
         try:
             conn.request("POST", EVENTS_PATH, body=body.encode(), headers=headers)
             response = conn.getresponse()
-            response.read()
+            reply = reply_text(response.read())
             status = response.status
         except OSError:  # refused, reset or timed out: no answer
             pass
         finally:
             conn.close()
-        shot = Shot(tag, command, retry, status, time.perf_counter() - started)
+        shot = Shot(tag, command, retry, status, time.perf_counter() - started, reply)
         with self._lock:
             self.shots.append(shot)
         return shot
+
+
+def reply_text(body: bytes) -> str:
+    """The text of a reply given in the ack ({"text": ...}); "" for an empty ack."""
+    try:
+        answer = json.loads(body) if body else {}
+    except ValueError:
+        return ""
+    return str(answer.get("text") or "") if isinstance(answer, dict) else ""
 
 
 def amount(rng: random.Random) -> str:
@@ -322,7 +354,7 @@ class Result:
     name: str
     tally: Tally
     doubled_keys: int
-    replied: int  # commands (all kinds) whose response_url got a reply
+    replied: int  # commands (all kinds) replied to, in the ack or at the response_url
     failure_notices: int  # replies that were the app's "something went wrong"
     seconds: float
     drained: float
@@ -348,20 +380,23 @@ def run_once(
         server.start()
         target = Target(server.port, secret, fake)
         seconds = drive(target, load)
-        # Every command, acknowledged or not: Bolt may still run one it gave up acking.
-        drained = drain(fake, {s.tag for s in target.shots}, load)
+        # Every command not answered in its ack, acknowledged or not: Bolt may still run
+        # one it gave up acking.
+        answered = {s.tag for s in target.shots if s.reply}
+        drained = drain(fake, {s.tag for s in target.shots} - answered, load)
         rows = deal_rows(engine)
         keys = doubled_keys(engine)
     finally:
         server.stop()
     notice = i18n.t("en", "error.internal")
-    replies = fake.responses()
+    texts = [(c.path.rsplit("/", 1)[-1], c.params.get("text")) for c in fake.responses()]
+    texts += [(s.tag, s.reply) for s in target.shots if s.reply]
     return Result(
         name=name,
         tally=tally(target.shots, rows, seconds),
         doubled_keys=keys,
-        replied=len({c.path.rsplit("/", 1)[-1] for c in replies}),
-        failure_notices=sum(c.params.get("text") == notice for c in replies),
+        replied=len({tag for tag, _ in texts}),
+        failure_notices=sum(text == notice for _, text in texts),
         seconds=seconds,
         drained=drained,
     )
@@ -375,6 +410,7 @@ def result_rows(result: Result) -> list[Row]:
             f"{t.sent:,} (+ {t.retries} Slack retries, {t.charts} /progress)",
         ),
         Row("acknowledged (200 within 3 s)", f"{t.acknowledged:,}"),
+        Row("turned away in time (busy, or failed)", f"{t.turned_away:,}"),
         Row("late acks (200 after 3 s)", f"{t.late:,}"),
         Row(
             "failures (other answer, or none in 10 s)",
@@ -385,7 +421,7 @@ def result_rows(result: Result) -> list[Row]:
         Row("lost (acknowledged, not written)", str(t.lost), "0", t.lost == 0),
         Row("written though not acknowledged", f"{t.unacked_written:,}"),
         Row("delivery keys with 2+ deal rows", str(result.doubled_keys)),
-        Row("commands replied to (response_url)", f"{result.replied:,}"),
+        Row("commands replied to (in the ack or response_url)", f"{result.replied:,}"),
         Row("replies that were the failure notice", str(result.failure_notices)),
         Row("ack p50 (every post)", ms(t.p50)),
         Row("ack p95", ms(t.p95)),

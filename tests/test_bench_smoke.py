@@ -172,6 +172,7 @@ def test_one_leaderboard_goes_through_the_real_endpoint(quick_db: Path, tmp_path
 
 def test_load_tally_counts_lost_doubled_late_and_failed_by_command() -> None:
     from bench.load import Shot, tally
+    from commands import i18n
 
     shots = [
         Shot("a", "/deal", False, 200, 0.1),  # acknowledged, written once
@@ -181,17 +182,29 @@ def test_load_tally_counts_lost_doubled_late_and_failed_by_command() -> None:
         Shot("d", "/deal", False, 0, 10.0),  # no answer, not written
         Shot("e", "/deal", False, 200, 0.3),  # acknowledged, never written
         Shot("p", "/progress", False, 200, 0.2),
+        # Answered at once, with "something went wrong" in the ack: not acknowledged.
+        Shot("f", "/deal", False, 200, 0.05, i18n.t("en", "error.internal")),
     ]
     rows = {"a": 1, "b": 2, "c": 1, "other": 5}
     t = tally(shots, rows, seconds=2.0)
-    assert (t.sent, t.retries, t.charts) == (5, 1, 1)
-    assert (t.acknowledged, t.late, t.failed, t.unanswered) == (3, 1, 2, 1)  # a b e; c; b d; d
+    assert (t.sent, t.retries, t.charts) == (6, 1, 1)
+    assert (t.acknowledged, t.turned_away) == (3, 1)  # a b e; f
+    assert (t.late, t.failed, t.unanswered) == (1, 2, 1)  # c; b's first and d; d
     assert (t.written, t.doubled, t.lost, t.unacked_written) == (4, 1, 1, 1)
-    # Sorted times 0.1 0.2 0.2 0.3 3.1 3.5 10.0: the median is the 4th; p99 lies at rank
-    # 5.94, so 3.5 + 0.94 x (10.0 - 3.5).
-    assert t.p50 == pytest.approx(0.3)
-    assert t.p99 == pytest.approx(9.61)
+    # Sorted times 0.05 0.1 0.2 0.2 0.3 3.1 3.5 10.0: the median lies halfway between the
+    # 4th and 5th; p99 at rank 6.93, so 3.5 + 0.93 x (10.0 - 3.5).
+    assert t.p50 == pytest.approx(0.25)
+    assert t.p99 == pytest.approx(9.545)
     assert t.per_second == pytest.approx(1.5)  # a, e and p were first deliveries acked in time
+
+
+def test_load_reads_the_reply_given_in_the_ack() -> None:
+    from bench.load import reply_text
+
+    assert reply_text(b'{"response_type": "ephemeral", "text": "Logged"}') == "Logged"
+    assert reply_text(b"") == ""  # a bare ack: the reply goes to the response_url
+    assert reply_text(b"unhandled request") == ""
+    assert reply_text(b'["not", "a", "reply"]') == ""
 
 
 def test_slow_slack_holds_answers_back_and_rate_limits_upload_urls(
@@ -250,7 +263,7 @@ def test_load_run_writes_every_deal_once_though_each_is_delivered_twice(tmp_path
     assert t.sent > 0 and t.charts > 0
     assert t.retries == t.sent
     # "acked within 3 s": a normal Slack and two users leave the ack nothing to wait for.
-    assert (t.acknowledged, t.late, t.failed, t.unanswered) == (t.sent, 0, 0, 0)
+    assert (t.acknowledged, t.turned_away, t.late, t.failed) == (t.sent, 0, 0, 0)
     assert (t.written, t.doubled, t.lost, t.unacked_written) == (t.sent, 0, 0, 0)
     assert result.doubled_keys == 0
     assert (result.replied, result.failure_notices) == (t.sent + t.charts, 0)
