@@ -1,7 +1,7 @@
 """Load: many users logging deals at once against HTTP mode, with a normal and a slow Slack.
 
     python -m bench.load [--seconds 60] [--users 20] [--postgres URL] [--db sqlite|postgresql]
-                         [--slack normal|slow] [--delay 1.5]
+                         [--slack normal|slow] [--delay 1.5] [--think 0.1]
 
 Each run starts the real server (bench.serve, as `pacer` starts HTTP mode) on a fresh
 database, SQLite file or PostgreSQL schema, with a small generated workspace, and points it
@@ -472,11 +472,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), action="append")
     parser.add_argument("--slack", choices=("normal", "slow"), action="append")
     parser.add_argument("--delay", type=float, default=1.5, help="slow Slack's delay (s)")
+    parser.add_argument(
+        "--think", type=float, default=Load.think, help="a user's pause after each answer (s)"
+    )
     args = parser.parse_args(argv)
-    load = Load(users=args.users, seconds=args.seconds)
+    load = Load(users=args.users, seconds=args.seconds, think=args.think)
     OUT.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"{load.users} users, {load.seconds:g} s per run, started {started}")
+    print(f"{load.users} users, {load.seconds:g} s per run, {load.think:g} s pauses, {started}")
     all_rows: list[Row] = []
     for db_kind in args.db or ["sqlite", "postgresql"]:
         for slack in args.slack or ["normal", "slow"]:
