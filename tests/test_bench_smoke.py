@@ -165,3 +165,113 @@ def test_one_leaderboard_goes_through_the_real_endpoint(quick_db: Path, tmp_path
     assert "Team 01" in reply["text"]
     assert upload.params["channel_id"] == client.channel_id
     assert 0 < memory["VmRSS"] <= memory["VmHWM"]
+
+
+# --- the load benchmark (bench/load.py) ----------------------------------------------------------
+
+
+def test_load_tally_counts_lost_doubled_late_and_failed_by_command() -> None:
+    from bench.load import Shot, tally
+    from commands import i18n
+
+    shots = [
+        Shot("a", "/deal", False, 200, 0.1),  # acknowledged, written once
+        Shot("b", "/deal", False, 404, 3.1),  # Bolt gave up on the ack...
+        Shot("b", "/deal", True, 200, 0.2),  # ...the retry was acknowledged; written twice
+        Shot("c", "/deal", False, 200, 3.5),  # acknowledged too late, written anyway
+        Shot("d", "/deal", False, 0, 10.0),  # no answer, not written
+        Shot("e", "/deal", False, 200, 0.3),  # acknowledged, never written
+        Shot("p", "/progress", False, 200, 0.2),
+        # Answered at once, with "something went wrong" in the ack: not acknowledged.
+        Shot("f", "/deal", False, 200, 0.05, i18n.t("en", "error.internal")),
+    ]
+    rows = {"a": 1, "b": 2, "c": 1, "other": 5}
+    t = tally(shots, rows, seconds=2.0)
+    assert (t.sent, t.retries, t.charts) == (6, 1, 1)
+    assert (t.acknowledged, t.turned_away) == (3, 1)  # a b e; f
+    assert (t.late, t.failed, t.unanswered) == (1, 2, 1)  # c; b's first and d; d
+    assert (t.written, t.doubled, t.lost, t.unacked_written) == (4, 1, 1, 1)
+    # Sorted times 0.05 0.1 0.2 0.2 0.3 3.1 3.5 10.0: the median lies halfway between the
+    # 4th and 5th; p99 at rank 6.93, so 3.5 + 0.93 x (10.0 - 3.5).
+    assert t.p50 == pytest.approx(0.25)
+    assert t.p99 == pytest.approx(9.545)
+    assert t.per_second == pytest.approx(1.5)  # a, e and p were first deliveries acked in time
+
+
+def test_load_reads_the_reply_given_in_the_ack() -> None:
+    from bench.load import reply_text
+
+    assert reply_text(b'{"response_type": "ephemeral", "text": "Logged"}') == "Logged"
+    assert reply_text(b"") == ""  # a bare ack: the reply goes to the response_url
+    assert reply_text(b"unhandled request") == ""
+    assert reply_text(b'["not", "a", "reply"]') == ""
+
+
+def test_slow_slack_holds_answers_back_and_rate_limits_upload_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    from bench import slowslack
+
+    class Clock:
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def sleep(self, seconds: float) -> None:
+            self.waits.append(seconds)
+
+    clock = Clock()
+    monkeypatch.setattr(slowslack, "time", clock)
+
+    def post(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=b"a=1")) as resp:
+                return resp.status, resp.headers.get("Retry-After", "")
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers.get("Retry-After", "")
+
+    with slowslack.SlowSlack(delay=1.5, limit_of=3, retry_after=2) as slow:
+        statuses = [post(slow.api_url + "files.getUploadURLExternal") for _ in range(4)]
+        assert post(slow.api_url + "chat.postMessage") == (200, "")
+        assert post(slow.response_url("r7")) == (200, "")
+    # Of every three upload-URL calls the first two are refused; the cycle starts again.
+    assert statuses == [(429, "2"), (429, "2"), (200, ""), (429, "2")]
+    assert clock.waits == [1.5] * 6  # every answer, the response URL's included
+    assert [c.method for c in slow.called("files.getUploadURLExternal")] == [
+        "files.getUploadURLExternal"
+    ] * 4
+
+
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in HTTP_MODULES),
+    reason="the HTTP app or the fake Slack is not there yet",
+)
+def test_load_run_writes_every_deal_once_though_each_is_delivered_twice(tmp_path: Path) -> None:
+    from bench.load import Load, result_rows, run_once, sqlite_database
+    from tests.fakeslack import FakeSlack
+
+    # Every /deal is delivered again with X-Slack-Retry-Num: 1; every third command is a
+    # /progress with its chart.
+    load = Load(
+        users=2, seconds=1.5, retry_share=1.0, chart_every=3, drain=30.0, quiet=5.0, settle=0.3
+    )
+    with sqlite_database(load, tmp_path) as db, FakeSlack() as fake:
+        result = run_once("smoke", db, fake, load, tmp_path / "server.log")
+    t = result.tally
+    assert t.sent > 0 and t.charts > 0
+    assert t.retries == t.sent
+    # "acked within 3 s": a normal Slack and two users leave the ack nothing to wait for.
+    assert (t.acknowledged, t.turned_away, t.late, t.failed) == (t.sent, 0, 0, 0)
+    assert (t.written, t.doubled, t.lost, t.unacked_written) == (t.sent, 0, 0, 0)
+    assert result.doubled_keys == 0
+    assert (result.replied, result.failure_notices) == (t.sent + t.charts, 0)
+    judged = {r.metric: r.result for r in result_rows(result) if r.ok is not None}
+    assert sorted(judged) == [
+        "ack p99",  # its value is a figure, not judged here
+        "doubled (commands with 2+ deal rows)",
+        "lost (acknowledged, not written)",
+    ]
+    assert judged["doubled (commands with 2+ deal rows)"] == "PASS"
+    assert judged["lost (acknowledged, not written)"] == "PASS"
