@@ -18,8 +18,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-import charts
 from bot import blocks, metrics, profiles
 from bot.delivery import SlackTransport
 from bot.outbox import Asker, Outbox, Recorded, Via
@@ -86,21 +86,24 @@ class Pacer:
         found = profiles.cached(self.engine, workspace_id, user_id)
         if found is None:
             found = self.work.replies.ask(
-                PROFILE_WAIT, profiles.profile_for, client, self.engine, workspace_id, user_id
+                PROFILE_WAIT,
+                ("profile", workspace_id, user_id),
+                profiles.profile_for,
+                client,
+                self.engine,
+                workspace_id,
+                user_id,
             )
         return found or profiles.Profile(locale=profiles.DEFAULT_LOCALE, name="")
 
     def outbox(self, client: WebClient, **transport: Any) -> Outbox:
         return Outbox(self.engine, SlackTransport(client, **transport))
 
-    def _handle(
-        self, client: WebClient, build: Callable[[], Request], run: Callable[..., Reply]
-    ) -> Handled:
-        """Build the request, run it in one transaction, record its notices: all committed
-        before the caller acknowledges."""
-        req = build()
+    def _run(self, client: WebClient, req: Request, run: Callable[[Session], Reply]) -> Handled:
+        """Run the request in one transaction and record its notices: both committed before
+        the caller acknowledges."""
         with session_scope(self.engine) as session:
-            reply = run(req, session)
+            reply = run(session)
         try:
             recorded = self.outbox(client).record(req.workspace_id, reply.notices)
         except Exception:  # the write stands; only what it would have announced is lost
@@ -111,33 +114,34 @@ class Pacer:
     # --- slash commands -------------------------------------------------------------------
 
     def command(self, body: dict[str, Any], client: WebClient, ack: Ack, respond: Respond) -> None:
+        name = str(body.get("command") or "")
         locale = self._locale(body.get("team_id"), body.get("user_id"))
-        with self.work.admitted() as admitted:
-            if not admitted:
-                ack(response_type="ephemeral", text=i18n.t(locale, "error.busy"))
-                metrics.command_done(body["command"], "shed")
-                return
-            try:
-                done = self._handle(
-                    client,
-                    lambda: self.request(
-                        client,
-                        workspace_id=body["team_id"],
-                        user_id=body["user_id"],
-                        text=body.get("text") or "",
-                        channel_id=body.get("channel_id"),
-                        request_key=body.get("trigger_id"),
-                    ),
-                    lambda req, session: router.dispatch(body["command"], req, session),
+        try:
+            # The profile first: a new user's lookup must not hold a database slot.
+            req = self.request(
+                client,
+                workspace_id=body["team_id"],
+                user_id=body["user_id"],
+                text=body.get("text") or "",
+                channel_id=body.get("channel_id"),
+                request_key=body.get("trigger_id"),
+            )
+            with self.work.admitted() as admitted:
+                done = admitted and self._run(
+                    client, req, lambda session: router.dispatch(name, req, session)
                 )
-            except Exception:
-                log.exception("command failed")
-                ack(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
-                metrics.command_done(body["command"], "error")
-                return
+        except Exception:
+            log.exception("command failed")
+            ack(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
+            metrics.command_done(name, "error")
+            return
+        if not done:
+            ack(response_type="ephemeral", text=i18n.t(req.locale, "error.busy"))
+            metrics.command_done(name, "shed")
+            return
         reply, asker = done.reply, Asker.of(done.req, Via.COMMAND)
-        metrics.command_done(body["command"], metrics.outcome_of(reply))
-        skipped = reply.chart is not None and self.work.render.full
+        metrics.command_done(name, metrics.outcome_of(reply))
+        skipped = reply.chart is not None and (self.work.render.full or self.work.posts.full)
         ack(**acknowledgement(reply, asker.locale, chart_skipped=skipped))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "", acked=True)
         self._follow_up(transport, done, asker, chart=not skipped)
@@ -159,7 +163,7 @@ class Pacer:
     def _chart(self, transport: SlackTransport, reply: Reply, asker: Asker) -> None:
         """On the render pool: draw, then hand the upload to the posts pool."""
         assert reply.chart is not None
-        png = charts.render(reply.chart)
+        png = self.work.draw(reply.chart)
         upload = SlackTransport(
             transport.client, transport.respond, transport.trigger_id, acked=True, png=png
         )
@@ -176,8 +180,13 @@ class Pacer:
             )
 
     def _locale(self, workspace_id: Any, user_id: Any) -> str:
+        """The language to refuse in, before anything else is known (never raises)."""
         if isinstance(workspace_id, str) and isinstance(user_id, str):
-            found = profiles.cached(self.engine, workspace_id, user_id)
+            try:
+                found = profiles.cached(self.engine, workspace_id, user_id)
+            except Exception:  # the database is down: the refusal still goes out
+                log.warning("no profile for the refusal: database unreachable")
+                found = None
             if found is not None:
                 return found.locale
         return profiles.DEFAULT_LOCALE
@@ -189,34 +198,36 @@ class Pacer:
         response URL, so the reply (replacing the pressed message) goes on the replies pool."""
         user = (body.get("user") or {}).get("id")
         locale = self._locale((body.get("team") or {}).get("id"), user)
-        with self.work.admitted() as admitted:
-            if not admitted or self.work.replies.full:
-                ack()
-                log.warning("button press turned away: busy")
-                metrics.command_done("button", "shed")
-                return
-            try:
-                act = body["actions"][0]
-                done = self._handle(
-                    client,
-                    lambda: self.request(
+        try:
+            act = body["actions"][0]
+            req = self.request(
+                client,
+                workspace_id=_team_id(body),
+                user_id=body["user"]["id"],
+                channel_id=(body.get("channel") or {}).get("id"),
+                request_key=action_key(body),
+            )
+            with self.work.admitted() as admitted:
+                done = (
+                    admitted
+                    and not self.work.replies.full
+                    and self._run(
                         client,
-                        workspace_id=_team_id(body),
-                        user_id=body["user"]["id"],
-                        channel_id=(body.get("channel") or {}).get("id"),
-                        request_key=action_key(body),
-                    ),
-                    lambda req, session: router.action(
-                        act["action_id"], act.get("value") or "", req, session
-                    ),
+                        req,
+                        lambda s: router.action(act["action_id"], act.get("value") or "", req, s),
+                    )
                 )
-            except Exception:
-                log.exception("button press failed")
-                metrics.command_done("button", "error")
-                ack()
-                self.work.replies.submit(_tell_failure, respond, locale)
-                return
+        except Exception:
+            log.exception("button press failed")
+            metrics.command_done("button", "error")
+            ack()
+            self.work.replies.submit(_tell_failure, respond, locale)
+            return
         ack()
+        if not done:
+            log.warning("button press turned away: busy")
+            metrics.command_done("button", "shed")
+            return
         metrics.command_done("button", metrics.outcome_of(done.reply))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "")
         self._follow_up(transport, done, Asker.of(done.req, Via.BUTTON))
@@ -227,18 +238,27 @@ class Pacer:
         """A form's field errors travel in the acknowledgement, so the (fast) write comes
         first; its reply is a message of its own, on the replies pool."""
         view = body["view"]
-        with self.work.admitted() as admitted:
-            if not admitted:
-                log.warning("form submission turned away: busy")
-                metrics.command_done("form", "shed")
-                ack(**_busy_form(view, self._locale(_team_id(body), body["user"]["id"])))
-                return
-            try:
-                req, result, recorded = self._submit(body, client)
-            except Exception:
-                ack()
-                metrics.command_done("form", "error")
-                raise
+        try:
+            req = self.request(
+                client,
+                workspace_id=_team_id(body),
+                user_id=body["user"]["id"],
+                channel_id=form_channel(view.get("private_metadata") or ""),
+                request_key=f"view:{view['id']}",
+                source="modal",
+            )
+            with self.work.admitted() as admitted:
+                submitted = admitted and self._submit(view, client, req)
+        except Exception:
+            ack()
+            metrics.command_done("form", "error")
+            raise
+        if not submitted:
+            log.warning("form submission turned away: busy")
+            metrics.command_done("form", "shed")
+            ack(**_busy_form(view, req.locale))
+            return
+        result, recorded = submitted
         if result.errors:
             ack(response_action="errors", errors=result.errors)
             metrics.command_done("form", "usage_error")
@@ -253,25 +273,16 @@ class Pacer:
             self.work.posts.submit(profiles.fill_unnamed, client, self.engine, req.workspace_id)
 
     def _submit(
-        self, body: dict[str, Any], client: WebClient
-    ) -> tuple[Request, FormResult, list[Recorded]]:
-        view = body["view"]
+        self, view: dict[str, Any], client: WebClient, req: Request
+    ) -> tuple[FormResult, list[Recorded]]:
         values, lists = blocks.submitted((view.get("state") or {}).get("values") or {})
         values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
-        req = self.request(
-            client,
-            workspace_id=_team_id(body),
-            user_id=body["user"]["id"],
-            channel_id=form_channel(view.get("private_metadata") or ""),
-            request_key=f"view:{view['id']}",
-            source="modal",
-        )
         with session_scope(self.engine) as session:
             result = router.submit(view["callback_id"], values, lists, req, session)
         recorded: list[Recorded] = []
         if result.reply is not None:
             recorded = self.outbox(client).record(req.workspace_id, result.reply.notices)
-        return req, result, recorded
+        return result, recorded
 
     # --- App Home ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from storage import queries
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def real_name(user: dict[str, Any]) -> str:
 
 def cached(engine: Engine, workspace_id: str, user_id: str) -> Profile | None:
     """The member's cached locale and name; None until Slack has told us (no Slack call)."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         member = queries.get_member(session, workspace_id=workspace_id, user_id=user_id)
         if member is not None and member.locale:
             return Profile(locale=member.locale, name=_known_name(member))

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import charts
 from bot import metrics
+from charts.specs import ChartSpec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,6 +33,7 @@ T = TypeVar("T")
 # How long a request may wait for a free database slot before it is turned away: well
 # inside Slack's 3 s, so the "busy" answer is the one the user sees, not Slack's failure.
 ADMIT_WAIT = 1.5
+DRAW_TIMEOUT = 30.0  # a chart takes a tenth of a second; this long means the drawer is stuck
 
 
 class Pool:
@@ -40,6 +45,7 @@ class Pool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-")
         self._depth = 0
         self._idle = threading.Condition()
+        self._asked: dict[object, Future[Any]] = {}  # ask()'s tasks running, by key
         metrics.track_queue(name, lambda: self._depth)  # pacer_queue_depth{queue=name}
 
     @property
@@ -67,24 +73,34 @@ class Pool:
             return False
         return True
 
-    def ask(self, timeout: float, task: Callable[..., T], *args: Any) -> T | None:
+    def ask(self, timeout: float, key: object, task: Callable[..., T], *args: Any) -> T | None:
         """`task(*args)` on the pool, waiting at most `timeout` seconds for its result; None
-        when it is late, failed or was refused (a late task still runs to its end)."""
-        answer: Future[T] = Future()
-
-        def run() -> None:
-            try:
-                answer.set_result(task(*args))
-            except Exception as err:
-                answer.set_exception(err)
-                raise
-
-        if not self.submit(run):
+        when it is late, failed or was refused (a late task still runs to its end). While
+        a task under `key` runs, asking again waits for that one instead of queueing
+        another: a slow Slack must not turn one user's lookup into one per command."""
+        with self._idle:
+            answer = self._asked.get(key)
+            fresh = answer is None
+            if answer is None:
+                answer = self._asked[key] = Future()
+        if fresh and not self.submit(self._answer, key, answer, task, *args):
+            with self._idle:
+                del self._asked[key]
             return None
         try:
             return answer.result(timeout=timeout)
         except Exception:  # late, or failed (logged by _run)
             return None
+
+    def _answer(self, key: object, answer: Future[T], task: Callable[..., T], *args: Any) -> None:
+        try:
+            answer.set_result(task(*args))
+        except Exception as err:
+            answer.set_exception(err)
+            raise
+        finally:
+            with self._idle:
+                self._asked.pop(key, None)
 
     def _run(self, context: contextvars.Context, task: Callable[..., Any], args: Any) -> None:
         try:
@@ -114,6 +130,34 @@ class Pool:
         self._executor.shutdown(wait=False, cancel_futures=False)
 
 
+class Drawer:
+    """Charts drawn in a process of their own. matplotlib holds the GIL while it draws, so
+    drawing in the serving process (a third of its CPU under load) stalls every
+    acknowledgement behind it; in another process it costs the requests nothing."""
+
+    def __init__(self, processes: int = 1) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork a threaded process
+            initializer=charts.warm_up,
+        )
+
+    def __call__(self, spec: ChartSpec) -> bytes:
+        try:
+            return self._pool.submit(charts.render, spec).result(timeout=DRAW_TIMEOUT)
+        except (BrokenProcessPool, TimeoutError):
+            log.exception("the drawing process failed: drawing here instead")
+            return charts.render(spec)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def draw_here(spec: ChartSpec) -> bytes:
+    """Charts drawn in this process (tests, and apps built without a Drawer)."""
+    return charts.render(spec)
+
+
 @dataclass
 class Work:
     """The pools of one app, and the gate in front of the database for requests."""
@@ -122,6 +166,7 @@ class Work:
     replies: Pool = field(default_factory=lambda: Pool("replies", workers=4, limit=200))
     posts: Pool = field(default_factory=lambda: Pool("posts", workers=8, limit=500))
     writers: int = 8  # requests at the database at once (the rest wait, then are turned away)
+    draw: Callable[[ChartSpec], bytes] = draw_here
     _slots: threading.BoundedSemaphore = field(init=False)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -157,4 +202,6 @@ class Work:
                 drained = False
         for pool in self.pools:
             pool.close()
+        if isinstance(self.draw, Drawer):
+            self.draw.close()
         return drained

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///pacer.db"
-SQLITE_POOL = 4
+SQLITE_POOL = 16
+READ_ONLY = "pacer_read_only"  # an execution option: see read_scope
+WRITING = "pacer_writing"  # on a connection's info while it holds the writer lock
+WRITER_WAIT = 10.0  # as busy_timeout: past it, SQLite's own wait takes over
 
 
 def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
@@ -22,8 +26,8 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs.setdefault("poolclass", StaticPool)
     else:
-        # SQLite runs one writer at a time and reads in well under a millisecond: more
-        # connections add nothing but another page cache each (2 MB) to resident memory.
+        # Enough connections that reads (which never wait in WAL mode) do not queue behind
+        # the writers for a connection; each costs a page cache (2 MB) once used.
         kwargs.setdefault("pool_size", SQLITE_POOL)
         kwargs.setdefault("max_overflow", 0)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
@@ -44,11 +48,34 @@ def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # SQLite has one writer. Left to its busy handler, writers waiting for it poll with
+    # sleeps of up to 100 ms, and under load one can lose for seconds; in this process
+    # they queue on a lock instead and go in turn the moment the writer before commits.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A read-then-write transaction that starts deferred fails at once with
         # SQLITE_BUSY under contention, ignoring busy_timeout; IMMEDIATE waits instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only one (read_scope) starts deferred: in WAL mode it neither waits for
+        # the writer nor holds it up.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        queued = not in_memory and writer.acquire(timeout=WRITER_WAIT)
+        conn.info[WRITING] = queued
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _done_writing(conn)
+            raise
+
+    def _done_writing(conn: Any) -> None:
+        if conn.info.pop(WRITING, False):
+            writer.release()
+
+    event.listen(engine, "commit", _done_writing)
+    event.listen(engine, "rollback", _done_writing)
 
 
 @contextmanager
@@ -61,3 +88,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (nothing it changes is kept): on SQLite it takes no write
+    lock, so a lookup on the acknowledgement path never queues behind a writer."""
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as s:
+        try:
+            yield s
+        finally:
+            s.rollback()
