@@ -19,7 +19,7 @@ from commands.i18n import t
 from commands.types import Reply, Request
 from storage.engine import make_engine, session_scope
 from storage.migrate import downgrade, upgrade
-from storage.models import Deal, Feedback, Goal
+from storage.models import Deal, Feedback, Goal, Member, Team
 from tests.conftest import ADMIN, NOW, Run, _drop, _postgres_engine
 
 ALICE = "<@UALICE|alice>"
@@ -191,6 +191,58 @@ def test_deals_logged_at_once_get_distinct_numbers_in_each_workspace(shared: Eng
     for (ws, i), reply in zip(logged, replies, strict=True):  # each told its own number
         deal = described(f"${i},000", f"Acme{i}")
         assert first_line(reply) == en("deal.logged", id=number[ws, f"Acme{i}"], deal=deal)
+
+
+def test_a_deal_waits_for_no_other_deals_transaction_on_postgresql(shared: Engine) -> None:
+    if shared.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design")
+    with session_scope(shared) as open_one:  # numbered, its transaction still open
+        first = _deal(open_one, "Slow Ltd")
+        done: list[Reply] = []
+        other = threading.Thread(
+            target=lambda: done.append(_run(shared, "UALICE", "/deal", "1,000 Quick", "TA"))
+        )
+        other.start()
+        other.join(timeout=10)
+        assert done and done[0].ok  # written and committed while the first is still open
+    with Session(shared) as s:
+        numbers = {d.customer: d.number for d in s.exec(select(Deal)).all()}
+    assert (first, numbers["Quick"]) == (1, 2)
+
+
+def test_a_number_taken_by_a_rolled_back_deal_is_not_used_again(shared: Engine) -> None:
+    with pytest.raises(RuntimeError), session_scope(shared) as s:
+        _deal(s, "Gone")
+        raise RuntimeError("rolled back")
+    assert _run(shared, "UALICE", "/deal", "1,000 Kept", "TA").ok
+    with Session(shared) as s:
+        [kept] = s.exec(select(Deal)).all()
+    # PostgreSQL bumps the counter on its own (a gap, as a sequence leaves); SQLite in the
+    # inserting transaction, rolled back with it.
+    assert kept.number == (2 if shared.dialect.name == "postgresql" else 1)
+
+
+def _deal(session: Session, customer: str) -> int:
+    """A deal of alice in TA, flushed (so numbered) in `session`; its number."""
+    team = session.exec(select(Team).where(Team.workspace_id == "TA")).one()
+    member = session.exec(
+        select(Member).where(Member.workspace_id == "TA", Member.user_id == "UALICE")
+    ).one()
+    deal = Deal(
+        workspace_id="TA",
+        team_id=team.id,
+        owner_id=member.id,
+        logged_by=member.id,
+        amount_minor=100,
+        currency="USD",
+        customer=customer,
+        stage="won",
+        close_date=NOW.date(),
+        source="slash",
+    )
+    session.add(deal)
+    session.flush()
+    return deal.number
 
 
 # --- migration 0007 -------------------------------------------------------------------------------
