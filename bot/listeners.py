@@ -36,7 +36,7 @@ Respond = Callable[..., Any]
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")  # the column holds 32
 # A user Pacer has never seen: how long users.info may take before the reply goes out in
 # the default language (the lookup still finishes, for the next reply).
-PROFILE_WAIT = 0.8
+PROFILE_WAIT = 0.4
 
 
 @dataclass(frozen=True)
