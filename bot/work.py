@@ -150,7 +150,9 @@ class Drawer:
             return charts.render(spec)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Waiting: the drawings are done by now, and a pool left behind without it fails
+        # at interpreter exit (concurrent.futures writes to its closed wake-up pipe).
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def draw_here(spec: ChartSpec) -> bytes:
