@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import blocks, metrics, profiles
-from bot.delivery import SlackTransport
+from bot.delivery import SlackTransport, tell
 from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
 from bot.work import Work
@@ -96,20 +96,22 @@ class Pacer:
             )
         return found or profiles.Profile(locale=profiles.DEFAULT_LOCALE, name="")
 
-    def outbox(self, client: WebClient, **transport: Any) -> Outbox:
-        return Outbox(self.engine, SlackTransport(client, **transport))
+    def outbox(self, client: WebClient) -> Outbox:
+        return Outbox(self.engine, SlackTransport(client))
 
     def _run(self, client: WebClient, req: Request, run: Callable[[Session], Reply]) -> Handled:
         """Run the request in one transaction and record its notices: both committed before
         the caller acknowledges."""
         with session_scope(self.engine) as session:
             reply = run(session)
+        return Handled(req, reply, self._record(client, req, reply))
+
+    def _record(self, client: WebClient, req: Request, reply: Reply) -> list[Recorded]:
         try:
-            recorded = self.outbox(client).record(req.workspace_id, reply.notices)
+            return self.outbox(client).record(req.workspace_id, reply.notices)
         except Exception:  # the write stands; only what it would have announced is lost
             log.exception("notices of a request could not be recorded")
-            recorded = []
-        return Handled(req, reply, recorded)
+            return []
 
     # --- slash commands -------------------------------------------------------------------
 
@@ -221,7 +223,7 @@ class Pacer:
             log.exception("button press failed")
             metrics.command_done("button", "error")
             ack()
-            self.work.replies.submit(_tell_failure, respond, locale)
+            self.work.replies.submit(tell, respond, locale, "error.internal")
             return
         ack()
         if not done:
@@ -279,9 +281,7 @@ class Pacer:
         values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
         with session_scope(self.engine) as session:
             result = router.submit(view["callback_id"], values, lists, req, session)
-        recorded: list[Recorded] = []
-        if result.reply is not None:
-            recorded = self.outbox(client).record(req.workspace_id, result.reply.notices)
+        recorded = [] if result.reply is None else self._record(client, req, result.reply)
         return result, recorded
 
     # --- App Home ---------------------------------------------------------------------------
@@ -319,10 +319,6 @@ def _busy_form(view: dict[str, Any], locale: str) -> dict[str, Any]:
     if not fields:
         return {}
     return {"response_action": "errors", "errors": {fields[0]: i18n.t(locale, "error.busy")}}
-
-
-def _tell_failure(respond: Respond, locale: str) -> None:
-    respond(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
 
 
 def _team_id(body: dict[str, Any]) -> str:

@@ -155,11 +155,6 @@ class Drawer:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def draw_here(spec: ChartSpec) -> bytes:
-    """Charts drawn in this process (tests, and apps built without a Drawer)."""
-    return charts.render(spec)
-
-
 @dataclass
 class Work:
     """The pools of one app, and the gate in front of the database for requests."""
@@ -168,7 +163,7 @@ class Work:
     replies: Pool = field(default_factory=lambda: Pool("replies", workers=4, limit=200))
     posts: Pool = field(default_factory=lambda: Pool("posts", workers=8, limit=500))
     writers: int = 8  # requests at the database at once (the rest wait, then are turned away)
-    draw: Callable[[ChartSpec], bytes] = draw_here
+    draw: Callable[[ChartSpec], bytes] = charts.render  # or a Drawer: another process
     _slots: threading.BoundedSemaphore = field(init=False)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
