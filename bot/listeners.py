@@ -55,6 +55,7 @@ class Pacer:
     settings: Settings
     engine: Engine
     work: Work = field(default_factory=Work)
+    recent: profiles.Recent = field(default_factory=profiles.Recent)
 
     def request(
         self,
@@ -83,7 +84,7 @@ class Pacer:
 
     def profile(self, client: WebClient, workspace_id: str, user_id: str) -> profiles.Profile:
         """The cached profile; for a new user, Slack's answer if it comes within PROFILE_WAIT."""
-        found = profiles.cached(self.engine, workspace_id, user_id)
+        found = self.recent.get(self.engine, workspace_id, user_id)
         if found is None:
             found = self.work.replies.ask(
                 PROFILE_WAIT,
@@ -185,7 +186,7 @@ class Pacer:
         """The language to refuse in, before anything else is known (never raises)."""
         if isinstance(workspace_id, str) and isinstance(user_id, str):
             try:
-                found = profiles.cached(self.engine, workspace_id, user_id)
+                found = self.recent.get(self.engine, workspace_id, user_id)
             except Exception:  # the database is down: the refusal still goes out
                 log.warning("no profile for the refusal: database unreachable")
                 found = None

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,11 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCALE = "en"
 # Users added through the setup modal's pickers: at most this many looked up per submission.
 NAME_FILL_LIMIT = 30
+# A profile read from the database is kept in process this long: every request needs the
+# sender's language before it starts, and a name or locale changed meanwhile (by another
+# instance, say) shows within a minute.
+KEEP_SECONDS = 60.0
+KEEP_AT_MOST = 10_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,41 @@ def cached(engine: Engine, workspace_id: str, user_id: str) -> Profile | None:
         if member is not None and member.locale:
             return Profile(locale=member.locale, name=_known_name(member))
     return None
+
+
+class Recent:
+    """Profiles read lately, each kept KEEP_SECONDS, the oldest dropped past KEEP_AT_MOST:
+    a request asks for its sender's profile without a database round trip. Only found
+    profiles are kept, so a user Slack has not described yet is asked for again."""
+
+    def __init__(
+        self,
+        keep: float = KEEP_SECONDS,
+        most: int = KEEP_AT_MOST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keep, self.most, self.clock = keep, most, clock
+        self._kept: OrderedDict[tuple[str, str], tuple[float, Profile]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, engine: Engine, workspace_id: str, user_id: str) -> Profile | None:
+        key = (workspace_id, user_id)
+        now = self.clock()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and now - kept[0] < self.keep:
+                return kept[1]
+        found = cached(engine, workspace_id, user_id)
+        if found is not None:
+            self.put(workspace_id, user_id, found, now)
+        return found
+
+    def put(self, workspace_id: str, user_id: str, profile: Profile, at: float) -> None:
+        with self._lock:
+            self._kept[(workspace_id, user_id)] = (at, profile)
+            self._kept.move_to_end((workspace_id, user_id))
+            while len(self._kept) > self.most:
+                self._kept.popitem(last=False)
 
 
 def profile_for(client: WebClient, engine: Engine, workspace_id: str, user_id: str) -> Profile:

@@ -42,8 +42,10 @@ def threshold(ctx: Ctx, team: Team, deal: Deal) -> int | None:
     )
 
 
-def attach(ctx: Ctx, deal: Deal, reply: Reply) -> Reply:
-    """The reply with the deal's celebration added, replaced or taken back, as it now stands."""
+def attach(ctx: Ctx, deal: Deal, reply: Reply, *, new: bool = False) -> Reply:
+    """The reply with the deal's celebration added, replaced or taken back, as it now stands.
+    A `new` deal (just written) has no post of its own yet and is in no digest: only a big
+    one needs a word, and no earlier message is looked up."""
     team = ctx.session.get(Team, deal.team_id)
     if team is None or not team.channel_id or deal.id is None:
         return reply
@@ -55,6 +57,8 @@ def attach(ctx: Ctx, deal: Deal, reply: Reply) -> Reply:
         and least is not None
         and deal.amount_minor >= least
     )
+    if new:
+        return _announce(ctx, team, deal, least, reply) if big and least is not None else reply
     row = queries.sent_message(ctx.session, workspace_id=ctx.ws, key=_key(deal))
     live = row is not None and row.status in queries.LIVE_NOTICE
     if big and not live and (row is None or row.status == "retracted"):

@@ -169,10 +169,10 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         )
         assert existing is not None
         return logged_reply(ctx, existing, owner, team)
-    return logged_reply(ctx, deal, owner, team)
+    return logged_reply(ctx, deal, owner, team, new=True)
 
 
-def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
+def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team, *, new: bool = False) -> Reply:
     lines = [ctx.t("deal.logged", id=deal.number, deal=describe(ctx, deal))]
     if owner.id != ctx.my_id:
         lines.append(ctx.t("deal.logged_for", rep=name_of(owner)))
@@ -181,7 +181,7 @@ def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team) -> Reply:
         text="\n".join(lines),
         buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.number), "danger")],
     )
-    return celebrate.attach(ctx, deal, reply)
+    return celebrate.attach(ctx, deal, reply, new=new)
 
 
 def standing(ctx: Ctx, owner: Member, team: Team) -> str:
@@ -194,7 +194,7 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
     if not goals:
         return ctx.t("deal.no_goal")
     goal = goals[0]
-    prog = stats.progress_of(ctx.session, goal, team, today)
+    prog = stats.progress_of(ctx.session, goal, team, today, pipeline=False)
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     return ctx.t(
         "deal.standing",

@@ -79,16 +79,20 @@ def goal_team(session: Session, goal: Goal, fallback: Team | None) -> Team | Non
     return session.get(Team, goal.team_id) or fallback
 
 
-def progress_of(session: Session, goal: Goal, team: Team | None, today: date) -> pace.Progress:
+def progress_of(
+    session: Session, goal: Goal, team: Team | None, today: date, *, pipeline: bool = True
+) -> pace.Progress:
+    """The goal's progress today; without `pipeline`, no open-deal forecast (one query less
+    where only attainment and pace are shown)."""
     team = goal_team(session, goal, team)
     currency = team.currency if team else "USD"
     period = goal_period(goal)
     scope = scope_of(goal)
     hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
-    pipeline: dict[str, Decimal] = {}
-    if goal.metric == "revenue":
+    open_deals: dict[str, Decimal] = {}
+    if pipeline and goal.metric == "revenue":
         raw = in_scope(queries.open_pipeline, session, scope, period)
-        pipeline = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
+        open_deals = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
     behind = Decimal(team.behind_pct if team else 90) / 100
     return pace.progress(
         target=to_value(goal.target, goal.metric, currency),
@@ -97,7 +101,7 @@ def progress_of(session: Session, goal: Goal, team: Team | None, today: date) ->
         today=today,
         holidays=hols,
         behind_below=behind,
-        open_pipeline=pipeline,
+        open_pipeline=open_deals,
     )
 
 

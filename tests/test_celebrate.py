@@ -236,6 +236,28 @@ def test_past_the_cap_big_deals_gather_in_one_message_and_the_next_day_resets(
     assert len(posts(fake)) == 4
 
 
+def test_a_small_deal_on_a_day_with_a_digest_leaves_the_channel_alone(
+    team: Run, engine: Engine, fake: FakeSlack, send: Send
+) -> None:
+    """A new deal below the threshold was in no digest: nothing is rewritten for it (once,
+    every small deal of the day rewrote the digest with the same text)."""
+    team(ADMIN, "/pacer", "setup threshold East 50000")
+    assert team(ADMIN, "/pacer", "setup celebrations East 1").ok
+    for text in ("60k One", "70k Two", "80k Three"):
+        send(team("UALICE", "/deal", text))
+    assert len(posts(fake)) == 2 and len(fake.called("chat.update")) == 1
+
+    reply = send(team("UBOB", "/deal", "5k Small"))
+    assert (reply.notices, reply.updates, reply.retracts) == ([], [], [])
+    assert len(posts(fake)) == 2 and len(fake.called("chat.update")) == 1
+
+    # Editing a small deal still rewrites the digest as it stands (it may have left it).
+    small = last_id(engine)
+    edited = send(team("UBOB", "/deal", f"edit {small} 6k"))
+    assert [u.text for u in edited.updates] == [fake.called("chat.update")[-1].params["text"]]
+    assert "Small" not in edited.updates[0].text
+
+
 def test_the_cap_is_set_by_admins_within_bounds(team: Run, engine: Engine) -> None:
     reply = team(ADMIN, "/pacer", "setup celebrations East 5")
     assert reply.text == (

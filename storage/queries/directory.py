@@ -14,12 +14,18 @@ from storage.models import Holiday, Member, Membership, Team, Workspace
 
 
 def get_workspace(session: Session, *, workspace_id: str) -> Workspace:
+    """The workspace, created on first sight. Held in `session.info` for the session's life:
+    the identity map keeps rows weakly, and a request asks for its workspace several times."""
+    held = session.info.get(("workspace", workspace_id))
+    if isinstance(held, Workspace) and held in session:  # not one a rollback took back
+        return held
     ws = session.get(Workspace, workspace_id)
     if ws is None:
         ws = Workspace(id=workspace_id)
         if not inserted(session, ws):  # another request created it meanwhile
             ws = session.get(Workspace, workspace_id)
     assert ws is not None
+    session.info[("workspace", workspace_id)] = ws
     return ws
 
 
