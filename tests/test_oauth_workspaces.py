@@ -367,3 +367,46 @@ def test_a_slow_workspace_does_not_delay_the_others_retries_or_jobs(
     pacer.scheduler(NINE_NY).catch_up(NINE_NY)
     first = [token for _, token in dms(fake, start)]
     assert first == [TOKEN[TB], TOKEN[TA]]
+
+
+def test_team_jobs_due_at_once_fire_side_by_side_on_the_schedulers_pool(
+    pacer: Pacer, fake: FakeSlack, base: Engine
+) -> None:
+    pacer.install(TA)
+    pacer.install(TB)
+    set_up(pacer, fake, TA, INSTALLER[TA])
+    set_up(pacer, fake, TB, INSTALLER[TB])
+    fake.slow_token(TOKEN[TA], 0.3)
+    scheduler = pacer.scheduler(NINE_NY)
+    scheduler.scheduler.start(paused=True)  # only the team jobs: no lock campaign, no retry
+    try:
+        scheduler.sync()
+        teams = [job for job in scheduler.scheduler.get_jobs() if job.id.startswith("team:")]
+        assert len(teams) == 2
+        for job in sorted(teams, key=lambda job: job.id):  # A's job is first
+            job.modify(next_run_time=datetime.now(UTC))
+        before = len(fake.calls)
+        scheduler.scheduler.resume()
+        fake.wait_for("chat.postMessage", 2, where=lambda c: str(c.params["channel"])[0] == "D")
+    finally:
+        scheduler.stop()
+    assert [token for _, token in dms(fake, before)] == [TOKEN[TB], TOKEN[TA]]
+
+
+def test_a_notice_a_command_recorded_is_retried_with_its_workspaces_token(
+    pacer: Pacer, fake: FakeSlack, base: Engine
+) -> None:
+    pacer.install(TA)
+    pacer.install(TB)
+    set_up(pacer, fake, TB, INSTALLER[TB])
+    fake.fail("chat.postMessage", "fatal_error")  # the celebration's first try fails
+
+    pacer.command(fake, TB, REP[TB], "/deal", "5000 Acme Corp")
+    fake.wait_for("chat.postMessage", 1)
+
+    scheduler = pacer.scheduler(datetime.now(UTC) + timedelta(minutes=1))
+    assert scheduler.retry() == 1
+    first, again = fake.called("chat.postMessage")
+    assert (str(again.params["channel"]), token_of(again)) == (CHANNEL[TB], TOKEN[TB])
+    assert token_of(first) == TOKEN[TB]
+    assert crossings(fake) == []
