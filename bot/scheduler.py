@@ -8,6 +8,12 @@ up after downtime or two instances firing at once still send each message once.
 Every LEAD_SECONDS each instance also tries the lock: when the holder dies its lock goes
 with its connection, a standby takes it within a minute and catches up what the day's
 runs left unsent (its retries, and each team whose hour has passed today).
+
+Each workspace's messages go with its own token (bot/tokens.py: the one SLACK_BOT_TOKEN, or
+each OAuth installation's), and workspaces are sent to side by side: team jobs fire on a
+pool of JOB_WORKERS threads, and a catch-up, a run by hand or the retries give each
+workspace a thread of its own (bot/outbox.py each_workspace), so a rate-limited or slow
+workspace holds no other's messages. A workspace Pacer cannot reach is skipped.
 """
 
 from __future__ import annotations

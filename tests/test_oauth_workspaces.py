@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from bot.app import build_app, clients
-from bot.cli import jobs_run, parser
+from bot.cli import _start_scheduler, jobs_run, parser
 from bot.delivery import slack_or
 from bot.http import wsgi_app
 from bot.outbox import Outbox, Routes
@@ -31,6 +32,8 @@ from bot.scheduler import Scheduler, run_by_hand
 from bot.settings import Settings
 from bot.tokens import Clients, Installed
 from commands.types import Notice
+from storage.engine import session_scope
+from storage.models import SentMessage
 from tests import test_oauth_lifecycle
 from tests.fakeslack import FakeSlack, Install, SlackSender, eventually, slash_body, token_of
 from tests.test_http_mode import SECRET, Server, settings_for
@@ -149,6 +152,11 @@ def crossings(fake: FakeSlack) -> list[str]:
             if value and value[-1] != team[-1]:
                 found.append(f"{call.method} {name}={value} with the token of {team}")
     return found
+
+
+def failed_rows(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return len(session.exec(select(SentMessage).where(SentMessage.status == "failed")).all())
 
 
 def dms(fake: FakeSlack, since: int = 0) -> list[tuple[str, str | None]]:
@@ -351,17 +359,18 @@ def test_a_slow_workspace_does_not_delay_the_others_retries_or_jobs(
     senders = clients(pacer.settings, base)
     assert senders is not None
     outbox = Outbox(base, _routes(senders))
-    for team in (TA, TB):  # failed once each, A's first: the retry job finds A's rows first
-        for n in range(3):
+    # Failed once each, A's first: the retry job finds A's row before B's three.
+    for team, count in ((TA, 1), (TB, 3)):
+        for n in range(count):
             notice = Notice(key=f"failed-{team}-{n}", text="Pacer here", user_id=REP[team])
             assert outbox.send_later(team, notice)
-    fake.slow_token(TOKEN[TA], 0.3)  # A's Slack answers late (a 429's wait, a slow edge)
+    fake.slow_token(TOKEN[TA], 1.0)  # A's Slack answers late (a 429's wait, a slow edge)
     before = len(fake.calls)
 
-    assert outbox.retry_unsent(now=datetime.now(UTC) + timedelta(minutes=1)) == 6
+    assert outbox.retry_unsent(now=datetime.now(UTC) + timedelta(minutes=1)) == 4
 
     order = [token for _, token in dms(fake, before)]
-    assert order[:3] == [TOKEN[TB]] * 3  # B's were out before A's first answer came
+    assert order == [TOKEN[TB]] * 3 + [TOKEN[TA]]  # B's were out before A's first answer
 
     start = len(fake.calls)
     pacer.scheduler(NINE_NY).catch_up(NINE_NY)
@@ -376,7 +385,7 @@ def test_team_jobs_due_at_once_fire_side_by_side_on_the_schedulers_pool(
     pacer.install(TB)
     set_up(pacer, fake, TA, INSTALLER[TA])
     set_up(pacer, fake, TB, INSTALLER[TB])
-    fake.slow_token(TOKEN[TA], 0.3)
+    fake.slow_token(TOKEN[TA], 1.0)
     scheduler = pacer.scheduler(NINE_NY)
     scheduler.scheduler.start(paused=True)  # only the team jobs: no lock campaign, no retry
     try:
@@ -402,7 +411,7 @@ def test_a_notice_a_command_recorded_is_retried_with_its_workspaces_token(
     fake.fail("chat.postMessage", "fatal_error")  # the celebration's first try fails
 
     pacer.command(fake, TB, REP[TB], "/deal", "5000 Acme Corp")
-    fake.wait_for("chat.postMessage", 1)
+    eventually(lambda: failed_rows(base) or None)  # the post pool marked its try failed
 
     scheduler = pacer.scheduler(datetime.now(UTC) + timedelta(minutes=1))
     assert scheduler.retry() == 1
@@ -410,3 +419,17 @@ def test_a_notice_a_command_recorded_is_retried_with_its_workspaces_token(
     assert (str(again.params["channel"]), token_of(again)) == (CHANNEL[TB], TOKEN[TB])
     assert token_of(first) == TOKEN[TB]
     assert crossings(fake) == []
+
+
+def test_an_oauth_start_schedules_every_workspace_and_says_so(
+    fake: FakeSlack, base: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pacer")
+    scheduler = _start_scheduler(oauth_settings(fake, base), base)
+    try:
+        assert isinstance(scheduler, Scheduler)
+        assert isinstance(scheduler.client, Installed)
+    finally:
+        scheduler.stop()
+    said = [r.getMessage() for r in caplog.records if r.name == "pacer"]
+    assert "scheduled messages: every installed workspace, with its own token" in said
