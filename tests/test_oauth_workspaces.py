@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,7 @@ class Pacer:
     slack: SlackSender
     settings: Settings
     engine: Engine
+    schedulers: list[Scheduler] = field(default_factory=list)
 
     def install(self, team: str) -> None:
         """The OAuth flow as a browser goes through it: install page, then the redirect."""
@@ -83,7 +84,9 @@ class Pacer:
     def scheduler(self, now: datetime) -> Scheduler:
         senders = clients(self.settings, self.engine)
         assert isinstance(senders, Installed)
-        return Scheduler(self.engine, senders, clock=lambda: now)
+        made = Scheduler(self.engine, senders, clock=lambda: now)
+        self.schedulers.append(made)  # stopped at the end: on PostgreSQL it holds the lock
+        return made
 
 
 def _slash(fake: FakeSlack, team: str, user: str, name: str, text: str, trigger: str) -> bytes:
@@ -117,7 +120,10 @@ def pacer(fake: FakeSlack, base: Engine) -> Iterator[Pacer]:
         fake.installs[CODE[team]] = Install(team=team, token=TOKEN[team], user=INSTALLER[team])
     settings = oauth_settings(fake, base)
     server = Server(wsgi_app(build_app(settings, base), base))
-    yield Pacer(SlackSender(server.url, SECRET), settings, base)
+    made = Pacer(SlackSender(server.url, SECRET), settings, base)
+    yield made
+    for scheduler in made.schedulers:
+        scheduler.stop()
     server.close()
 
 
