@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import desc, select
 
@@ -34,6 +35,10 @@ REFRESH_MINUTES = 120
 # reads it once, and a token refreshed by another instance is picked up within a minute.
 # Far below REFRESH_MINUTES, so a cached token is never one that has expired.
 CACHE_SECONDS = 60.0
+# What oauth.v2.access answers when a refresh token can never work again.
+REFRESH_REFUSED = frozenset(
+    {"invalid_refresh_token", "invalid_auth", "token_revoked", "account_inactive"}
+)
 
 
 @runtime_checkable
@@ -81,7 +86,13 @@ class Installed:
             cached = self._cache.get(workspace_id)
             if cached is not None and cached[1] > self.clock():
                 return cached[0]
-            token = self._token(workspace_id)
+            try:
+                token = self._token(workspace_id)
+            except SlackTokenRotationError as err:
+                if _error(err) not in REFRESH_REFUSED:
+                    raise  # e.g. still rate limited: the next run tries again
+                log.warning("workspace %s: token refresh refused: %s", workspace_id, _error(err))
+                token = None  # the refresh token is dead: only a reinstall helps
             if token is None:
                 self._cache.pop(workspace_id, None)
                 return None
@@ -133,3 +144,8 @@ class Installed:
         with self.store.engine.connect() as conn:
             found = conn.execute(query).scalar()
         return str(found) if found else None
+
+
+def _error(err: SlackTokenRotationError) -> str:
+    response = getattr(err.api_error, "response", None)
+    return str(response.get("error")) if response is not None else "api error"

@@ -439,3 +439,23 @@ def test_an_oauth_start_schedules_every_workspace_and_says_so(
         scheduler.stop()
     said = [r.getMessage() for r in caplog.records if r.name == "pacer"]
     assert "scheduled messages: every installed workspace, with its own token" in said
+
+
+def test_a_refresh_slack_refuses_marks_the_workspace_and_the_other_still_gets_its_messages(
+    pacer: Pacer, fake: FakeSlack, base: Engine
+) -> None:
+    fake.installs[CODE[TA]] = Install(
+        team=TA, token=TOKEN[TA], user=INSTALLER[TA], expires_in=-60, refresh_token="xoxe-dead"
+    )
+    pacer.install(TA)
+    pacer.install(TB)
+    fake.fail("oauth.v2.access", "invalid_refresh_token")
+    senders = clients(pacer.settings, base)
+    assert senders is not None
+    outbox = Outbox(base, _routes(senders))
+
+    assert not outbox.send(TA, Notice(key="to-a", text="hi", user_id=REP[TA]))
+    assert outbox.send(TB, Notice(key="to-b", text="hi", user_id=REP[TB]))
+
+    assert uninstalled_at(base, TA) is not None
+    assert dms(fake) == [(DM[TB], TOKEN[TB])]
