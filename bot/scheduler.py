@@ -91,6 +91,7 @@ def run_team(
         if team is None or not _installed(session, team.workspace_id):
             return Outcome(0, 0)
         workspace_id = team.workspace_id
+    # Out of the session: finding the token may refresh it, a call to Slack.
     outbox = Outbox(engine, slack_or(to))
     if isinstance(to, Clients) and to.client_for(workspace_id) is None:
         outbox.unreachable(workspace_id, "no installation")  # logged once: it is marked

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import desc, select
 
@@ -110,26 +111,30 @@ class Installed:
             enterprise_id=enterprise_id, team_id=workspace_id
         )
         if installation is not None and installation.bot_token:
-            rotated = self.rotator.perform_token_rotation(
-                installation=installation, minutes_before_expiration=REFRESH_MINUTES
-            )
-            if rotated is None:
-                return installation.bot_token
-            self.store.save(rotated)  # both tables, as Bolt saves a rotation
-            log.info("workspace %s: bot token refreshed", workspace_id)
-            return rotated.bot_token
+            return self._installation_token(workspace_id, installation)
         # The installing user's rows go with their revoked tokens; the bot's row stays.
         bot = self.store.find_bot(enterprise_id=enterprise_id, team_id=workspace_id)
-        if bot is None:
-            return None
-        rotated_bot = self.rotator.perform_bot_token_rotation(
+        return self._bot_token(workspace_id, bot) if bot is not None else None
+
+    def _installation_token(self, workspace_id: str, installation: Installation) -> str | None:
+        rotated = self.rotator.perform_token_rotation(
+            installation=installation, minutes_before_expiration=REFRESH_MINUTES
+        )
+        if rotated is None:
+            return installation.bot_token
+        self.store.save(rotated)  # both tables, as Bolt saves a rotation
+        log.info("workspace %s: bot token refreshed", workspace_id)
+        return rotated.bot_token
+
+    def _bot_token(self, workspace_id: str, bot: Bot) -> str | None:
+        rotated = self.rotator.perform_bot_token_rotation(
             bot=bot, minutes_before_expiration=REFRESH_MINUTES
         )
-        if rotated_bot is None:
+        if rotated is None:
             return bot.bot_token
-        self.store.save_bot(rotated_bot)
+        self.store.save_bot(rotated)
         log.info("workspace %s: bot token refreshed", workspace_id)
-        return rotated_bot.bot_token
+        return rotated.bot_token
 
     def _enterprise_of(self, workspace_id: str) -> str | None:
         """A workspace of an Enterprise Grid org is stored under its org's id too; Pacer
