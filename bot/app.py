@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -17,25 +17,27 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
 from bot import lifecycle
 from bot.delivery import SEND_TIMEOUT
 from bot.listeners import Pacer
 from bot.settings import Mode, Settings
+from bot.tokens import REFRESH_MINUTES, Clients, Installed, OneToken
 from bot.work import Work
 from commands import registry
 from storage import queries
 from storage.engine import session_scope
+
+if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 log = logging.getLogger(__name__)
 
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
 SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
 STATE_SECONDS = 600
-# With token rotation on, a bot token lives 12 hours; one this close to expiry is refreshed
-# (oauth.v2.access, grant_type=refresh_token) before a request uses it.
-REFRESH_MINUTES = 120
 
 
 def web_client(
@@ -125,15 +127,46 @@ def register(app: App, p: Pacer) -> None:
 # --- OAuth (multi-workspace) ---------------------------------------------------------------------
 
 
+def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    # Imported here: the store pulls in sqlalchemy.ext.asyncio, which only OAuth needs.
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    assert settings.client_id
+    return SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+
+
+def oauth_install(settings: Settings) -> bool:
+    """OAuth mode, or (for `pacer jobs run`, which needs no signing secret) the client id
+    and secret of an OAuth install without a bot token of its own."""
+    has_client = bool(settings.client_id and settings.client_secret)
+    return settings.mode == Mode.OAUTH or (has_client and not settings.bot_token)
+
+
+def clients(settings: Settings, engine: Engine) -> Clients | None:
+    """What Pacer's own messages are sent with: each workspace's token from the installation
+    store (OAuth), else the one SLACK_BOT_TOKEN; None where there is no way to Slack."""
+    if oauth_install(settings):
+        assert settings.client_id and settings.client_secret
+        # The rotator's own client would call slack.com: it gets ours, at SLACK_API_URL.
+        rotator = TokenRotator(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            client=web_client(settings),
+        )
+        store = installation_store(settings, engine)
+        return Installed(store, rotator, lambda token: web_client(settings, token))
+    if settings.bot_token:
+        return OneToken(web_client(settings, settings.bot_token))
+    return None
+
+
 def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAuthSettings:
     """Installations and OAuth states in Pacer's database (tables made by the migrations,
     0008); the installer becomes an admin, and a workspace that had uninstalled resumes."""
-    # Imported here: these stores pull in sqlalchemy.ext.asyncio, which only OAuth needs.
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     assert settings.client_id and settings.client_secret
-    installations = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+    installations = installation_store(settings, engine)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
 
     def success(args: SuccessArgs) -> BoltResponse:

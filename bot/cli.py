@@ -3,8 +3,9 @@
 pacer            Socket Mode, HTTP, OAuth or the console, from the settings
 pacer console    the local console, whatever the settings
 pacer demo       fill the demo workspace, then open the console
-pacer jobs run KIND [--team NAME] [--date YYYY-MM-DD]   a scheduled job by hand
-                 (without SLACK_BOT_TOKEN it prints what it would send: a preview)
+pacer jobs run KIND [--workspace T…] [--team NAME] [--date YYYY-MM-DD]
+                 a scheduled job by hand, with each workspace's own token in an OAuth
+                 install (without a token or OAuth it prints what it would send: a preview)
 """
 
 from __future__ import annotations
@@ -132,41 +133,59 @@ def _serve(settings: Settings, engine: Engine, scheduler: Any = None) -> None:
 
 
 def _start_scheduler(settings: Settings, engine: Engine) -> Any:
-    """Lag warnings, leaderboards and reminders need a bot token to send with."""
-    if not settings.bot_token:
+    """Lag warnings, leaderboards and reminders need a token to send with: the bot token,
+    or in an OAuth install each workspace's own."""
+    from bot.app import clients, oauth_install
+
+    senders = clients(settings, engine)
+    if senders is None:
         log.warning("no SLACK_BOT_TOKEN: scheduled messages are off")
         return None
-    from bot.app import web_client
     from bot.scheduler import Scheduler
 
-    scheduler = Scheduler(engine, web_client(settings, settings.bot_token))
+    if oauth_install(settings):
+        log.info("scheduled messages: every installed workspace, with its own token")
+    scheduler = Scheduler(engine, senders)
     scheduler.start()
     return scheduler
 
 
 def jobs_run(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
     """`pacer jobs run KIND`: each notice not recorded before is sent, the rest skipped.
-    Without SLACK_BOT_TOKEN it is printed instead: a preview of what the job sends."""
+    With neither SLACK_BOT_TOKEN nor an OAuth install it is printed instead: a preview."""
+    from bot.app import clients
     from bot.scheduler import run_by_hand
 
     now = datetime.now(UTC)
-    if not settings.bot_token:
-        outcome = run_by_hand(engine, _terminal(engine), args.kind, args.team, args.date, now)
+    workspace = getattr(args, "workspace", None)
+    senders = clients(settings, engine)
+    if senders is None:
+        terminal = _terminal(engine)
+        outcome = run_by_hand(engine, terminal, args.kind, args.team, args.date, now, workspace)
         print(f"{args.kind}: {outcome.sent} shown, {outcome.skipped} shown or sent before")
         print("(no SLACK_BOT_TOKEN: printed here, not sent to Slack)")
         return
-    from bot.app import web_client
-    from bot.delivery import SlackTransport
+    from bot.delivery import slack_or
     from bot.outbox import Outbox
 
-    client = web_client(settings, settings.bot_token)
+    if workspace and not _installed(engine, workspace):
+        print(f"workspace {workspace} is not installed: nothing sent")
+        return
     # What failed or was cut off earlier goes first. Not in a preview: printing those rows
     # would mark them sent, and Slack would never get them.
-    retried = Outbox(engine, SlackTransport(client)).retry_unsent(now=now)
-    outcome = run_by_hand(engine, client, args.kind, args.team, args.date, now)
+    retried = Outbox(engine, slack_or(senders)).retry_unsent(now=now)
+    outcome = run_by_hand(engine, senders, args.kind, args.team, args.date, now, workspace)
     print(f"{args.kind}: {outcome.sent} sent, {outcome.skipped} already sent or failed")
     if retried:
         print(f"{retried} earlier messages sent on retry")
+
+
+def _installed(engine: Engine, workspace_id: str) -> bool:
+    from storage import queries
+    from storage.engine import session_scope
+
+    with session_scope(engine) as session:
+        return workspace_id not in queries.uninstalled_workspaces(session)
 
 
 def _terminal(engine: Engine) -> Terminal:
@@ -220,9 +239,13 @@ def parser() -> argparse.ArgumentParser:
     jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     job = jobs_sub.add_parser(
         "run",
-        help="send what a job sends, what was sent skipped (without SLACK_BOT_TOKEN: print it)",
+        help="send what a job sends, what was sent skipped, each workspace with its own "
+        "token in an OAuth install (with neither SLACK_BOT_TOKEN nor OAuth: print it)",
     )
     job.add_argument("kind", choices=JOB_KINDS)
+    job.add_argument(
+        "--workspace", metavar="T…", help="only this workspace (a team id; default: every one)"
+    )
     job.add_argument("--team", help="only this team (default: every team)")
     job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")
     job.set_defaults(run=jobs_run)

@@ -27,7 +27,17 @@ from slack_sdk.webhook import WebhookClient
 
 import charts
 from bot import blocks, metrics
-from bot.outbox import Asker, DeliveryError, Sent, Transport, Undelivered, Via, is_undelivered
+from bot.outbox import (
+    Asker,
+    DeliveryError,
+    Routes,
+    Sent,
+    Transport,
+    Undelivered,
+    Via,
+    is_undelivered,
+)
+from bot.tokens import Clients
 from charts.specs import ChartSpec, LeaderboardChart
 from commands import i18n
 from commands.types import Button, Form, Notice, Reply, Retract, Update, Visibility
@@ -63,6 +73,9 @@ PERMANENT = frozenset(
         "used_url",
     }
 )
+# Of those, the ones that say the workspace's token is dead: the workspace is marked and
+# gets nothing more until it is installed again (bot/outbox.py).
+TOKEN_REFUSED = frozenset({"invalid_auth", "account_inactive", "token_revoked"})
 
 
 class SlackTransport:
@@ -178,9 +191,31 @@ class SlackTransport:
                 raise failure(err) from None
 
 
-def slack_or(to: Transport | WebClient) -> Transport:
-    """Where scheduled messages go: a Slack client means Slack; the console passes its own."""
-    return SlackTransport(to) if isinstance(to, WebClient) else to
+class ByWorkspace:
+    """Notices to Slack, each with the token of its own workspace (bot/tokens.py)."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+
+    def transport_for(self, workspace_id: str) -> Transport | None:
+        client = self.clients.client_for(workspace_id)
+        return SlackTransport(client) if client is not None else None
+
+    def refused(self, workspace_id: str) -> None:
+        self.clients.forget(workspace_id)
+
+
+Sender = Transport | WebClient | Clients
+
+
+def slack_or(to: Sender) -> Transport | Routes:
+    """Where scheduled messages go: a Slack client (or one per workspace) means Slack; the
+    console passes its own transport."""
+    if isinstance(to, WebClient):
+        return SlackTransport(to)
+    if isinstance(to, Clients):
+        return ByWorkspace(to)
+    return to
 
 
 def _with_channel(form: Form, asker: Asker) -> Form:
@@ -216,7 +251,7 @@ def reason(err: Exception) -> str:
 
 def failure(err: Exception) -> DeliveryError:
     why = reason(err)
-    return DeliveryError(why, permanent=why in PERMANENT)
+    return DeliveryError(why, permanent=why in PERMANENT, refused=why in TOKEN_REFUSED)
 
 
 # --- the pieces of a reply -----------------------------------------------------------------------

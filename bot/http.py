@@ -151,8 +151,8 @@ def _schema_mismatch(current: str | None, head: str | None) -> str:
 
 
 def scheduler_state(scheduler: Scheduler | None) -> str:
-    """off (no bot token: nothing scheduled), stopped, leader (this instance holds the lock
-    and has caught up: it sends the scheduled messages) or standby (not, or not yet)."""
+    """off (no bot token nor OAuth: nothing scheduled), stopped, leader (this instance holds
+    the lock and has caught up: it sends the scheduled messages) or standby (not, or not yet)."""
     if scheduler is None:
         return "off"
     if not scheduler.scheduler.running:

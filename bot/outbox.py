@@ -24,10 +24,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Engine
 
@@ -36,8 +38,10 @@ from commands import codec, i18n
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
 from storage.engine import session_scope
+from storage.queries.outbox import Unsent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RETRY_AFTER = timedelta(minutes=5)  # a pending row older than this was cut off by a crash
 # The wait after each failed try. Short at first, for the blips that pass in seconds (a 429
@@ -48,6 +52,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1  # tries in all, the first send included
 # A notice not out within this long is news no more (a morning warning read at night): it
 # is marked expired and logged instead of being sent late (e.g. found after a long outage).
 MAX_AGE = timedelta(hours=1)
+# Workspaces whose sends (a job run, the retries) go side by side, each on a thread.
+WORKSPACES_AT_ONCE = 8
 UNDELIVERED = "undelivered:"  # key prefix of a reply sent again to who asked
 CHART = "chart:"  # key prefix of a reply's chart sent again
 
@@ -100,9 +106,10 @@ class DeliveryError(Exception):
     """A transport could not deliver. Its text is the reason, safe to log (no token);
     `permanent` when trying again cannot help (channel_not_found, not_in_channel...)."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, refused: bool = False) -> None:
         super().__init__(reason)
-        self.permanent = permanent
+        self.permanent = permanent or refused
+        self.refused = refused  # Slack refused the workspace's token (revoked, inactive)
 
 
 class Undelivered(DeliveryError):
@@ -132,10 +139,40 @@ class Transport(Protocol):
         """Delete a sent notice (one already gone counts as deleted); DeliveryError if not."""
 
 
+@runtime_checkable
+class Routes(Protocol):
+    """A transport per workspace (each with its own token); None where none reaches it."""
+
+    def transport_for(self, workspace_id: str) -> Transport | None: ...
+
+    def refused(self, workspace_id: str) -> None:
+        """Slack refused the workspace's token: forget it."""
+
+
+class Fixed:
+    """One transport for every workspace: a request's own, the console, one bot token."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def transport_for(self, workspace_id: str) -> Transport | None:
+        return self.transport
+
+    def refused(self, workspace_id: str) -> None:
+        pass
+
+
 class Outbox:
-    def __init__(self, engine: Engine, transport: Transport) -> None:
+    def __init__(self, engine: Engine, transport: Transport | Routes) -> None:
         self.engine = engine
-        self.transport = metrics.timed(transport)
+        self.routes = transport if isinstance(transport, Routes) else Fixed(transport)
+
+    def _via(self, workspace_id: str) -> Transport:
+        """The workspace's transport; DeliveryError (refused) where Pacer has no token."""
+        transport = self.routes.transport_for(workspace_id)
+        if transport is None:
+            raise DeliveryError("no installation", refused=True)
+        return metrics.timed(transport)
 
     def answer(self, reply: Reply, asker: Asker) -> None:
         """The reply to who asked, then what it sends to others."""
@@ -145,7 +182,7 @@ class Outbox:
     def reply(self, reply: Reply, asker: Asker) -> None:
         """The reply to who asked; what of it did not arrive is sent again as notices."""
         try:
-            self.transport.reply(reply, asker)
+            self._via(asker.workspace_id).reply(reply, asker)
         except Undelivered as err:
             self._again(reply, asker, err)
 
@@ -233,7 +270,7 @@ class Outbox:
 
     def _post(self, message_id: int, workspace_id: str, notice: Notice, attempt: int) -> bool:
         try:
-            sent = self.transport.post(notice)
+            sent = self._via(workspace_id).post(notice)
         except DeliveryError as err:
             self._failed(message_id, workspace_id, notice.key, attempt, err)
             return False
@@ -244,6 +281,8 @@ class Outbox:
         self, message_id: int, workspace_id: str, key: str, attempt: int, err: DeliveryError
     ) -> None:
         """Marked failed for a later try, or dropped (and logged) when none can help."""
+        if err.refused:
+            self.unreachable(workspace_id, str(err))
         if err.permanent or attempt >= MAX_ATTEMPTS:
             self._mark(message_id, "dropped")
             why = err if err.permanent else f"gave up after {attempt} attempts: {err}"
@@ -277,7 +316,7 @@ class Outbox:
             log.debug("no sent message under %s to update", update.key)
             return False
         try:
-            self.transport.update(found[2], update)
+            self._via(workspace_id).update(found[2], update)
         except DeliveryError as err:
             log.warning("update of %s failed: %s", update.key, err)
             return False
@@ -291,7 +330,7 @@ class Outbox:
         message_id, status, sent = found
         if status == "sent" and sent.ts is not None:
             try:
-                self.transport.delete(sent, retract)
+                self._via(workspace_id).delete(sent, retract)
             except DeliveryError as err:
                 log.warning("retract of %s failed: %s", retract.key, err)
                 return False
@@ -308,6 +347,21 @@ class Outbox:
                 return None
             return row.id, row.status, Sent(row.channel_id or "", row.ts)
 
+    def unreachable(self, workspace_id: str, why: str) -> None:
+        """A token Slack refuses (or none at all) is not tried again for an hour: the
+        workspace is marked as uninstalled, and resumes when it is installed again."""
+        self.routes.refused(workspace_id)
+        with session_scope(self.engine) as session:
+            marked = queries.mark_uninstalled(
+                session, workspace_id=workspace_id, at=datetime.now(UTC)
+            )
+        if marked:
+            log.warning(
+                "workspace %s: %s, Pacer stops sending there until it is installed again",
+                workspace_id,
+                why,
+            )
+
     # --- retries ------------------------------------------------------------------------------
 
     def retry_unsent(self, *, now: datetime, older_than: timedelta = RETRY_AFTER) -> int:
@@ -321,10 +375,16 @@ class Outbox:
         """
         with session_scope(self.engine) as session:
             todo = queries.unsent_messages(session, stale_before=now - older_than)
-        sent = 0
+        due: dict[str, list[Unsent]] = {}
         for found in todo:
             if found.status == "failed" and not _due(found.last_try, found.attempts, now):
                 continue
+            due.setdefault(found.workspace_id, []).append(found)
+        return each_workspace(due, lambda _ws, rows: self._retry_all(rows, now))
+
+    def _retry_all(self, rows: list[Unsent], now: datetime) -> int:
+        sent = 0
+        for found in rows:
             try:
                 sent += self._retry(found.id, found.attempts, now)
             except Exception:  # one bad row must not stop the others
@@ -365,6 +425,26 @@ class Outbox:
                 channel_id=sent.channel if sent else None,
                 ts=sent.ts if sent else None,
             )
+
+
+def each_workspace(groups: dict[str, list[T]], work: Callable[[str, list[T]], int]) -> int:
+    """`work` for each workspace's share, the workspaces side by side: one that is slow or
+    rate limited (a 429's Retry-After is waited out on its thread) holds no other's
+    messages. The sum of what `work` returns; one that fails is logged, the others count."""
+
+    def guarded(workspace_id: str, items: list[T]) -> int:
+        try:
+            return work(workspace_id, items)
+        except Exception:
+            log.exception("work for workspace %s failed", workspace_id)
+            return 0
+
+    if len(groups) <= 1:  # no thread for one workspace
+        return sum(guarded(ws, items) for ws, items in groups.items())
+    workers = min(WORKSPACES_AT_ONCE, len(groups))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace") as pool:
+        done = [pool.submit(guarded, ws, items) for ws, items in groups.items()]
+        return sum(future.result() for future in done)
 
 
 def _due(last_try: datetime | None, attempts: int, now: datetime) -> bool:

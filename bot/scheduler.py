@@ -8,6 +8,12 @@ up after downtime or two instances firing at once still send each message once.
 Every LEAD_SECONDS each instance also tries the lock: when the holder dies its lock goes
 with its connection, a standby takes it within a minute and catches up what the day's
 runs left unsent (its retries, and each team whose hour has passed today).
+
+Each workspace's messages go with its own token (bot/tokens.py: the one SLACK_BOT_TOKEN, or
+each OAuth installation's), and workspaces are sent to side by side: team jobs fire on a
+pool of JOB_WORKERS threads, and a catch-up, a run by hand or the retries give each
+workspace a thread of its own (bot/outbox.py each_workspace), so a rate-limited or slow
+workspace holds no other's messages. A workspace Pacer cannot reach is skipped.
 """
 
 from __future__ import annotations
@@ -20,16 +26,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from bot import metrics
-from bot.delivery import slack_or
-from bot.outbox import Outbox, Transport
+from bot.delivery import Sender, slack_or
+from bot.outbox import Outbox, each_workspace
+from bot.tokens import Clients
 from commands import jobs
 from commands.types import Notice
 from storage import queries
@@ -44,6 +51,9 @@ MISFIRE_GRACE = int(timedelta(hours=12).total_seconds())  # later runs still cat
 RESYNC_MINUTES = 10  # new teams and changed hours are picked up this often
 RETRY_SECONDS = 60  # failed sends are looked at this often (bot/outbox.py BACKOFF)
 LEAD_SECONDS = 20  # a standby tries the lock this often: it takes over within a minute
+# Team jobs due at one moment fire side by side on this many threads: a workspace whose
+# sends are slow (rate limits, a hung Slack) does not hold another's messages.
+JOB_WORKERS = 10
 Clock = Callable[[], datetime]
 
 
@@ -66,22 +76,36 @@ class Outcome:
 
 def run_team(
     engine: Engine,
-    to: Transport | WebClient,
+    to: Sender,
     team_id: int,
     now: datetime,
     kinds: Iterable[str] = jobs.KINDS,
     day: date | None = None,
 ) -> Outcome:
-    """Run the jobs for one team, sending to Slack (a client) or another transport. Without
-    `day`, the team's local date at `now`, and a lag warning is dropped when `now` is more
-    than STALE_AFTER past the team's hour."""
+    """Run the jobs for one team, sending to Slack (a client, or each workspace's own) or
+    another transport. Without `day`, the team's local date at `now`, and a lag warning is
+    dropped when `now` is more than STALE_AFTER past the team's hour. A team of a workspace
+    Pacer cannot reach (uninstalled, its token refused) is skipped."""
+    with session_scope(engine) as session:
+        team = session.get(Team, team_id)
+        if team is None or not _installed(session, team.workspace_id):
+            return Outcome(0, 0)
+        workspace_id = team.workspace_id
+    # Out of the session: finding the token may refresh it, a call to Slack.
+    outbox = Outbox(engine, slack_or(to))
+    if isinstance(to, Clients) and to.client_for(workspace_id) is None:
+        outbox.unreachable(workspace_id, "no installation")  # logged once: it is marked
+        return Outcome(0, 0)
     with session_scope(engine) as session:
         team = session.get(Team, team_id)
         if team is None:
             return Outcome(0, 0)
-        workspace_id = team.workspace_id
         todo = _notices(session, team, list(kinds), now, day)
-    return send(Outbox(engine, slack_or(to)), workspace_id, todo)
+    return send(outbox, workspace_id, todo)
+
+
+def _installed(session: Session, workspace_id: str) -> bool:
+    return queries.get_workspace(session, workspace_id=workspace_id).uninstalled_at is None
 
 
 def _notices(
@@ -110,20 +134,40 @@ def send(outbox: Outbox, workspace_id: str, todo: list[Notice]) -> Outcome:
 
 def run_by_hand(
     engine: Engine,
-    to: Transport | WebClient,
+    to: Sender,
     kind: str,
     team_name: str | None,
     day: date | None,
     now: datetime,
+    workspace_id: str | None = None,
 ) -> Outcome:
-    """`pacer jobs run`: one kind for every team (or those named), on `day` or their today."""
+    """`pacer jobs run`: one kind for every team (or those named, or of one workspace), on
+    `day` or their today; the workspaces side by side."""
     with session_scope(engine) as session:
-        ids = [t.id for t in queries.all_teams(session) if team_name in (None, t.name) and t.id]
-    total = Outcome(0, 0)
-    for team_id in ids:
-        done = run_team(engine, to, team_id, now, [kind], day or _today(engine, team_id, now))
-        total = Outcome(total.sent + done.sent, total.skipped + done.skipped)
-    return total
+        teams = [
+            t
+            for t in queries.all_teams(session)
+            if t.id and team_name in (None, t.name) and workspace_id in (None, t.workspace_id)
+        ]
+        groups = _by_workspace(teams)
+    outcomes: list[Outcome] = []
+
+    def run(_ws: str, ids: list[int]) -> int:
+        for team_id in ids:
+            when = day or _today(engine, team_id, now)
+            outcomes.append(run_team(engine, to, team_id, now, [kind], when))
+        return 0
+
+    each_workspace(groups, run)
+    return Outcome(sum(o.sent for o in outcomes), sum(o.skipped for o in outcomes))
+
+
+def _by_workspace(teams: Iterable[Team]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for team in teams:
+        if team.id is not None:
+            groups.setdefault(team.workspace_id, []).append(team.id)
+    return groups
 
 
 def _due_today(team: Team, now: datetime) -> bool:
@@ -203,12 +247,15 @@ class Leader:
 class Scheduler:
     """A BackgroundScheduler with one job per team, in the process that serves Slack."""
 
-    def __init__(self, engine: Engine, client: WebClient, clock: Clock = lambda: datetime.now(UTC)):
+    def __init__(self, engine: Engine, client: Sender, clock: Clock = lambda: datetime.now(UTC)):
+        """`client`: one Slack client (SLACK_BOT_TOKEN), or each workspace's own (OAuth)."""
         self.engine, self.client, self.clock = engine, client, clock
         self.leader = Leader(engine)
         self.caught_up = -1  # the leader's term this instance last caught up
+        self.off: set[str] = set()  # workspaces whose jobs are off (logged once)
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=JOB_WORKERS)},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -242,6 +289,7 @@ class Scheduler:
         """A job per team; a job whose trigger is unchanged keeps its next run time."""
         with session_scope(self.engine) as session:
             teams = [t for t in queries.all_teams(session) if t.id is not None]
+        self._say_which_are_off()
         wanted = {f"team:{t.id}": t for t in teams}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("team:") and job.id not in wanted:
@@ -253,6 +301,17 @@ class Scheduler:
                 self.scheduler.add_job(
                     self.fire, trigger, args=[team.id], id=job_id, replace_existing=True
                 )
+
+    def _say_which_are_off(self) -> None:
+        """Once per workspace, not every sync: its teams' jobs are off while it is not
+        installed (uninstalled, or its token refused), and back on once it is again."""
+        with session_scope(self.engine) as session:
+            off = set(queries.uninstalled_workspaces(session))
+        for workspace_id in sorted(off - self.off):
+            log.info("workspace %s is not installed: its scheduled jobs are skipped", workspace_id)
+        for workspace_id in sorted(self.off - off):
+            log.info("workspace %s is installed again: its scheduled jobs resume", workspace_id)
+        self.off = off
 
     def campaign(self) -> None:
         """Try the lock; on winning it, catch up (the holder died, or this is the start; a
@@ -273,9 +332,14 @@ class Scheduler:
         nothing; a morning warning later than STALE_AFTER stays unsent (run_team)."""
         retried = Outbox(self.engine, slack_or(self.client)).retry_unsent(now=now)
         with session_scope(self.engine) as session:
-            due = [t.id for t in queries.all_teams(session) if t.id and _due_today(t, now)]
-        sent = sum(run_team(self.engine, self.client, team_id, now).sent for team_id in due)
-        log.info("caught up: %d retried, %d sent for %d teams due today", retried, sent, len(due))
+            due = _by_workspace(t for t in queries.all_teams(session) if _due_today(t, now))
+
+        def run(_ws: str, ids: list[int]) -> int:
+            return sum(run_team(self.engine, self.client, team_id, now).sent for team_id in ids)
+
+        sent = each_workspace(due, run)
+        teams = sum(len(ids) for ids in due.values())
+        log.info("caught up: %d retried, %d sent for %d teams due today", retried, sent, teams)
 
     def fire(self, team_id: int) -> None:
         if not self.leader.holds():

@@ -47,6 +47,24 @@ class Call:
         return json.loads(value) if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class Install:
+    """What oauth.v2.access answers for one authorization code: a workspace of its own, with
+    its own bot token (and, with token rotation, an expiry and a refresh token)."""
+
+    team: str
+    token: str
+    user: str
+    expires_in: int | None = None
+    refresh_token: str | None = None
+
+
+def token_of(call: Call) -> str | None:
+    """The bearer token a Web API call carried (None for basic auth or no header)."""
+    scheme, _, token = call.headers.get("authorization", "").partition(" ")
+    return token if scheme == "Bearer" else None
+
+
 @dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info overrides
@@ -59,6 +77,11 @@ class FakeSlack:
     _delays: dict[str, float] = field(default_factory=dict)
     _hangs: dict[str, list[float]] = field(default_factory=dict)
     _response_statuses: list[int] = field(default_factory=list)
+    # OAuth: installs by authorization code; refresh token -> (new token, new refresh token)
+    installs: dict[str, Install] = field(default_factory=dict)
+    refreshes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _refused: dict[str, str] = field(default_factory=dict)  # token -> error
+    _token_delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _server: ThreadingHTTPServer | None = None
@@ -125,9 +148,19 @@ class FakeSlack:
         with self._lock:
             self._delays[method] = seconds
 
-    def _wait(self, method: str) -> None:
+    def slow_token(self, token: str, seconds: float) -> None:
+        """Every call made with `token` answers `seconds` late (one workspace's slow Slack)."""
         with self._lock:
-            delay = self._delays.get(method, 0.0)
+            self._token_delays[token] = seconds
+
+    def refuse(self, token: str, error: str = "invalid_auth") -> None:
+        """Every later call made with `token` answers {"ok": false, "error": error}."""
+        with self._lock:
+            self._refused[token] = error
+
+    def _wait(self, method: str, token: str | None = None) -> None:
+        with self._lock:
+            delay = self._delays.get(method, 0.0) + self._token_delays.get(token or "", 0.0)
         if delay:
             time.sleep(delay)
 
@@ -202,6 +235,9 @@ class FakeSlack:
                 limited = fixture("webapi.ratelimited.429.sdk-test.json")
                 retry_after = str(self._retry_after.get(call.method, 0))
                 return 429, {"Retry-After": retry_after}, limited["body"]
+            refused = self._refused.get(token_of(call) or "")
+            if refused:
+                return 200, {}, {"ok": False, "error": refused}
             errors = self._errors.get(call.method)
             if errors:
                 return 200, {}, {"ok": False, "error": errors.pop(0)}
@@ -294,8 +330,22 @@ def _connections_open(fake: FakeSlack, call: Call) -> dict[str, Any]:
 
 def _oauth_access(fake: FakeSlack, call: Call) -> dict[str, Any]:
     if call.params.get("grant_type") == "refresh_token":  # token rotation
-        return dict(fixture("webapi.oauth.v2.access.token_rotation_refresh.bolt.json"))
-    return dict(fixture("webapi.oauth.v2.access.bolt.json"))
+        answer = fixture("webapi.oauth.v2.access.token_rotation_refresh.bolt.json")
+        fresh = fake.refreshes.get(str(call.params.get("refresh_token")))
+        if fresh is not None:
+            answer.update({"access_token": fresh[0], "refresh_token": fresh[1], "enterprise": None})
+        return dict(answer)
+    answer = fixture("webapi.oauth.v2.access.bolt.json")
+    install = fake.installs.get(str(call.params.get("code")))
+    if install is not None:  # a workspace of its own, not of the recorded sample's org
+        answer.update({"access_token": install.token, "enterprise": None})
+        answer["team"] = {"name": f"Workspace {install.team}", "id": install.team}
+        answer["authed_user"]["id"] = install.user
+        if install.expires_in is not None:
+            answer.update(
+                {"expires_in": install.expires_in, "refresh_token": install.refresh_token}
+            )
+    return dict(answer)
 
 
 ANSWERS: dict[str, Callable[[FakeSlack, Call], dict[str, Any]]] = {
@@ -355,7 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {}, "not found", "text/plain")
             return
         call = Call(split.path.removeprefix("/api/"), split.path, params, headers, body)
-        self.slack._wait(call.method)
+        self.slack._wait(call.method, token_of(call))
         status, extra, answer = self.slack.answer(call)
         self.slack.record(call)
         self._wait(self.slack.hang_for(call.method))

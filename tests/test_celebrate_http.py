@@ -75,7 +75,8 @@ def test_a_big_deal_is_posted_once_taken_back_on_delete_and_posted_again_on_undo
     assert len(fake.called("chat.postMessage")) == 1
     assert len(deals(db)) == 1
 
-    sent = row(db, key)
+    # The post pool marks the row once Slack has answered: a moment after the call arrived.
+    sent = eventually(lambda: row(db, key) if row(db, key).status == "sent" else None)
     assert (sent.status, sent.channel_id) == ("sent", CHANNEL)
 
     press(slack, fake, "deal_delete", str(deal.id), "deleted")

@@ -41,6 +41,7 @@ from storage.queries.directory import (
     team_members,
     team_of,
     team_roster,
+    uninstalled_workspaces,
     workspace_admins,
 )
 from storage.queries.feedback import (
@@ -141,6 +142,7 @@ __all__ = [
     "totals_by_owner",
     "twice_median_won",
     "uncelebrated_big_deals",
+    "uninstalled_workspaces",
     "unsent_messages",
     "workspace_admins",
 ]

@@ -181,6 +181,15 @@ def installed_workspaces() -> SelectOfScalar[str]:
     return select(Workspace.id).where(col(Workspace.uninstalled_at).is_(None))
 
 
+def uninstalled_workspaces(session: Session) -> Sequence[str]:
+    """The ids of workspaces Pacer sends nothing to (uninstalled, or their token refused)."""
+    return session.exec(
+        select(Workspace.id)
+        .where(col(Workspace.uninstalled_at).is_not(None))
+        .order_by(Workspace.id)
+    ).all()
+
+
 def mark_uninstalled(session: Session, *, workspace_id: str, at: datetime) -> bool:
     """The app left the workspace (or lost its bot token): Pacer stops sending there. Its
     data stays, for a reinstall. False when it was marked already (Slack retries events)."""

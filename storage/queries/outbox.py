@@ -77,6 +77,7 @@ def reopen_message(session: Session, *, workspace_id: str, key: str) -> SentMess
 @dataclass(frozen=True)
 class Unsent:
     id: int
+    workspace_id: str
     attempts: int
     status: str  # failed | pending
     last_try: datetime | None  # when it was last tried (aware UTC)
@@ -104,7 +105,7 @@ def unsent_messages(session: Session, *, stale_before: datetime) -> list[Unsent]
         .order_by(col(SentMessage.id))
     ).all()
     return [
-        Unsent(row.id, row.attempts, row.status, row.sent_at or row.created_at)
+        Unsent(row.id, row.workspace_id, row.attempts, row.status, row.sent_at or row.created_at)
         for row in rows
         if row.id is not None
     ]
