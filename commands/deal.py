@@ -129,13 +129,9 @@ def _stage(text: str) -> str:
 
 
 def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
-    """Write the deal once per delivery, then answer with the rep's new standing."""
-    if ctx.req.request_key:
-        existing = queries.deal_by_request(
-            ctx.session, workspace_id=ctx.ws, request_key=ctx.req.request_key
-        )
-        if existing is not None:
-            return logged_reply(ctx, existing, owner, team)
+    """Write the deal once per delivery, then answer with the rep's new standing. The router
+    runs a delivery once (commands/router.py); the deal's own unique request key is the
+    last guard, should the same key arrive another way."""
     today = ctx.today(team)
     close = values.close_date or today
     stage = values.stage or "won"

@@ -133,21 +133,16 @@ def _guarded(
     key = req.request_key
     if key is None:
         return _execute(req, session, run, node)
-    recorded = _recorded(req, session, key)
-    if recorded is not None:
-        return recorded
     claim = queries.claim_delivery(session, workspace_id=req.workspace_id, request_key=key)
-    if claim is None:  # the same delivery, run meanwhile by another request
+    if claim is None:  # run before, or meanwhile by another request
         return _recorded(req, session, key) or Reply(text=t(req.locale, "error.internal"), ok=False)
     reply = _execute(req, session, run, node)
     if not reply.ok:
         return reply  # rolled back, the claim with it: a retry runs again
-    if reply.form is not None:
-        session.delete(claim)  # a form opened is not an answer: its submission is
+    if reply.form is not None:  # a form opened is not an answer: its submission is
+        queries.drop_delivery(session, delivery_id=claim)
     else:
-        claim.reply = codec.encode_reply(reply)
-        session.add(claim)
-    session.flush()
+        queries.answer_delivery(session, delivery_id=claim, reply=codec.encode_reply(reply))
     return reply
 
 

@@ -22,7 +22,12 @@ from storage.queries.deals import (
     recent_deals,
     team_has_deals,
 )
-from storage.queries.deliveries import claim_delivery, get_delivery
+from storage.queries.deliveries import (
+    answer_delivery,
+    claim_delivery,
+    drop_delivery,
+    get_delivery,
+)
 from storage.queries.directory import (
     all_teams,
     ensure_member,
@@ -87,6 +92,7 @@ __all__ = [
     "add_goal",
     "add_payment",
     "all_teams",
+    "answer_delivery",
     "audit_trail",
     "biggest_won_deal",
     "celebrated_between",
@@ -98,6 +104,7 @@ __all__ = [
     "daily_totals",
     "deal_by_request",
     "delete_goal",
+    "drop_delivery",
     "ensure_member",
     "feedback_list",
     "find_team",
