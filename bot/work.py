@@ -45,7 +45,8 @@ class Pool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-")
         self._depth = 0
         self._idle = threading.Condition()
-        self._asked: dict[object, Future[Any]] = {}  # ask()'s tasks running, by key
+        # ask()'s tasks running, by key, with the moment the first asker stops waiting
+        self._asked: dict[object, tuple[Future[Any], float]] = {}
         metrics.track_queue(name, lambda: self._depth)  # pacer_queue_depth{queue=name}
 
     @property
@@ -76,19 +77,22 @@ class Pool:
     def ask(self, timeout: float, key: object, task: Callable[..., T], *args: Any) -> T | None:
         """`task(*args)` on the pool, waiting at most `timeout` seconds for its result; None
         when it is late, failed or was refused (a late task still runs to its end). While
-        a task under `key` runs, asking again waits for that one instead of queueing
-        another: a slow Slack must not turn one user's lookup into one per command."""
+        a task under `key` runs, asking again joins it instead of queueing another, and
+        waits only what is left of the first ask's `timeout`: a slow Slack must turn
+        neither one user's lookup into one per command nor make each command wait again."""
+        now = time.monotonic()
         with self._idle:
-            answer = self._asked.get(key)
-            fresh = answer is None
-            if answer is None:
-                answer = self._asked[key] = Future()
+            asked = self._asked.get(key)
+            fresh = asked is None
+            if asked is None:
+                asked = self._asked[key] = (Future(), now + timeout)
+        answer, deadline = asked
         if fresh and not self.submit(self._answer, key, answer, task, *args):
             with self._idle:
                 del self._asked[key]
             return None
         try:
-            return answer.result(timeout=timeout)
+            return answer.result(timeout=max(0.0, deadline - now))
         except Exception:  # late, or failed (logged by _run)
             return None
 

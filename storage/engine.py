@@ -13,6 +13,11 @@ from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///pacer.db"
 SQLITE_POOL = 16
+# PostgreSQL: every request at the database (bot/work.py admits 8), the deal-number bump on
+# a connection of its own beside each, and the pools' outbox writes, without one waiting
+# for a connection (QueuePool's default of 5 made requests queue behind each other).
+POSTGRES_POOL = 24
+POSTGRES_OVERFLOW = 8
 READ_ONLY = "pacer_read_only"  # an execution option: see read_scope
 WRITING = "pacer_writing"  # on a connection's info while it holds the writer lock
 WRITER_WAIT = 10.0  # as busy_timeout: past it, SQLite's own wait takes over
@@ -22,6 +27,8 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_size", POSTGRES_POOL)
+        kwargs.setdefault("max_overflow", POSTGRES_OVERFLOW)
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs.setdefault("poolclass", StaticPool)

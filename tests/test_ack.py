@@ -155,19 +155,44 @@ def test_a_full_pool_refuses_work_instead_of_queueing_it() -> None:
     assert pool.submit(lambda: None)
 
 
-def test_asking_again_while_a_lookup_runs_waits_for_that_one() -> None:
+def test_asking_again_while_a_lookup_runs_joins_it_and_waits_only_what_is_left() -> None:
+    """One user's commands during a slow users.info: one lookup, and only the first
+    command's wait (the others once waited 0.4 s each, behind the same lookup)."""
     pool = Pool("test", workers=4, limit=10)
     calls: list[int] = []
+    release = threading.Event()
 
     def lookup() -> str:
         calls.append(1)
-        time.sleep(0.3)
+        release.wait(5)
         return "alice"
 
     assert pool.ask(0.05, "alice", lookup) is None  # late: still running
-    assert pool.ask(5.0, "alice", lookup) == "alice"  # the same lookup, not a second one
+    started = time.monotonic()
+    assert pool.ask(5.0, "alice", lookup) is None  # the same lookup, its wait already spent
+    assert time.monotonic() - started < 0.05
     assert calls == [1]
+    release.set()
+    assert pool.drain(timeout=5)
     assert pool.ask(5.0, "alice", lookup) == "alice" and calls == [1, 1]  # done: asked anew
+
+
+def test_asks_at_once_share_the_first_ones_wait() -> None:
+    pool = Pool("test", workers=4, limit=10)
+    release = threading.Event()
+    answers: list[str | None] = []
+
+    def lookup() -> str:
+        release.wait(5)
+        return "bob"
+
+    first = threading.Thread(target=lambda: answers.append(pool.ask(2.0, "bob", lookup)))
+    first.start()
+    time.sleep(0.05)
+    threading.Timer(0.1, release.set).start()
+    assert pool.ask(2.0, "bob", lookup) == "bob"  # within the first's 2 s: the answer
+    first.join(5)
+    assert answers == ["bob"]
 
 
 def test_ask_returns_none_when_the_answer_is_late() -> None:
