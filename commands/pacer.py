@@ -152,13 +152,29 @@ def set_rep_team(ctx: Ctx, member: Member, team: Team) -> None:
 
 
 def team_remove(ctx: Ctx, team: Team, members: list[Member]) -> Reply:
-    removed = [
-        m
-        for m in members
-        if queries.remove_membership(ctx.session, team_id=team.id or 0, member_id=m.id or 0)
-    ]
-    names = ", ".join(name_of(m) for m in removed) or "—"
-    return Reply(text=ctx.t("setup.members_removed", names=names, team=name_of(team)))
+    """Each named member taken off the team, or said not to be on it; a warning when the
+    last manager went (nobody is then asked about the team's feedback)."""
+    assert team.id is not None
+    managers = {
+        m.id for m in members if queries.manages(ctx.session, member_id=m.id or 0, team_id=team.id)
+    }
+    removed: list[Member] = []
+    strangers: list[Member] = []
+    for member in members:
+        gone = queries.remove_membership(ctx.session, team_id=team.id, member_id=member.id or 0)
+        (removed if gone else strangers).append(member)
+    lines = []
+    if removed:
+        names = ", ".join(name_of(m) for m in removed)
+        lines.append(ctx.t("setup.members_removed", names=names, team=name_of(team)))
+    if strangers:
+        names = ", ".join(name_of(m) for m in strangers)
+        lines.append(ctx.t("setup.not_members", names=names, team=name_of(team)))
+    if managers & {m.id for m in removed} and not queries.team_members(
+        ctx.session, team_id=team.id, role="manager"
+    ):
+        lines.append(ctx.t("setup.no_manager_left", team=name_of(team)))
+    return Reply(text="\n".join(lines))
 
 
 def admin_add(ctx: Ctx, members: list[Member]) -> Reply:

@@ -118,6 +118,32 @@ def test_add_and_remove_members(team: Run, engine: Engine) -> None:
     assert team("UBOB", "/deal", "1,000 Acme").text == en("error.no_team")
 
 
+def test_removing_says_who_was_not_a_member_and_warns_of_a_team_left_without_manager(
+    team: Run, engine: Engine
+) -> None:
+    """Once: "Removed —" for someone not on the team, and nothing said when the last manager
+    left. The reply names each outcome."""
+    team(ADMIN, "/pacer", "setup team create West")
+    reply = team(ADMIN, "/pacer", "setup team remove East <@UZOE|zoe>")
+    assert reply.text == en("setup.not_members", names="zoe", team="East")
+
+    both = team(ADMIN, "/pacer", "setup team remove East <@UBOB|bob> <@UZOE|zoe>")
+    assert both.text == "\n".join(
+        [
+            en("setup.members_removed", names="bob", team="East"),
+            en("setup.not_members", names="zoe", team="East"),
+        ]
+    )
+    last = team(ADMIN, "/pacer", "setup team remove East <@UMIA|mia>")
+    assert last.text == "\n".join(
+        [
+            en("setup.members_removed", names="mia", team="East"),
+            en("setup.no_manager_left", team="East"),
+        ]
+    )
+    assert roles(engine, "East") == {"alice": "rep"}
+
+
 def test_a_rep_moves_to_a_new_team(team: Run, engine: Engine) -> None:
     team(ADMIN, "/pacer", "setup team create West")
     team(ADMIN, "/pacer", f"setup team add West {ALICE}")
