@@ -127,6 +127,14 @@ def pacer(fake: FakeSlack, base: Engine) -> Iterator[Pacer]:
     server.close()
 
 
+def both_set_up(pacer: Pacer, fake: FakeSlack) -> None:
+    """Both workspaces installed through the OAuth flow, each with its team and goal."""
+    for team in (TA, TB):
+        pacer.install(team)
+    for team in (TA, TB):
+        set_up(pacer, fake, team, INSTALLER[team])
+
+
 def set_up(pacer: Pacer, fake: FakeSlack, team: str, admin: str) -> None:
     """Team East (New York) with a rep whose $20,000 November goal has nothing won yet:
     behind pace every working day of late November."""
@@ -223,10 +231,7 @@ def test_each_workspace_gets_its_jobs_and_celebrations_with_its_own_token(
 def test_an_uninstalled_workspace_gets_nothing_until_it_is_installed_again(
     pacer: Pacer, fake: FakeSlack, base: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pacer.install(TA)
-    pacer.install(TB)
-    set_up(pacer, fake, TA, INSTALLER[TA])
-    set_up(pacer, fake, TB, INSTALLER[TB])
+    both_set_up(pacer, fake)
 
     assert post_event(pacer.slack, uninstalled(TA)) == 200
     eventually(lambda: uninstalled_at(base, TA))
@@ -256,10 +261,7 @@ def test_an_uninstalled_workspace_gets_nothing_until_it_is_installed_again(
 def test_a_token_slack_refuses_marks_its_workspace_and_the_other_still_gets_its_messages(
     pacer: Pacer, fake: FakeSlack, base: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pacer.install(TA)
-    pacer.install(TB)
-    set_up(pacer, fake, TA, INSTALLER[TA])
-    set_up(pacer, fake, TB, INSTALLER[TB])
+    both_set_up(pacer, fake)
     fake.refuse(TOKEN[TA], "invalid_auth")  # revoked behind Pacer's back: no event came
 
     pacer.scheduler(NINE_NY).catch_up(NINE_NY)
@@ -331,10 +333,7 @@ def _routes(senders: Clients) -> Routes:
 def test_jobs_run_with_workspace_sends_to_that_workspace_only(
     pacer: Pacer, fake: FakeSlack, base: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pacer.install(TA)
-    pacer.install(TB)
-    set_up(pacer, fake, TA, INSTALLER[TA])
-    set_up(pacer, fake, TB, INSTALLER[TB])
+    both_set_up(pacer, fake)
     args = ["jobs", "run", "lag-warnings", "--workspace", TA, "--date", "2026-11-25"]
     # As an operator runs it: client id and secret, no signing secret, no bot token.
     operator = Settings(
@@ -358,10 +357,7 @@ def test_jobs_run_with_workspace_sends_to_that_workspace_only(
 def test_a_slow_workspace_does_not_delay_the_others_retries_or_jobs(
     pacer: Pacer, fake: FakeSlack, base: Engine
 ) -> None:
-    pacer.install(TA)
-    pacer.install(TB)
-    set_up(pacer, fake, TA, INSTALLER[TA])
-    set_up(pacer, fake, TB, INSTALLER[TB])
+    both_set_up(pacer, fake)
     senders = clients(pacer.settings, base)
     assert senders is not None
     outbox = Outbox(base, _routes(senders))
@@ -387,10 +383,7 @@ def test_a_slow_workspace_does_not_delay_the_others_retries_or_jobs(
 def test_team_jobs_due_at_once_fire_side_by_side_on_the_schedulers_pool(
     pacer: Pacer, fake: FakeSlack, base: Engine
 ) -> None:
-    pacer.install(TA)
-    pacer.install(TB)
-    set_up(pacer, fake, TA, INSTALLER[TA])
-    set_up(pacer, fake, TB, INSTALLER[TB])
+    both_set_up(pacer, fake)
     fake.slow_token(TOKEN[TA], 1.0)
     scheduler = pacer.scheduler(NINE_NY)
     scheduler.scheduler.start(paused=True)  # only the team jobs: no lock campaign, no retry
