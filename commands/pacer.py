@@ -153,7 +153,7 @@ def join_all(ctx: Ctx, team: Team, members: list[Member], role: str) -> list[str
         )
         if joined.before is None:
             added.append(member)
-            notes += _home_note(ctx, member, team, joined)
+            notes += _home_note(ctx, member, team, joined) if role == "rep" else []
         elif joined.before == role:
             same.append(member)
         else:

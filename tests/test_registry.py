@@ -73,6 +73,11 @@ def test_a_group_lists_its_subcommands(team: Run) -> None:
         + t("en", "cmd.pacer_setup_team_set"),
         "• `/pacer setup team add TEAM @user… [as:…]` — " + t("en", "cmd.pacer_setup_team_add"),
         "• `/pacer setup team remove TEAM @user…` — " + t("en", "cmd.pacer_setup_team_remove"),
+        "• `/pacer setup team move @rep to NAME [from DATE] [date:…]` — "
+        + t("en", "cmd.pacer_setup_team_move"),
+        "• `/pacer setup team archive TEAM` — " + t("en", "cmd.pacer_setup_team_archive"),
+        "• `/pacer setup team unarchive TEAM` — " + t("en", "cmd.pacer_setup_team_unarchive"),
+        "• `/pacer setup team rename OLD to NEW` — " + t("en", "cmd.pacer_setup_team_rename"),
     ]
 
 
