@@ -367,7 +367,7 @@ def month_end(td: TeamDay) -> list[Notice]:
         td.session, workspace_id=td.ws, team_id=td.team_id, start=month.start, end=month.end
     )
     if big is not None:
-        owner = next((m for m, _ in td.roster if m.id == big.owner_id), None)
+        owner = td.session.get(Member, big.owner_id)  # on the team then, maybe not now
         lines.append(
             out.t(
                 "jobs.month.biggest",
