@@ -356,9 +356,14 @@ def admin_remove(ctx: Ctx, members: list[Member]) -> Reply:
         member.is_admin = False
         ctx.session.add(member)
     lines = []
-    for key, who in (("admins_removed", going), ("not_admins", others), ("env_admins", fixed)):
+    outcomes = (
+        ("teams.admins_removed", going),
+        ("teams.not_admins", others),
+        ("teams.env_admins", fixed),
+    )
+    for key, who in outcomes:
         if who:
-            lines.append(ctx.t(f"teams.{key}", names=", ".join(name_of(m) for m in who)))
+            lines.append(ctx.t(key, names=", ".join(name_of(m) for m in who)))
     return Reply(text="\n".join(lines))
 
 
