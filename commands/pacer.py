@@ -407,7 +407,8 @@ def holidays_list(ctx: Ctx, options: dict[str, str]) -> Reply:
     if not rows:
         return Reply(text=ctx.t("teams.no_holidays", scope=_scope(ctx, team)))
     names = {t.id: t for t in queries.list_teams(ctx.session, workspace_id=ctx.ws)}
-    lines = [ctx.t("teams.holidays_title", scope=_scope(ctx, team))]
+    title = ctx.t("teams.holidays_title", scope=name_of(team)) if team else None
+    lines = [title or ctx.t("teams.holidays_title_all")]
     for row in rows:
         scope = _scope(ctx, names.get(row.team_id) if row.team_id else None)
         lines.append(ctx.t("teams.holiday_line", day=row.day.isoformat(), scope=scope))

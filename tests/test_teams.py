@@ -8,10 +8,13 @@ mia. NOW is Wed 25 Nov 2026, 10:00 in New York. Below, West is a CNY team (Shang
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -307,6 +310,10 @@ def test_moves_that_make_no_sense_are_refused(two: Run, engine: Engine) -> None:
             f"setup team move {BOB} to West from 2026-11-30",
             en("teams.move_future", date="2026-11-30"),
         ),
+        (  # the date as an option, as PRODUCT.md writes it
+            f"setup team move {BOB} to West date:2026-11-30",
+            en("teams.move_future", date="2026-11-30"),
+        ),
         (
             "setup team move <@UZED|zed> to West",
             en("error.rep_no_team", rep="zed"),
@@ -375,6 +382,9 @@ def test_holidays_are_listed_and_removed(two: Run) -> None:
         en("teams.holiday_line", day="2026-12-25", scope=every),
         en("teams.holiday_line", day="2026-12-31", scope="East"),
     ]
+    assert two(ADMIN, "/pacer", "setup holidays list").text.splitlines()[0] == en(
+        "teams.holidays_title_all"
+    )
     removed = two(
         ADMIN, "/pacer", "setup holidays remove 2026-12-24 2026-12-25 2027-01-04 team:East"
     )
@@ -486,3 +496,71 @@ def test_the_migration_makes_the_team_deals_went_to_home(tmp_path: Path) -> None
         ).all()
     engine.dispose()
     assert sorted(homes) == [(1, 2), (2, 1)]
+
+
+# --- any sequence of team changes ---------------------------------------------------------------
+
+PEOPLE = ("UANN|ann", "UBEN|ben", "UCEE|cee")
+TEAMS = ("North", "South")
+Op = tuple[str, int, int, int]  # kind, person, team, number (role, day or amount)
+OPS = st.tuples(
+    st.sampled_from(("add", "remove", "move", "deal")),
+    st.integers(0, len(PEOPLE) - 1),
+    st.integers(0, len(TEAMS) - 1),
+    st.integers(1, 24),
+)
+
+
+def _apply(run: Run, ws: str, op: Op) -> None:
+    kind, person, team_index, number = op
+    who, team = f"<@{PEOPLE[person]}>", TEAMS[team_index]
+    user = PEOPLE[person].split("|")[0]
+    if kind == "add":
+        role = "manager" if number % 3 == 0 else "rep"
+        run(ADMIN, "/pacer", f"setup team add {team} {who} as:{role}", workspace=ws)
+    elif kind == "remove":
+        run(ADMIN, "/pacer", f"setup team remove {team} {who}", workspace=ws)
+    elif kind == "move":
+        since = f"2026-11-{number:02d}"
+        run(ADMIN, "/pacer", f"setup team move {who} to {team} from {since}", workspace=ws)
+    else:
+        named = f" team:{team}" if number % 2 else ""
+        run(user, "/deal", f"{number * 100} Acme date:2026-11-{number:02d}{named}", workspace=ws)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(OPS, max_size=12))
+def test_any_changes_keep_one_home_and_totals_that_add_up(
+    run: Run, engine: Engine, ops: list[Op]
+) -> None:
+    """Whatever admins and reps do, in any order: each member on a team has exactly one
+    home team, and each team's leaderboard total is every won deal credited to it."""
+    ws = f"TP{uuid.uuid4().hex[:10]}"  # a workspace of its own for each example
+    for name in TEAMS:
+        run(ADMIN, "/pacer", f"setup team create {name}", workspace=ws)
+    for op in ops:
+        _apply(run, ws, op)
+    with Session(engine) as s:
+        members = s.exec(select(Member).where(Member.workspace_id == ws)).all()
+        for member in members:
+            current = [
+                m
+                for m in s.exec(select(Membership).where(Membership.member_id == member.id))
+                if m.left_on is None
+            ]
+            assert not current or sum(m.home for m in current) == 1, member.name
+        sums = {name: (0, 0) for name in TEAMS}
+        for deal, team in s.exec(select(Deal, Team).join(Team).where(Deal.workspace_id == ws)):
+            total, n = sums[team.name]
+            sums[team.name] = (total + deal.amount_minor, n + 1)
+    for name, (minor, n) in sums.items():
+        reply = run(ADMIN, "/leaderboard", f"team {name} 2026-11", workspace=ws)
+        if n == 0 and not reply.text.startswith("🏆"):
+            continue  # no reps and no deals: "no reps yet"
+        total = en("teams.total", revenue=f"${minor // 100:,}", deals=deals_n(n))
+        lines = reply.text.splitlines()
+        assert total in lines, (name, reply.text)
