@@ -555,6 +555,8 @@ def submit_form(ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -
     team = queries.find_team(ctx.session, workspace_id=ctx.ws, name=name)
     if team is None:
         team = Team(workspace_id=ctx.ws, name=name)
+    elif team.archived_at is not None:  # plain text: a modal shows no markup
+        return FormResult(errors={"team": markup.unescape(ctx.t("teams.archived", team=team.name))})
     elif settings["currency"] != team.currency and queries.team_has_deals(
         ctx.session, team_id=team.id or 0
     ):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from commands import jobs
+from commands import jobs, router
 from commands.i18n import t
 from commands.types import Reply, Request
 from storage import queries
@@ -344,6 +344,13 @@ def test_an_archived_team_keeps_its_figures_and_takes_no_deals_or_messages(
         assert queries.all_teams(s) == []
         east = s.exec(select(Team)).one()
         assert jobs.notices_for(s, east, "weekly-leaderboard", date(2026, 11, 30)) == []
+    form = {"team": "East", "tz": "UTC", "currency": "USD", "hour": "09:00"}
+    req = Request(
+        workspace_id="T1", user_id=ADMIN, text="", now=DEC_1, admin_ids=frozenset({ADMIN})
+    )
+    with session_scope(engine) as s:
+        result = router.submit("pacer_setup", form, {"reps": ["UZED"]}, req, s)
+    assert result.errors == {"team": en("teams.archived", team="East")}
     again = team(ADMIN, "/pacer", "setup team archive East")
     assert again.text == en("teams.already_archived", team="East")
     back = team(ADMIN, "/pacer", "setup team unarchive East")
@@ -422,10 +429,8 @@ def test_the_last_admin_cannot_be_removed(engine: Engine) -> None:
     )
     with session_scope(engine) as s:
         queries.ensure_member(s, workspace_id="T1", user_id="UOWNER", admin=True)
-    from commands.router import dispatch
-
     with session_scope(engine) as s:
-        reply = dispatch("/pacer", req, s)
+        reply = router.dispatch("/pacer", req, s)
     assert (reply.ok, reply.text) == (False, en("teams.last_admin", names="o"))
 
 
@@ -442,8 +447,6 @@ def test_the_deal_form_offers_the_teams_of_a_member_on_several(two: Run, engine:
     assert field.initial == ids["East"]
     bob_form = two("UBOB", "/deal").form
     assert bob_form is not None and "team" not in [f.name for f in bob_form.fields]
-    from commands import router
-
     values = {"amount": "6,000", "customer": "Hooli", "team": ids["West"], "date": "2026-11-24"}
     req = Request(
         workspace_id="T1", user_id="UALICE", text="", now=datetime(2026, 11, 25, 15, tzinfo=UTC)
