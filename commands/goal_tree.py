@@ -186,12 +186,11 @@ class Plan:
 
 
 SPLIT_UNITS = ("months", "quarters", "weeks", "reps")
+WRITTEN = ("new", "reuse")  # the states of parts a split writes
 MADE = ("split", "copy")  # origins of goals a split (or a copy of one) made, not a person
 
 
-def split(
-    ctx: Ctx, goal_id: int, unit: str, method: str | None, options: dict[str, str]
-) -> Reply:
+def split(ctx: Ctx, goal_id: int, unit: str, method: str | None, options: dict[str, str]) -> Reply:
     """/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]
     [include:past]"""
     include = options.get("include", "").strip().lower()
@@ -303,6 +302,8 @@ def _apply(ctx: Ctx, goal: Goal, plan: Plan, include_past: bool) -> Reply:
         amounts = splitting.share_out(goal.target, plan.weights, kept, unit)
     except splitting.SplitError as err:
         raise _refusal(ctx, goal, slots, err.reason) from err
+    if kept and sum(kept.values()) == goal.target and any(s.state in WRITTEN for s in slots):
+        raise _refusal(ctx, goal, slots, "kept")  # the parts to write would all be 0
     for slot, amount in zip(slots, amounts, strict=True):
         slot.amount = amount
     made = [_write(ctx, goal, slot) for slot in slots]
@@ -311,8 +312,8 @@ def _apply(ctx: Ctx, goal: Goal, plan: Plan, include_past: bool) -> Reply:
             assert slot.goal is not None
             reason = ctx.t("tree.reason_kept", id=goal.number)
             queries.keep_goal(ctx.session, goal=slot.goal, actor=ctx.req.user_id, reason=reason)
-    reused = {g.id for g in made if g is not None}
-    gone = [g for g in mine.values() if g.id not in reused]
+    stay = {s.goal.id for s in slots if s.goal is not None}
+    gone = [g for g in mine.values() if g.id not in stay]
     for old in gone:
         _replace(ctx, goal, old, [g for g in made if g is not None])
     return _split_reply(ctx, goal, plan, slots, len(gone))
@@ -373,33 +374,37 @@ def _slot(
 
 def _write(ctx: Ctx, parent: Goal, slot: Slot) -> Goal | None:
     """The part's goal as this split leaves it: created, given its new target, or None."""
-    reason = ctx.t("tree.reason_split", id=parent.number)
     if slot.state == "new":
-        part = slot.part
-        goal = new_goal(
-            ctx,
-            "rep" if part.rep is not None else parent.scope,
-            part.period,
-            parent.metric,
-            slot.amount,
-            team_id=parent.team_id,
-            member_id=part.rep.id if part.rep is not None else parent.member_id,
-            parent_id=parent.id,
-        )
-        goal.origin = "split"
-        slot.goal = goal
-        return queries.save_goal(
-            ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
-        )
-    goal = slot.goal
-    if slot.state != "reuse" or goal is None:
+        slot.goal = _create(ctx, parent, slot.part, slot.amount)
+        return slot.goal
+    if slot.state != "reuse" or slot.goal is None:
         return None
+    goal = slot.goal
     if (goal.target, goal.parent_id) == (slot.amount, parent.id):
         return goal
     before = queries.snapshot(goal)
     goal.target, goal.parent_id, goal.origin = slot.amount, parent.id, "split"
+    reason = ctx.t("tree.reason_split", id=parent.number)
     return queries.save_goal(
         ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason
+    )
+
+
+def _create(ctx: Ctx, parent: Goal, part: Part, amount: int) -> Goal:
+    goal = new_goal(
+        ctx,
+        "rep" if part.rep is not None else parent.scope,
+        part.period,
+        parent.metric,
+        amount,
+        team_id=parent.team_id,
+        member_id=part.rep.id if part.rep is not None else parent.member_id,
+        parent_id=parent.id,
+    )
+    goal.origin = "split"
+    reason = ctx.t("tree.reason_split", id=parent.number)
+    return queries.save_goal(
+        ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
     )
 
 
@@ -431,11 +436,11 @@ def _refusal(ctx: Ctx, goal: Goal, slots: list[Slot], reason: str) -> Refused:
     )
 
 
-def _kept_text(ctx: Ctx, slot: Slot) -> str:
+def _kept_text(ctx: Ctx, slot: Slot, key: str = "tree.kept_named") -> str:
     goal = slot.goal
     assert goal is not None
     return ctx.t(
-        "tree.kept_goal",
+        key,
         id=goal.number,
         period=period_text(goal),
         who=who(ctx, goal),
@@ -471,10 +476,10 @@ def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, slots: list[Slot], gone: int)
     if plan.note:
         lines.append(plan.note)
     for slot in slots:
-        if slot.state in ("new", "reuse") and slot.goal is not None:
+        if slot.state in WRITTEN and slot.goal is not None:
             lines.append(_part_line(ctx, slot.goal))
         elif slot.kept:
-            lines.append("• " + _kept_text(ctx, slot))
+            lines.append(_kept_text(ctx, slot, "tree.kept_line"))
     kept = sum(s.amount for s in slots if s.kept)
     if kept and not all(s.kept for s in slots):
         rest = show(ctx, goal, goal.target - kept)

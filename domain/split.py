@@ -113,14 +113,14 @@ def share_out(
     of the target is split among the other parts by their weights, exactly, in whole units
     (`unit` minor units: 100 for dollars, 1 for counts) when what is left is whole.
 
-    SplitError("kept") when the kept parts leave nothing for the others (or take more than
-    the target); SplitError("weights") when the other parts' weights are all zero."""
+    SplitError("kept") when the kept parts take more than the target; SplitError("weights")
+    when there is something to split but the other parts' weights are all zero."""
     free = [i for i in range(len(weights)) if i not in kept]
     rest = target - sum(kept.values())
-    if rest < 0 or (rest == 0 and free and kept):
+    if rest < 0:
         raise SplitError("kept")
     amounts = [kept.get(i, 0) for i in range(len(weights))]
-    if not free:
+    if not free or rest == 0:
         return amounts
     free_weights = [weights[i] for i in free]
     if sum(free_weights) <= 0:
