@@ -8,10 +8,13 @@ Oct 22, Nov 21, Dec 23, Jan 2027 21, Feb 20, Mar 23.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from storage.engine import make_engine
+from storage.migrate import upgrade
 from storage.models import AuditEntry, Goal
 from tests.conftest import ADMIN, Run
 from tests.messages import usage_line
@@ -623,3 +626,55 @@ def test_a_lone_quarter_goal_is_not_a_split_of_the_year(team: Run) -> None:
     text = team("UALICE", "/goal").text
     # 3 x 200,000 + 240,000 = 840,000 against 960,000: 120,000 unassigned.
     assert "$840,000" in text and "$120,000" in text and "unassigned" in text
+
+
+# --- migration ----------------------------------------------------------------------------------
+
+
+def test_the_migration_tells_split_parts_from_goals_set_directly(tmp_path: Path) -> None:
+    # Before 0010 a split also adopted a goal set directly as its part (a parent, but a
+    # creation without a reason): that goal counts as set directly, a split's own part not.
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0008")
+    goal = (
+        "INSERT INTO goal (id, workspace_id, number, scope, team_id, metric, period, starts_on,"
+        " ends_on, target, parent_id, created_by, created_at, updated_at) VALUES ({id}, 'T1',"
+        " {id}, 'team', 1, 'revenue', '{period}', '{start}', '{end}', 100, {parent}, 'U1',"
+        " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    created = (
+        "INSERT INTO auditentry (workspace_id, entity, entity_id, action, actor, at, reason)"
+        " VALUES ('T1', 'goal', {id}, 'create', 'U1', '2026-01-01 00:00:00', {reason})"
+    )
+    rows = [
+        "INSERT INTO workspace (id, name, fiscal_start_month, created_at)"
+        " VALUES ('T1', '', 1, '2026-01-01 00:00:00')",
+        "INSERT INTO team (id, workspace_id, name, tz, currency, report_hour, behind_pct,"
+        " created_at) VALUES (1, 'T1', 'East', 'UTC', 'USD', '09:00', 90, '2026-01-01 00:00:00')",
+        goal.format(id=1, period="2026", start="2026-01-01", end="2026-12-31", parent="NULL"),
+        goal.format(id=2, period="2026-Q1", start="2026-01-01", end="2026-03-31", parent=1),
+        goal.format(id=3, period="2026-Q2", start="2026-04-01", end="2026-06-30", parent=1),
+        created.format(id=1, reason="NULL"),
+        created.format(id=2, reason="'split of goal #1'"),
+        created.format(id=3, reason="NULL"),  # set directly, adopted by the split later
+    ]
+    with engine.begin() as conn:
+        for statement in rows:
+            conn.execute(text(statement))
+    upgrade(engine)
+    with engine.connect() as conn:
+        origins = conn.execute(text("SELECT id, origin FROM goal ORDER BY id")).all()
+    assert [tuple(r) for r in origins] == [(1, "set"), (2, "split"), (3, "set")]
+    engine.dispose()
+
+
+def test_the_split_speaks_chinese(team: Run, engine: Engine) -> None:
+    year = team_goal(team, engine, "1m", "2026")
+    q4 = team_goal(team, engine, "300000", "2026-Q4")
+    reply = team("UMIA", "/goal", f"split {year.id} quarters even", locale="zh-CN")
+    assert reply.text.splitlines()[1:] == [
+        f"• `#{q4.id}` *2026-Q4* East 团队：$300,000，保留：直接设置的目标",
+        "保留了不是本次拆分产生或不能修改的目标共 $300,000；其余 $700,000 拆分给其他部分。",
+        "已跳过 2026-Q1, 2026-Q2, 2026-Q3：这些周期已结束，没有为它们设置目标；"
+        "其中 $700,000 的目标额未分配。加上 `include:past` 即可一并拆分。",
+    ]
