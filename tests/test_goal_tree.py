@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
 from storage.engine import make_engine
@@ -660,10 +661,10 @@ def test_the_migration_tells_split_parts_from_goals_set_directly(tmp_path: Path)
     ]
     with engine.begin() as conn:
         for statement in rows:
-            conn.execute(text(statement))
+            conn.execute(sql(statement))
     upgrade(engine)
     with engine.connect() as conn:
-        origins = conn.execute(text("SELECT id, origin FROM goal ORDER BY id")).all()
+        origins = conn.execute(sql("SELECT id, origin FROM goal ORDER BY id")).all()
     assert [tuple(r) for r in origins] == [(1, "set"), (2, "split"), (3, "set")]
     engine.dispose()
 
