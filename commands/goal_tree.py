@@ -296,7 +296,22 @@ def _apply(ctx: Ctx, goal: Goal, plan: Plan, include_past: bool) -> Reply:
     mine = _own_parts(ctx, goal, plan.unit)
     today = ctx.today(ctx.session.get(Team, goal.team_id) if goal.team_id else None)
     slots = [_slot(ctx, goal, part, mine, today, include_past) for part in plan.parts]
-    kept = {i: s.goal.target for i, s in enumerate(slots) if s.kept and s.goal}
+    _share(ctx, goal, plan, slots)
+    made = [g for g in (_write(ctx, goal, slot) for slot in slots) if g is not None]
+    reason = ctx.t("tree.reason_kept", id=goal.number)
+    for kept in (s.goal for s in slots if s.kept and s.goal is not None):
+        queries.keep_goal(ctx.session, goal=kept, actor=ctx.req.user_id, reason=reason)
+    stay = {s.goal.id for s in slots if s.goal is not None}
+    gone = [g for g in mine.values() if g.id not in stay]
+    for old in gone:
+        _replace(ctx, goal, old, made)
+    return _split_reply(ctx, goal, plan, slots, len(gone))
+
+
+def _share(ctx: Ctx, goal: Goal, plan: Plan, slots: list[Slot]) -> None:
+    """Each slot's amount; refused, before anything is written, when kept goals leave
+    nothing for the parts to write."""
+    kept = {i: s.goal.target for i, s in enumerate(slots) if s.kept and s.goal is not None}
     unit = 10 ** money.minor_digits(currency_of(ctx, goal)) if goal.metric in MONEY_METRICS else 1
     try:
         amounts = splitting.share_out(goal.target, plan.weights, kept, unit)
@@ -306,17 +321,6 @@ def _apply(ctx: Ctx, goal: Goal, plan: Plan, include_past: bool) -> Reply:
         raise _refusal(ctx, goal, slots, "kept")  # the parts to write would all be 0
     for slot, amount in zip(slots, amounts, strict=True):
         slot.amount = amount
-    made = [_write(ctx, goal, slot) for slot in slots]
-    for slot in slots:
-        if slot.kept:
-            assert slot.goal is not None
-            reason = ctx.t("tree.reason_kept", id=goal.number)
-            queries.keep_goal(ctx.session, goal=slot.goal, actor=ctx.req.user_id, reason=reason)
-    stay = {s.goal.id for s in slots if s.goal is not None}
-    gone = [g for g in mine.values() if g.id not in stay]
-    for old in gone:
-        _replace(ctx, goal, old, [g for g in made if g is not None])
-    return _split_reply(ctx, goal, plan, slots, len(gone))
 
 
 def _own_parts(ctx: Ctx, goal: Goal, unit: str) -> dict[int | None, Goal]:
@@ -325,17 +329,17 @@ def _own_parts(ctx: Ctx, goal: Goal, unit: str) -> dict[int | None, Goal]:
     someone set directly are never among them, even when an old split adopted them."""
     assert goal.id is not None
     over_time = unit != "reps"
-    first = [
+    todo = [
         g
         for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
         if g.origin in MADE and same_owner(g, goal) == over_time
     ]
     found: dict[int | None, Goal] = {}
-    while first:
-        part = first.pop()
+    while todo:
+        part = todo.pop(0)
         found[part.id] = part
         assert part.id is not None
-        first += [
+        todo += [
             g
             for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=part.id)
             if g.origin in MADE and g.id not in found

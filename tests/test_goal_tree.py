@@ -270,6 +270,22 @@ def test_goals_set_directly_that_take_the_whole_target_refuse_the_split(
         assert len(s.exec(select(AuditEntry)).all()) == audits
 
 
+def test_a_goal_set_directly_that_takes_the_whole_target_leaves_no_zero_parts(
+    team: Run, engine: Engine
+) -> None:
+    q1 = team_goal(team, engine, "50000", "2027-Q1")
+    team("UMIA", "/goal", f"set {ALICE} 50000 2027-Q1")
+    alice = one(engine, "2027-Q1", "rep")
+    reply = team("UMIA", "/goal", f"split {q1.id} reps")
+    assert not reply.ok
+    assert reply.text.startswith(
+        f"Goals this split may not change already take $50,000 of the $50,000 of goal "
+        f"`#{q1.id}`, leaving nothing for the other parts: "
+        f"alice's `#{alice.id}` (2027-Q1, $50,000, set directly)."
+    )
+    assert len(live(engine)) == 2  # no $0 goal for bob
+
+
 def test_a_year_split_keeps_a_live_quarter_goal_and_skips_closed_quarters(
     team: Run, engine: Engine
 ) -> None:
