@@ -467,6 +467,17 @@ def test_a_part_set_by_hand_after_a_split_is_kept_by_the_next_one(
     assert f"• `#{alice}` *2027-Q1* alice: $50,000, kept: set directly" in reply.text
 
 
+def test_a_part_adjusted_after_a_split_is_kept_by_the_next_one(team: Run, engine: Engine) -> None:
+    q1 = team_goal(team, engine, "80000", "2027-Q1")
+    team("UMIA", "/goal", f"split {q1.id} months even")
+    jan = one(engine, "2027-01")
+    assert team("UMIA", "/goal", f"adjust {jan.id} 20000 reason:January is short").ok
+    reply = team("UMIA", "/goal", f"split {q1.id} months even")
+    # January keeps $20,000; February and March share the other $60,000.
+    assert [p[3] for p in parts(engine, q1)] == [2_000_000, 3_000_000, 3_000_000]
+    assert f"• `#{jan.id}` *2027-01* team East: $20,000, kept: set directly" in reply.text
+
+
 def test_splitting_again_the_same_way_keeps_the_parts_ids(team: Run, engine: Engine) -> None:
     q1 = team_goal(team, engine, "90000", "2027-Q1")
     team("UMIA", "/goal", f"split {q1.id} months even")
