@@ -673,7 +673,7 @@ def set_workspace(ctx: Ctx, metric: str, period_ref: PeriodRef, amount: str) -> 
     before = queries.snapshot(goal) if goal else None
     if goal is None:
         goal = new_goal(ctx, "workspace", period, metric, target)
-    goal.target = target
+    goal.target, goal.origin = target, "set"  # set by hand: a re-split of its parent keeps it
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     key = "goal.updated" if before else "goal.created"
     value = show(ctx, goal, target)
