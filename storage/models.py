@@ -148,6 +148,9 @@ class Goal(SQLModel, table=True):
     # Minor units of the team's currency for money metrics, a plain count otherwise.
     target: int = Field(sa_column=money_column())
     parent_id: int | None = Field(default=None, foreign_key="goal.id")
+    # How the target came about: "set" by someone (/goal set, /goal adjust), "split" from
+    # its parent, "copy" of another period's goal. A re-split replaces only its own parts.
+    origin: str = Field(default="set", max_length=8)
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

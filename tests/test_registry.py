@@ -55,7 +55,8 @@ def test_the_registry_knows_each_path_once_with_its_aliases() -> None:
 def test_help_of_a_subcommand_shows_its_own_grammar(team: Run) -> None:
     split = team("UMIA", "/goal", "split help").text
     assert split.splitlines() == [
-        "`/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]`",
+        "`/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4] "
+        "[include:…]`",
         t("en", "cmd.goal_split"),
         "Example: `/goal split 7 months seasonal`",
     ]
