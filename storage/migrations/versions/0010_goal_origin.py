@@ -7,7 +7,7 @@ that an earlier split adopted as its part has a parent but a creation without a 
 so it counts as set directly, which is what it was.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 07:10:00
 """
 
