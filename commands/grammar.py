@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from commands.args import Converter, Words
+from commands.args import Converter, Words, anything
 from commands.parsing import UsageError, split_options
 from commands.types import Reply
 
@@ -143,24 +143,48 @@ class Registry:
 
 
 def parse(ctx: Ctx, command: Command, words: list[str]) -> dict[str, Any]:
-    """The handler's keyword arguments from the words after the path."""
+    """The handler's keyword arguments from the words after the path.
+
+    Tail arguments read from the end, the others from the front. A required argument
+    whose word is not of its kind but of the next argument's kind is missing: `/goal set
+    @bob 5000` lacks its period, and 5000 is the amount, not a bad period."""
     values: dict[str, Any] = {}
     if command.options:
         opts = split_options(" ".join(words), set(command.options))
         words, values["options"] = opts.words, opts.keys
     left = Words(words)
-    for arg in reversed([a for a in command.args if a.convert.tail]):
-        values[arg.name] = _read(ctx, arg, left, left.last(arg.convert.width))
-    for arg in [a for a in command.args if not a.convert.tail]:
-        values[arg.name] = _read(ctx, arg, left, left.tokens[:1])
+    order = [a for a in reversed(command.args) if a.convert.tail]
+    order += [a for a in command.args if not a.convert.tail]
+    for i, arg in enumerate(order):
+        seen = _seen(arg, left)
+        if not arg.optional and not left:  # out of words: the first one missing, as declared
+            first = next(a for a in command.args if not a.optional and a.name not in values)
+            raise UsageError("error.missing_arg", what=first.convert.shown)
+        if not arg.optional and _missing(arg, order[i + 1 :], seen):
+            raise UsageError("error.missing_arg", what=arg.convert.shown)
+        values[arg.name] = _read(ctx, arg, left, seen)
     if left:
         raise UsageError("error.extra_words", words=" ".join(left.tokens))
     return values
 
 
+def _seen(arg: Arg, left: Words) -> list[str]:
+    return left.tokens[-arg.convert.width :] if arg.convert.tail else left.tokens[:1]
+
+
+def _missing(arg: Arg, later: list[Arg], seen: list[str]) -> bool:
+    """The word is not this argument's but the next one's (an optional one may be absent)."""
+    if not seen or arg.convert.accepts(seen):
+        return False
+    for other in later:
+        if other.convert.accepts is not anything and other.convert.accepts(seen):
+            return True
+        if not other.optional:
+            return False
+    return False
+
+
 def _read(ctx: Ctx, arg: Arg, left: Words, seen: list[str]) -> Any:
     if arg.optional:
         return arg.convert.read(ctx, left) if seen and arg.convert.accepts(seen) else None
-    if not left:
-        raise UsageError("error.missing_arg", what=arg.convert.shown)
     return arg.convert.read(ctx, left)

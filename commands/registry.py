@@ -33,8 +33,10 @@ from commands.args import (
     MENTIONS,
     NAME,
     PERIOD,
+    STAGE,
     SUBJECT,
     TEAM,
+    TAIL_AMOUNT,
     TEAM_NAME,
     TEXT,
     WORDS,
@@ -51,7 +53,6 @@ from commands.context import Ctx
 from commands.grammar import Arg, Command, Registry, Role
 from commands.parsing import UsageError, parse_id, storable
 from commands.types import FormResult, Reply
-from storage.models import STAGES
 
 
 def _at_end(convert: Converter) -> Converter:
@@ -59,7 +60,7 @@ def _at_end(convert: Converter) -> Converter:
     return Converter(
         convert.shown,
         lambda ctx, words: convert.read(ctx, Words(words.take_last())),
-        lambda ws: bool(ws),
+        convert.accepts,
         tail=True,
     )
 
@@ -72,7 +73,11 @@ def _goal_owner(ctx: Ctx, words: Words) -> Subject | None:
     return SUBJECT.read(ctx, words)
 
 
-GOAL_OWNER = Converter("@rep | team NAME | workspace", _goal_owner)
+GOAL_OWNER = Converter(
+    "@rep | team NAME | workspace",
+    _goal_owner,
+    lambda ws: ws[0].lower() == "workspace" or SUBJECT.accepts(ws),
+)
 SPLIT_METHOD = Converter("even|workdays|seasonal|weights:3,3,4", lambda _ctx, words: words.take())
 # The deal's amount and customer, or their key:value forms (amount:…, customer:…).
 DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
@@ -101,7 +106,7 @@ COMMANDS = (
     Command(
         "/deal stage",
         deal.set_stage,
-        (Arg("deal_id", ID), Arg("stage", choice("STAGE", STAGES, error="error.bad_stage"))),
+        (Arg("deal_id", ID), Arg("stage", STAGE)),
     ),
     Command(
         "/deal for",
@@ -123,7 +128,7 @@ COMMANDS = (
         goal.set_goal,
         (
             Arg("owner", GOAL_OWNER),
-            Arg("amount", _at_end(AMOUNT)),
+            Arg("amount", TAIL_AMOUNT),
             Arg("period", PERIOD),
             Arg("metric", tail_choice(goal.SETTABLE_METRICS), optional=True),
         ),
@@ -238,7 +243,7 @@ COMMANDS = (
     Command(
         "/pacer setup threshold",
         pacer.threshold,
-        (Arg("team", TEAM_NAME), Arg("amount_text", _at_end(AMOUNT))),
+        (Arg("team", TEAM_NAME), Arg("amount_text", TAIL_AMOUNT)),
         role=Role.ADMIN,
     ),
     Command(
