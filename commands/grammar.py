@@ -145,9 +145,9 @@ class Registry:
 def parse(ctx: Ctx, command: Command, words: list[str]) -> dict[str, Any]:
     """The handler's keyword arguments from the words after the path.
 
-    Tail arguments read from the end, the others from the front. A required argument
-    whose word is not of its kind but of the next argument's kind is missing: `/goal set
-    @bob 5000` lacks its period, and 5000 is the amount, not a bad period."""
+    Tail arguments read from the end, the others from the front. With fewer words than
+    required arguments, one whose word is not of its kind but of the next argument's is
+    the one missing: `/goal set @bob 5000` lacks its period (5000 is the amount)."""
     values: dict[str, Any] = {}
     if command.options:
         opts = split_options(" ".join(words), set(command.options))
@@ -157,10 +157,7 @@ def parse(ctx: Ctx, command: Command, words: list[str]) -> dict[str, Any]:
     order += [a for a in command.args if not a.convert.tail]
     for i, arg in enumerate(order):
         seen = _seen(arg, left)
-        if not arg.optional and not left:  # out of words: the first one missing, as declared
-            first = next(a for a in command.args if not a.optional and a.name not in values)
-            raise UsageError("error.missing_arg", what=first.convert.shown)
-        if not arg.optional and _missing(arg, order[i + 1 :], seen):
+        if not arg.optional and _missing(arg, order[i:], left, seen):
             raise UsageError("error.missing_arg", what=arg.convert.shown)
         values[arg.name] = _read(ctx, arg, left, seen)
     if left:
@@ -172,11 +169,14 @@ def _seen(arg: Arg, left: Words) -> list[str]:
     return left.tokens[-arg.convert.width :] if arg.convert.tail else left.tokens[:1]
 
 
-def _missing(arg: Arg, later: list[Arg], seen: list[str]) -> bool:
-    """The word is not this argument's but the next one's (an optional one may be absent)."""
-    if not seen or arg.convert.accepts(seen):
+def _missing(arg: Arg, rest: list[Arg], left: Words, seen: list[str]) -> bool:
+    """Out of words; or fewer words than required arguments, and the word is not this
+    argument's kind but the next one's (an optional one between may be absent)."""
+    if not left:
+        return True
+    if len(left.tokens) >= sum(not a.optional for a in rest) or arg.convert.accepts(seen):
         return False
-    for other in later:
+    for other in rest[1:]:
         if other.convert.accepts is not anything and other.convert.accepts(seen):
             return True
         if not other.optional:

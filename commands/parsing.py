@@ -140,28 +140,39 @@ def channel(token: str) -> str | None:
 
 
 def parse_date(text: str, today: date) -> date:
+    """A day as typed anywhere (close dates, payments, holidays): `2026-11-20`,
+    `2026/11/20`, `2026年11月20日`, `11-20` or `11月20日` (this year), `today`, `昨天`."""
     t = text.strip().lower()
     if t in ("today", "今天"):
         return today
     if t in ("yesterday", "昨天"):
         return today - timedelta(days=1)
-    found = _iso_or_month_day(t, today)
+    found = _written_date(t, today)
     if found is None or not periods.FIRST_YEAR <= found.year <= periods.LAST_YEAR:
         raise UsageError("error.bad_date", value=text)
     return found
 
 
-def _iso_or_month_day(t: str, today: date) -> date | None:
-    try:
-        return date.fromisoformat(t) if t.isascii() else None
-    except ValueError:
-        pass
-    if m := re.fullmatch(r"(\d{1,2})[-/](\d{1,2})", t, re.ASCII):
-        try:
-            return date(today.year, int(m[1]), int(m[2]))
-        except ValueError:
-            pass
+_FULL_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})[-/.]|年(\d{1,2})月)(\d{1,2})日?", re.ASCII)
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
+_MONTH_DAY = re.compile(r"(\d{1,2})(?:[-/]|月)(\d{1,2})日?", re.ASCII)
+
+
+def _written_date(t: str, today: date) -> date | None:
+    if m := _FULL_DATE.fullmatch(t):
+        return _day(int(m[1]), int(m[2] or m[3]), int(m[4]))
+    if m := _COMPACT_DATE.fullmatch(t):
+        return _day(int(m[1]), int(m[2]), int(m[3]))
+    if m := _MONTH_DAY.fullmatch(t):
+        return _day(today.year, int(m[1]), int(m[2]))
     return None
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def parse_id(text: str) -> int:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bot.console import run as console_run
 from bot.settings import Settings
 from commands.i18n import catalog, t
-from commands.parsing import Options, UsageError, split_options
+from commands.parsing import Options, UsageError, parse_date, split_options
 from commands.registry import COMMANDS
 from domain import money, periods
 from domain.money import AmountError
@@ -120,6 +120,28 @@ def test_last_and_next_are_the_neighbours_of_the_current_period(
     assert last.end + timedelta(days=1) == now.start
     assert now.end + timedelta(days=1) == following.start
     assert periods.parse(last.label, today, fiscal_start) == last
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+DATEISH = st.one_of(
+    st.text(max_size=12),
+    st.from_regex(r"\A[0-9]{1,4}([-/.年][0-9]{1,2}){1,2}[日]?\Z"),
+    st.sampled_from(["today", "昨天", "0001-01-01", "9999-12-31", "2026-02-29", "2028-02-29"]),
+)
+
+
+@PROPERTY
+@given(text=DATEISH, today=DAYS)
+def test_any_text_is_a_date_that_formats_back_or_a_bad_date(text: str, today: date) -> None:
+    try:
+        day = parse_date(text, today)
+    except UsageError as err:
+        assert err.key == "error.bad_date" and in_both_catalogs(err.key)
+        return
+    assert periods.FIRST_YEAR <= day.year <= periods.LAST_YEAR
+    assert parse_date(day.isoformat(), today) == day
+    assert parse_date(f"{day.year}年{day.month}月{day.day}日", today) == day
 
 
 # --- key:value options -----------------------------------------------------------------------
