@@ -172,7 +172,9 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         )
         assert existing is not None
         return logged_reply(ctx, existing, owner, team)
-    return _with_note(logged_reply(ctx, deal, owner, team, new=True), closed_note(ctx, close, today))
+    return _with_note(
+        logged_reply(ctx, deal, owner, team, new=True), closed_note(ctx, close, today)
+    )
 
 
 def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team, *, new: bool = False) -> Reply:

@@ -158,7 +158,10 @@ def looks_like_period(text: str) -> bool:
     t = text.strip().lower()
     if _YEAR.match(t):  # a bare number out of the years is a number, not a year
         return FIRST_YEAR <= int(t) <= LAST_YEAR
-    return _relative_words(t) is not None or re.match(r"^\d{4}-?[qw]?\d{1,2}$", t, re.ASCII) is not None
+    return (
+        _relative_words(t) is not None
+        or re.match(r"^\d{4}-?[qw]?\d{1,2}$", t, re.ASCII) is not None
+    )
 
 
 def is_relative(text: str) -> bool:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from commands import deal as deal_cmd
 from commands.i18n import t
-from storage.models import AuditEntry, Deal, Goal
+from storage.models import AuditEntry, Goal
 from tests.conftest import Run
 from tests.messages import bad_input
 from tests.test_cmd_deal import count, deals
@@ -77,9 +77,7 @@ def test_edit_with_a_negative_amount_keeps_the_customer(logged: Run, engine: Eng
     assert [(d.amount_minor, d.customer) for d in deals(engine)] == [(1_250_000, "Acme")]
 
 
-def test_a_multiplier_typed_apart_reads_alike_in_every_command(
-    logged: Run, engine: Engine
-) -> None:
+def test_a_multiplier_typed_apart_reads_alike_in_every_command(logged: Run, engine: Engine) -> None:
     assert logged("UMIA", "/goal", f"set {BOB} 8 万 2026-Q4").ok
     assert logged("UMIA", "/goal", "adjust 2 95 k reason:territory").ok
     assert logged("UALICE", "/deal", "edit 1 13 k").ok
@@ -92,7 +90,9 @@ def test_a_multiplier_typed_apart_reads_alike_in_every_command(
 # --- periods ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["lastmonth", "last month", "last-month", "previous month", "上个月"])
+@pytest.mark.parametrize(
+    "typed", ["lastmonth", "last month", "last-month", "previous month", "上个月"]
+)
 def test_progress_of_last_month_however_it_is_typed(logged: Run, typed: str) -> None:
     reply = logged("UALICE", "/progress", typed)
     assert reply.ok, reply.text
@@ -138,7 +138,13 @@ def test_a_bad_period_is_named(logged: Run) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "stage"),
-    [("赢单", "won"), ("成交", "won"), ("输单", "lost"), ("线索", "lead"), ("Proposal", "proposal")],
+    [
+        ("赢单", "won"),
+        ("成交", "won"),
+        ("输单", "lost"),
+        ("线索", "lead"),
+        ("Proposal", "proposal"),
+    ],
 )
 def test_stages_are_read_in_both_languages(
     logged: Run, engine: Engine, typed: str, stage: str
@@ -175,7 +181,9 @@ def test_an_unknown_option_is_refused_by_name_with_the_options_of_the_command(
     choices = ", ".join(f"`{k}:`" for k in sorted(deal_cmd.KEYS))
     text = "5,000 Globex owner:bob region:West"
     reply = logged("UALICE", "/deal", text)
-    assert reply.text == bad_input("/deal", text, "grammar.unknown_option", word="owner:", choices=choices)
+    assert reply.text == bad_input(
+        "/deal", text, "grammar.unknown_option", word="owner:", choices=choices
+    )
     adjust = "adjust 1 110000 reason:territory because:moved"
     assert logged("UMIA", "/goal", adjust).text == bad_input(
         "/goal", adjust, "grammar.unknown_option", word="because:", choices="`reason:`"
@@ -224,9 +232,9 @@ def test_a_late_payment_is_recorded_and_said(logged: Run) -> None:
     ]
 
 
-@pytest.mark.parametrize("typed", ["2026-11-20", "2026/11/20", "2026年11月20日", "11月20日", "11-20"])
-def test_a_date_reads_alike_however_it_is_written(
-    logged: Run, engine: Engine, typed: str
-) -> None:
+@pytest.mark.parametrize(
+    "typed", ["2026-11-20", "2026/11/20", "2026年11月20日", "11月20日", "11-20"]
+)
+def test_a_date_reads_alike_however_it_is_written(logged: Run, engine: Engine, typed: str) -> None:
     assert logged("UALICE", "/deal", f"edit 1 date:{typed}").ok
     assert deals(engine)[0].close_date == date(2026, 11, 20)

@@ -236,9 +236,7 @@ TOKENS = [
     "months",
     "help",
 ]
-TYPED = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=6)), max_size=6).map(
-    " ".join
-)
+TYPED = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=6)), max_size=6).map(" ".join)
 PATHS = [c.path for c in COMMANDS]
 
 
