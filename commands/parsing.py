@@ -63,7 +63,7 @@ class Options:
 # Not one: a colon followed by nothing (`re: pricing`, a word of text), a URL (`https://…`),
 # or a number with a colon in it (a time, `09:30`; a ratio, `3:1`).
 _OPTION = re.compile(r"^([^\W\d_][\w-]*)[:：](?!//)(.+)$", re.DOTALL)
-KEY_ALIASES_BY_NAME = {"close": "date"}  # the deal's close date, as sales people say it
+EVERYDAY_KEYS = {"close": "date"}  # the deal's close date, as sales people say it
 
 
 def split_options(text: str, known: set[str]) -> Options:
@@ -90,7 +90,7 @@ def split_options(text: str, known: set[str]) -> Options:
 def option_name(key: str, known: set[str]) -> str:
     """The option a typed key names: itself, or its Chinese or everyday alias."""
     name = KEY_ALIASES.get(key, key.lower())
-    name = name if name in known else KEY_ALIASES_BY_NAME.get(name, name)
+    name = name if name in known else EVERYDAY_KEYS.get(name, name)
     if name not in known:
         raise UsageError(
             "grammar.unknown_option",

@@ -34,8 +34,9 @@ class PeriodError(ValueError):
     """Text that is not a period."""
 
 
-_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
+# A fiscal year or quarter may be written with FY in front: FY2026, FY2026-Q3.
+_YEAR = re.compile(r"^(?:fy)?(\d{4})$", re.IGNORECASE | re.ASCII)
+_QUARTER = re.compile(r"^(?:fy)?(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE | re.ASCII)
 # Years a period may fall in: a day past either end still has a date (9999-W52 has none).
@@ -156,12 +157,10 @@ def _parse(t: str, today: date, fiscal_start: int) -> Period:
 def looks_like_period(text: str) -> bool:
     """Meant as a period (so a typo like 2026-Q5 gets the period error, not a usage one)."""
     t = text.strip().lower()
-    if _YEAR.match(t):  # a bare number out of the years is a number, not a year
-        return FIRST_YEAR <= int(t) <= LAST_YEAR
-    return (
-        _relative_words(t) is not None
-        or re.match(r"^\d{4}-?[qw]?\d{1,2}$", t, re.ASCII) is not None
-    )
+    if m := _YEAR.match(t):  # a bare number out of the years is a number, not a year
+        return FIRST_YEAR <= int(m[1]) <= LAST_YEAR
+    shaped = re.match(r"^(fy)?\d{4}-?[qw]?\d{1,2}$", t, re.ASCII) is not None
+    return shaped or _relative_words(t) is not None
 
 
 def is_relative(text: str) -> bool:

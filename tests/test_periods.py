@@ -194,3 +194,12 @@ def test_a_bare_number_out_of_the_years_is_no_period() -> None:
     assert periods.looks_like_period("2026")
     assert not periods.looks_like_period("5000")  # `/goal set @bob 5000` lacks its period
     assert periods.looks_like_period("2026-Q5")  # a typo, said as a bad period
+
+
+def test_fiscal_years_and_quarters_may_be_written_with_fy() -> None:
+    assert periods.parse("FY2026", WED, 4) == periods.year(2026, 4)
+    assert periods.parse("fy2026-q3", WED, 4) == periods.quarter(2026, 3, 4)
+    assert periods.parse("FY2026Q1", WED) == periods.quarter(2026, 1)
+    assert periods.looks_like_period("FY2026-Q3") and periods.looks_like_period("FY2026")
+    with pytest.raises(PeriodError):
+        periods.parse("FY2026-11", WED)
