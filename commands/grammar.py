@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from commands.context import Ctx
 
 HELP_WORDS = ("help", "帮助")
+# What a missing argument is called in the user's language (the usage line's word in en).
+WHAT = {
+    "AMOUNT": "grammar.what_amount",
+    "PERIOD": "grammar.what_period",
+    "ID": "grammar.what_id",
+    "STAGE": "grammar.what_stage",
+    "@rep": "grammar.what_rep",
+    "@user…": "grammar.what_people",
+    "TEAM": "grammar.what_team",
+    "NAME": "grammar.what_name",
+    "@rep | team NAME | workspace": "grammar.what_owner",
+}
 
 
 class Role(StrEnum):
@@ -158,11 +170,16 @@ def parse(ctx: Ctx, command: Command, words: list[str]) -> dict[str, Any]:
     for i, arg in enumerate(order):
         seen = _seen(arg, left)
         if not arg.optional and _missing(arg, order[i:], left, seen):
-            raise UsageError("error.missing_arg", what=arg.convert.shown)
+            raise UsageError("error.missing_arg", what=_what(ctx, arg))
         values[arg.name] = _read(ctx, arg, left, seen)
     if left:
         raise UsageError("error.extra_words", words=" ".join(left.tokens))
     return values
+
+
+def _what(ctx: Ctx, arg: Arg) -> str:
+    key = WHAT.get(arg.convert.shown)
+    return ctx.t(key) if key else arg.convert.shown
 
 
 def _seen(arg: Arg, left: Words) -> list[str]:

@@ -238,3 +238,11 @@ def test_a_late_payment_is_recorded_and_said(logged: Run) -> None:
 def test_a_date_reads_alike_however_it_is_written(logged: Run, engine: Engine, typed: str) -> None:
     assert logged("UALICE", "/deal", f"edit 1 date:{typed}").ok
     assert deals(engine)[0].close_date == date(2026, 11, 20)
+
+
+def test_what_is_missing_is_named_in_chinese(logged: Run) -> None:
+    text = f"set {BOB} 5000"
+    reply = logged("UMIA", "/goal", text, locale="zh-CN")
+    what = t("zh", "grammar.what_period")
+    assert reply.text == bad_input("/goal", text, "error.missing_arg", "zh", what=what)
+    assert reply.text.startswith("缺少 周期 `PERIOD` ，")
