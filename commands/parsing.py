@@ -77,7 +77,7 @@ def split_options(text: str, known: set[str]) -> Options:
     current: str | None = None
     for token in text.split():
         found = _OPTION.match(token)
-        if found is not None:
+        if found is not None and _is_key(found[1]):
             current = option_name(found[1], known)
             opts.keys[current] = found[2]
         elif current is None:
@@ -85,6 +85,12 @@ def split_options(text: str, known: set[str]) -> Options:
         else:
             opts.keys[current] = f"{opts.keys[current]} {token}".strip()
     return opts
+
+
+def _is_key(word: str) -> bool:
+    """Options are English words, and the Chinese aliases: any other Chinese word before
+    a colon is prose (`原因：价格`), where Chinese puts no space after the colon."""
+    return word.isascii() or word in KEY_ALIASES
 
 
 def option_name(key: str, known: set[str]) -> str:

@@ -202,6 +202,17 @@ def test_urls_and_a_colon_before_a_space_stay_text(logged: Run, engine: Engine) 
     )
 
 
+def test_a_chinese_word_before_a_colon_is_prose(logged: Run, engine: Engine) -> None:
+    text = "8,000 星辰科技 备注：客户说：太贵 原因：预算 阶段:方案报价"
+    assert logged("UALICE", "/deal", text, locale="zh-CN").ok
+    row = deals(engine)[1]
+    assert (row.customer, row.note, row.stage) == (
+        "星辰科技",
+        "客户说：太贵 原因：预算",
+        "proposal",
+    )
+
+
 def test_times_in_a_value_are_no_option(team: Run) -> None:
     reply = team("UADMIN", "/pacer", "setup team set East hour:08:30")
     assert reply.ok, reply.text
