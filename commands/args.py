@@ -12,6 +12,8 @@ several words: `/progress team North East 2026-Q4`.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -171,11 +173,8 @@ def looks_like_amount(word: str) -> bool:
     """A word meant as an amount: a number, with a sign or currency symbol in front
     (`-100`, `$-5`, `−5k`). A customer whose name starts like one is typed `customer:3M`;
     a mistyped amount is an amount error, never a customer's name."""
-    head = word.lower()
-    for prefix in ("us$", "hk$", "s$", "rmb"):
-        head = head.removeprefix(prefix)
-    head = head.lstrip("$¥￥€£₹-−+")
-    return head[:1].isdigit() or (head[:1] == "." and head[1:2].isdigit())
+    head = re.sub(r"^(?:us\$|hk\$|s\$|rmb|[-−+$¥￥€£₹])+", "", word.lower())
+    return head[:1].isascii() and (head[:1].isdigit() or (head[:1] == "." and head[1:2].isdigit()))
 
 
 def period_width(tokens: Sequence[str]) -> int:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.console import run as console_run
 from bot.settings import Settings
+from commands.args import looks_like_amount
 from commands.i18n import catalog, t
 from commands.parsing import Options, UsageError, parse_date, split_options
 from commands.registry import COMMANDS
@@ -55,6 +56,19 @@ def test_any_text_is_an_amount_that_formats_back_or_a_reason(text: str, currency
     assert value > 0
     for locale in ("en", "zh"):
         assert money.parse_amount(money.fmt(value, currency, locale), currency) == value
+
+
+@PROPERTY
+@given(text=AMOUNTISH.map(lambda s: s.replace(" ", "")), currency=st.sampled_from(CURRENCIES))
+@example(text="-rmb5", currency="CNY")
+def test_a_word_read_or_refused_as_an_amount_looks_like_one(text: str, currency: str) -> None:
+    """So `/deal edit ID WORD` never saves an amount, or a negative one, as the customer."""
+    try:
+        money.parse_amount(text, currency)
+    except AmountError as err:
+        if err.reason in ("amount.invalid",):
+            return
+    assert looks_like_amount(text), text
 
 
 @st.composite
