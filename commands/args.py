@@ -13,7 +13,6 @@ several words: `/progress team North East 2026-Q4`.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
