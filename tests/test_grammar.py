@@ -257,3 +257,28 @@ def test_what_is_missing_is_named_in_chinese(logged: Run) -> None:
     what = t("zh", "grammar.what_period")
     assert reply.text == bad_input("/goal", text, "error.missing_arg", "zh", what=what)
     assert reply.text.startswith("缺少 周期 `PERIOD` ，")
+
+
+@pytest.mark.parametrize(
+    ("user", "command", "text", "word", "choices"),
+    [
+        (
+            "UADMIN",
+            "/pacer",
+            "setup team create West timezone:UTC",
+            "timezone:",
+            "`channel:`, `currency:`, `hour:`, `tz:`",
+        ),
+        ("UADMIN", "/pacer", "setup holidays add 2026-12-25 teams:East", "teams:", "`team:`"),
+        ("UADMIN", "/pacer", f"setup team add East {BOB} role:manager", "role:", "`as:`"),
+        ("UALICE", "/deal", "paid 1 when:2026-11-20", "when:", "`date:`"),
+        ("UALICE", "/goal", "feedback 1 too high target:100000", "target:", "`propose:`"),
+    ],
+)
+def test_every_command_with_options_refuses_an_unknown_one_alike(
+    logged: Run, user: str, command: str, text: str, word: str, choices: str
+) -> None:
+    reply = logged(user, command, text)
+    assert reply.text == bad_input(
+        command, text, "grammar.unknown_option", word=word, choices=choices
+    )
