@@ -12,12 +12,21 @@ several words: `/progress team North East 2026-Q4`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from commands.context import display_name, name_of
-from commands.parsing import Refused, UsageError, channel, mention, parse_id, whole_number
+from commands.parsing import (
+    Refused,
+    UsageError,
+    channel,
+    mention,
+    parse_id,
+    parse_stage,
+    whole_number,
+)
 from domain import money, periods
 from storage import queries
 from storage.models import Member, Team
@@ -59,6 +68,11 @@ class Words:
         return taken
 
 
+def anything(words: list[str]) -> bool:
+    """The default `accepts`: any word will do (a name, a text)."""
+    return bool(words)
+
+
 @dataclass(frozen=True)
 class Converter:
     """`read` consumes what it needs; `accepts` says whether an optional argument is there
@@ -66,7 +80,7 @@ class Converter:
 
     shown: str  # how usage lines show it: ID, AMOUNT, @rep
     read: Callable[[Ctx, Words], Any]
-    accepts: Callable[[list[str]], bool] = lambda words: bool(words)
+    accepts: Callable[[list[str]], bool] = anything
     tail: bool = False
     width: int = 1  # words a tail converter looks at
 
@@ -124,34 +138,65 @@ MENTIONS = Converter("@user…", _mentions)
 def _amount(_ctx: Ctx, words: Words) -> str:
     """An amount as typed, with a multiplier typed apart (`8 万`, `12.5 k`). Its currency is
     the team's, known only to the command, so it parses it (money.parse_amount)."""
-    text = words.take()
-    if words and (words.first() or "").lower() in money.SEPARATE_SUFFIXES:
-        text += words.take()
+    return take_amount(words.tokens)
+
+
+def take_amount(tokens: list[str]) -> str:
+    """Take an amount off the front of `tokens`: one word, or two when the second is a
+    multiplier typed apart (`8 万`, `12.5 k`). Every command reads its amount this way."""
+    text = tokens.pop(0)
+    if tokens and tokens[0].lower() in money.SEPARATE_SUFFIXES:
+        text += tokens.pop(0)
     return text
 
 
 AMOUNT = Converter("AMOUNT", _amount, lambda ws: looks_like_amount(ws[0]))
 
 
+def _tail_amount(_ctx: Ctx, words: Words) -> str:
+    two = len(words.tokens) >= 2 and words.tokens[-1].lower() in money.SEPARATE_SUFFIXES
+    return "".join(words.take_last(2 if two else 1))
+
+
+def _ends_in_amount(ws: list[str]) -> bool:
+    if len(ws) == 2 and ws[-1].lower() in money.SEPARATE_SUFFIXES:
+        return looks_like_amount(ws[0])
+    return looks_like_amount(ws[-1])
+
+
+# An amount read from the end, in front of a period: `/goal set @bob 8 万 2026-Q4`.
+TAIL_AMOUNT = Converter("AMOUNT", _tail_amount, _ends_in_amount, tail=True, width=2)
+
+
 def looks_like_amount(word: str) -> bool:
-    """A word that starts like a number (a customer named 3M: customer:3M)."""
-    head = word.lower().lstrip("$¥￥€£₹")
-    for prefix in ("us$", "hk$", "s$", "rmb"):
-        head = head.removeprefix(prefix)
-    return head[:1].isdigit() or (head[:1] in "-." and head[1:2].isdigit())
+    """A word meant as an amount: a number, with a sign or currency symbol in front
+    (`-100`, `$-5`, `−5k`). A customer whose name starts like one is typed `customer:3M`;
+    a mistyped amount is an amount error, never a customer's name."""
+    head = re.sub(r"^(?:us\$|hk\$|s\$|rmb|[-−+$¥￥€£₹])+", "", word.lower())
+    return head[:1].isascii() and (head[:1].isdigit() or (head[:1] == "." and head[1:2].isdigit()))
+
+
+def period_width(tokens: Sequence[str]) -> int:
+    """How many words name a period at the end of `tokens`: two for `last month`,
+    `previous week`, one for `2026-Q4` or `lastmonth`, else 0."""
+    if len(tokens) >= 2 and periods.is_relative(" ".join(tokens[-2:])):
+        return 2
+    return 1 if tokens and periods.looks_like_period(tokens[-1]) else 0
 
 
 def _period(ctx: Ctx, words: Words) -> PeriodRef:
-    text = words.take_last()[0]
+    text = " ".join(words.take_last(max(period_width(words.tokens), 1)))
     ctx.period(PeriodRef(text), ctx.today(None))  # refused now if it is no period at all
     return PeriodRef(text)
 
 
-PERIOD = Converter("PERIOD", _period, lambda ws: periods.looks_like_period(ws[-1]), tail=True)
+PERIOD = Converter("PERIOD", _period, lambda ws: period_width(ws) > 0, tail=True)
 
 
 def _front_period(ctx: Ctx, words: Words) -> PeriodRef:
-    text = words.take()
+    two = len(words.tokens) >= 2 and periods.is_relative(" ".join(words.tokens[:2]))
+    text = " ".join(words.tokens[:2]) if two else words.tokens[0]
+    del words.tokens[: 2 if two else 1]
     ctx.period(PeriodRef(text), ctx.today(None))
     return PeriodRef(text)
 
@@ -222,6 +267,7 @@ def _channel(_ctx: Ctx, words: Words) -> str:
 
 
 CHANNEL = Converter("#channel", _channel, lambda ws: ws[0].startswith("<#"))
+STAGE = Converter("STAGE", _one(lambda _ctx, w: parse_stage(w)))
 
 
 # --- several words -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,17 +10,16 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from commands import celebrate, markup, stats
-from commands.args import looks_like_amount
+from commands.args import looks_like_amount, take_amount
 from commands.context import Ctx, name_of
-from commands.parsing import Refused, UsageError, parse_date
+from commands.parsing import Refused, UsageError, parse_date, parse_stage
 from commands.types import Button, Field, Form, FormResult, Reply
-from domain import money
+from domain import money, periods
 from storage import queries
-from storage.models import STAGES, Deal, Member, Team, utcnow
+from storage.models import Deal, Member, Team, utcnow
 
 KEYS = ("product", "region", "date", "note", "customer", "amount", "stage", "team")
 FORM_ID = "deal_new"
-OLDEST_YEARS = 10  # a close date further back is a typo, not a deal
 
 
 @dataclass
@@ -104,10 +104,7 @@ def parse_deal_text(
 
 def _amount_words(words: list[str]) -> str:
     """Take the amount off the front, with a multiplier typed apart: `8 万`, `12.5 k`."""
-    amount = words.pop(0)
-    if words and words[0].lower() in money.SEPARATE_SUFFIXES:
-        amount += words.pop(0)
-    return amount
+    return take_amount(words)
 
 
 def _apply_options(ctx: Ctx, values: DealInput, keys: dict[str, str], team: Team) -> None:
@@ -134,17 +131,27 @@ def _too_long(ctx: Ctx, name: str) -> str:
 
 
 def _close_date(text: str, today: date) -> date:
-    day = parse_date(text, today)
-    if day < today.replace(year=today.year - OLDEST_YEARS):
-        raise UsageError("error.date_too_old", date=day.isoformat(), years=str(OLDEST_YEARS))
-    return day
+    """Any day parse_date reads: a late entry years back is allowed, and said
+    (closed_note); a won deal in the future is refused where the stage is known."""
+    return parse_date(text, today)
+
+
+def closed_note(ctx: Ctx, day: date, today: date) -> str | None:
+    """A close date before the current month lands in a closed period: say which."""
+    if day >= today.replace(day=1):
+        return None
+    return ctx.t("grammar.closed_period", period=periods.month(day.year, day.month).label)
+
+
+def _with_note(reply: Reply, note: str | None) -> Reply:
+    if note is None or not reply.ok:
+        return reply
+    first, *rest = reply.text.split("\n")
+    return dataclasses.replace(reply, text="\n".join([first, note, *rest]))
 
 
 def _stage(text: str) -> str:
-    stage = text.strip().lower()
-    if stage not in STAGES:
-        raise UsageError("error.bad_stage", value=text, choices=", ".join(STAGES))
-    return stage
+    return parse_stage(text)
 
 
 def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
@@ -184,7 +191,9 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         )
         assert existing is not None
         return logged_reply(ctx, existing, owner, team)
-    return logged_reply(ctx, deal, owner, team, new=True)
+    return _with_note(
+        logged_reply(ctx, deal, owner, team, new=True), closed_note(ctx, close, today)
+    )
 
 
 def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team, *, new: bool = False) -> Reply:
@@ -299,9 +308,9 @@ def edit(ctx: Ctx, deal_id: int, words: list[str] | None, options: dict[str, str
     queries.change_deal(
         ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
     )
-    return celebrate.attach(
-        ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal)))
-    )
+    note = closed_note(ctx, close, ctx.today(team)) if "close_date" in changes else None
+    text = ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal))
+    return celebrate.attach(ctx, deal, _with_note(Reply(text=text), note))
 
 
 def _changes(deal: Deal, values: DealInput, team: Team) -> dict[str, object]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from commands.args import Converter, Words
+from commands.args import Converter, Words, anything
 from commands.parsing import UsageError, split_options
 from commands.types import Reply
 
@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from commands.context import Ctx
 
 HELP_WORDS = ("help", "帮助")
+# What a missing argument is called in the user's language (the usage line's word in en).
+WHAT = {
+    "AMOUNT": "grammar.what_amount",
+    "PERIOD": "grammar.what_period",
+    "ID": "grammar.what_id",
+    "STAGE": "grammar.what_stage",
+    "@rep": "grammar.what_rep",
+    "@user…": "grammar.what_people",
+    "TEAM": "grammar.what_team",
+    "NAME": "grammar.what_name",
+    "@rep | team NAME | workspace": "grammar.what_owner",
+}
 
 
 class Role(StrEnum):
@@ -143,24 +155,53 @@ class Registry:
 
 
 def parse(ctx: Ctx, command: Command, words: list[str]) -> dict[str, Any]:
-    """The handler's keyword arguments from the words after the path."""
+    """The handler's keyword arguments from the words after the path.
+
+    Tail arguments read from the end, the others from the front. With fewer words than
+    required arguments, one whose word is not of its kind but of the next argument's is
+    the one missing: `/goal set @bob 5000` lacks its period (5000 is the amount)."""
     values: dict[str, Any] = {}
     if command.options:
         opts = split_options(" ".join(words), set(command.options))
         words, values["options"] = opts.words, opts.keys
     left = Words(words)
-    for arg in reversed([a for a in command.args if a.convert.tail]):
-        values[arg.name] = _read(ctx, arg, left, left.last(arg.convert.width))
-    for arg in [a for a in command.args if not a.convert.tail]:
-        values[arg.name] = _read(ctx, arg, left, left.tokens[:1])
+    order = [a for a in reversed(command.args) if a.convert.tail]
+    order += [a for a in command.args if not a.convert.tail]
+    for i, arg in enumerate(order):
+        seen = _seen(arg, left)
+        if not arg.optional and _missing(arg, order[i:], left, seen):
+            raise UsageError("error.missing_arg", what=_what(ctx, arg))
+        values[arg.name] = _read(ctx, arg, left, seen)
     if left:
         raise UsageError("error.extra_words", words=" ".join(left.tokens))
     return values
 
 
+def _what(ctx: Ctx, arg: Arg) -> str:
+    key = WHAT.get(arg.convert.shown)
+    return ctx.t(key) if key else arg.convert.shown
+
+
+def _seen(arg: Arg, left: Words) -> list[str]:
+    return left.tokens[-arg.convert.width :] if arg.convert.tail else left.tokens[:1]
+
+
+def _missing(arg: Arg, rest: list[Arg], left: Words, seen: list[str]) -> bool:
+    """Out of words; or fewer words than required arguments, and the word is not this
+    argument's kind but the next one's (an optional one between may be absent)."""
+    if not left:
+        return True
+    if len(left.tokens) >= sum(not a.optional for a in rest) or arg.convert.accepts(seen):
+        return False
+    for other in rest[1:]:
+        if other.convert.accepts is not anything and other.convert.accepts(seen):
+            return True
+        if not other.optional:
+            return False
+    return False
+
+
 def _read(ctx: Ctx, arg: Arg, left: Words, seen: list[str]) -> Any:
     if arg.optional:
         return arg.convert.read(ctx, left) if seen and arg.convert.accepts(seen) else None
-    if not left:
-        raise UsageError("error.missing_arg", what=arg.convert.shown)
     return arg.convert.read(ctx, left)

@@ -6,9 +6,11 @@ a payment is who may edit the deal: the same check as /deal edit, so the two nev
 
 from __future__ import annotations
 
+import dataclasses
+
 from commands import markup
 from commands.context import Ctx
-from commands.deal import editable
+from commands.deal import closed_note, editable
 from commands.parsing import Refused, UsageError, parse_date
 from commands.types import Reply
 from domain import money
@@ -47,7 +49,9 @@ def paid(ctx: Ctx, deal_id: int, amount_text: str | None, options: dict[str, str
         logged_by=ctx.my_id,
     )
     queries.add_payment(ctx.session, payment=payment, actor=ctx.req.user_id)
-    return _recorded(ctx, deal, payment, outstanding - amount)
+    reply = _recorded(ctx, deal, payment, outstanding - amount)
+    note = closed_note(ctx, day, today)  # a payment entered late, into a closed month
+    return dataclasses.replace(reply, text=f"{reply.text}\n{note}") if note else reply
 
 
 def _amount(text: str | None, currency: str) -> int | None:

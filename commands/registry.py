@@ -33,7 +33,9 @@ from commands.args import (
     MENTIONS,
     NAME,
     PERIOD,
+    STAGE,
     SUBJECT,
+    TAIL_AMOUNT,
     TEAM,
     TEAM_NAME,
     TEXT,
@@ -52,7 +54,7 @@ from commands.grammar import Arg, Command, Registry, Role
 from commands.parsing import UsageError, parse_id, storable
 from commands.types import FormResult, Reply
 from storage import queries
-from storage.models import STAGES, Team
+from storage.models import Team
 
 
 def _at_end(convert: Converter) -> Converter:
@@ -60,7 +62,7 @@ def _at_end(convert: Converter) -> Converter:
     return Converter(
         convert.shown,
         lambda ctx, words: convert.read(ctx, Words(words.take_last())),
-        lambda ws: bool(ws),
+        convert.accepts,
         tail=True,
     )
 
@@ -73,7 +75,11 @@ def _goal_owner(ctx: Ctx, words: Words) -> Subject | None:
     return SUBJECT.read(ctx, words)
 
 
-GOAL_OWNER = Converter("@rep | team NAME | workspace", _goal_owner)
+GOAL_OWNER = Converter(
+    "@rep | team NAME | workspace",
+    _goal_owner,
+    lambda ws: ws[0].lower() == "workspace" or SUBJECT.accepts(ws),
+)
 SPLIT_METHOD = Converter("even|workdays|seasonal|weights:3,3,4", lambda _ctx, words: words.take())
 # The deal's amount and customer, or their key:value forms (amount:…, customer:…).
 DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
@@ -141,7 +147,7 @@ COMMANDS = (
     Command(
         "/deal stage",
         deal.set_stage,
-        (Arg("deal_id", ID), Arg("stage", choice("STAGE", STAGES, error="error.bad_stage"))),
+        (Arg("deal_id", ID), Arg("stage", STAGE)),
     ),
     Command(
         "/deal for",
@@ -163,7 +169,7 @@ COMMANDS = (
         goal.set_goal,
         (
             Arg("owner", GOAL_OWNER),
-            Arg("amount", _at_end(AMOUNT)),
+            Arg("amount", TAIL_AMOUNT),
             Arg("period", PERIOD),
             Arg("metric", tail_choice(goal.SETTABLE_METRICS), optional=True),
         ),
@@ -294,7 +300,7 @@ COMMANDS = (
     Command(
         "/pacer setup threshold",
         pacer.threshold,
-        (Arg("team", TEAM_NAME), Arg("amount_text", _at_end(AMOUNT))),
+        (Arg("team", TEAM_NAME), Arg("amount_text", TAIL_AMOUNT)),
         role=Role.ADMIN,
     ),
     Command(

@@ -41,7 +41,8 @@ _SYMBOLS = {
     "s$": {"SGD"},
 }
 _AMOUNT = re.compile(
-    r"^(?P<sym>us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\s*(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*"
+    r"^(?P<sign>[-−])?\s*(?P<sym>us\$|hk\$|s\$|rmb|[$¥￥€£₹])?\s*(?P<minus>[-−])?\s*"
+    r"(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*"
     r"(?P<suf>mm|[kmbw千万亿])?(?P<yuan>元|块)?$",
     re.IGNORECASE | re.ASCII,
 )
@@ -61,11 +62,16 @@ def minor_digits(currency: str) -> int:
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
-    """Parse 12500, 12,500, 12.5k, 1.2m, $12,500, ¥8万 into an exact Decimal."""
+    """Parse 12500, 12,500, 12.5k, 1.2m, $12,500, ¥8万 into an exact Decimal.
+
+    Every command that takes an amount reads it here, so all refuse the same text with
+    the same reason: a minus sign (`-100`, `$-100`, `−5k`) is a negative amount."""
     t = text.strip().replace("，", ",")
     m = _AMOUNT.match(t)
     if not m:
         raise AmountError("amount.invalid", text)
+    if m["sign"] or m["minus"]:
+        raise AmountError("amount.negative", text)
     sym = (m["sym"] or "").lower()
     if m["yuan"]:
         sym = sym or "rmb"

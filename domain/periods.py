@@ -34,13 +34,34 @@ class PeriodError(ValueError):
     """Text that is not a period."""
 
 
-_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
+# A fiscal year or quarter may be written with FY in front: FY2026, FY2026-Q3.
+_YEAR = re.compile(r"^(?:fy)?(\d{4})$", re.IGNORECASE | re.ASCII)
+_QUARTER = re.compile(r"^(?:fy)?(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE | re.ASCII)
 # Years a period may fall in: a day past either end still has a date (9999-W52 has none).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 WORDS = {k.value: k for k in PeriodKind}
+# Periods named relative to today: `last month`, `previous-week`, `lastquarter`, `next year`.
+_RELATIVE = re.compile(
+    r"^(last|previous|prev|this|current|next)[\s_-]*(week|month|quarter|year)$", re.ASCII
+)
+_STEPS = {"last": -1, "previous": -1, "prev": -1, "this": 0, "current": 0, "next": 1}
+# The same in Chinese: 上个月, 本季度, 去年, 下周 … (offset from the current one, kind).
+_ZH_WORDS = {
+    **dict.fromkeys(("上周", "上个星期", "上星期", "上一周"), (-1, PeriodKind.WEEK)),
+    **dict.fromkeys(("本周", "这周", "这个星期", "本星期"), (0, PeriodKind.WEEK)),
+    **dict.fromkeys(("下周", "下个星期", "下星期", "下一周"), (1, PeriodKind.WEEK)),
+    **dict.fromkeys(("上月", "上个月", "上一个月"), (-1, PeriodKind.MONTH)),
+    **dict.fromkeys(("本月", "这个月", "当月"), (0, PeriodKind.MONTH)),
+    **dict.fromkeys(("下月", "下个月", "下一个月"), (1, PeriodKind.MONTH)),
+    **dict.fromkeys(("上季度", "上个季度", "上一季度"), (-1, PeriodKind.QUARTER)),
+    **dict.fromkeys(("本季度", "这个季度", "当季"), (0, PeriodKind.QUARTER)),
+    **dict.fromkeys(("下季度", "下个季度", "下一季度"), (1, PeriodKind.QUARTER)),
+    **dict.fromkeys(("去年", "上一年"), (-1, PeriodKind.YEAR)),
+    **dict.fromkeys(("今年", "本年"), (0, PeriodKind.YEAR)),
+    **dict.fromkeys(("明年", "下一年"), (1, PeriodKind.YEAR)),
+}
 
 
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
@@ -102,9 +123,26 @@ def parse(text: str, today: date, fiscal_start: int = 1) -> Period:
     return found
 
 
-def _parse(t: str, today: date, fiscal_start: int) -> Period:
+def relative(kind: PeriodKind, steps: int, today: date, fiscal_start: int = 1) -> Period:
+    """The period `steps` before (negative) or after the current one of its kind."""
+    found = current(kind, today, fiscal_start)
+    for _ in range(abs(steps)):
+        day = found.start - timedelta(days=1) if steps < 0 else found.end + timedelta(days=1)
+        found = current(kind, day, fiscal_start)
+    return found
+
+
+def _relative_words(t: str) -> tuple[int, PeriodKind] | None:
     if t in WORDS:
-        return current(WORDS[t], today, fiscal_start)
+        return 0, WORDS[t]
+    if m := _RELATIVE.match(" ".join(t.split())):
+        return _STEPS[m[1]], WORDS[m[2]]
+    return _ZH_WORDS.get(t)
+
+
+def _parse(t: str, today: date, fiscal_start: int) -> Period:
+    if (words := _relative_words(t)) is not None:
+        return relative(words[1], words[0], today, fiscal_start)
     if m := _YEAR.match(t):
         return year(int(m[1]), fiscal_start)
     if m := _QUARTER.match(t):
@@ -119,7 +157,15 @@ def _parse(t: str, today: date, fiscal_start: int) -> Period:
 def looks_like_period(text: str) -> bool:
     """Meant as a period (so a typo like 2026-Q5 gets the period error, not a usage one)."""
     t = text.strip().lower()
-    return t in WORDS or re.match(r"^\d{4}(-?[qw]?\d{1,2})?$", t, re.ASCII) is not None
+    if m := _YEAR.match(t):  # a bare number out of the years is a number, not a year
+        return FIRST_YEAR <= int(m[1]) <= LAST_YEAR
+    shaped = re.match(r"^(fy)?\d{4}-?[qw]?\d{1,2}$", t, re.ASCII) is not None
+    return shaped or _relative_words(t) is not None
+
+
+def is_relative(text: str) -> bool:
+    """Named relative to today: `month`, `last month`, `上季度`."""
+    return _relative_words(text.strip().lower()) is not None
 
 
 def from_label(label: str, fiscal_start: int = 1) -> Period:

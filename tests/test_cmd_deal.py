@@ -440,9 +440,33 @@ def test_too_long_text_is_refused_whole_not_cut(team: Run, engine: Engine) -> No
     assert count(engine, Deal) == 0
 
 
-def test_a_close_date_decades_ago_is_a_typo(team: Run, engine: Engine) -> None:
-    reply = team("UALICE", "/deal", "12,500 Acme date:1906-11-20")
-    assert reply.text == bad_input("/deal", "", "error.date_too_old", date="1906-11-20", years="10")
+def test_a_close_date_years_back_is_logged_and_said_to_be_in_a_closed_period(
+    team: Run, engine: Engine
+) -> None:
+    reply = team("UALICE", "/deal", "12,500 Acme date:2020-01-15")
+    assert reply.text.splitlines()[:2] == [
+        en("deal.logged", id=1, deal=desc("$12,500", "Acme", "2020-01-15")),
+        en("grammar.closed_period", period="2020-01"),
+    ]
+    # Last month is closed too; this month is not (today is 2026-11-25).
+    late = team("UALICE", "/deal", "3,000 Initech close:2026-10-31")
+    assert late.text.splitlines()[1] == en("grammar.closed_period", period="2026-10")
+    now = team("UALICE", "/deal", "1,000 Globex date:2026-11-01")
+    assert en("grammar.closed_period", period="2026-11") not in now.text
+    assert "closed period" not in now.text
+    edited = team("UALICE", "/deal", "edit 3 date:2025-06-30")
+    assert edited.text.splitlines()[1] == en("grammar.closed_period", period="2025-06")
+    assert [d.close_date for d in deals(engine)] == [
+        date(2020, 1, 15),
+        date(2026, 10, 31),
+        date(2025, 6, 30),
+    ]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "3000-01-01"])
+def test_a_close_date_out_of_the_calendar_is_refused(team: Run, engine: Engine, day: str) -> None:
+    reply = team("UALICE", "/deal", f"12,500 Acme stage:lead date:{day}")
+    assert reply.text == bad_input("/deal", "", "error.bad_date", value=day)
     assert count(engine, Deal) == 0
 
 

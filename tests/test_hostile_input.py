@@ -51,6 +51,26 @@ HOSTILE = [
     ("UALICE", "/leaderboard", "9999-12"),
     ("UALICE", "/deal", "12500 Acme stage:lead date:9999-12-31"),
     ("UALICE", "/deal", "12500 Acme date:0001-01-01"),
+    # amounts with a sign, exponents or a multiplier past the ceiling, in every command
+    ("UALICE", "/deal", "-1e999 Acme"),
+    ("UALICE", "/deal", "edit 2 −100"),
+    ("UALICE", "/deal", "edit 2 amount:-0"),
+    ("UALICE", "/deal", "paid 2 -5 k"),
+    ("UALICE", "/deal", "99999999 亿 Acme"),
+    (MIA, "/goal", "set @alice -5 万 2026-Q4"),
+    (MIA, "/goal", "adjust 1 -110000 reason:typo"),
+    (ADMIN, "/pacer", "setup threshold East −1"),
+    # periods and dates named relative to today or written in other forms, out of range
+    (MIA, "/goal", "set @alice 120000 last"),
+    (MIA, "/goal", "copy last month to 9999-W53"),
+    ("UALICE", "/deal", "12500 Acme close:1899-12-31"),
+    ("UALICE", "/deal", "12500 Acme stage:lead date:3000年1月1日"),
+    ("UALICE", "/deal", "12500 Acme date:20261301"),
+    # options the command does not take, and stages no language has
+    ("UALICE", "/deal", "12500 Acme foo:bar"),
+    ("UALICE", "/deal", "edit 2 stage:proposal closing:2026-12-20"),
+    ("UALICE", "/deal", "stage 2 赢"),
+    (MIA, "/goal", "feedback 1 too high proposal:100000"),
     # split weights beyond what Decimal arithmetic holds
     (MIA, "/goal", "split 1 months weights:1e999999999,1,1"),
     (MIA, "/goal", "split 1 months weights:1e-999999999,1e-999999999,1e-999999999"),

@@ -44,7 +44,12 @@ def test_amount_forms_parse_exactly(text: str, currency: str, expected: D) -> No
         ("", "USD", "amount.invalid"),
         ("12,50", "USD", "amount.invalid"),  # commas must group thousands
         ("1,2345", "USD", "amount.invalid"),
-        ("-5", "USD", "amount.invalid"),
+        ("-5", "USD", "amount.negative"),
+        ("−5k", "USD", "amount.negative"),  # the typographic minus too
+        ("$-12,500", "USD", "amount.negative"),
+        ("-$12,500", "USD", "amount.negative"),
+        ("-¥8万", "CNY", "amount.negative"),
+        ("-", "USD", "amount.invalid"),
         ("1e5", "USD", "amount.invalid"),
         ("12.5x", "USD", "amount.invalid"),
         ("0", "USD", "amount.not_positive"),

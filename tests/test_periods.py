@@ -149,3 +149,57 @@ def test_contains_is_inclusive() -> None:
     assert nov.contains(date(2026, 11, 30))
     assert not nov.contains(date(2026, 12, 1))
     assert not nov.contains(date(2026, 10, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # WED is 2026-11-25, in ISO week 48, Q4 and calendar year 2026.
+        ("last month", "2026-10"),
+        ("lastmonth", "2026-10"),
+        ("Last-Month", "2026-10"),
+        ("previous month", "2026-10"),
+        ("last quarter", "2026-Q3"),
+        ("last year", "2025"),
+        ("previous week", "2026-W47"),
+        ("prev_week", "2026-W47"),
+        ("this quarter", "2026-Q4"),
+        ("next month", "2026-12"),
+        ("next year", "2027"),
+        ("上个月", "2026-10"),
+        ("上月", "2026-10"),
+        ("上季度", "2026-Q3"),
+        ("去年", "2025"),
+        ("上周", "2026-W47"),
+        ("本月", "2026-11"),
+        ("下季度", "2027-Q1"),
+    ],
+)
+def test_relative_periods(text: str, label: str) -> None:
+    assert periods.parse(text, WED).label == label
+    assert periods.looks_like_period(text.split()[-1]) or periods.is_relative(text)
+
+
+def test_relative_periods_follow_the_fiscal_calendar() -> None:
+    # Fiscal year from April: 2026-01-10 is in FY2025 Q4 (Jan-Mar); the one before is Q3.
+    jan = date(2026, 1, 10)
+    assert span(periods.parse("last quarter", jan, 4)) == (date(2025, 10, 1), date(2025, 12, 31))
+    assert periods.parse("last year", jan, 4).label == "2024"
+    # Last month of January is December of the year before; last week crosses the year.
+    assert periods.parse("last month", jan).label == "2025-12"
+    assert periods.parse("last week", date(2026, 1, 1)).label == "2025-W52"
+
+
+def test_a_bare_number_out_of_the_years_is_no_period() -> None:
+    assert periods.looks_like_period("2026")
+    assert not periods.looks_like_period("5000")  # `/goal set @bob 5000` lacks its period
+    assert periods.looks_like_period("2026-Q5")  # a typo, said as a bad period
+
+
+def test_fiscal_years_and_quarters_may_be_written_with_fy() -> None:
+    assert periods.parse("FY2026", WED, 4) == periods.year(2026, 4)
+    assert periods.parse("fy2026-q3", WED, 4) == periods.quarter(2026, 3, 4)
+    assert periods.parse("FY2026Q1", WED) == periods.quarter(2026, 1)
+    assert periods.looks_like_period("FY2026-Q3") and periods.looks_like_period("FY2026")
+    with pytest.raises(PeriodError):
+        periods.parse("FY2026-11", WED)

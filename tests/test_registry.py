@@ -110,7 +110,7 @@ def test_a_real_customer_is_not_mistaken_for_a_subcommand(team: Run, engine: Eng
         # A bad amount shows the example of the command typed, not of /deal.
         ("/goal", "adjust {gid} 0 reason:x", "amount.not_positive", {"value": "0"}),
         ("/goal", "adjust {gid} 12.345 reason:x", "amount.too_precise", {"value": "12.345"}),
-        ("/pacer", "setup threshold East -5", "amount.invalid", {"value": "-5"}),
+        ("/pacer", "setup threshold East -5", "amount.negative", {"value": "-5"}),
         ("/pacer", "setup threshold East 0", "amount.not_positive", {"value": "0"}),
         ("/goal", "set {alice} 1,000 2026-15", "error.bad_period", {"value": "2026-15"}),
         ("/deal", "paid 1 lots", "error.extra_words", {"words": "lots"}),
