@@ -1,7 +1,9 @@
 """Periods: fiscal year, quarter, month and ISO week, written 2026, 2026-Q3, 2026-10, 2026-W44.
 
 A fiscal year is named after the calendar year it starts in: with a fiscal start
-in April, 2026 runs from 2026-04-01 to 2027-03-31 and 2026-Q1 is April to June.
+in April, 2026 runs from 2026-04-01 to 2027-03-31 and 2026-Q1 is April to June. With a
+fiscal start other than January its years and quarters are labelled FY2026 and FY2026-Q1
+(typing 2026-Q1 or FY2026-Q1 means the same), so one label always means one period.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ class PeriodError(ValueError):
     """Text that is not a period."""
 
 
-_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
+_YEAR = re.compile(r"^(?:fy)?(\d{4})$", re.IGNORECASE | re.ASCII)
+_QUARTER = re.compile(r"^(?:fy)?(\d{4})-?Q([1-4])$", re.IGNORECASE | re.ASCII)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE | re.ASCII)
 # Years a period may fall in: a day past either end still has a date (9999-W52 has none).
@@ -53,16 +55,25 @@ def _month_end(year: int, month: int) -> date:
     return date(y, m, 1) - timedelta(days=1)
 
 
+FISCAL_PREFIX = "FY"
+
+
+def _fiscal_name(fy: int, fiscal_start: int) -> str:
+    return f"{FISCAL_PREFIX}{fy}" if fiscal_start != 1 else str(fy)
+
+
 def year(fy: int, fiscal_start: int = 1) -> Period:
     start = date(fy, fiscal_start, 1)
     end_y, end_m = _add_months(fy, fiscal_start, 11)
-    return Period(start, _month_end(end_y, end_m), PeriodKind.YEAR, str(fy))
+    label = _fiscal_name(fy, fiscal_start)
+    return Period(start, _month_end(end_y, end_m), PeriodKind.YEAR, label)
 
 
 def quarter(fy: int, q: int, fiscal_start: int = 1) -> Period:
     y, m = _add_months(fy, fiscal_start, 3 * (q - 1))
     end_y, end_m = _add_months(y, m, 2)
-    return Period(date(y, m, 1), _month_end(end_y, end_m), PeriodKind.QUARTER, f"{fy}-Q{q}")
+    label = f"{_fiscal_name(fy, fiscal_start)}-Q{q}"
+    return Period(date(y, m, 1), _month_end(end_y, end_m), PeriodKind.QUARTER, label)
 
 
 def month(y: int, m: int) -> Period:
@@ -128,8 +139,8 @@ def from_label(label: str, fiscal_start: int = 1) -> Period:
 
 
 def kind_of(label: str) -> PeriodKind:
-    """The kind of a stored label: 2026, 2026-Q4, 2026-11 or 2026-W47."""
-    upper = label.upper()
+    """The kind of a stored label: 2026, 2026-Q4, 2026-11 or 2026-W47 (FY2026, FY2026-Q4)."""
+    upper = label.upper().removeprefix(FISCAL_PREFIX)
     if "W" in upper:
         return PeriodKind.WEEK
     if "Q" in upper:
@@ -152,3 +163,38 @@ def weeks_in_month(y: int, m: int) -> list[Period]:
         parts.append(Period(day, min(full.end, whole.end), PeriodKind.WEEK, full.label))
         day = full.end + timedelta(days=1)
     return parts
+
+
+# --- names and titles (what a reader sees) ------------------------------------------------------
+
+
+def _calendar_twin(period: Period) -> Period | None:
+    """The calendar (January-start) year or quarter with the period's number, if any."""
+    m = _YEAR.match(period.label) or _QUARTER.match(period.label)
+    if m is None or period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+        return None
+    if period.kind is PeriodKind.YEAR:
+        return year(int(m[1]))
+    return quarter(int(m[1]), int(m[2]))
+
+
+def is_fiscal(period: Period) -> bool:
+    """A year or quarter that is not the calendar one of the same number (by its dates, so
+    a goal stored as 2026-Q3 before the FY labels still reads as fiscal)."""
+    twin = _calendar_twin(period)
+    return twin is not None and (twin.start, twin.end) != (period.start, period.end)
+
+
+def name(period: Period) -> str:
+    """The period's one name: FY2026-Q3 for a fiscal quarter, the label otherwise."""
+    if is_fiscal(period) and not period.label.upper().startswith(FISCAL_PREFIX):
+        return FISCAL_PREFIX + period.label
+    return period.label
+
+
+def shows_dates(period: Period, fiscal_start: int = 1) -> bool:
+    """Titles carry the dates of fiscal years and quarters, and of calendar ones in a
+    workspace whose fiscal year starts later (where 2026-Q3 alone would be ambiguous)."""
+    if period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+        return False
+    return fiscal_start != 1 or is_fiscal(period)

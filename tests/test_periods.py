@@ -75,23 +75,23 @@ def test_fiscal_year_starting_in_april() -> None:
 
 def test_fiscal_words_in_april_calendar() -> None:
     feb = date(2027, 2, 10)  # still fiscal 2026, its fourth quarter
-    assert periods.parse("year", feb, 4).label == "2026"
+    assert periods.parse("year", feb, 4).label == "FY2026"
     assert span(periods.parse("year", feb, 4)) == (date(2026, 4, 1), date(2027, 3, 31))
-    assert periods.parse("quarter", feb, 4).label == "2026-Q4"
+    assert periods.parse("quarter", feb, 4).label == "FY2026-Q4"
     assert span(periods.parse("quarter", feb, 4)) == (date(2027, 1, 1), date(2027, 3, 31))
     # The last day of fiscal 2025 and the first day of fiscal 2026.
-    assert periods.parse("quarter", date(2026, 3, 31), 4).label == "2025-Q4"
-    assert periods.parse("year", date(2026, 3, 31), 4).label == "2025"
-    assert periods.parse("quarter", date(2026, 4, 1), 4).label == "2026-Q1"
+    assert periods.parse("quarter", date(2026, 3, 31), 4).label == "FY2025-Q4"
+    assert periods.parse("year", date(2026, 3, 31), 4).label == "FY2025"
+    assert periods.parse("quarter", date(2026, 4, 1), 4).label == "FY2026-Q1"
     # 25 Nov is in Oct-Dec, the third fiscal quarter.
-    assert periods.parse("quarter", WED, 4).label == "2026-Q3"
+    assert periods.parse("quarter", WED, 4).label == "FY2026-Q3"
 
 
 def test_fiscal_year_starting_in_december() -> None:
     # FY2026 = Dec 2026 .. Nov 2027; Q1 = Dec, Jan, Feb (28 days in Feb 2027).
     assert span(periods.parse("2026", WED, 12)) == (date(2026, 12, 1), date(2027, 11, 30))
     assert span(periods.parse("2026-Q1", WED, 12)) == (date(2026, 12, 1), date(2027, 2, 28))
-    assert periods.parse("year", WED, 12).label == "2025"
+    assert periods.parse("year", WED, 12).label == "FY2025"
 
 
 def test_iso_week_53() -> None:
@@ -149,3 +149,29 @@ def test_contains_is_inclusive() -> None:
     assert nov.contains(date(2026, 11, 30))
     assert not nov.contains(date(2026, 12, 1))
     assert not nov.contains(date(2026, 10, 31))
+
+
+def test_fiscal_periods_are_named_fy_and_typed_either_way() -> None:
+    # With a July start, FY2025-Q2 is Oct-Dec 2025; typing "2025-Q2" means the same period.
+    typed = periods.parse("2025-Q2", WED, 7)
+    assert (typed.label, span(typed)) == ("FY2025-Q2", (date(2025, 10, 1), date(2025, 12, 31)))
+    assert periods.parse("fy2025-q2", WED, 7) == typed
+    assert periods.parse("FY2025", WED, 7).label == "FY2025"
+    # A January start is the calendar: no FY, and FY2025-Q2 typed is April-June.
+    assert periods.parse("FY2025-Q2", WED).label == "2025-Q2"
+    assert periods.kind_of("FY2025-Q2") is periods.PeriodKind.QUARTER
+    assert periods.kind_of("FY2025") is periods.PeriodKind.YEAR
+
+
+def test_names_and_dates_in_titles() -> None:
+    fiscal_q = periods.quarter(2025, 2, 7)
+    assert periods.name(fiscal_q) == "FY2025-Q2"
+    # A goal stored as "2025-Q2" with fiscal dates (before the FY labels) reads as fiscal.
+    old = periods.Period(fiscal_q.start, fiscal_q.end, fiscal_q.kind, "2025-Q2")
+    assert periods.name(old) == "FY2025-Q2" and periods.is_fiscal(old)
+    calendar_q = periods.quarter(2025, 2)
+    assert periods.name(calendar_q) == "2025-Q2" and not periods.is_fiscal(calendar_q)
+    assert periods.shows_dates(fiscal_q, 7) and periods.shows_dates(old, 1)
+    # A calendar quarter shows its dates only where the fiscal year starts later.
+    assert not periods.shows_dates(calendar_q, 1) and periods.shows_dates(calendar_q, 7)
+    assert not periods.shows_dates(periods.month(2025, 10), 7)
