@@ -51,13 +51,15 @@ def run_rate(rate: str, days: int, remaining: str) -> str:
     return en("progress.run_rate", run_rate=rate, days=days, remaining=remaining)
 
 
-def forecast(at_rate: str, pipeline: str | None = None) -> str:
-    if pipeline is None:
-        return en("progress.forecast", forecast=at_rate)
-    return en("progress.forecast_pipeline", forecast=at_rate, pipeline=pipeline)
+def forecast(at_rate: str) -> str:
+    return en("progress.forecast", forecast=at_rate, days=10)
 
 
-def deals_n(n: int) -> str:
+def pipeline(total: str, won: str, weighted: str) -> str:
+    return en("progress.forecast_pipeline", pipeline=total, actual=won, weighted=weighted)
+
+
+def deals_n(n: int | str) -> str:
     return en("metric.count.deals_one" if n == 1 else "metric.count.deals_other", n=str(n))
 
 
@@ -81,17 +83,19 @@ def sales(team: Run) -> Run:
 def test_rep_progress_numbers(sales: Run, engine: Engine) -> None:
     reply = sales("UALICE", "/progress")
     # attainment = 25000 / 120000 = 20.8% -> 21%
-    # expected = 120000 x 18 / 21 = 102857.14; pace = 25000 / 102857.14 = 24.3% -> 24%
-    # gap = 102857.14 - 25000 = 77857.14; run-rate = (120000 - 25000) / 3 = 31666.67
-    # forecast = 25000 + (25000 / 18) x 3 = 29166.67
-    # pipeline = 25000 + 10000 x 10% (lead) + 40000 x 50% (proposal) = 46000
+    # expected = 120000 x 18 / 21 = 102857.142..; pace = 25000 / 102857.14 = 24.3% -> 24%
+    # gap = 102857.14 - 25000 = 77857.14; run-rate = (120000 - 25000) / 3 = 31666.666..
+    # Money rounds half up to cents. The last 10 working days (12-25 Nov) hold both deals:
+    # 25000 / 10 = 2500 a day; forecast = 25000 + 2500 x 3 = 32500.
+    # won + weighted pipeline = 25000 + 10000 x 10% (lead) + 40000 x 50% (proposal) = 46000
     assert reply.ok
     assert reply.text.splitlines() == [
         title("alice", "2026-11"),
         attained("$25,000", "$120,000", "21%"),
-        pace_line("$102,857", "24%", "$77,857"),
-        run_rate("$31,667", 3, "$95,000"),
-        forecast("$29,167", "$46,000"),
+        pace_line("$102,857.14", "24%", "$77,857.14"),
+        run_rate("$31,666.67", 3, "$95,000"),
+        forecast("$32,500"),
+        pipeline("$46,000", "$25,000", "$21,000"),
         en("progress.goal_ref", id=ids(engine, Goal)[0]),
     ]
 
@@ -128,14 +132,15 @@ def test_team_without_a_team_goal_sums_rep_goals(sales: Run) -> None:
     # attainment = 35000 / 220000 = 15.9% -> 16%
     # expected = 220000 x 18 / 21 = 188571.43; pace = 35000 / 188571.43 = 18.6% -> 19%
     # gap = 153571.43; run-rate = 185000 / 3 = 61666.67
-    # forecast = 35000 + 35000 / 18 x 3 = 40833.33; pipeline = 35000 + 1000 + 20000
+    # forecast = 35000 + 35000 / 10 x 3 = 45500; pipeline = 35000 + 1000 + 20000
     # No goal reference: the summed goal is not a stored goal.
     assert reply.text.splitlines() == [
         title("East", "2026-11"),
         attained("$35,000", "$220,000", "16%"),
-        pace_line("$188,571", "19%", "$153,571"),
-        run_rate("$61,667", 3, "$185,000"),
-        forecast("$40,833", "$56,000"),
+        pace_line("$188,571.43", "19%", "$153,571.43"),
+        run_rate("$61,666.67", 3, "$185,000"),
+        forecast("$45,500"),
+        pipeline("$56,000", "$35,000", "$21,000"),
     ]
     chart = reply.chart
     assert isinstance(chart, ProgressChart)
@@ -153,8 +158,8 @@ def test_team_goal_wins_over_the_sum(sales: Run) -> None:
     assert reply.text.splitlines()[:4] == [
         title("East", "2026-Q4"),
         attained("$25,000", "$500,000", "5%"),
-        pace_line("$303,030", "8%", "$278,030"),
-        run_rate("$18,269", 26, "$475,000"),
+        pace_line("$303,030.30", "8%", "$278,030.30"),
+        run_rate("$18,269.23", 26, "$475,000"),
     ]
     chart = reply.chart
     assert isinstance(chart, ProgressChart)
@@ -177,14 +182,15 @@ def test_on_track_and_target_met(team: Run) -> None:
     team("UALICE", "/deal", "25,000 Acme Corp")
     # W48 = Mon 23 .. Fri 27 Nov: 5 working days, 3 elapsed on Wednesday.
     # expected = 20000 x 3 / 5 = 12000; pace = 25000 / 12000 = 208%; ahead by 13000
-    # forecast = 25000 + 25000 / 3 x 2 = 41666.67
+    # forecast = 25000 + 25000 / 10 x 2 = 30000; no open deals, so no pipeline line
     reply = team("UALICE", "/progress", "week")
-    assert reply.text.splitlines()[:5] == [
+    assert reply.text.splitlines() == [
         title("alice", "2026-W48"),
         attained("$25,000", "$20,000", "125%"),
         pace_line("$12,000", "208%", "$13,000", behind=False),
         en("progress.target_met", days=2),
-        forecast("$41,667", "$25,000"),
+        forecast("$30,000"),
+        en("progress.goal_ref", id=1),
     ]
 
 
@@ -212,16 +218,33 @@ def test_deal_count_goal(team: Run) -> None:
     team("UMIA", "/goal", f"set {BOB} 12 2026-11 deals")
     for customer in ("Acme", "Globex", "Initech"):
         team("UBOB", "/deal", f"1,000 {customer}")
-    # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10 deals
-    # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7; run-rate = (12 - 3) / 3 = 3 a day
-    # forecast = 3 + 3 / 18 x 3 = 3.5 -> 4 deals (no pipeline for a count)
+    # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10.3 deals (one decimal)
+    # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7.3; run-rate = (12 - 3) / 3 = 3 a day
+    # forecast = 3 + 3 / 10 x 3 = 3.9 deals (no pipeline for a count)
     assert team("UBOB", "/progress").text.splitlines()[:5] == [
         title("bob", "2026-11", "deals"),
         attained(deals_n(3), deals_n(12), "25%"),
-        pace_line(deals_n(10), "29%", deals_n(7)),
+        pace_line(deals_n("10.3"), "29%", deals_n("7.3")),
         run_rate(deals_n(3), 3, deals_n(9)),
-        forecast(deals_n(4)),
+        forecast(deals_n("3.9")),
     ]
+
+
+def test_counts_needed_per_day_round_up(team: Run) -> None:
+    # 13 deals for November, 3 won: 10 to go in 3 days is 3.33 a day, so 4 a day (3 a day
+    # would leave one short). expected = 13 x 18 / 21 = 11.14 -> 11.1; gap 8.14 -> 8.1.
+    team("UMIA", "/goal", f"set {BOB} 13 2026-11 deals")
+    for customer in ("Acme", "Globex", "Initech"):
+        team("UBOB", "/deal", f"1,000 {customer}")
+    assert team("UBOB", "/progress").text.splitlines()[2:4] == [
+        pace_line(deals_n("11.1"), "27%", deals_n("8.1")),  # 3 / 11.14 = 26.9%
+        run_rate(deals_n(4), 3, deals_n(10)),
+    ]
+    # December has 23 working days, none elapsed: 6 deals is 0.26 a day, needed 1 a day.
+    team("UMIA", "/goal", f"set {BOB} 6 2026-12 deals")
+    assert team("UBOB", "/progress", "2026-12").text.splitlines()[3] == run_rate(
+        deals_n(1), 23, deals_n(6)
+    )
 
 
 def test_no_goal_and_bad_input(team: Run, engine: Engine) -> None:
@@ -261,7 +284,7 @@ def test_time_zone_decides_today(run: Run) -> None:
     ]
     assert leo[2:4] == [
         pace_line("$430,000", "0%", "$430,000"),
-        run_rate("$28,696", 23, "$660,000"),  # 660000 / 23 = 28695.65
+        run_rate("$28,695.65", 23, "$660,000"),  # 660000 / 23 = 28695.652
     ]
     # A deal logged at that instant closes on each team's own today.
     on_dec_1 = en("deal.on_date", date="2026-12-01")
