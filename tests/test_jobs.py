@@ -125,15 +125,16 @@ def test_lag_warning_and_digest_say_the_hand_computed_numbers(
     assert sorted(sent) == ["DALICE", "DMIA"]  # not bob (on pace), carol (off), dave, erin
     assert sent["DALICE"] == (
         "⏱️ *2026-11: you're behind pace.* You have $6,000 of $20,000 (30%); by today you "
-        "would be at $17,143, so you are $11,143 behind.\n"
-        "To reach your target you need $4,667 per working day for the 3 working days left.\n"
+        "would be at $17,142.86, so you are $11,142.86 behind.\n"
+        "To reach your target you need $4,666.67 per working day for the 3 working days left "
+        "($14,000 to go).\n"
         "💡 Push your biggest open deals: Globex ($5,000)."
     )
     # carol: 0 of 10,000, expected 8,571.43, pace 0%.
     assert sent["DMIA"] == (
         "📋 *East, 2026-11-25: 2 behind pace*\n"
-        "• alice: 30% of $20,000, $11,143 behind (pace 35%)\n"
-        "• carol: 0% of $10,000, $8,571 behind (pace 0%)"
+        "• alice: 30% of $20,000, $11,142.86 behind (pace 35%)\n"
+        "• carol: 0% of $10,000, $8,571.43 behind (pace 0%)"
     )
 
 
