@@ -130,7 +130,7 @@ def _parse(t: str, today: date, fiscal_start: int) -> Period:
 def looks_like_period(text: str) -> bool:
     """Meant as a period (so a typo like 2026-Q5 gets the period error, not a usage one)."""
     t = text.strip().lower()
-    return t in WORDS or re.match(r"^\d{4}(-?[qw]?\d{1,2})?$", t, re.ASCII) is not None
+    return t in WORDS or re.match(r"^(fy)?\d{4}(-?[qw]?\d{1,2})?$", t, re.ASCII) is not None
 
 
 def from_label(label: str, fiscal_start: int = 1) -> Period:

@@ -8,7 +8,7 @@ catalog with numbers worked out by hand, so rewording a message does not break t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -383,3 +383,133 @@ def test_team_progress_flags_rep_goals_that_do_not_add_up(team: Run) -> None:
     team("UMIA", "/goal", f"set {BOB} 280000 2026-11")
     text = team("UMIA", "/progress", "team East 2026-11").text
     assert "$480,000" in text and "$20,000" in text and "unassigned" in text
+
+
+# --- which goal leads, actuals without a goal, fiscal titles, the trailing rate -------------
+
+
+def test_a_weekly_deals_goal_does_not_displace_the_month_revenue_goal(sales: Run) -> None:
+    """alice has November's revenue goal; a manager adds a 4-deal goal for this week (W48).
+    /progress and the /deal confirmation still lead with the revenue goal; the week's goal
+    follows on one line."""
+    before = sales("UALICE", "/progress").text
+    sales("UMIA", "/goal", f"set {ALICE} 4 2026-W48 deals")
+    reply = sales("UALICE", "/progress")
+    lines = reply.text.splitlines()
+    # W48 = Mon 23 .. Fri 27 Nov, 3 of 5 days elapsed: expected 4 x 3 / 5 = 2.4; one deal
+    # (Globex, today) won in the week: pace 1 / 2.4 = 41.7% -> 42%.
+    assert lines[: len(before.splitlines())] == before.splitlines()
+    assert lines[-1] == en(
+        "figures.other_goal",
+        period="2026-W48",
+        metric=en("metric.deals"),
+        actual=deals_n(1),
+        target=deals_n(4),
+        attainment="25%",
+        pace="42%",
+        ref=en("figures.goal_ref_short", id=2),
+    )
+    chart = reply.chart
+    assert isinstance(chart, ProgressChart) and chart.target == 120000.0
+    # /deal: revenue for November first ($25,000 + $1,000 of $120,000), then the week.
+    deal = sales("UALICE", "/deal", "1,000 Soylent").text.splitlines()
+    # November: expected 102857.14, pace 26000 / 102857.14 = 25.3%; week: 2 / 2.4 = 83%.
+    assert deal[-2:] == [
+        en(
+            "deal.standing",
+            period="2026-11",
+            actual="$26,000",
+            target="$120,000",
+            attainment="22%",
+            pace="25%",
+            status=en("pace.behind"),
+        ),
+        en(
+            "deal.standing",
+            period="2026-W48",
+            actual=deals_n(2),
+            target=deals_n(4),
+            attainment="50%",
+            pace="83%",
+            status=en("pace.behind"),
+        ),
+    ]
+
+
+def test_goal_order_is_the_metric_asked_then_the_shortest_period_then_revenue(
+    team: Run, engine: Engine
+) -> None:
+    from commands import stats
+
+    team("UMIA", "/goal", f"set {ALICE} 5 2026-W48 deals")
+    team("UMIA", "/goal", f"set {ALICE} 90000 2026-Q4")
+    team("UMIA", "/goal", f"set {ALICE} 30000 2026-11")
+    team("UMIA", "/goal", f"set {ALICE} 9 2026-11 new_customers")
+    with Session(engine) as s:
+        goals = list(s.exec(select(Goal)).all())
+    order = [(g.period, g.metric) for g in stats.goal_order(goals)]
+    assert order == [
+        ("2026-11", "revenue"),
+        ("2026-Q4", "revenue"),
+        ("2026-W48", "deals"),
+        ("2026-11", "new_customers"),
+    ]
+    by_deals = [(g.period, g.metric) for g in stats.goal_order(goals, "deals")]
+    assert by_deals[0] == ("2026-W48", "deals")
+    assert stats.goal_order(reversed(goals)) == stats.goal_order(goals)
+
+
+def test_a_rep_without_a_goal_sees_what_they_won(team: Run) -> None:
+    team("UBOB", "/deal", "2,500 Acme date:2026-11-03")
+    team("UBOB", "/deal", "1,250.50 Globex")
+    team("UBOB", "/deal", "9,000 Initech stage:proposal")  # open: not won, not counted
+    assert team("UMIA", "/progress", BOB).text.splitlines() == [
+        en(
+            "figures.no_goal_actuals",
+            who="bob",
+            period="2026-11",
+            revenue="$3,750.50",
+            deals=deals_n(2),
+        ),
+        en("progress.no_goal", who="bob", period="2026-11"),
+    ]
+    # October: nothing won, so only the no-goal line.
+    assert team("UBOB", "/progress", "2026-10").text == en(
+        "progress.no_goal", who="bob", period="2026-10"
+    )
+
+
+def test_fiscal_quarter_titles_carry_their_dates(team: Run, engine: Engine) -> None:
+    # A July start: FY2026-Q2 is Oct-Dec 2026, typed as 2026-Q2 or FY2026-Q2.
+    team(ADMIN, "/pacer", "setup fiscal-start 7")
+    team("UMIA", "/goal", f"set {ALICE} 66000 2026-Q2")
+    with Session(engine) as s:
+        goal = s.exec(select(Goal)).one()
+    assert (goal.period, goal.starts_on, goal.ends_on) == (
+        "FY2026-Q2",
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+    )
+    named = "FY2026-Q2 · Oct–Dec 2026"
+    for typed in ("2026-Q2", "FY2026-Q2", "quarter"):
+        reply = team("UALICE", "/progress", typed)
+        assert reply.text.splitlines()[0] == title("alice", named), typed
+        chart = reply.chart
+        assert isinstance(chart, ProgressChart)
+        assert chart.title == en("progress.chart_title", who="alice", period=named)
+    # With no period given, the current goal is the same one, with the same title.
+    assert team("UALICE", "/progress").text.splitlines()[0] == title("alice", named)
+
+
+def test_the_forecast_on_the_first_day_of_a_month_uses_the_trailing_rate(team: Run) -> None:
+    # Tue 1 Dec: one $10,000 deal today. December has 23 working days, 22 left after today.
+    # The old average (10000 a day so far) projected 10000 + 10000 x 22 = 230000. The last 10
+    # working days (18 Nov .. 1 Dec) also hold a $5,000 November deal: (10000 + 5000) / 10 =
+    # 1500 a day, forecast = 10000 + 1500 x 22 = 43000.
+    dec_1 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    team("UMIA", "/goal", f"set {ALICE} 100000 2026-12", now=dec_1)
+    team("UALICE", "/deal", "5,000 Acme date:2026-11-19", now=dec_1)
+    team("UALICE", "/deal", "10,000 Globex", now=dec_1)
+    team("UALICE", "/deal", "8,000 Hooli date:2026-11-10", now=dec_1)  # before the window
+    lines = team("UALICE", "/progress", now=dec_1).text.splitlines()
+    assert forecast("$43,000") in lines
