@@ -211,7 +211,8 @@ def _standing_line(ctx: Ctx, goal: Goal, team: Team, today: date) -> str:
 
 def _no_goal_standing(ctx: Ctx, owner: Member, team: Team, today: date) -> str:
     month = periods.current(PeriodKind.MONTH, today)
-    won = stats.actuals(ctx.session, stats.Scope(ctx.ws, team.id, (_id(owner),)), month, team.currency)
+    scope = stats.Scope(ctx.ws, team.id, (_id(owner),))
+    won = stats.actuals(ctx.session, scope, month, team.currency)
     if not won.deals:
         return ctx.t("deal.no_goal")
     return ctx.t(

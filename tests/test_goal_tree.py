@@ -64,7 +64,8 @@ def test_april_fiscal_year_splits_into_quarters_by_working_days(team: Run, engin
     ]
     q1, q2, q3, q4 = [g.id for g in live(engine)[1:]]
     assert reply.text.splitlines() == [
-        f"✂️ Goal `#{year.id}` (team East, FY2026, $1,200,000) split by working days into 4 quarters:",
+        f"✂️ Goal `#{year.id}` (team East, FY2026, $1,200,000) split by working days into 4 "
+        "quarters:",
         f"• `#{q1}` *FY2026-Q1* team East: $298,850.57",
         f"• `#{q2}` *FY2026-Q2* team East: $303,448.28",
         f"• `#{q3}` *FY2026-Q3* team East: $303,448.28",
