@@ -72,12 +72,15 @@ class Formatter:
 
     def period(self, period: Period, fiscal_start: int = 1) -> str:
         """A period's title: its one name, with its dates where the name alone could be
-        read as another period (`FY2026-Q3 · Oct – Dec 2026`)."""
-        name = periods.name(period)
-        if not periods.shows_dates(period, fiscal_start):
+        read as another period (`FY2026-Q3 · Oct–Dec 2026`); only the dates for a year or
+        quarter of an earlier fiscal calendar."""
+        name = periods.name(period, fiscal_start)
+        if name is not None and not periods.shows_dates(period, fiscal_start):
             return name
         span = format_interval(period.start, period.end, "yMMM", locale=self.babel)
         span = span.replace("\u2009–\u2009", "–")  # Babel's thin spaces: Oct–Dec 2026
+        if name is None:
+            return span
         return self.t("period.with_dates", name=name, dates=span)
 
 

@@ -168,33 +168,20 @@ def weeks_in_month(y: int, m: int) -> list[Period]:
 # --- names and titles (what a reader sees) ------------------------------------------------------
 
 
-def _calendar_twin(period: Period) -> Period | None:
-    """The calendar (January-start) year or quarter with the period's number, if any."""
-    m = _YEAR.match(period.label) or _QUARTER.match(period.label)
-    if m is None or period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
-        return None
-    if period.kind is PeriodKind.YEAR:
-        return year(int(m[1]))
-    return quarter(int(m[1]), int(m[2]))
-
-
-def is_fiscal(period: Period) -> bool:
-    """A year or quarter that is not the calendar one of the same number (by its dates, so
-    a goal stored as 2026-Q3 before the FY labels still reads as fiscal)."""
-    twin = _calendar_twin(period)
-    return twin is not None and (twin.start, twin.end) != (period.start, period.end)
-
-
-def name(period: Period) -> str:
-    """The period's one name: FY2026-Q3 for a fiscal quarter, the label otherwise."""
-    if is_fiscal(period) and not period.label.upper().startswith(FISCAL_PREFIX):
-        return FISCAL_PREFIX + period.label
-    return period.label
+def name(period: Period, fiscal_start: int = 1) -> str | None:
+    """The period's one name in the workspace's calendar: what a user types for it. A goal
+    keeps its dates when the fiscal start changes, so its year or quarter is renamed to
+    the one with those dates (calendar Jan-Mar 2026 is FY2025-Q4 with an April start), or
+    has no name (None: it goes by its dates) when no period of the new calendar has them."""
+    if period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+        return period.label
+    same = current(period.kind, period.start, fiscal_start)
+    return same.label if (same.start, same.end) == (period.start, period.end) else None
 
 
 def shows_dates(period: Period, fiscal_start: int = 1) -> bool:
-    """Titles carry the dates of fiscal years and quarters, and of calendar ones in a
-    workspace whose fiscal year starts later (where 2026-Q3 alone would be ambiguous)."""
+    """Titles carry the dates of years and quarters where the fiscal year does not start
+    in January (FY2026-Q3 alone does not say Oct-Dec), and of any without a name."""
     if period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
         return False
-    return fiscal_start != 1 or is_fiscal(period)
+    return fiscal_start != 1 or name(period, fiscal_start) is None

@@ -513,3 +513,20 @@ def test_the_forecast_on_the_first_day_of_a_month_uses_the_trailing_rate(team: R
     team("UALICE", "/deal", "8,000 Hooli date:2026-11-10", now=dec_1)  # before the window
     lines = team("UALICE", "/progress", now=dec_1).text.splitlines()
     assert forecast("$43,000") in lines
+
+
+def test_a_goal_kept_through_a_fiscal_change_goes_by_its_new_name(
+    team: Run, engine: Engine
+) -> None:
+    # Set for calendar 2026-Q3 (Jul-Sep), then the fiscal year moves to April: those dates
+    # are now FY2026-Q2, and that is the name that finds the goal and titles it.
+    team("UMIA", "/goal", f"set {ALICE} 65000 2026-Q3")
+    team(ADMIN, "/pacer", "setup fiscal-start 4")
+    named = "FY2026-Q2 · Jul–Sep 2026"
+    reply = team("UALICE", "/progress", "FY2026-Q2")
+    assert reply.text.splitlines()[0] == title("alice", named)
+    assert en("progress.goal_ref", id=1) in reply.text.splitlines()
+    # "2026-Q3" now names Oct-Dec (FY2026-Q3), where alice has no goal.
+    assert team("UALICE", "/progress", "2026-Q3").text == en(
+        "progress.no_goal", who="alice", period="FY2026-Q3"
+    )

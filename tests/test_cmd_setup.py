@@ -196,8 +196,8 @@ def test_fiscal_start_changes_what_quarters_mean(team: Run, engine: Engine) -> N
             quarter="FY2026-Q3 · Oct–Dec 2026",
         ),
         en("figures.fiscal_start_typed", typed="2026-Q3", name="FY2026-Q3"),
-        # alice's goal #1 keeps January-March, and says so with its dates.
-        en("figures.fiscal_start_goals", n=1, id=1, period="2026-Q1 · Jan–Mar 2026"),
+        # alice's goal #1 keeps January-March: in the April calendar, FY2025-Q4.
+        en("figures.fiscal_start_goals", n=1, id=1, period="FY2025-Q4 · Jan–Mar 2026"),
     ]
     team("UMIA", "/goal", "set <@UBOB|bob> 2 2026-Q1")
     team("UMIA", "/goal", "set <@UBOB|bob> 3 year")

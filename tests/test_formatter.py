@@ -62,7 +62,10 @@ def test_period_titles_carry_dates_where_the_name_alone_is_ambiguous() -> None:
     assert en.period(fiscal_q, 4) == "FY2026-Q3 · Oct–Dec 2026"
     assert zh.period(fiscal_q, 4) == "FY2026-Q3 · 2026年10月–12月"
     assert en.period(periods.year(2026, 4), 4) == "FY2026 · Apr 2026–Mar 2027"
-    # A calendar quarter in that workspace (a goal from before the change) shows its dates.
-    assert en.period(periods.quarter(2026, 3), 4) == "2026-Q3 · Jul–Sep 2026"
+    # A calendar quarter kept from before the change is renamed by its dates: Jul-Sep 2026
+    # is the second quarter of FY2026.
+    assert en.period(periods.quarter(2026, 3), 4) == "FY2026-Q2 · Jul–Sep 2026"
     assert en.period(periods.quarter(2026, 3), 1) == "2026-Q3"
+    # A quarter no period of the calendar matches goes by its dates alone.
+    assert en.period(periods.quarter(2026, 1, 2), 1) == "Feb–Apr 2026"
     assert en.period(periods.month(2026, 10), 4) == "2026-10"

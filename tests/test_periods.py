@@ -164,14 +164,17 @@ def test_fiscal_periods_are_named_fy_and_typed_either_way() -> None:
 
 
 def test_names_and_dates_in_titles() -> None:
-    fiscal_q = periods.quarter(2025, 2, 7)
-    assert periods.name(fiscal_q) == "FY2025-Q2"
-    # A goal stored as "2025-Q2" with fiscal dates (before the FY labels) reads as fiscal.
-    old = periods.Period(fiscal_q.start, fiscal_q.end, fiscal_q.kind, "2025-Q2")
-    assert periods.name(old) == "FY2025-Q2" and periods.is_fiscal(old)
-    calendar_q = periods.quarter(2025, 2)
-    assert periods.name(calendar_q) == "2025-Q2" and not periods.is_fiscal(calendar_q)
-    assert periods.shows_dates(fiscal_q, 7) and periods.shows_dates(old, 1)
-    # A calendar quarter shows its dates only where the fiscal year starts later.
-    assert not periods.shows_dates(calendar_q, 1) and periods.shows_dates(calendar_q, 7)
+    fiscal_q = periods.quarter(2025, 2, 7)  # July start: Oct-Dec 2025
+    assert periods.name(fiscal_q, 7) == "FY2025-Q2"
+    assert periods.shows_dates(fiscal_q, 7)
+    # The same dates in a January calendar are 2025-Q4, and in an April one FY2025-Q3.
+    assert periods.name(fiscal_q, 1) == "2025-Q4" and not periods.shows_dates(fiscal_q, 1)
+    assert periods.name(fiscal_q, 4) == "FY2025-Q3"
+    # A goal stored as calendar 2025-Q1 (Jan-Mar) keeps its dates: FY2024-Q4 from April on.
+    assert periods.name(periods.quarter(2025, 1), 4) == "FY2024-Q4"
+    # A February-start quarter has no name in a January calendar: it goes by its dates.
+    feb_q = periods.quarter(2025, 1, 2)
+    assert periods.name(feb_q, 1) is None and periods.shows_dates(feb_q, 1)
+    assert periods.name(periods.year(2025, 4), 1) is None
     assert not periods.shows_dates(periods.month(2025, 10), 7)
+    assert periods.name(periods.week(2025, 3), 7) == "2025-W03"
