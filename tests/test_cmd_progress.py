@@ -526,6 +526,8 @@ def test_a_goal_kept_through_a_fiscal_change_goes_by_its_new_name(
     reply = team("UALICE", "/progress", "FY2026-Q2")
     assert reply.text.splitlines()[0] == title("alice", named)
     assert en("progress.goal_ref", id=1) in reply.text.splitlines()
+    # /goal lists it under the same name.
+    assert f"*{named}*" in team("UALICE", "/goal").text
     # "2026-Q3" now names Oct-Dec (FY2026-Q3), where alice has no goal.
     assert team("UALICE", "/progress", "2026-Q3").text == en(
         "progress.no_goal", who="alice", period="FY2026-Q3"
