@@ -518,17 +518,17 @@ def test_the_forecast_on_the_first_day_of_a_month_uses_the_trailing_rate(team: R
 def test_a_goal_kept_through_a_fiscal_change_goes_by_its_new_name(
     team: Run, engine: Engine
 ) -> None:
-    # Set for calendar 2026-Q3 (Jul-Sep), then the fiscal year moves to April: those dates
-    # are now FY2026-Q2, and that is the name that finds the goal and titles it.
-    team("UMIA", "/goal", f"set {ALICE} 65000 2026-Q3")
+    # Set for calendar 2026-Q4 (Oct-Dec), then the fiscal year moves to April: those dates
+    # are now FY2026-Q3, and that is the name that finds the goal, titles it and lists it.
+    team("UMIA", "/goal", f"set {ALICE} 65000 2026-Q4")
     team(ADMIN, "/pacer", "setup fiscal-start 4")
-    named = "FY2026-Q2 · Jul–Sep 2026"
-    reply = team("UALICE", "/progress", "FY2026-Q2")
-    assert reply.text.splitlines()[0] == title("alice", named)
-    assert en("progress.goal_ref", id=1) in reply.text.splitlines()
-    # /goal lists it under the same name.
+    named = "FY2026-Q3 · Oct–Dec 2026"
+    for typed in ("FY2026-Q3", "2026-Q3", "quarter"):
+        lines = team("UALICE", "/progress", typed).text.splitlines()
+        assert lines[0] == title("alice", named), typed
+        assert en("progress.goal_ref", id=1) in lines
     assert f"*{named}*" in team("UALICE", "/goal").text
-    # "2026-Q3" now names Oct-Dec (FY2026-Q3), where alice has no goal.
-    assert team("UALICE", "/progress", "2026-Q3").text == en(
-        "progress.no_goal", who="alice", period="FY2026-Q3"
+    # "2026-Q4" now names Jan-Mar 2027 (FY2026-Q4), where alice has no goal.
+    assert team("UALICE", "/progress", "2026-Q4").text == en(
+        "progress.no_goal", who="alice", period="FY2026-Q4"
     )
