@@ -499,6 +499,17 @@ def test_fiscal_quarter_titles_carry_their_dates(team: Run, engine: Engine) -> N
         assert chart.title == en("progress.chart_title", who="alice", period=named)
     # With no period given, the current goal is the same one, with the same title.
     assert team("UALICE", "/progress").text.splitlines()[0] == title("alice", named)
+    # So is the /deal confirmation's standing line: Q2 has 66 working days, 40 elapsed by
+    # 25 Nov; expected 66000 x 40 / 66 = 40000; pace 6600 / 40000 = 16.5% -> 17%.
+    assert team("UALICE", "/deal", "6,600 Acme").text.splitlines()[-1] == en(
+        "deal.standing",
+        period=named,
+        actual="$6,600",
+        target="$66,000",
+        attainment="10%",
+        pace="17%",
+        status=en("pace.behind"),
+    )
 
 
 def test_the_forecast_on_the_first_day_of_a_month_uses_the_trailing_rate(team: Run) -> None:
