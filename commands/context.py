@@ -68,6 +68,7 @@ class Ctx:
             raise UsageError("error.bad_period", value=ref.text) from err
 
     def my_team(self) -> Team | None:
+        """My home team: where my deals go unless a deal names another of my teams."""
         return queries.team_of(self.session, member_id=self.my_id)
 
     def can_manage(self, team: Team) -> bool:

@@ -18,7 +18,7 @@ from domain.periods import PeriodKind
 from storage import queries
 from storage.models import STAGES, Deal, Goal, Member, Team, utcnow
 
-KEYS = ("product", "region", "date", "note", "customer", "amount", "stage")
+KEYS = ("product", "region", "date", "note", "customer", "amount", "stage", "team")
 FORM_ID = "deal_new"
 OLDEST_YEARS = 10  # a close date further back is a typo, not a deal
 
@@ -44,24 +44,43 @@ def log_mine(ctx: Ctx, words: list[str] | None, options: dict[str, str]) -> Repl
 
 
 def log_for(ctx: Ctx, rep: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
-    """/deal for @rep AMOUNT CUSTOMER: a manager, on a rep's behalf."""
-    team = queries.team_of(ctx.session, member_id=_id(rep))
-    if team is None:
-        raise Refused("error.rep_no_team", rep=name_of(rep))
+    """/deal for @rep AMOUNT CUSTOMER: a manager of the team the deal counts for, on a rep's
+    behalf."""
+    team = _team_for(ctx, rep, options, missing="error.rep_no_team")
     ctx.require_manager(team)
     return log(ctx, rep, words, options)
 
 
 def log(ctx: Ctx, owner: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
-    team = _team_for(ctx, owner)
+    team = _team_for(ctx, owner, options)
     values = parse_deal_text(ctx, words, options, team)
     return record(ctx, owner, team, values)
 
 
-def _team_for(ctx: Ctx, owner: Member) -> Team:
-    team = queries.team_of(ctx.session, member_id=_id(owner))
-    if team is None:
-        raise Refused("error.no_team")
+def _team_for(
+    ctx: Ctx, owner: Member, options: dict[str, str] | None = None, missing: str = "error.no_team"
+) -> Team:
+    """The team a new deal counts for: the one `team:NAME` names, which the owner must be
+    on, else the owner's home team. An archived team takes no new deals."""
+    if options and "team" in options:
+        team = ctx.team_named(options["team"])
+        if queries.membership(ctx.session, team_id=_id(team), member_id=_id(owner)) is None:
+            teams = [
+                name_of(t) for t, _ in queries.memberships_of(ctx.session, member_id=_id(owner))
+            ]
+            raise Refused(
+                "teams.not_on_team",
+                rep=name_of(owner),
+                team=name_of(team),
+                teams=", ".join(teams) or "—",
+            )
+    else:
+        found = queries.team_of(ctx.session, member_id=_id(owner))
+        if found is None:
+            raise Refused(missing, rep=name_of(owner))
+        team = found
+    if team.archived_at is not None:
+        raise Refused("teams.archived", team=name_of(team))
     return team
 
 
@@ -173,12 +192,27 @@ def logged_reply(ctx: Ctx, deal: Deal, owner: Member, team: Team, *, new: bool =
     lines = [ctx.t("deal.logged", id=deal.number, deal=describe(ctx, deal))]
     if owner.id != ctx.my_id:
         lines.append(ctx.t("deal.logged_for", rep=name_of(owner)))
+    lines += _credited(ctx, owner, team)
     lines.append(standing(ctx, owner, team))
     reply = Reply(
         text="\n".join(lines),
         buttons=[Button("deal_delete", ctx.t("deal.button_delete"), str(deal.number), "danger")],
     )
     return celebrate.attach(ctx, deal, reply, new=new)
+
+
+def _credited(ctx: Ctx, owner: Member, team: Team) -> list[str]:
+    """Which team the deal counts for, said when the owner is on several."""
+    others = [
+        name_of(t)
+        for t, _ in queries.memberships_of(ctx.session, member_id=_id(owner))
+        if t.id != team.id
+    ]
+    if not others:
+        return []
+    return [
+        ctx.t("teams.credited", team=name_of(team), rep=name_of(owner), others=", ".join(others))
+    ]
 
 
 def standing(ctx: Ctx, owner: Member, team: Team) -> str:
@@ -370,14 +404,43 @@ def deal_form(ctx: Ctx) -> Form:
             Field("product", ctx.t("deal.field_product"), required=False),
             Field("region", ctx.t("deal.field_region"), required=False),
             Field("note", ctx.t("deal.field_note"), kind="long_text", required=False),
+            *_team_field(ctx, team),
         ],
     )
 
 
+def _team_field(ctx: Ctx, home: Team | None) -> list[Field]:
+    """A choice of team for a member on several, their home team first chosen."""
+    teams = [t for t, _ in queries.memberships_of(ctx.session, member_id=ctx.my_id)]
+    teams = [t for t in teams if t.archived_at is None]
+    if len(teams) < 2 or home is None:
+        return []
+    choices = [(str(t.id), t.name) for t in teams]
+    return [
+        Field(
+            "team", ctx.t("teams.field_team"), kind="select", options=choices, initial=str(home.id)
+        )
+    ]
+
+
+def _form_team(ctx: Ctx, values: dict[str, str]) -> Team | None:
+    """The team chosen in the form, if the member is on it; else their home team."""
+    chosen = values.get("team") or ""
+    if chosen.isdigit() and queries.membership(
+        ctx.session, team_id=int(chosen), member_id=ctx.my_id
+    ):
+        return ctx.session.get(Team, int(chosen))
+    return ctx.my_team()
+
+
 def submit_form(ctx: Ctx, values: dict[str, str]) -> FormResult:
-    team = ctx.my_team()
+    team = _form_team(ctx, values)
     if team is None:
         return FormResult(errors={"amount": ctx.t("error.no_team")})
+    if team.archived_at is not None:
+        return FormResult(
+            errors={"amount": markup.unescape(ctx.t("teams.archived", team=team.name))}
+        )
     errors: dict[str, str] = {}
     data = DealInput(
         customer=(values.get("customer") or "").strip() or None,

@@ -102,6 +102,7 @@ def _save(
             before = queries.snapshot(goal)
     if before is not None:
         goal.target = target
+        goal.origin = "set"  # a person chose it now: a re-split of its parent keeps it
         queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     value = ctx.fmt.value(to_value(target, metric, team.currency), metric, team.currency)
     whom = name_of(rep) if rep else ctx.t("goal.team_who", team=name_of(team))

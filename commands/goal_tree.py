@@ -3,11 +3,28 @@
 How goals nest (which goals are parts of which) is domain/goal_tree.py; this module
 reads and writes them.
 
-Splitting again replaces the earlier split rather than refusing: a part with the same
-owner and dates keeps its ID (open feedback and history stay attached) and gets its new
-target; earlier parts the new split no longer has are soft-deleted, with their own parts,
-each with an audit entry. A manager who re-splits wants the new numbers, and there is no
-other way to remove a split.
+Splitting again replaces only what a split made. Each goal records its origin: "set" by
+someone (/goal set, /goal adjust), "split" from its parent, or "copy". A split of a goal
+over time replaces the parts an earlier split of it over time made (and the parts those
+were split into), a split between reps the earlier split between reps; the other kind of
+split is left alone. An earlier part with the same owner and dates keeps its ID (open
+feedback and history stay attached) and gets its new target; the earlier parts the new
+split no longer has are soft-deleted, each with an audit entry naming what replaced it,
+and `/goal history` still shows them.
+
+Any other goal with a part's owner and dates, one set directly, copied, or made by
+another goal's split, is kept as it is: its target is taken off the parent's and the
+rest is split among the other parts (the reply lists what was kept; the goal's history
+gets a "kept" entry). When the kept goals leave nothing, or take more than the parent,
+the split is refused and names them: nothing is overwritten silently.
+
+Parts whose period is over (ended before today in the team's time zone) are skipped: no
+goal is created for them, an earlier part of them keeps its target, and the reply says
+how much of the target that leaves unassigned, so the parts still add up to the parent.
+`include:past` splits into them too.
+
+Amounts are whole units of the currency when what is split is whole ($100,000 into three
+is $33,334 + $33,333 + $33,333), cents only when it has cents, whole counts for counts.
 """
 
 from __future__ import annotations
@@ -20,7 +37,7 @@ from decimal import Decimal
 from commands import stats
 from commands.args import PeriodRef, me
 from commands.context import Ctx, name_of, new_goal
-from commands.formatter import to_value
+from commands.formatter import MONEY_METRICS, to_value
 from commands.parsing import Refused, UsageError
 from commands.types import Reply
 from domain import money, periods
@@ -169,17 +186,23 @@ class Plan:
 
 
 SPLIT_UNITS = ("months", "quarters", "weeks", "reps")
+WRITTEN = ("new", "reuse")  # the states of parts a split writes
+MADE = ("split", "copy")  # origins of goals a split (or a copy of one) made, not a person
 
 
-def split(ctx: Ctx, goal_id: int, unit: str, method: str | None) -> Reply:
-    """/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]"""
+def split(ctx: Ctx, goal_id: int, unit: str, method: str | None, options: dict[str, str]) -> Reply:
+    """/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]
+    [include:past]"""
+    include = options.get("include", "").strip().lower()
+    if include not in ("", "past"):
+        raise UsageError("tree.bad_include", value=include)
     goal = find_goal(ctx, goal_id)
     require_manager(ctx, goal)
     if unit == "reps":
         plan = _rep_plan(ctx, goal, method or "even")
     else:
         plan = _time_plan(ctx, goal, unit, method or "workdays")
-    return _apply(ctx, goal, plan)
+    return _apply(ctx, goal, plan, include_past=include == "past")
 
 
 def _rep_plan(ctx: Ctx, goal: Goal, method: str) -> Plan:
@@ -252,75 +275,196 @@ def _weights(method: str, names: str, count: int) -> list[Decimal]:
     return weights
 
 
-def _apply(ctx: Ctx, goal: Goal, plan: Plan) -> Reply:
+@dataclass
+class Slot:
+    """One part of a split and what the split does with it."""
+
+    part: Part
+    goal: Goal | None  # the live goal with the part's owner and dates, if any
+    # new | reuse (an earlier part of this split) | kept (a goal this split did not make) |
+    # closed (an earlier part, its period over) | skipped (period over, no goal)
+    state: str
+    amount: int = 0
+
+    @property
+    def kept(self) -> bool:
+        return self.state in ("kept", "closed")
+
+
+def _apply(ctx: Ctx, goal: Goal, plan: Plan, include_past: bool) -> Reply:
     assert goal.id is not None
-    amounts = money.split_exact(goal.target, plan.weights)
-    old = {
-        g.id: g for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
-    }
-    made = [
-        _part_goal(ctx, goal, part, amount, old)
-        for part, amount in zip(plan.parts, amounts, strict=True)
+    mine = _own_parts(ctx, goal, plan.unit)
+    today = ctx.today(ctx.session.get(Team, goal.team_id) if goal.team_id else None)
+    slots = [_slot(ctx, goal, part, mine, today, include_past) for part in plan.parts]
+    _share(ctx, goal, plan, slots)
+    made = [g for g in (_write(ctx, goal, slot) for slot in slots) if g is not None]
+    reason = ctx.t("tree.reason_kept", id=goal.number)
+    for kept in (s.goal for s in slots if s.kept and s.goal is not None):
+        queries.keep_goal(ctx.session, goal=kept, actor=ctx.req.user_id, reason=reason)
+    stay = {s.goal.id for s in slots if s.goal is not None}
+    gone = [g for g in mine.values() if g.id not in stay]
+    for old in gone:
+        _replace(ctx, goal, old, made)
+    return _split_reply(ctx, goal, plan, slots, len(gone))
+
+
+def _share(ctx: Ctx, goal: Goal, plan: Plan, slots: list[Slot]) -> None:
+    """Each slot's amount; refused, before anything is written, when kept goals leave
+    nothing for the parts to write."""
+    kept = {i: s.goal.target for i, s in enumerate(slots) if s.kept and s.goal is not None}
+    unit = 10 ** money.minor_digits(currency_of(ctx, goal)) if goal.metric in MONEY_METRICS else 1
+    try:
+        amounts = splitting.share_out(goal.target, plan.weights, kept, unit)
+    except splitting.SplitError as err:
+        raise _refusal(ctx, goal, slots, err.reason) from err
+    if kept and sum(kept.values()) == goal.target and any(s.state in WRITTEN for s in slots):
+        raise _refusal(ctx, goal, slots, "kept")  # the parts to write would all be 0
+    for slot, amount in zip(slots, amounts, strict=True):
+        slot.amount = amount
+
+
+def _own_parts(ctx: Ctx, goal: Goal, unit: str) -> dict[int | None, Goal]:
+    """The parts an earlier split of this goal made the same way (over time, or between
+    reps), with the parts splits made of those in turn: what this split replaces. Goals
+    someone set directly are never among them, even when an old split adopted them."""
+    assert goal.id is not None
+    over_time = unit != "reps"
+    todo = [
+        g
+        for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
+        if g.origin in MADE and same_owner(g, goal) == over_time
     ]
-    kept = {g.id for g in made}
-    removed = [g for g in old.values() if g.id not in kept]
-    gone = sum(_delete_tree(ctx, g, goal.number) for g in removed)
-    return _split_reply(ctx, goal, plan, made, gone)
+    found: dict[int | None, Goal] = {}
+    while todo:
+        part = todo.pop(0)
+        found[part.id] = part
+        assert part.id is not None
+        todo += [
+            g
+            for g in queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=part.id)
+            if g.origin in MADE and g.id not in found
+        ]
+    return found
 
 
-def _part_goal(
-    ctx: Ctx, parent: Goal, part: Part, amount: int, old: dict[int | None, Goal]
-) -> Goal:
-    """The part's goal: an existing one for the same owner and dates if any, else a new one."""
+def _slot(
+    ctx: Ctx, parent: Goal, part: Part, mine: dict[int | None, Goal], today: date, past: bool
+) -> Slot:
+    """Whether the part is new, an earlier part of this split, a goal to keep, or skipped."""
+    closed = part.period.end < today and not past
     scope = "rep" if part.rep is not None else parent.scope
     member_id = part.rep.id if part.rep is not None else parent.member_id
-    existing = [
-        g
-        for g in queries.live_goals(
-            ctx.session,
-            workspace_id=ctx.ws,
-            period=part.period,
-            scope=scope,
-            team_id=parent.team_id,
-        )
-        if g.metric == parent.metric and g.member_id == member_id and g.id != parent.id
-    ]
-    mine = [g for g in existing if g.id in old]
-    goal = next(iter(mine or existing), None)  # an earlier part of this split first
-    reason = ctx.t("tree.reason_split", id=parent.number)
-    if goal is None:
-        goal = new_goal(
-            ctx,
-            scope,
-            part.period,
-            parent.metric,
-            amount,
-            team_id=parent.team_id,
-            member_id=member_id,
-            parent_id=parent.id,
-        )
-        return queries.save_goal(
-            ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
-        )
-    if (goal.target, goal.parent_id) == (amount, parent.id):
+    there = next(
+        (
+            g
+            for g in queries.live_goals(
+                ctx.session,
+                workspace_id=ctx.ws,
+                period=part.period,
+                scope=scope,
+                team_id=parent.team_id,
+            )
+            if g.metric == parent.metric and g.member_id == member_id and g.id != parent.id
+        ),
+        None,
+    )
+    if there is not None:
+        # A closed period's target stays as it was, unless the user asked (include:past).
+        if there.id not in mine:
+            return Slot(part, there, "kept")
+        return Slot(part, there, "closed" if closed else "reuse")
+    return Slot(part, None, "skipped" if closed else "new")
+
+
+def _write(ctx: Ctx, parent: Goal, slot: Slot) -> Goal | None:
+    """The part's goal as this split leaves it: created, given its new target, or None."""
+    if slot.state == "new":
+        slot.goal = _create(ctx, parent, slot.part, slot.amount)
+        return slot.goal
+    if slot.state != "reuse" or slot.goal is None:
+        return None
+    goal = slot.goal
+    if (goal.target, goal.parent_id) == (slot.amount, parent.id):
         return goal
     before = queries.snapshot(goal)
-    goal.target, goal.parent_id = amount, parent.id
+    goal.target, goal.parent_id, goal.origin = slot.amount, parent.id, "split"
+    reason = ctx.t("tree.reason_split", id=parent.number)
     return queries.save_goal(
         ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason
     )
 
 
-def _delete_tree(ctx: Ctx, goal: Goal, split_id: int) -> int:
-    assert goal.id is not None
-    children = queries.live_children(ctx.session, workspace_id=ctx.ws, parent_id=goal.id)
-    count = sum(_delete_tree(ctx, child, split_id) for child in children)
-    reason = ctx.t("tree.reason_replaced", id=split_id)
-    queries.delete_goal(ctx.session, goal=goal, actor=ctx.req.user_id, reason=reason)
-    return count + 1
+def _create(ctx: Ctx, parent: Goal, part: Part, amount: int) -> Goal:
+    goal = new_goal(
+        ctx,
+        "rep" if part.rep is not None else parent.scope,
+        part.period,
+        parent.metric,
+        amount,
+        team_id=parent.team_id,
+        member_id=part.rep.id if part.rep is not None else parent.member_id,
+        parent_id=parent.id,
+    )
+    goal.origin = "split"
+    reason = ctx.t("tree.reason_split", id=parent.number)
+    return queries.save_goal(
+        ctx.session, goal=goal, actor=ctx.req.user_id, before=None, reason=reason
+    )
 
 
-def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, made: list[Goal], gone: int) -> Reply:
+def _replace(ctx: Ctx, parent: Goal, old: Goal, made: list[Goal]) -> None:
+    """Soft-delete an earlier part; its audit entry names the parts that now cover its dates."""
+    covering = [
+        g
+        for g in made
+        if same_owner(g, old) and g.starts_on <= old.ends_on and old.starts_on <= g.ends_on
+    ]
+    if covering:
+        ids = ", ".join(f"#{g.number}" for g in covering)
+        reason = ctx.t("tree.reason_replaced_by", id=parent.number, parts=ids)
+    else:
+        reason = ctx.t("tree.reason_replaced", id=parent.number)
+    queries.delete_goal(ctx.session, goal=old, actor=ctx.req.user_id, reason=reason)
+
+
+def _refusal(ctx: Ctx, goal: Goal, slots: list[Slot], reason: str) -> Refused:
+    if reason == "weights":
+        return Refused("tree.split_no_weight", id=goal.number)
+    kept = [s for s in slots if s.kept]
+    return Refused(
+        "tree.split_kept_over",
+        id=goal.number,
+        kept=show(ctx, goal, sum(s.goal.target for s in kept if s.goal)),
+        target=show(ctx, goal, goal.target),
+        goals="; ".join(_kept_text(ctx, s) for s in kept),
+    )
+
+
+def _kept_text(ctx: Ctx, slot: Slot, key: str = "tree.kept_named") -> str:
+    goal = slot.goal
+    assert goal is not None
+    return ctx.t(
+        key,
+        id=goal.number,
+        period=period_text(goal),
+        who=who(ctx, goal),
+        target=show(ctx, goal, goal.target),
+        why=_why_kept(ctx, slot.state, goal),
+    )
+
+
+def _why_kept(ctx: Ctx, state: str, goal: Goal) -> str:
+    if state == "closed":
+        return ctx.t("tree.kept_closed")
+    if goal.origin == "copy":
+        return ctx.t("tree.kept_copy")
+    if goal.origin == "split" and goal.parent_id is not None:
+        up = ctx.session.get(Goal, goal.parent_id)
+        return ctx.t("tree.kept_split", id=up.number if up else "?")
+    return ctx.t("tree.kept_set")
+
+
+def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, slots: list[Slot], gone: int) -> Reply:
     lines = [
         ctx.t(
             "tree.split_done",
@@ -328,18 +472,40 @@ def _split_reply(ctx: Ctx, goal: Goal, plan: Plan, made: list[Goal], gone: int) 
             who=who(ctx, goal),
             period=period_text(goal),
             target=show(ctx, goal, goal.target),
-            count=len(made),
+            count=len(slots),
             unit=ctx.t(UNIT_KEYS[plan.unit]),
             method=ctx.t(METHOD_KEYS[plan.method]),
         )
     ]
     if plan.note:
         lines.append(plan.note)
-    for part in made:
-        lines.append(_part_line(ctx, part))
+    for slot in slots:
+        if slot.state in WRITTEN and slot.goal is not None:
+            lines.append(_part_line(ctx, slot.goal))
+        elif slot.kept:
+            lines.append(_kept_text(ctx, slot, "tree.kept_line"))
+    kept = sum(s.amount for s in slots if s.kept)
+    if kept and not all(s.kept for s in slots):
+        rest = show(ctx, goal, goal.target - kept)
+        lines.append(ctx.t("tree.split_rest", kept=show(ctx, goal, kept), rest=rest))
+    skipped = [s for s in slots if s.state == "skipped"]
+    if skipped:
+        lines.append(
+            ctx.t(
+                "tree.split_skipped",
+                parts=", ".join(_slot_label(ctx, s) for s in skipped),
+                amount=show(ctx, goal, sum(s.amount for s in skipped)),
+            )
+        )
     if gone:
         lines.append(ctx.t("tree.split_replaced", count=gone))
     return Reply(text="\n".join(lines))
+
+
+def _slot_label(ctx: Ctx, slot: Slot) -> str:
+    if slot.part.rep is None:
+        return slot.part.period.label
+    return f"{name_of(slot.part.rep)} {slot.part.period.label}"
 
 
 def _part_line(ctx: Ctx, goal: Goal) -> str:
@@ -477,6 +643,7 @@ def _copy_one(ctx: Ctx, goal: Goal, dest: Period, copies: dict[int | None, Goal]
         member_id=goal.member_id,
         parent_id=parent.id if parent else None,
     )
+    new.origin = "copy"
     reason = ctx.t("tree.reason_copied", id=goal.number)
     return queries.save_goal(
         ctx.session, goal=new, actor=ctx.req.user_id, before=None, reason=reason
@@ -506,7 +673,7 @@ def set_workspace(ctx: Ctx, metric: str, period_ref: PeriodRef, amount: str) -> 
     before = queries.snapshot(goal) if goal else None
     if goal is None:
         goal = new_goal(ctx, "workspace", period, metric, target)
-    goal.target = target
+    goal.target, goal.origin = target, "set"  # set by hand: a re-split of its parent keeps it
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before)
     key = "goal.updated" if before else "goal.created"
     value = show(ctx, goal, target)

@@ -20,7 +20,7 @@ from charts.specs import LeaderboardChart
 from commands import markup, stats
 from commands.context import display_name, name_of
 from commands.formatter import MONEY_METRICS, Formatter, to_value
-from commands.leaderboard import Row, bar_chart, rows_of
+from commands.leaderboard import Row, bar_chart, board_of
 from commands.types import Notice
 from domain import money, pace, periods, ranking, workdays
 from domain.periods import Period
@@ -74,6 +74,8 @@ def notices_for(session: Session, team: Team, kind: str, day: date) -> list[Noti
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; kinds: {', '.join(KINDS)}")
     assert team.id is not None
+    if team.archived_at is not None:  # an archived team keeps its figures, gets no notices
+        return []
     hols = queries.holidays(session, workspace_id=team.workspace_id, team_id=team.id)
     if not workdays.is_working_day(day, hols):
         return []
@@ -333,8 +335,9 @@ def _weekly_chart(td: TeamDay, rows: list[Row], week: str, out: Formatter) -> Le
 
 
 def _rows(td: TeamDay, start: date, end: date, targets: dict[int, int] | None = None) -> list[Row]:
-    reps = sorted(td.members("rep"), key=lambda m: display_name(m).lower())
-    return rows_of(td.session, td.team, reps, start, end, targets)
+    """The leaderboard's rows of the period: who was on the team then, not only now."""
+    rows = board_of(td.session, td.team, start, end, targets).rows
+    return sorted(rows, key=lambda r: display_name(r.member).lower())
 
 
 # --- month end ----------------------------------------------------------------------------------
@@ -369,7 +372,7 @@ def month_end(td: TeamDay) -> list[Notice]:
         td.session, workspace_id=td.ws, team_id=td.team_id, start=month.start, end=month.end
     )
     if big is not None:
-        owner = next((m for m, _ in td.roster if m.id == big.owner_id), None)
+        owner = td.session.get(Member, big.owner_id)  # on the team then, maybe not now
         lines.append(
             out.t(
                 "jobs.month.biggest",

@@ -36,16 +36,30 @@ class Row:
         return self.revenue / self.target if self.target else None
 
 
+@dataclass(frozen=True)
+class Board:
+    """A team's rows for a period, and what people no longer on it sold there: together
+    they are every won deal credited to the team, the team's actual in /progress."""
+
+    rows: list[Row]
+    former_minor: int = 0
+    former_deals: int = 0
+
+    def total_minor(self, currency: str) -> int:
+        shown = sum((money.to_minor(r.revenue, currency) for r in self.rows), 0)
+        return shown + self.former_minor
+
+
 def handle(ctx: Ctx, team: Team | None, period: PeriodRef | None, order: str | None) -> Reply:
     """/leaderboard [team NAME] [PERIOD] [by revenue|deals|attainment]"""
     team = team or _default_team(ctx)
     today = ctx.today(team)
     shown = ctx.period(period, today)
-    rows = load_rows(ctx, team, shown)
+    board = board_of(ctx.session, team, shown.start, shown.end)
     order = order or "attainment"
-    if order == "attainment" and not any(r.target for r in rows):
+    if order == "attainment" and not any(r.target for r in board.rows):
         order = "revenue"  # nobody has a target this period: attainment would rank nobody
-    return render(ctx, team, shown, rows, order, today)
+    return render(ctx, team, shown, board, order, today)
 
 
 def _default_team(ctx: Ctx) -> Team:
@@ -56,15 +70,47 @@ def _default_team(ctx: Ctx) -> Team:
     return team
 
 
-def load_rows(ctx: Ctx, team: Team, period: Period) -> list[Row]:
-    """One aggregate query for the team's totals and one for its reps' targets."""
-    reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
-    ids = [r.id for r in reps if r.id is not None]
-    goals = queries.live_goals(
-        ctx.session, workspace_id=ctx.ws, period=period, scope="rep", member_ids=ids
+def board_of(
+    session: Session,
+    team: Team,
+    start: date,
+    end: date,
+    targets: dict[int, int] | None = None,
+) -> Board:
+    """Who is on the team's leaderboard for [start, end]: its reps, and anyone else on the
+    team during the period (a manager who sells, a rep who left or moved away since) with
+    deals credited to the team or a revenue target there; the rest of the team's won deals
+    make the former members' line. Targets (minor units): the team's rep goals of exactly
+    that period unless given. Two aggregate queries and one for the goals."""
+    totals = queries.totals_by_owner(
+        session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
     )
-    targets = {g.member_id or 0: g.target for g in goals if g.metric == "revenue"}
-    return rows_of(ctx.session, team, reps, period.start, period.end, targets)
+    if targets is None:
+        targets = _targets(session, team, start, end)
+    people = [
+        member
+        for member, row in queries.members_during(session, team_id=team.id or 0, start=start)
+        if (row.left_on is None and row.role == "rep")
+        or member.id in totals
+        or member.id in targets
+    ]
+    rows = rows_of(session, team, people, start, end, targets, totals)
+    shown = {r.member.id for r in rows}
+    former = [value for owner, value in totals.items() if owner not in shown]
+    return Board(rows, sum(v[0] for v in former), sum(v[1] for v in former))
+
+
+def _targets(session: Session, team: Team, start: date, end: date) -> dict[int, int]:
+    goals = queries.goals_within(session, workspace_id=team.workspace_id, start=start, end=end)
+    return {
+        g.member_id: g.target
+        for g in goals
+        if g.scope == "rep"
+        and g.team_id == team.id
+        and g.metric == "revenue"
+        and (g.starts_on, g.ends_on) == (start, end)
+        and g.member_id is not None
+    }
 
 
 def rows_of(
@@ -74,12 +120,14 @@ def rows_of(
     start: date,
     end: date,
     targets: dict[int, int] | None = None,
+    totals: dict[int, tuple[int, int]] | None = None,
 ) -> list[Row]:
-    """The reps' won revenue and deals for the team in [start, end], with their revenue
-    targets (minor units) where given: one aggregate query."""
-    totals = queries.totals_by_owner(
-        session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
-    )
+    """The members' won revenue and deals for the team in [start, end], with their revenue
+    targets (minor units) where given: one aggregate query, unless the totals are given."""
+    if totals is None:
+        totals = queries.totals_by_owner(
+            session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
+        )
     targets = targets or {}
     cur = team.currency
     return [
@@ -108,8 +156,9 @@ def rank(rows: list[Row], order: str) -> list[tuple[int | None, Row]]:
     return ranked + [(None, r) for r in without]
 
 
-def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, today: date) -> Reply:
-    if not rows:
+def render(ctx: Ctx, team: Team, period: Period, board: Board, order: str, today: date) -> Reply:
+    rows = board.rows
+    if not rows and not board.former_deals:
         return Reply(text=ctx.t("leaderboard.no_reps", team=name_of(team)))
     ranked = rank(rows, order)
     cur = team.currency
@@ -119,6 +168,7 @@ def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, to
     lines = [f"🏆 *{title}*"]
     for place, row in ranked:
         lines.append(_line(ctx, place, row, cur))
+    lines += _totals(ctx, board, cur)
     hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
     total_days = pace.workdays.count(period.start, period.end, hols)
     elapsed = pace.elapsed_days(period, today, hols)
@@ -127,6 +177,19 @@ def render(ctx: Ctx, team: Team, period: Period, rows: list[Row], order: str, to
         lines.append(ctx.t("leaderboard.expected", pct=f"{expected:.0f}%"))
     chart = _chart(ctx, markup.unescape(title), ranked, order, cur, expected)
     return Reply(text="\n".join(lines), chart=chart, visibility=Visibility.IN_CHANNEL)
+
+
+def _totals(ctx: Ctx, board: Board, cur: str) -> list[str]:
+    """The former members' line, if any, and the team total: the rows plus that line."""
+    lines = []
+    if board.former_deals:
+        revenue = ctx.fmt.money(board.former_minor, cur)
+        deals = ctx.fmt.count("deals", board.former_deals)
+        lines.append(ctx.t("teams.former", revenue=revenue, deals=deals))
+    count = sum(r.deals for r in board.rows) + board.former_deals
+    total = ctx.fmt.money(board.total_minor(cur), cur)
+    lines.append(ctx.t("teams.total", revenue=total, deals=ctx.fmt.count("deals", count)))
+    return lines
 
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}

@@ -51,7 +51,8 @@ from commands.context import Ctx
 from commands.grammar import Arg, Command, Registry, Role
 from commands.parsing import UsageError, parse_id, storable
 from commands.types import FormResult, Reply
-from storage.models import STAGES
+from storage import queries
+from storage.models import STAGES, Team
 
 
 def _at_end(convert: Converter) -> Converter:
@@ -79,6 +80,45 @@ DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
 EDIT_WORDS = Converter("AMOUNT | CUSTOMER", WORDS.read)
 TEAM_OPTIONS = ("tz", "currency", "hour", "channel")
 
+
+def _move_target(ctx: Ctx, words: Words) -> Team:
+    """`to NAME` (the name runs to the end: `from DATE` was read off it already)."""
+    if (words.first() or "").lower() != "to" or len(words.tokens) < 2:
+        raise UsageError("teams.move_usage")
+    words.take()
+    return ctx.team_named(" ".join(words.take_all()))
+
+
+def _from_date(_ctx: Ctx, words: Words) -> str:
+    return words.take_last(2)[1]
+
+
+MOVE_TARGET = Converter("to NAME", _move_target)
+FROM_DATE = Converter(
+    "from DATE",
+    _from_date,
+    lambda ws: len(ws) == 2 and ws[0].lower() == "from",
+    tail=True,
+    width=2,
+)
+
+
+def _rename(ctx: Ctx, words: Words) -> tuple[Team, str]:
+    """`OLD to NEW`, both names of any length: split at the `to` after which the words
+    before it name a team (a team may be called "Back to School")."""
+    tokens = words.take_all()
+    cuts = [i for i, w in enumerate(tokens) if w.lower() == "to" and 0 < i < len(tokens) - 1]
+    if not cuts:
+        raise UsageError("teams.rename_usage")
+    for i in cuts:
+        team = queries.find_team(ctx.session, workspace_id=ctx.ws, name=" ".join(tokens[:i]))
+        if team is not None:
+            return team, " ".join(tokens[i + 1 :])
+    return ctx.team_named(" ".join(tokens[: cuts[0]])), ""  # refuses, naming the teams
+
+
+RENAME = Converter("OLD to NEW", _rename)
+
 COMMANDS = (
     # --- /deal ---------------------------------------------------------------------------
     Command(
@@ -94,7 +134,7 @@ COMMANDS = (
         "/deal edit",
         deal.edit,
         (Arg("deal_id", ID), Arg("words", EDIT_WORDS, optional=True)),
-        deal.KEYS,
+        tuple(k for k in deal.KEYS if k != "team"),  # a new deal's team, not an edit's
     ),
     Command("/deal delete", deal.delete, (Arg("deal_id", ID),)),
     Command("/deal restore", deal.restore, (Arg("deal_id", ID),), aliases=("undo",)),
@@ -137,6 +177,7 @@ COMMANDS = (
             Arg("unit", choice("", goal_tree.SPLIT_UNITS)),
             Arg("method", SPLIT_METHOD, optional=True),
         ),
+        ("include",),  # include:past also splits into periods already over
         role=Role.MANAGER,
     ),
     Command(
@@ -232,9 +273,24 @@ COMMANDS = (
         ("team",),
         role=Role.ADMIN,
     ),
+    Command("/pacer setup holidays list", pacer.holidays_list, options=("team",), role=Role.ADMIN),
+    Command(
+        "/pacer setup holidays remove",
+        pacer.holidays_remove,
+        (Arg("dates", Converter("DATE…", WORDS.read)),),
+        ("team",),
+        role=Role.ADMIN,
+    ),
     Command(
         "/pacer setup admin add", pacer.admin_add, (Arg("members", MENTIONS),), role=Role.ADMIN
     ),
+    Command(
+        "/pacer setup admin remove",
+        pacer.admin_remove,
+        (Arg("members", MENTIONS),),
+        role=Role.ADMIN,
+    ),
+    Command("/pacer setup admin list", pacer.admin_list, role=Role.ADMIN),
     Command(
         "/pacer setup threshold",
         pacer.threshold,
@@ -255,6 +311,29 @@ COMMANDS = (
         pacer.fiscal_start,
         (Arg("month", integer("MONTH", 1, 12, "error.bad_month")),),
         role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team move",
+        pacer.team_move,
+        (Arg("rep", MENTION), Arg("team", MOVE_TARGET), Arg("since", FROM_DATE, optional=True)),
+        ("date",),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team archive",
+        pacer.team_archive,
+        (Arg("team", TEAM_NAME),),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup team unarchive",
+        pacer.team_unarchive,
+        (Arg("team", TEAM_NAME),),
+        role=Role.ADMIN,
+    ),
+    # Last: its example renames the team the examples before it name.
+    Command(
+        "/pacer setup team rename", pacer.team_rename, (Arg("names", RENAME),), role=Role.ADMIN
     ),
 )
 

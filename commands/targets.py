@@ -17,13 +17,18 @@ from storage import queries
 from storage.models import Goal, Member, Team
 
 REASON_LIMIT = 500  # AuditEntry.reason
+# History lines of entries that do not change the target.
+HISTORY_KEYS = {"delete": "feedback.history_deleted", "keep": "feedback.history_kept"}
 
 
 # --- shared lookups ----------------------------------------------------------------------------
 
 
-def find_goal(ctx: Ctx, goal_id: int) -> Goal:
-    goal = queries.get_goal(ctx.session, workspace_id=ctx.ws, number=goal_id)
+def find_goal(ctx: Ctx, goal_id: int, *, deleted_too: bool = False) -> Goal:
+    """The goal `#goal_id`; a soft-deleted one only for reading (`deleted_too`)."""
+    goal = queries.get_goal(
+        ctx.session, workspace_id=ctx.ws, number=goal_id, deleted_too=deleted_too
+    )
     if goal is None:
         raise Refused("feedback.no_goal", id=str(goal_id))
     return goal
@@ -101,6 +106,7 @@ def change_target(ctx: Ctx, goal: Goal, target: int, reason: str) -> int:
     assert goal.id is not None
     before = queries.snapshot(goal)
     goal.target = target
+    goal.origin = "set"  # a person chose it now: a re-split of its parent keeps it
     queries.save_goal(ctx.session, goal=goal, actor=ctx.req.user_id, before=before, reason=reason)
     return queries.last_audit_id(ctx.session, workspace_id=ctx.ws, entity="goal", entity_id=goal.id)
 
@@ -125,7 +131,8 @@ def _adjusted_notice(
 
 
 def history(ctx: Ctx, goal_id: int) -> Reply:
-    goal = find_goal(ctx, goal_id)
+    """Every change of a goal, a deleted or replaced one too (when, by whom, why)."""
+    goal = find_goal(ctx, goal_id, deleted_too=True)
     team = team_of(ctx, goal)
     if not _may_view_goal(ctx, goal, team):
         raise Refused("feedback.history_refused", id=goal.number)
@@ -151,6 +158,8 @@ def history(ctx: Ctx, goal_id: int) -> Reply:
         }
         if before is None:
             line = ctx.t("feedback.history_created", **values)
+        elif entry.action in HISTORY_KEYS:
+            line = ctx.t(HISTORY_KEYS[entry.action], **values)
         else:
             old = target_text(ctx, goal, team, int(before.get("target", 0)))
             line = ctx.t("feedback.history_changed", old=old, **values)

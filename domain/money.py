@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from babel.numbers import (
     format_currency,
@@ -125,14 +127,29 @@ def _narrow(text: str, currency: str, locale: str) -> str:
     return text.replace(str(get_currency_symbol(currency, locale=locale)), NARROW[currency], 1)
 
 
-def split_exact(total_minor: int, weights: list[Decimal]) -> list[int]:
-    """Split minor units by weights so the parts add up to the total exactly (largest remainder)."""
+def split_exact(total_minor: int, weights: list[Decimal], step: int = 1) -> list[int]:
+    """Split minor units by weights so the parts add up to the total exactly (largest remainder).
+
+    `step` is the smallest amount a part moves by: 100 splits a whole-dollar total into whole
+    dollars. The total must be a multiple of it. Exact fractions, so the same input always
+    gives the same parts and ties go to the earlier part.
+    """
     weight_sum = sum(weights, Decimal(0))
-    if not weights or weight_sum <= 0:
-        raise ValueError("weights must be positive")
-    raw = [Decimal(total_minor) * w / weight_sum for w in weights]
-    parts = [int(r) for r in raw]
+    if not weights or weight_sum <= 0 or any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative and not all zero")
+    if step < 1 or total_minor < 0 or total_minor % step:
+        raise ValueError("the total must be a non-negative multiple of the step")
+    units = total_minor // step
+    raw = [Fraction(units) * Fraction(w) / Fraction(weight_sum) for w in weights]
+    parts = [math.floor(r) for r in raw]
     order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
-    for i in order[: total_minor - sum(parts)]:
+    for i in order[: units - sum(parts)]:
         parts[i] += 1
-    return parts
+    return [p * step for p in parts]
+
+
+def whole_step(total_minor: int, currency: str | None) -> int:
+    """The step split_exact cuts `total_minor` in: whole units of the currency when the total
+    is whole (no $33,333.34 parts of $100,000), else its minor unit; 1 for a count (None)."""
+    unit = 10 ** minor_digits(currency) if currency else 1
+    return unit if total_minor % unit == 0 else 1

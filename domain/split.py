@@ -7,11 +7,11 @@ The amounts themselves are cut with money.split_exact, so the parts add up exact
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from domain import periods, workdays
+from domain import money, periods, workdays
 from domain.periods import Period, PeriodKind
 
 TIME_UNITS = ("quarters", "months", "weeks")
@@ -104,3 +104,28 @@ def parse_weights(text: str) -> list[Decimal]:
     if sum(weights) <= 0:
         raise SplitError("weights")
     return weights
+
+
+def share_out(
+    target: int, weights: Sequence[Decimal], kept: Mapping[int, int], unit: int
+) -> list[int]:
+    """Each part's amount: a kept part (index -> its own target) keeps it, and what is left
+    of the target is split among the other parts by their weights, exactly, in whole units
+    (`unit` minor units: 100 for dollars, 1 for counts) when what is left is whole.
+
+    SplitError("kept") when the kept parts take more than the target; SplitError("weights")
+    when there is something to split but the other parts' weights are all zero."""
+    free = [i for i in range(len(weights)) if i not in kept]
+    rest = target - sum(kept.values())
+    if rest < 0:
+        raise SplitError("kept")
+    amounts = [kept.get(i, 0) for i in range(len(weights))]
+    if not free or rest == 0:
+        return amounts
+    free_weights = [weights[i] for i in free]
+    if sum(free_weights) <= 0:
+        raise SplitError("weights")
+    step = unit if rest % unit == 0 else 1
+    for i, amount in zip(free, money.split_exact(rest, free_weights, step), strict=True):
+        amounts[i] = amount
+    return amounts

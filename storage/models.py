@@ -53,6 +53,9 @@ class Team(SQLModel, table=True):
     behind_pct: int = Field(default=90)  # behind pace below this percentage
     celebrations_per_day: int = Field(default=3)  # big-deal posts per channel per day
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    # Set by `/pacer setup team archive`: the team keeps its figures but takes no new deals
+    # and gets no scheduled messages.
+    archived_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class Member(SQLModel, table=True):
@@ -70,9 +73,16 @@ class Member(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
+    """A member's place on a team. A member may be on several teams; exactly one current
+    membership of each member is their home team, where their deals go unless a deal names
+    another. A membership that ended (removed, moved away) keeps its row with `left_on`, so
+    the team's earlier leaderboards still show what the member sold there."""
+
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
     role: str = Field(default="rep", max_length=16)  # rep | manager
+    home: bool = Field(default=False)
+    left_on: date | None = None  # the first day no longer on the team; None: on it now
 
 
 class Holiday(SQLModel, table=True):
@@ -138,6 +148,9 @@ class Goal(SQLModel, table=True):
     # Minor units of the team's currency for money metrics, a plain count otherwise.
     target: int = Field(sa_column=money_column())
     parent_id: int | None = Field(default=None, foreign_key="goal.id")
+    # How the target came about: "set" by someone (/goal set, /goal adjust), "split" from
+    # its parent, "copy" of another period's goal. A re-split replaces only its own parts.
+    origin: str = Field(default="set", max_length=8)
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

@@ -237,7 +237,7 @@ def test_a_rep_who_changes_teams_counts_only_that_teams_deals(run: Run) -> None:
     run(ADMIN, "/pacer", "setup team create East tz:America/New_York currency:USD")
     run(ADMIN, "/pacer", "setup team add Tokyo <@UKEN|ken>")
     assert run("UKEN", "/deal", "15000 Sony date:2026-11-02").ok
-    run(ADMIN, "/pacer", "setup team add East <@UKEN|ken>")
+    run(ADMIN, "/pacer", "setup team move <@UKEN|ken> to East")  # adding him would not move him
     run(ADMIN, "/goal", "set <@UKEN|ken> 1000 month")
     mine = run("UKEN", "/goal").text
     assert "$0 of $1,000 (0%)" in mine, mine

@@ -46,6 +46,8 @@ def line(badge: str, name: str, revenue: str, n: int, pct: str = "", target: str
 ALICE = line("🥇", "alice", "$50,000", 1, "50%", "$100,000")
 BOB = line("🥇", "bob", "$100,000", 2, "50%", "$200,000")
 CAROL = line("🥉", "carol", "$20,000", 3, "20%", "$100,000")
+# 50,000 + 100,000 + 20,000 + 30,000 + 50,000 in 1 + 2 + 3 + 1 + 1 deals.
+TOTAL = en("teams.total", revenue="$250,000", deals=deals_n(8))
 
 
 @pytest.fixture
@@ -98,6 +100,7 @@ def test_by_attainment_ties_share_a_rank(board: Run) -> None:
         # Without a target: after the ranked reps, by revenue, unranked.
         line("·", "erin", "$50,000", 1),
         line("·", "dave", "$30,000", 1),
+        TOTAL,
         en("leaderboard.expected", pct="86%"),  # 18 / 21 = 85.7%
     ]
     chart = chart_of(reply)
@@ -120,6 +123,7 @@ def test_by_revenue(board: Run) -> None:
         line("🥈", "erin", "$50,000", 1),  # tied with alice at $50,000
         line("4.", "dave", "$30,000", 1),
         line("5.", "carol", "$20,000", 3, "20%", "$100,000"),
+        TOTAL,
     ]
     chart = chart_of(reply)
     assert chart.names == ["bob", "alice", "erin", "dave", "carol"]
@@ -140,6 +144,7 @@ def test_by_deals(board: Run) -> None:
         line("🥉", "alice", "$50,000", 1, "50%", "$100,000"),
         line("🥉", "dave", "$30,000", 1),
         line("🥉", "erin", "$50,000", 1),
+        TOTAL,
     ]
     chart = chart_of(reply)
     assert chart.names == ["carol", "bob", "alice", "dave", "erin"]

@@ -57,7 +57,7 @@ def roles(engine: Engine, team: str) -> dict[str, str]:
             select(Member.name, Membership.role)
             .join(Membership, Membership.member_id == Member.id)  # type: ignore[arg-type]
             .join(Team, Team.id == Membership.team_id)  # type: ignore[arg-type]
-            .where(Team.name == team)
+            .where(Team.name == team, Membership.left_on == None)  # noqa: E711 (current ones)
         ).all()
     return dict(rows)
 
@@ -109,11 +109,17 @@ def test_team_create_defaults_and_duplicates(run: Run, engine: Engine) -> None:
 def test_add_and_remove_members(team: Run, engine: Engine) -> None:
     assert roles(engine, "East") == {"alice": "rep", "bob": "rep", "mia": "manager"}
     reply = team(ADMIN, "/pacer", "setup team add East <@UBOB|bob> as:manager")
-    role = en("role.manager")
-    assert reply.text == en("setup.members_added", names="bob", team="East", role=role)
+    rep, manager = en("role.rep"), en("role.manager")
+    changed = en("teams.role_changed", name="bob", team="East", before=rep, after=manager)
+    assert reply.text == changed
     assert roles(engine, "East")["bob"] == "manager"
     removed = team(ADMIN, "/pacer", "setup team remove East <@UBOB|bob>")
-    assert removed.text == en("setup.members_removed", names="bob", team="East")
+    assert removed.text == "\n".join(
+        [
+            en("setup.members_removed", names="bob", team="East"),
+            en("teams.on_no_team", name="bob"),
+        ]
+    )
     assert "bob" not in roles(engine, "East")
     assert team("UBOB", "/deal", "1,000 Acme").text == en("error.no_team")
 
@@ -132,22 +138,32 @@ def test_removing_says_who_was_not_a_member_and_warns_of_a_team_left_without_man
         [
             en("setup.members_removed", names="bob", team="East"),
             en("setup.not_members", names="zoe", team="East"),
+            en("teams.on_no_team", name="bob"),
         ]
     )
     last = team(ADMIN, "/pacer", "setup team remove East <@UMIA|mia>")
     assert last.text == "\n".join(
         [
             en("setup.members_removed", names="mia", team="East"),
+            en("teams.on_no_team", name="mia"),
             en("setup.no_manager_left", team="East"),
         ]
     )
     assert roles(engine, "East") == {"alice": "rep"}
 
 
-def test_a_rep_moves_to_a_new_team(team: Run, engine: Engine) -> None:
+def test_adding_a_rep_to_a_second_team_moves_nobody(team: Run, engine: Engine) -> None:
+    """Once: adding alice to West took her off East, silently."""
     team(ADMIN, "/pacer", "setup team create West")
-    team(ADMIN, "/pacer", f"setup team add West {ALICE}")
-    assert "alice" not in roles(engine, "East")
+    reply = team(ADMIN, "/pacer", f"setup team add West {ALICE}")
+    assert reply.text == "\n".join(
+        [
+            en("setup.members_added", names="alice", team="West", role=en("role.rep")),
+            en("teams.home_stays", name="alice", home="East", team="West"),
+            en("setup.no_manager_left", team="West"),
+        ]
+    )
+    assert roles(engine, "East")["alice"] == "rep"
     assert roles(engine, "West") == {"alice": "rep"}
 
 
@@ -350,7 +366,13 @@ def test_setup_form_creates_a_team(team: Run, engine: Engine) -> None:
     assert result.errors == {}
     assert result.reply is not None
     line = team_line("West", "<#CWEST>", "Asia/Shanghai", "CNY", "08:30")
-    assert result.reply.text == en("setup.team_saved", team=line)
+    assert result.reply.text == "\n".join(
+        [
+            en("setup.team_saved", team=line),
+            en("setup.members_added", names="mia", team="West", role=en("role.manager")),
+            en("setup.members_added", names="UCAROL", team="West", role=en("role.rep")),
+        ]
+    )
     west = get_team(engine, "West")
     assert (west.channel_id, west.tz, west.currency, west.report_hour) == (
         "CWEST",

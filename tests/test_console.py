@@ -483,7 +483,7 @@ def test_completion_offers_console_commands_and_command_paths(
 def test_completion_reads_the_paths_the_registry_declares() -> None:
     paths = completion.command_paths()
     assert {"/deal", "/deal list", "/pacer setup team add"} <= set(paths)
-    assert completion.candidates("/pacer setup team a", console.WORDS, paths) == ["add"]
+    assert completion.candidates("/pacer setup team a", console.WORDS, paths) == ["add", "archive"]
 
 
 def test_tab_completes_through_readline(monkeypatch: pytest.MonkeyPatch) -> None:

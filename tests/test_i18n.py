@@ -286,7 +286,7 @@ def test_a_bad_amount_is_explained_in_chinese(team: Run) -> None:
     assert reply.text == (
         "无法识别金额“12.5x”。金额可以写成 `12500` / `12,500` / `12.5k` / `8万` / `¥8万` 等。\n"
         "用法： `/deal [AMOUNT CUSTOMER] [product:… region:… date:… note:… customer:… amount:… "
-        "stage:…]` · 示例： `/deal 8万 星辰科技 product:CRM`"
+        "stage:… team:…]` · 示例： `/deal 8万 星辰科技 product:CRM`"
     )
     english = team("UALICE", "/deal", "12.5x Acme", locale="en-US")
     assert "12.5x" in english.text and not CJK.search(english.text)

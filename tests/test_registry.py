@@ -55,7 +55,8 @@ def test_the_registry_knows_each_path_once_with_its_aliases() -> None:
 def test_help_of_a_subcommand_shows_its_own_grammar(team: Run) -> None:
     split = team("UMIA", "/goal", "split help").text
     assert split.splitlines() == [
-        "`/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]`",
+        "`/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4] "
+        "[include:…]`",
         t("en", "cmd.goal_split"),
         "Example: `/goal split 7 months seasonal`",
     ]
@@ -73,6 +74,11 @@ def test_a_group_lists_its_subcommands(team: Run) -> None:
         + t("en", "cmd.pacer_setup_team_set"),
         "• `/pacer setup team add TEAM @user… [as:…]` — " + t("en", "cmd.pacer_setup_team_add"),
         "• `/pacer setup team remove TEAM @user…` — " + t("en", "cmd.pacer_setup_team_remove"),
+        "• `/pacer setup team move @rep to NAME [from DATE] [date:…]` — "
+        + t("en", "cmd.pacer_setup_team_move"),
+        "• `/pacer setup team archive TEAM` — " + t("en", "cmd.pacer_setup_team_archive"),
+        "• `/pacer setup team unarchive TEAM` — " + t("en", "cmd.pacer_setup_team_unarchive"),
+        "• `/pacer setup team rename OLD to NEW` — " + t("en", "cmd.pacer_setup_team_rename"),
     ]
 
 

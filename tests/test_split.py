@@ -154,3 +154,33 @@ def test_kind_of_a_stored_label() -> None:
         PeriodKind.MONTH,
         PeriodKind.WEEK,
     ]
+
+
+def test_kept_parts_keep_their_amounts_and_the_rest_splits_in_whole_dollars() -> None:
+    # $100,000 over three parts, the second kept at $40,000: $60,000 over two parts 1:2.
+    weights = [Decimal(1), Decimal(5), Decimal(2)]
+    assert sp.share_out(10_000_000, weights, {1: 4_000_000}, 100) == [
+        2_000_000,
+        4_000_000,
+        4_000_000,
+    ]
+    # The $69,999.50 a kept $30,000.50 leaves has cents, so it splits in cents: 6,999,950
+    # x 1/3 = 2,333,316.67 and x 2/3 = 4,666,633.33; the spare cent to the larger remainder.
+    assert sp.share_out(10_000_000, [Decimal(1), Decimal(1), Decimal(2)], {0: 3_000_050}, 100) == [
+        3_000_050,
+        2_333_317,
+        4_666_633,
+    ]
+    # Whole dollars into three: 33,334 + 33,333 + 33,333.
+    assert sp.share_out(10_000_000, sp.even(3), {}, 100) == [3_333_400, 3_333_300, 3_333_300]
+
+
+def test_kept_parts_taking_more_than_the_target_or_nothing_to_weigh_by_are_refused() -> None:
+    with pytest.raises(sp.SplitError) as over:
+        sp.share_out(5_000_000, sp.even(2), {0: 3_000_000, 1: 2_500_000}, 100)
+    assert over.value.reason == "kept"
+    with pytest.raises(sp.SplitError) as zero:
+        sp.share_out(5_000_000, [Decimal(0), Decimal(1)], {1: 1_000_000}, 100)
+    assert zero.value.reason == "weights"
+    # Kept parts that take exactly the target leave 0 for the others.
+    assert sp.share_out(5_000_000, sp.even(2), {0: 5_000_000}, 100) == [5_000_000, 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ScalarSelect, func, or_
@@ -10,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import Holiday, Member, Membership, Team, Workspace
+from storage.models import Deal, Holiday, Member, Membership, Payment, Team, Workspace, utcnow
+from storage.queries.audit import save_audited, snapshot
 
 
 def get_workspace(session: Session, *, workspace_id: str) -> Workspace:
@@ -76,6 +78,7 @@ def ensure_member(
 
 
 def find_team(session: Session, *, workspace_id: str, name: str) -> Team | None:
+    """The team of that name, any case; archived teams too (their figures stay readable)."""
     return session.exec(
         select(Team).where(
             Team.workspace_id == workspace_id, func.lower(Team.name) == name.strip().lower()
@@ -89,56 +92,141 @@ def list_teams(session: Session, *, workspace_id: str) -> Sequence[Team]:
     ).all()
 
 
+CURRENT = col(Membership.left_on).is_(None)  # a membership that has not ended
+
+
 def memberships_of(session: Session, *, member_id: int) -> list[tuple[Team, str]]:
+    """The member's current teams with their role there, by team id."""
     rows = session.exec(
         select(Team, Membership.role)
         .join(Membership, col(Membership.team_id) == col(Team.id))
-        .where(Membership.member_id == member_id)
+        .where(Membership.member_id == member_id, CURRENT)
         .order_by(col(Team.id))
     ).all()
     return [(team, role) for team, role in rows]
 
 
+def membership(session: Session, *, team_id: int, member_id: int) -> Membership | None:
+    """The member's current membership of the team, if any."""
+    row = session.get(Membership, (team_id, member_id))
+    return row if row is not None and row.left_on is None else None
+
+
+def _current_rows(session: Session, member_id: int) -> list[Membership]:
+    return list(
+        session.exec(
+            select(Membership)
+            .where(Membership.member_id == member_id, CURRENT)
+            .order_by(col(Membership.team_id))
+        ).all()
+    )
+
+
 def team_of(session: Session, *, member_id: int) -> Team | None:
-    """The team a member sells for (first as rep, else first managed)."""
-    teams = memberships_of(session, member_id=member_id)
-    for team, role in teams:
-        if role == "rep":
-            return team
-    return teams[0][0] if teams else None
+    """The member's home team: where their deals go unless a deal names another."""
+    rows = _current_rows(session, member_id)
+    home = next((r for r in rows if r.home), None) or _fallback_home(rows)
+    return session.get(Team, home.team_id) if home is not None else None
+
+
+def _fallback_home(rows: list[Membership]) -> Membership | None:
+    """The team that becomes home when none is marked: the first as rep, else the first."""
+    return next((r for r in rows if r.role == "rep"), None) or (rows[0] if rows else None)
 
 
 def team_members(session: Session, *, team_id: int, role: str | None = None) -> list[Member]:
     query = (
         select(Member)
         .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(Membership.team_id == team_id, Member.active == True)  # noqa: E712
+        .where(Membership.team_id == team_id, CURRENT, Member.active == True)  # noqa: E712
     )
     if role:
         query = query.where(Membership.role == role)
     return list(session.exec(query.order_by(col(Member.name))).all())
 
 
-def set_membership(session: Session, *, team_id: int, member_id: int, role: str) -> None:
+def members_during(
+    session: Session, *, team_id: int, start: date
+) -> list[tuple[Member, Membership]]:
+    """Active members on the team at some time from `start` on (now, or until a day after
+    `start`), with their membership: the people a leaderboard of a period may show."""
+    query = (
+        select(Member, Membership)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(
+            Membership.team_id == team_id,
+            Member.active == True,  # noqa: E712
+            or_(CURRENT, col(Membership.left_on) > start),
+        )
+        .order_by(col(Member.name), col(Member.id))
+    )
+    return [(member, row) for member, row in session.exec(query).all()]
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What adding a member to a team changed: `before` is their role there until now
+    (None: they were not on it), `home` whether the team became their home team."""
+
+    before: str | None
+    home: bool
+
+
+def set_membership(session: Session, *, team_id: int, member_id: int, role: str) -> Joined:
+    """Put a member on a team in a role. Their other teams stay as they are; the first
+    current team a member has becomes their home team."""
     row = session.get(Membership, (team_id, member_id))
+    before = row.role if row is not None and row.left_on is None else None
+    home = not _current_rows(session, member_id)
     if row is None:
-        session.add(Membership(team_id=team_id, member_id=member_id, role=role))
+        row = Membership(team_id=team_id, member_id=member_id, role=role, home=home)
     else:
-        row.role = role
+        row.role, row.left_on = role, None
+        row.home = row.home if before is not None else home
+    session.add(row)
     session.flush()
+    return Joined(before, home)
 
 
-def remove_membership(session: Session, *, team_id: int, member_id: int) -> bool:
-    row = session.get(Membership, (team_id, member_id))
+@dataclass(frozen=True)
+class Left:
+    """A membership ended: `new_home` is the team that became the member's home instead
+    (None when the team left was not home, or the member is now on no team)."""
+
+    was_home: bool
+    new_home: int | None
+
+
+def remove_membership(session: Session, *, team_id: int, member_id: int, on: date) -> Left | None:
+    """End a member's membership of a team from `on` (kept, for earlier leaderboards);
+    None when they were not on it. Leaving the home team makes another team home."""
+    row = membership(session, team_id=team_id, member_id=member_id)
     if row is None:
-        return False
-    session.delete(row)
+        return None
+    home = team_of(session, member_id=member_id)
+    was_home = home is not None and home.id == team_id
+    row.left_on, row.home = on, False
+    session.add(row)
     session.flush()
-    return True
+    new_home = None
+    if was_home:
+        other = _fallback_home(_current_rows(session, member_id))
+        if other is not None:
+            new_home = set_home(session, team_id=other.team_id, member_id=member_id)
+    return Left(was_home, new_home)
+
+
+def set_home(session: Session, *, team_id: int, member_id: int) -> int:
+    """Make a current membership the member's only home; the team id."""
+    for row in _current_rows(session, member_id):
+        row.home = row.team_id == team_id
+        session.add(row)
+    session.flush()
+    return team_id
 
 
 def manages(session: Session, *, member_id: int, team_id: int) -> bool:
-    row = session.get(Membership, (team_id, member_id))
+    row = membership(session, team_id=team_id, member_id=member_id)
     return row is not None and row.role == "manager"
 
 
@@ -150,6 +238,87 @@ def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> fro
         )
     ).all()
     return frozenset(rows)
+
+
+def holiday_rows(session: Session, *, workspace_id: str, team_id: int | None) -> list[Holiday]:
+    """Every holiday of the workspace (team_id None), or those a team keeps: its own and
+    those of every team. By day."""
+    query = select(Holiday).where(Holiday.workspace_id == workspace_id)
+    if team_id is not None:
+        query = query.where(or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == team_id))
+    return list(session.exec(query.order_by(col(Holiday.day), col(Holiday.team_id))).all())
+
+
+def remove_holidays(
+    session: Session, *, workspace_id: str, team_id: int | None, days: Sequence[date]
+) -> list[date]:
+    """Delete the holidays on `days` of exactly that scope (one team, or every team when
+    team_id is None); the days that were holidays there."""
+    rows = session.exec(
+        select(Holiday).where(
+            Holiday.workspace_id == workspace_id,
+            col(Holiday.team_id).is_(None) if team_id is None else Holiday.team_id == team_id,
+            col(Holiday.day).in_(list(days)),
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return sorted(row.day for row in rows)
+
+
+def recredit_deals(
+    session: Session,
+    *,
+    workspace_id: str,
+    owner_id: int,
+    from_team: int,
+    to_team: int,
+    since: date,
+    actor: str,
+    reason: str,
+) -> list[Deal]:
+    """Credit the owner's deals closing on or after `since` (deleted ones too, should they
+    be restored) to another team, with the payments on them: one audit entry each, so the
+    move can be traced and undone. Deals before `since` stay where they were won."""
+    deals = session.exec(
+        select(Deal)
+        .where(
+            Deal.workspace_id == workspace_id,
+            Deal.owner_id == owner_id,
+            Deal.team_id == from_team,
+            col(Deal.close_date) >= since,
+        )
+        .order_by(col(Deal.close_date), col(Deal.id))
+    ).all()
+    for deal in deals:
+        before = snapshot(deal)
+        deal.team_id, deal.updated_at = to_team, utcnow()
+        save_audited(
+            session,
+            row=deal,
+            entity="deal",
+            action="update",
+            actor=actor,
+            before=before,
+            reason=reason,
+        )
+        payments = session.exec(
+            select(Payment).where(Payment.deal_id == deal.id, Payment.team_id == from_team)
+        ).all()
+        for payment in payments:
+            before = snapshot(payment)
+            payment.team_id = to_team
+            save_audited(
+                session,
+                row=payment,
+                entity="payment",
+                action="update",
+                actor=actor,
+                before=before,
+                reason=reason,
+            )
+    return list(deals)
 
 
 def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
@@ -167,11 +336,11 @@ def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
 
 
 def all_teams(session: Session) -> Sequence[Team]:
-    """Every team of every installed workspace: the scheduler runs them all."""
+    """Every team not archived of every installed workspace: the scheduler runs them all."""
     return session.exec(
         select(Team)
         .join(Workspace, col(Workspace.id) == col(Team.workspace_id))
-        .where(col(Workspace.uninstalled_at).is_(None))
+        .where(col(Workspace.uninstalled_at).is_(None), col(Team.archived_at).is_(None))
         .order_by(col(Team.workspace_id), col(Team.id))
     ).all()
 
@@ -217,7 +386,7 @@ def team_roster(session: Session, *, team_id: int) -> list[tuple[Member, str]]:
     query = (
         select(Member, Membership.role)
         .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(Membership.team_id == team_id, Member.active == True)  # noqa: E712
+        .where(Membership.team_id == team_id, CURRENT, Member.active == True)  # noqa: E712
         .order_by(col(Member.name), col(Member.id))
     )
     return [(member, role) for member, role in session.exec(query).all()]

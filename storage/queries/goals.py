@@ -24,6 +24,7 @@ def new_goal(
     team_id: int | None = None,
     member_id: int | None = None,
     parent_id: int | None = None,
+    origin: str = "set",
 ) -> Goal:
     """A goal not yet saved (save_goal writes it with its audit entry). It keeps the period's
     own dates, not just its label: a label's dates move with the fiscal calendar."""
@@ -38,6 +39,7 @@ def new_goal(
         ends_on=period.end,
         target=target,
         parent_id=parent_id,
+        origin=origin,
         created_by=created_by,
     )
 
@@ -66,15 +68,15 @@ def live_goals(
     return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
 
 
-def get_goal(session: Session, *, workspace_id: str, number: int) -> Goal | None:
-    """The workspace's live goal `#number` (the number users see, not the primary key)."""
-    return session.exec(
-        select(Goal).where(
-            Goal.workspace_id == workspace_id,
-            Goal.number == number,
-            col(Goal.deleted_at).is_(None),
-        )
-    ).first()
+def get_goal(
+    session: Session, *, workspace_id: str, number: int, deleted_too: bool = False
+) -> Goal | None:
+    """The workspace's live goal `#number` (the number users see, not the primary key); with
+    `deleted_too` also a soft-deleted one (its history stays readable)."""
+    query = select(Goal).where(Goal.workspace_id == workspace_id, Goal.number == number)
+    if not deleted_too:
+        query = query.where(col(Goal.deleted_at).is_(None))
+    return session.exec(query).first()
 
 
 def save_goal(
@@ -132,4 +134,17 @@ def delete_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> Non
     goal.updated_at = goal.deleted_at
     save_audited(
         session, row=goal, entity="goal", action="delete", actor=actor, before=before, reason=reason
+    )
+
+
+def keep_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> None:
+    """An audit entry saying a goal was left as it was on purpose (a split kept it)."""
+    save_audited(
+        session,
+        row=goal,
+        entity="goal",
+        action="keep",
+        actor=actor,
+        before=snapshot(goal),
+        reason=reason,
     )
