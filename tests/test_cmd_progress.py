@@ -499,6 +499,12 @@ def test_fiscal_quarter_titles_carry_their_dates(team: Run, engine: Engine) -> N
         assert chart.title == en("progress.chart_title", who="alice", period=named)
     # With no period given, the current goal is the same one, with the same title.
     assert team("UALICE", "/progress").text.splitlines()[0] == title("alice", named)
+    # The leaderboard for the quarter names it the same way, in its title and its chart.
+    board = team("UALICE", "/leaderboard", "2026-Q2")
+    order = en("order.attainment")
+    board_title = en("leaderboard.title", team="East", period=named, order=order)
+    assert board.text.splitlines()[0] == f"🏆 *{board_title}*"
+    assert board.chart is not None and named in board.chart.title
     # So is the /deal confirmation's standing line: Q2 has 66 working days, 40 elapsed by
     # 25 Nov; expected 66000 x 40 / 66 = 40000; pace 6600 / 40000 = 16.5% -> 17%.
     assert team("UALICE", "/deal", "6,600 Acme").text.splitlines()[-1] == en(
