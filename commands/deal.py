@@ -15,8 +15,9 @@ from commands.context import Ctx, name_of
 from commands.parsing import Refused, UsageError, parse_date, parse_stage
 from commands.types import Button, Field, Form, FormResult, Reply
 from domain import money, periods
+from domain.periods import PeriodKind
 from storage import queries
-from storage.models import Deal, Member, Team, utcnow
+from storage.models import Deal, Goal, Member, Team, utcnow
 
 KEYS = ("product", "region", "date", "note", "customer", "amount", "stage", "team")
 FORM_ID = "deal_new"
@@ -224,25 +225,44 @@ def _credited(ctx: Ctx, owner: Member, team: Team) -> list[str]:
 
 
 def standing(ctx: Ctx, owner: Member, team: Team) -> str:
-    """One line: the rep's attainment and pace on their shortest current revenue goal."""
+    """The rep's standing after a deal: the goal stats.goal_order leads with (revenue, the
+    shortest period containing today), then each other current goal, one line each.
+    Without a goal, what they have won this month."""
     today = ctx.today(team)
     goals = queries.live_goals(
         ctx.session, workspace_id=ctx.ws, scope="rep", member_ids=[_id(owner)], covering=today
     )
-    goals = sorted(goals, key=lambda g: g.ends_on - g.starts_on)
     if not goals:
-        return ctx.t("deal.no_goal")
-    goal = goals[0]
+        return _no_goal_standing(ctx, owner, team, today)
+    return "\n".join(_standing_line(ctx, goal, team, today) for goal in stats.goal_order(goals))
+
+
+def _standing_line(ctx: Ctx, goal: Goal, team: Team, today: date) -> str:
     prog = stats.progress_of(ctx.session, goal, team, today, pipeline=False)
+    cur = (stats.goal_team(ctx.session, goal, team) or team).currency
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     return ctx.t(
         "deal.standing",
-        period=goal.period,
-        actual=ctx.fmt.value(prog.actual, goal.metric, team.currency),
-        target=ctx.fmt.value(prog.target, goal.metric, team.currency),
+        period=ctx.fmt.period(stats.goal_period(goal), ctx.workspace.fiscal_start_month),
+        actual=ctx.fmt.value(prog.actual, goal.metric, cur),
+        target=ctx.fmt.value(prog.target, goal.metric, cur),
         attainment=ctx.fmt.pct(prog.attainment),
         pace=ctx.fmt.pct(prog.pace),
         status=status,
+    )
+
+
+def _no_goal_standing(ctx: Ctx, owner: Member, team: Team, today: date) -> str:
+    month = periods.current(PeriodKind.MONTH, today)
+    scope = stats.Scope(ctx.ws, team.id, (_id(owner),))
+    won = stats.actuals(ctx.session, scope, month, team.currency)
+    if not won.deals:
+        return ctx.t("deal.no_goal")
+    return ctx.t(
+        "figures.deal_no_goal_actuals",
+        period=month.label,
+        revenue=ctx.fmt.amount(won.revenue, team.currency),
+        deals=ctx.fmt.count("deals", won.deals),
     )
 
 

@@ -42,12 +42,12 @@ def my_goals(ctx: Ctx) -> Reply:
 def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
     team = stats.goal_team(ctx.session, goal, team)
     currency = team.currency if team else "USD"
-    prog = stats.progress_of(ctx.session, goal, team, ctx.today(team))
+    prog = stats.progress_of(ctx.session, goal, team, ctx.today(team), pipeline=False)
     who = ctx.t("goal.scope_team", team=name_of(team)) if goal.scope == "team" and team else ""
     return ctx.t(
         "goal.line",
         id=goal.number,
-        period=goal.period,
+        period=ctx.fmt.period(stats.goal_period(goal), ctx.workspace.fiscal_start_month),
         metric=ctx.t(f"metric.{goal.metric}"),
         who=who,
         actual=ctx.fmt.value(prog.actual, goal.metric, currency),

@@ -194,6 +194,8 @@ def split(ctx: Ctx, goal_id: int, unit: str, method: str | None, options: dict[s
     """/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4]
     [include:past]"""
     include = options.get("include", "").strip().lower()
+    if "weights" in options:  # `weights:3,3,4` reads as an option: the method, with its list
+        method = f"weights:{options['weights'].strip()}"
     if include not in ("", "past"):
         raise UsageError("tree.bad_include", value=include)
     goal = find_goal(ctx, goal_id)

@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from charts.specs import LeaderboardChart
-from commands import markup
+from commands import markup, stats
 from commands.context import display_name, name_of
-from commands.formatter import Formatter, to_value
+from commands.formatter import MONEY_METRICS, Formatter, to_value
 from commands.leaderboard import Row, bar_chart, board_of
 from commands.types import Notice
 from domain import money, pace, periods, ranking, workdays
 from domain.periods import Period
 from storage import queries
-from storage.models import Goal, Member, Team
+from storage.models import Goal, Member, Team, Workspace
 
 T = TypeVar("T")
 
@@ -108,20 +108,15 @@ def lag_warnings(td: TeamDay) -> list[Notice]:
 
 
 def behind_reps(td: TeamDay) -> list[Behind]:
-    """Reps behind pace on their shortest active goal, with one totals query per period."""
+    """Reps behind pace on the goal they lead with (stats.goal_order, as /deal and /progress
+    do), with one totals query per period."""
     reps = {m.id: m for m in td.members("rep") if m.id is not None}
     goals = queries.live_goals(
         td.session, workspace_id=td.ws, scope="rep", member_ids=list(reps), covering=td.day
     )
     chosen: dict[int, Goal] = {}
-    for goal in goals:
-        held = chosen.get(goal.member_id or 0)
-        if (
-            goal.metric in LAG_METRICS
-            and goal.target > 0
-            and (held is None or _shorter(goal, held))
-        ):
-            chosen[goal.member_id or 0] = goal
+    for goal in stats.goal_order(g for g in goals if g.metric in LAG_METRICS and g.target > 0):
+        chosen.setdefault(goal.member_id or 0, goal)
     totals: dict[tuple[date, date], dict[int, tuple[int, int]]] = {}
     found = []
     for member_id, goal in chosen.items():
@@ -137,13 +132,6 @@ def behind_reps(td: TeamDay) -> list[Behind]:
     return sorted(found, key=lambda b: (display_name(b.member).lower(), b.member.user_id))
 
 
-def _shorter(goal: Goal, other: Goal) -> bool:
-    return (goal.ends_on - goal.starts_on, goal.id or 0) < (
-        other.ends_on - other.starts_on,
-        other.id or 0,
-    )
-
-
 def _progress(td: TeamDay, goal: Goal, actual: int) -> pace.Progress:
     period = Period(goal.starts_on, goal.ends_on, periods.kind_of(goal.period), goal.period)
     return pace.progress(
@@ -153,7 +141,18 @@ def _progress(td: TeamDay, goal: Goal, actual: int) -> pace.Progress:
         today=td.day,
         holidays=td.holidays,
         behind_below=Decimal(td.team.behind_pct) / 100,
+        whole=goal.metric not in MONEY_METRICS,
     )
+
+
+def _fiscal_start(td: TeamDay) -> int:
+    """The workspace's fiscal start, for period titles (a fiscal quarter carries its dates)."""
+    return _cached(td, "fiscal", lambda: _workspace_fiscal_start(td))
+
+
+def _workspace_fiscal_start(td: TeamDay) -> int:
+    workspace = td.session.get(Workspace, td.ws)
+    return workspace.fiscal_start_month if workspace else 1
 
 
 def _value(td: TeamDay, goal: Goal, raw: int) -> Decimal:
@@ -161,7 +160,12 @@ def _value(td: TeamDay, goal: Goal, raw: int) -> Decimal:
 
 
 def _show(td: TeamDay, goal: Goal, value: Decimal, out: Formatter) -> str:
-    return out.value(value, goal.metric, td.team.currency, whole=True)
+    return out.value(value, goal.metric, td.team.currency)
+
+
+def _needed(td: TeamDay, goal: Goal, value: Decimal, out: Formatter) -> str:
+    """A count still needed rounds up: 0.3 deal a day is one deal a day."""
+    return out.needed(value, goal.metric, td.team.currency)
 
 
 def _rep_warning(td: TeamDay, b: Behind) -> Notice:
@@ -169,13 +173,14 @@ def _rep_warning(td: TeamDay, b: Behind) -> Notice:
     p, goal = b.progress, b.goal
     text = out.t(
         "jobs.lag.rep",
-        period=goal.period,
+        period=out.period(stats.goal_period(goal), _fiscal_start(td)),
         actual=_show(td, goal, p.actual, out),
         target=_show(td, goal, p.target, out),
         attainment=out.pct(p.attainment),
         expected=_show(td, goal, p.expected, out),
         gap=_show(td, goal, p.gap, out),
-        run_rate=_show(td, goal, p.run_rate or Decimal(0), out),
+        run_rate=_needed(td, goal, p.run_rate or Decimal(0), out),
+        remaining=_needed(td, goal, p.remaining, out),
         days=p.days_left,
         suggestion=suggestion(td, b, out),
     )

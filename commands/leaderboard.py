@@ -162,8 +162,9 @@ def render(ctx: Ctx, team: Team, period: Period, board: Board, order: str, today
         return Reply(text=ctx.t("leaderboard.no_reps", team=name_of(team)))
     ranked = rank(rows, order)
     cur = team.currency
+    shown = ctx.fmt.period(period, ctx.workspace.fiscal_start_month)  # FY2026-Q3 · Oct–Dec 2026
     title = ctx.t(
-        "leaderboard.title", team=name_of(team), period=period.label, order=ctx.t(f"order.{order}")
+        "leaderboard.title", team=name_of(team), period=shown, order=ctx.t(f"order.{order}")
     )
     lines = [f"🏆 *{title}*"]
     for place, row in ranked:

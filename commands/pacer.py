@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 
-from commands import markup
+from commands import fiscal, markup
 from commands.context import Ctx, name_of
 from commands.parsing import CHANNEL_ID, Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
@@ -469,7 +469,7 @@ def celebrations(ctx: Ctx, team: Team, count: int) -> Reply:
 def fiscal_start(ctx: Ctx, month: int) -> Reply:
     ctx.workspace.fiscal_start_month = month
     ctx.session.add(ctx.workspace)
-    return Reply(text=ctx.t("setup.fiscal_start_set", month=ctx.t(f"month.{month}")))
+    return Reply(text=fiscal.changed(ctx, month))
 
 
 def show(ctx: Ctx) -> Reply:

@@ -12,7 +12,8 @@ from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of, new_goal
 from commands.formatter import MONEY_METRICS, to_value
 from commands.types import Reply
-from domain import money, pace
+from domain import money, pace, rounding
+from domain.periods import Period
 from storage import queries
 from storage.models import Goal, Team
 
@@ -23,23 +24,20 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply
     today = ctx.today(subject.team)
     goals = _goals(ctx, subject, today, period)
     if not goals:
-        shown = ctx.period(period, today)
-        who = name_of(subject.rep or subject.team)
-        return Reply(text=ctx.t("progress.no_goal", who=who, period=shown.label))
-    sections = [_section(ctx, subject, goal, today) for goal in goals]
-    first = goals[0]
+        return Reply(text=_no_goal(ctx, subject, ctx.period(period, today)))
+    first, *others = goals
+    text = _section(ctx, subject, first, today)
+    if others:
+        text += "\n" + "\n".join(_other_line(ctx, subject, g, today) for g in others)
     buttons = []
     if subject.rep is not None and subject.rep.id == ctx.my_id and first.id is not None:
         buttons.append(feedback.progress_button(ctx, first))  # the rep's own goal
-    return Reply(
-        text="\n\n".join(sections),
-        chart=_chart(ctx, subject, first, today),
-        buttons=buttons,
-    )
+    return Reply(text=text, chart=_chart(ctx, subject, first, today), buttons=buttons)
 
 
 def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | None) -> list[Goal]:
-    """The subject's goals for the period asked, or its shortest current ones; revenue first."""
+    """The subject's goals for the period asked, or those containing today, in the shared
+    order (stats.goal_order): the one to lead with first."""
     kwargs: dict[str, object] = {"workspace_id": ctx.ws}
     if subject.rep is not None:
         kwargs.update(scope="rep", member_ids=[subject.rep.id])
@@ -52,10 +50,27 @@ def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | Non
     goals = list(queries.live_goals(ctx.session, **kwargs))  # type: ignore[arg-type]
     if subject.rep is None and not goals:
         goals = _summed_rep_goals(ctx, subject.team, today, period_text)
-    if period_text is None and goals:
-        shortest = min(g.ends_on - g.starts_on for g in goals)
-        goals = [g for g in goals if g.ends_on - g.starts_on == shortest]
-    return sorted(goals, key=lambda g: (g.metric != "revenue", g.metric))
+    return stats.goal_order(goals)
+
+
+def _no_goal(ctx: Ctx, subject: Subject, period: Period) -> str:
+    """No goal: what was won in the period all the same, then how to get a goal."""
+    who = name_of(subject.rep or subject.team)
+    title = ctx.fmt.period(period, ctx.workspace.fiscal_start_month)
+    owners = None if subject.rep is None else (subject.rep.id or 0,)
+    scope = stats.Scope(ctx.ws, subject.team.id, owners)
+    won = stats.actuals(ctx.session, scope, period, subject.team.currency)
+    text = ctx.t("progress.no_goal", who=who, period=period.label)
+    if not won.deals:
+        return text
+    so_far = ctx.t(
+        "figures.no_goal_actuals",
+        who=who,
+        period=title,
+        revenue=ctx.fmt.amount(won.revenue, subject.team.currency),
+        deals=ctx.fmt.count("deals", won.deals),
+    )
+    return so_far + "\n" + text
 
 
 def _summed_rep_goals(
@@ -81,19 +96,30 @@ def _summed_rep_goals(
     ]
 
 
+def _title(ctx: Ctx, goal: Goal) -> str:
+    return ctx.fmt.period(stats.goal_period(goal), ctx.workspace.fiscal_start_month)
+
+
+def _currency(ctx: Ctx, subject: Subject, goal: Goal) -> str:
+    team = stats.goal_team(ctx.session, goal, subject.team)
+    return team.currency if team else subject.team.currency
+
+
 def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     prog = stats.progress_of(ctx.session, goal, subject.team, today)
-    team = stats.goal_team(ctx.session, goal, subject.team)
-    cur = team.currency if team else subject.team.currency
+    cur = _currency(ctx, subject, goal)
 
     def v(value: Decimal) -> str:
-        return ctx.fmt.value(value, goal.metric, cur, whole=True)
+        return ctx.fmt.value(value, goal.metric, cur)
+
+    def needed(value: Decimal) -> str:
+        return ctx.fmt.needed(value, goal.metric, cur)
 
     lines = [
         ctx.t(
             "progress.title",
             who=name_of(subject.rep or subject.team),
-            period=goal.period,
+            period=_title(ctx, goal),
             metric=ctx.t(f"metric.{goal.metric}"),
         ),
         ctx.t(
@@ -104,14 +130,47 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
         ),
     ]
     lines.append(_pace_line(ctx, prog, v))
-    lines.append(_run_rate_line(ctx, prog, v))
-    if prog.days_left and prog.days_elapsed:
-        key = "progress.forecast_pipeline" if goal.metric == "revenue" else "progress.forecast"
-        lines.append(ctx.t(key, forecast=v(prog.forecast), pipeline=v(prog.pipeline_forecast)))
+    lines.append(_run_rate_line(ctx, prog, needed))
+    lines += _forecast_lines(ctx, prog, v)
     if goal.id is not None:
         lines.append(ctx.t("progress.goal_ref", id=goal.number))
         lines += goal_tree.flags(ctx, goal)
     return "\n".join(lines)
+
+
+def _forecast_lines(ctx: Ctx, prog: pace.Progress, v: Fmt) -> list[str]:
+    """The run-rate forecast, and for revenue what is won plus the weighted open deals, said
+    as that sum so it never reads as a second, lower forecast."""
+    if not (prog.days_left and prog.days_elapsed):
+        return []
+    lines = [ctx.t("progress.forecast", forecast=v(prog.forecast), days=pace.TRAILING_DAYS)]
+    weighted = prog.pipeline_forecast - prog.actual
+    if weighted > 0:
+        lines.append(
+            ctx.t(
+                "progress.forecast_pipeline",
+                pipeline=v(prog.pipeline_forecast),
+                actual=v(prog.actual),
+                weighted=v(weighted),
+            )
+        )
+    return lines
+
+
+def _other_line(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
+    """One line for each goal after the first: where it stands, and its ID."""
+    prog = stats.progress_of(ctx.session, goal, subject.team, today, pipeline=False)
+    cur = _currency(ctx, subject, goal)
+    return ctx.t(
+        "figures.other_goal",
+        period=_title(ctx, goal),
+        metric=ctx.t(f"metric.{goal.metric}"),
+        actual=ctx.fmt.value(prog.actual, goal.metric, cur),
+        target=ctx.fmt.value(prog.target, goal.metric, cur),
+        attainment=ctx.fmt.pct(prog.attainment),
+        pace=ctx.fmt.pct(prog.pace),
+        ref=ctx.t("figures.goal_ref_short", id=goal.number) if goal.id is not None else "",
+    )
 
 
 Fmt = Callable[[Decimal], str]  # formats a value in the goal's unit (money or a count)
@@ -131,18 +190,18 @@ def _pace_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
     )
 
 
-def _run_rate_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
+def _run_rate_line(ctx: Ctx, prog: pace.Progress, needed: Fmt) -> str:
     if prog.actual >= prog.target:
         return ctx.t("progress.target_met", days=prog.days_left)
     if prog.over:
         return ctx.t("progress.period_over")
     if prog.run_rate is None:  # today is the last working day
-        return ctx.t("progress.last_day", remaining=v(prog.target - prog.actual))
+        return ctx.t("progress.last_day", remaining=needed(prog.remaining))
     return ctx.t(
         "progress.run_rate",
-        run_rate=v(prog.run_rate),
+        run_rate=needed(prog.run_rate),
         days=prog.days_left,
-        remaining=v(prog.target - prog.actual),
+        remaining=needed(prog.remaining),
     )
 
 
@@ -157,20 +216,27 @@ def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart
     days, cumulative = pace.cumulative_by_day(period, today, daily, hols)
     target = to_value(goal.target, goal.metric, cur)
     n = len(days)
-    title = ctx.t("progress.chart_title", who=subject.name, period=goal.period)
+    title = ctx.t("progress.chart_title", who=subject.name, period=_title(ctx, goal))
     return ProgressChart(
         title=title,
         days=[d.strftime("%m-%d") for d in days],
-        actual=[float(x) for x in cumulative],
+        actual=[_shown(x, goal.metric, cur) for x in cumulative],
         pace=[float(target * (i + 1) / n) for i in range(n)],
-        target=float(target),
+        target=_shown(target, goal.metric, cur),
         value_prefix=money.symbol(cur, "en") if goal.metric in MONEY_METRICS else "",
         labels={k: ctx.t(f"chart.{k}") for k in ("actual", "pace", "target", "today")},
         alt_text=ctx.t(
             "progress.alt",
             who=subject.name,
-            period=goal.period,
+            period=_title(ctx, goal),
             actual=ctx.fmt.value(cumulative[-1] if cumulative else Decimal(0), goal.metric, cur),
             target=ctx.fmt.value(target, goal.metric, cur),
         ),
     )
+
+
+def _shown(value: Decimal, metric: str, currency: str) -> float:
+    """A labelled chart value as the text shows it (the same rounding), for the chart."""
+    if metric in MONEY_METRICS:
+        return float(rounding.money(value, currency))
+    return float(rounding.count(value))

@@ -183,7 +183,7 @@ COMMANDS = (
             Arg("unit", choice("", goal_tree.SPLIT_UNITS)),
             Arg("method", SPLIT_METHOD, optional=True),
         ),
-        ("include",),  # include:past also splits into periods already over
+        ("include", "weights"),  # include:past also splits into periods already over
         role=Role.MANAGER,
     ),
     Command(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -79,17 +79,42 @@ def goal_team(session: Session, goal: Goal, fallback: Team | None) -> Team | Non
     return session.get(Team, goal.team_id) or fallback
 
 
+def goal_order(goals: Iterable[Goal], metric: str = "revenue") -> list[Goal]:
+    """Which goal a reply leads with, and the order of the others: the metric the command
+    is about, then the shortest period (of those given: the ones containing today, or the
+    period asked), revenue before the other metrics. Which goals happen to exist besides
+    never changes which one leads (a new weekly deals goal does not displace the month's
+    revenue goal). /deal, /progress and the daily warnings all order goals here."""
+    return sorted(
+        goals,
+        key=lambda g: (
+            g.metric != metric,
+            g.ends_on - g.starts_on,
+            g.metric != "revenue",
+            g.metric,
+            g.number or 0,
+        ),
+    )
+
+
 def progress_of(
     session: Session, goal: Goal, team: Team | None, today: date, *, pipeline: bool = True
 ) -> pace.Progress:
-    """The goal's progress today; without `pipeline`, no open-deal forecast (one query less
-    where only attainment and pace are shown)."""
+    """The goal's progress today; without `pipeline`, no forecasts (two queries less where
+    only attainment and pace are shown)."""
     team = goal_team(session, goal, team)
     currency = team.currency if team else "USD"
     period = goal_period(goal)
     scope = scope_of(goal)
     hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
     open_deals: dict[str, Decimal] = {}
+    trailing: Decimal | None = None
+    if pipeline:
+        window = pace.trailing_window(period, today, hols)
+        if window is not None:
+            recent = Period(window[0], window[1], period.kind, period.label)
+            raw_recent = actual(session, scope, goal.metric, recent)
+            trailing = to_value(raw_recent, goal.metric, currency)
     if pipeline and goal.metric == "revenue":
         raw = in_scope(queries.open_pipeline, session, scope, period)
         open_deals = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
@@ -102,7 +127,23 @@ def progress_of(
         holidays=hols,
         behind_below=behind,
         open_pipeline=open_deals,
+        trailing=trailing,
+        whole=goal.metric not in MONEY_METRICS,
     )
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """What someone won in a period without a goal: revenue (display units) and deals."""
+
+    revenue: Decimal
+    deals: int
+
+
+def actuals(session: Session, scope: Scope, period: Period, currency: str) -> Actuals:
+    totals = in_scope(queries.totals_by_owner, session, scope, period)
+    revenue = sum(v[0] for v in totals.values())
+    return Actuals(money.from_minor(revenue, currency), sum(v[1] for v in totals.values()))
 
 
 def parse_target(metric: str, text: str, currency: str) -> int:

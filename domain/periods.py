@@ -1,7 +1,9 @@
 """Periods: fiscal year, quarter, month and ISO week, written 2026, 2026-Q3, 2026-10, 2026-W44.
 
 A fiscal year is named after the calendar year it starts in: with a fiscal start
-in April, 2026 runs from 2026-04-01 to 2027-03-31 and 2026-Q1 is April to June.
+in April, 2026 runs from 2026-04-01 to 2027-03-31 and 2026-Q1 is April to June. With a
+fiscal start other than January its years and quarters are labelled FY2026 and FY2026-Q1
+(typing 2026-Q1 or FY2026-Q1 means the same), so one label always means one period.
 """
 
 from __future__ import annotations
@@ -74,16 +76,25 @@ def _month_end(year: int, month: int) -> date:
     return date(y, m, 1) - timedelta(days=1)
 
 
+FISCAL_PREFIX = "FY"
+
+
+def _fiscal_name(fy: int, fiscal_start: int) -> str:
+    return f"{FISCAL_PREFIX}{fy}" if fiscal_start != 1 else str(fy)
+
+
 def year(fy: int, fiscal_start: int = 1) -> Period:
     start = date(fy, fiscal_start, 1)
     end_y, end_m = _add_months(fy, fiscal_start, 11)
-    return Period(start, _month_end(end_y, end_m), PeriodKind.YEAR, str(fy))
+    label = _fiscal_name(fy, fiscal_start)
+    return Period(start, _month_end(end_y, end_m), PeriodKind.YEAR, label)
 
 
 def quarter(fy: int, q: int, fiscal_start: int = 1) -> Period:
     y, m = _add_months(fy, fiscal_start, 3 * (q - 1))
     end_y, end_m = _add_months(y, m, 2)
-    return Period(date(y, m, 1), _month_end(end_y, end_m), PeriodKind.QUARTER, f"{fy}-Q{q}")
+    label = f"{_fiscal_name(fy, fiscal_start)}-Q{q}"
+    return Period(date(y, m, 1), _month_end(end_y, end_m), PeriodKind.QUARTER, label)
 
 
 def month(y: int, m: int) -> Period:
@@ -174,8 +185,8 @@ def from_label(label: str, fiscal_start: int = 1) -> Period:
 
 
 def kind_of(label: str) -> PeriodKind:
-    """The kind of a stored label: 2026, 2026-Q4, 2026-11 or 2026-W47."""
-    upper = label.upper()
+    """The kind of a stored label: 2026, 2026-Q4, 2026-11 or 2026-W47 (FY2026, FY2026-Q4)."""
+    upper = label.upper().removeprefix(FISCAL_PREFIX)
     if "W" in upper:
         return PeriodKind.WEEK
     if "Q" in upper:
@@ -198,3 +209,25 @@ def weeks_in_month(y: int, m: int) -> list[Period]:
         parts.append(Period(day, min(full.end, whole.end), PeriodKind.WEEK, full.label))
         day = full.end + timedelta(days=1)
     return parts
+
+
+# --- names and titles (what a reader sees) ------------------------------------------------------
+
+
+def name(period: Period, fiscal_start: int = 1) -> str | None:
+    """The period's one name in the workspace's calendar: what a user types for it. A goal
+    keeps its dates when the fiscal start changes, so its year or quarter is renamed to
+    the one with those dates (calendar Jan-Mar 2026 is FY2025-Q4 with an April start), or
+    has no name (None: it goes by its dates) when no period of the new calendar has them."""
+    if period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+        return period.label
+    same = current(period.kind, period.start, fiscal_start)
+    return same.label if (same.start, same.end) == (period.start, period.end) else None
+
+
+def shows_dates(period: Period, fiscal_start: int = 1) -> bool:
+    """Titles carry the dates of years and quarters where the fiscal year does not start
+    in January (FY2026-Q3 alone does not say Oct-Dec), and of any without a name."""
+    if period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+        return False
+    return fiscal_start != 1 or name(period, fiscal_start) is None

@@ -46,7 +46,7 @@ def parts_of(period: Period, unit: str) -> list[Period]:
         raise SplitError("unit")
     if unit == "quarters":
         # A fiscal year is named after the year it starts in; its start month is the fiscal start.
-        fy, first = int(period.label[:4]), period.start.month
+        fy, first = period.start.year, period.start.month
         return [periods.quarter(fy, q, first) for q in range(1, 5)]
     if unit == "months":
         return _months_from(period.start, 12 if period.kind is PeriodKind.YEAR else 3)

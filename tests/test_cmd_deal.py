@@ -117,9 +117,12 @@ def test_a_second_deal_moves_the_standing(goal: Run) -> None:
 
 
 def test_without_a_goal_the_reply_says_so(team: Run) -> None:
+    # No goal, but a deal: the standing line shows what bob has won this month.
     reply = team("UBOB", "/deal", "1,000 Acme")
     assert reply.ok
-    assert reply.text.splitlines()[-1] == en("deal.no_goal")
+    assert reply.text.splitlines()[-1] == en(
+        "figures.deal_no_goal_actuals", period="2026-11", revenue="$1,000", deals="1 deal"
+    )
 
 
 AMOUNT_FORMS = [

@@ -8,7 +8,7 @@ catalog with numbers worked out by hand, so rewording a message does not break t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -51,13 +51,15 @@ def run_rate(rate: str, days: int, remaining: str) -> str:
     return en("progress.run_rate", run_rate=rate, days=days, remaining=remaining)
 
 
-def forecast(at_rate: str, pipeline: str | None = None) -> str:
-    if pipeline is None:
-        return en("progress.forecast", forecast=at_rate)
-    return en("progress.forecast_pipeline", forecast=at_rate, pipeline=pipeline)
+def forecast(at_rate: str) -> str:
+    return en("progress.forecast", forecast=at_rate, days=10)
 
 
-def deals_n(n: int) -> str:
+def pipeline(total: str, won: str, weighted: str) -> str:
+    return en("progress.forecast_pipeline", pipeline=total, actual=won, weighted=weighted)
+
+
+def deals_n(n: int | str) -> str:
     return en("metric.count.deals_one" if n == 1 else "metric.count.deals_other", n=str(n))
 
 
@@ -81,17 +83,19 @@ def sales(team: Run) -> Run:
 def test_rep_progress_numbers(sales: Run, engine: Engine) -> None:
     reply = sales("UALICE", "/progress")
     # attainment = 25000 / 120000 = 20.8% -> 21%
-    # expected = 120000 x 18 / 21 = 102857.14; pace = 25000 / 102857.14 = 24.3% -> 24%
-    # gap = 102857.14 - 25000 = 77857.14; run-rate = (120000 - 25000) / 3 = 31666.67
-    # forecast = 25000 + (25000 / 18) x 3 = 29166.67
-    # pipeline = 25000 + 10000 x 10% (lead) + 40000 x 50% (proposal) = 46000
+    # expected = 120000 x 18 / 21 = 102857.142..; pace = 25000 / 102857.14 = 24.3% -> 24%
+    # gap = 102857.14 - 25000 = 77857.14; run-rate = (120000 - 25000) / 3 = 31666.666..
+    # Money rounds half up to cents. The last 10 working days (12-25 Nov) hold both deals:
+    # 25000 / 10 = 2500 a day; forecast = 25000 + 2500 x 3 = 32500.
+    # won + weighted pipeline = 25000 + 10000 x 10% (lead) + 40000 x 50% (proposal) = 46000
     assert reply.ok
     assert reply.text.splitlines() == [
         title("alice", "2026-11"),
         attained("$25,000", "$120,000", "21%"),
-        pace_line("$102,857", "24%", "$77,857"),
-        run_rate("$31,667", 3, "$95,000"),
-        forecast("$29,167", "$46,000"),
+        pace_line("$102,857.14", "24%", "$77,857.14"),
+        run_rate("$31,666.67", 3, "$95,000"),
+        forecast("$32,500"),
+        pipeline("$46,000", "$25,000", "$21,000"),
         en("progress.goal_ref", id=ids(engine, Goal)[0]),
     ]
 
@@ -128,14 +132,15 @@ def test_team_without_a_team_goal_sums_rep_goals(sales: Run) -> None:
     # attainment = 35000 / 220000 = 15.9% -> 16%
     # expected = 220000 x 18 / 21 = 188571.43; pace = 35000 / 188571.43 = 18.6% -> 19%
     # gap = 153571.43; run-rate = 185000 / 3 = 61666.67
-    # forecast = 35000 + 35000 / 18 x 3 = 40833.33; pipeline = 35000 + 1000 + 20000
+    # forecast = 35000 + 35000 / 10 x 3 = 45500; pipeline = 35000 + 1000 + 20000
     # No goal reference: the summed goal is not a stored goal.
     assert reply.text.splitlines() == [
         title("East", "2026-11"),
         attained("$35,000", "$220,000", "16%"),
-        pace_line("$188,571", "19%", "$153,571"),
-        run_rate("$61,667", 3, "$185,000"),
-        forecast("$40,833", "$56,000"),
+        pace_line("$188,571.43", "19%", "$153,571.43"),
+        run_rate("$61,666.67", 3, "$185,000"),
+        forecast("$45,500"),
+        pipeline("$56,000", "$35,000", "$21,000"),
     ]
     chart = reply.chart
     assert isinstance(chart, ProgressChart)
@@ -153,8 +158,8 @@ def test_team_goal_wins_over_the_sum(sales: Run) -> None:
     assert reply.text.splitlines()[:4] == [
         title("East", "2026-Q4"),
         attained("$25,000", "$500,000", "5%"),
-        pace_line("$303,030", "8%", "$278,030"),
-        run_rate("$18,269", 26, "$475,000"),
+        pace_line("$303,030.30", "8%", "$278,030.30"),
+        run_rate("$18,269.23", 26, "$475,000"),
     ]
     chart = reply.chart
     assert isinstance(chart, ProgressChart)
@@ -177,14 +182,15 @@ def test_on_track_and_target_met(team: Run) -> None:
     team("UALICE", "/deal", "25,000 Acme Corp")
     # W48 = Mon 23 .. Fri 27 Nov: 5 working days, 3 elapsed on Wednesday.
     # expected = 20000 x 3 / 5 = 12000; pace = 25000 / 12000 = 208%; ahead by 13000
-    # forecast = 25000 + 25000 / 3 x 2 = 41666.67
+    # forecast = 25000 + 25000 / 10 x 2 = 30000; no open deals, so no pipeline line
     reply = team("UALICE", "/progress", "week")
-    assert reply.text.splitlines()[:5] == [
+    assert reply.text.splitlines() == [
         title("alice", "2026-W48"),
         attained("$25,000", "$20,000", "125%"),
         pace_line("$12,000", "208%", "$13,000", behind=False),
         en("progress.target_met", days=2),
-        forecast("$41,667", "$25,000"),
+        forecast("$30,000"),
+        en("progress.goal_ref", id=1),
     ]
 
 
@@ -212,16 +218,33 @@ def test_deal_count_goal(team: Run) -> None:
     team("UMIA", "/goal", f"set {BOB} 12 2026-11 deals")
     for customer in ("Acme", "Globex", "Initech"):
         team("UBOB", "/deal", f"1,000 {customer}")
-    # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10 deals
-    # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7; run-rate = (12 - 3) / 3 = 3 a day
-    # forecast = 3 + 3 / 18 x 3 = 3.5 -> 4 deals (no pipeline for a count)
+    # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10.3 deals (one decimal)
+    # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7.3; run-rate = (12 - 3) / 3 = 3 a day
+    # forecast = 3 + 3 / 10 x 3 = 3.9 deals (no pipeline for a count)
     assert team("UBOB", "/progress").text.splitlines()[:5] == [
         title("bob", "2026-11", "deals"),
         attained(deals_n(3), deals_n(12), "25%"),
-        pace_line(deals_n(10), "29%", deals_n(7)),
+        pace_line(deals_n("10.3"), "29%", deals_n("7.3")),
         run_rate(deals_n(3), 3, deals_n(9)),
-        forecast(deals_n(4)),
+        forecast(deals_n("3.9")),
     ]
+
+
+def test_counts_needed_per_day_round_up(team: Run) -> None:
+    # 13 deals for November, 3 won: 10 to go in 3 days is 3.33 a day, so 4 a day (3 a day
+    # would leave one short). expected = 13 x 18 / 21 = 11.14 -> 11.1; gap 8.14 -> 8.1.
+    team("UMIA", "/goal", f"set {BOB} 13 2026-11 deals")
+    for customer in ("Acme", "Globex", "Initech"):
+        team("UBOB", "/deal", f"1,000 {customer}")
+    assert team("UBOB", "/progress").text.splitlines()[2:4] == [
+        pace_line(deals_n("11.1"), "27%", deals_n("8.1")),  # 3 / 11.14 = 26.9%
+        run_rate(deals_n(4), 3, deals_n(10)),
+    ]
+    # December has 23 working days, none elapsed: 6 deals is 0.26 a day, needed 1 a day.
+    team("UMIA", "/goal", f"set {BOB} 6 2026-12 deals")
+    assert team("UBOB", "/progress", "2026-12").text.splitlines()[3] == run_rate(
+        deals_n(1), 23, deals_n(6)
+    )
 
 
 def test_no_goal_and_bad_input(team: Run, engine: Engine) -> None:
@@ -261,7 +284,7 @@ def test_time_zone_decides_today(run: Run) -> None:
     ]
     assert leo[2:4] == [
         pace_line("$430,000", "0%", "$430,000"),
-        run_rate("$28,696", 23, "$660,000"),  # 660000 / 23 = 28695.65
+        run_rate("$28,695.65", 23, "$660,000"),  # 660000 / 23 = 28695.652
     ]
     # A deal logged at that instant closes on each team's own today.
     on_dec_1 = en("deal.on_date", date="2026-12-01")
@@ -360,3 +383,169 @@ def test_team_progress_flags_rep_goals_that_do_not_add_up(team: Run) -> None:
     team("UMIA", "/goal", f"set {BOB} 280000 2026-11")
     text = team("UMIA", "/progress", "team East 2026-11").text
     assert "$480,000" in text and "$20,000" in text and "unassigned" in text
+
+
+# --- which goal leads, actuals without a goal, fiscal titles, the trailing rate -------------
+
+
+def test_a_weekly_deals_goal_does_not_displace_the_month_revenue_goal(sales: Run) -> None:
+    """alice has November's revenue goal; a manager adds a 4-deal goal for this week (W48).
+    /progress and the /deal confirmation still lead with the revenue goal; the week's goal
+    follows on one line."""
+    before = sales("UALICE", "/progress").text
+    sales("UMIA", "/goal", f"set {ALICE} 4 2026-W48 deals")
+    reply = sales("UALICE", "/progress")
+    lines = reply.text.splitlines()
+    # W48 = Mon 23 .. Fri 27 Nov, 3 of 5 days elapsed: expected 4 x 3 / 5 = 2.4; one deal
+    # (Globex, today) won in the week: pace 1 / 2.4 = 41.7% -> 42%.
+    assert lines[: len(before.splitlines())] == before.splitlines()
+    assert lines[-1] == en(
+        "figures.other_goal",
+        period="2026-W48",
+        metric=en("metric.deals"),
+        actual=deals_n(1),
+        target=deals_n(4),
+        attainment="25%",
+        pace="42%",
+        ref=en("figures.goal_ref_short", id=2),
+    )
+    chart = reply.chart
+    assert isinstance(chart, ProgressChart) and chart.target == 120000.0
+    # /deal: revenue for November first ($25,000 + $1,000 of $120,000), then the week.
+    deal = sales("UALICE", "/deal", "1,000 Soylent").text.splitlines()
+    # November: expected 102857.14, pace 26000 / 102857.14 = 25.3%; week: 2 / 2.4 = 83%.
+    assert deal[-2:] == [
+        en(
+            "deal.standing",
+            period="2026-11",
+            actual="$26,000",
+            target="$120,000",
+            attainment="22%",
+            pace="25%",
+            status=en("pace.behind"),
+        ),
+        en(
+            "deal.standing",
+            period="2026-W48",
+            actual=deals_n(2),
+            target=deals_n(4),
+            attainment="50%",
+            pace="83%",
+            status=en("pace.behind"),
+        ),
+    ]
+
+
+def test_goal_order_is_the_metric_asked_then_the_shortest_period_then_revenue(
+    team: Run, engine: Engine
+) -> None:
+    from commands import stats
+
+    team("UMIA", "/goal", f"set {ALICE} 5 2026-W48 deals")
+    team("UMIA", "/goal", f"set {ALICE} 90000 2026-Q4")
+    team("UMIA", "/goal", f"set {ALICE} 30000 2026-11")
+    team("UMIA", "/goal", f"set {ALICE} 9 2026-11 new_customers")
+    with Session(engine) as s:
+        goals = list(s.exec(select(Goal)).all())
+    order = [(g.period, g.metric) for g in stats.goal_order(goals)]
+    assert order == [
+        ("2026-11", "revenue"),
+        ("2026-Q4", "revenue"),
+        ("2026-W48", "deals"),
+        ("2026-11", "new_customers"),
+    ]
+    by_deals = [(g.period, g.metric) for g in stats.goal_order(goals, "deals")]
+    assert by_deals[0] == ("2026-W48", "deals")
+    assert stats.goal_order(reversed(goals)) == stats.goal_order(goals)
+
+
+def test_a_rep_without_a_goal_sees_what_they_won(team: Run) -> None:
+    team("UBOB", "/deal", "2,500 Acme date:2026-11-03")
+    team("UBOB", "/deal", "1,250.50 Globex")
+    team("UBOB", "/deal", "9,000 Initech stage:proposal")  # open: not won, not counted
+    assert team("UMIA", "/progress", BOB).text.splitlines() == [
+        en(
+            "figures.no_goal_actuals",
+            who="bob",
+            period="2026-11",
+            revenue="$3,750.50",
+            deals=deals_n(2),
+        ),
+        en("progress.no_goal", who="bob", period="2026-11"),
+    ]
+    # October: nothing won, so only the no-goal line.
+    assert team("UBOB", "/progress", "2026-10").text == en(
+        "progress.no_goal", who="bob", period="2026-10"
+    )
+
+
+def test_fiscal_quarter_titles_carry_their_dates(team: Run, engine: Engine) -> None:
+    # A July start: FY2026-Q2 is Oct-Dec 2026, typed as 2026-Q2 or FY2026-Q2.
+    team(ADMIN, "/pacer", "setup fiscal-start 7")
+    team("UMIA", "/goal", f"set {ALICE} 66000 2026-Q2")
+    with Session(engine) as s:
+        goal = s.exec(select(Goal)).one()
+    assert (goal.period, goal.starts_on, goal.ends_on) == (
+        "FY2026-Q2",
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+    )
+    named = "FY2026-Q2 · Oct–Dec 2026"
+    for typed in ("2026-Q2", "FY2026-Q2", "quarter"):
+        reply = team("UALICE", "/progress", typed)
+        assert reply.text.splitlines()[0] == title("alice", named), typed
+        chart = reply.chart
+        assert isinstance(chart, ProgressChart)
+        assert chart.title == en("progress.chart_title", who="alice", period=named)
+    # With no period given, the current goal is the same one, with the same title.
+    assert team("UALICE", "/progress").text.splitlines()[0] == title("alice", named)
+    # The leaderboard for the quarter names it the same way, in its title and its chart.
+    board = team("UALICE", "/leaderboard", "2026-Q2")
+    order = en("order.attainment")
+    board_title = en("leaderboard.title", team="East", period=named, order=order)
+    assert board.text.splitlines()[0] == f"🏆 *{board_title}*"
+    assert board.chart is not None and named in board.chart.title
+    # So is the /deal confirmation's standing line: Q2 has 66 working days, 40 elapsed by
+    # 25 Nov; expected 66000 x 40 / 66 = 40000; pace 6600 / 40000 = 16.5% -> 17%.
+    assert team("UALICE", "/deal", "6,600 Acme").text.splitlines()[-1] == en(
+        "deal.standing",
+        period=named,
+        actual="$6,600",
+        target="$66,000",
+        attainment="10%",
+        pace="17%",
+        status=en("pace.behind"),
+    )
+
+
+def test_the_forecast_on_the_first_day_of_a_month_uses_the_trailing_rate(team: Run) -> None:
+    # Tue 1 Dec: one $10,000 deal today. December has 23 working days, 22 left after today.
+    # The old average (10000 a day so far) projected 10000 + 10000 x 22 = 230000. The last 10
+    # working days (18 Nov .. 1 Dec) also hold a $5,000 November deal: (10000 + 5000) / 10 =
+    # 1500 a day, forecast = 10000 + 1500 x 22 = 43000.
+    dec_1 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    team("UMIA", "/goal", f"set {ALICE} 100000 2026-12", now=dec_1)
+    team("UALICE", "/deal", "5,000 Acme date:2026-11-19", now=dec_1)
+    team("UALICE", "/deal", "10,000 Globex", now=dec_1)
+    team("UALICE", "/deal", "8,000 Hooli date:2026-11-10", now=dec_1)  # before the window
+    lines = team("UALICE", "/progress", now=dec_1).text.splitlines()
+    assert forecast("$43,000") in lines
+
+
+def test_a_goal_kept_through_a_fiscal_change_goes_by_its_new_name(
+    team: Run, engine: Engine
+) -> None:
+    # Set for calendar 2026-Q4 (Oct-Dec), then the fiscal year moves to April: those dates
+    # are now FY2026-Q3, and that is the name that finds the goal, titles it and lists it.
+    team("UMIA", "/goal", f"set {ALICE} 65000 2026-Q4")
+    team(ADMIN, "/pacer", "setup fiscal-start 4")
+    named = "FY2026-Q3 · Oct–Dec 2026"
+    for typed in ("FY2026-Q3", "2026-Q3", "quarter"):
+        lines = team("UALICE", "/progress", typed).text.splitlines()
+        assert lines[0] == title("alice", named), typed
+        assert en("progress.goal_ref", id=1) in lines
+    assert f"*{named}*" in team("UALICE", "/goal").text
+    # "2026-Q4" now names Jan-Mar 2027 (FY2026-Q4), where alice has no goal.
+    assert team("UALICE", "/progress", "2026-Q4").text == en(
+        "progress.no_goal", who="alice", period="FY2026-Q4"
+    )

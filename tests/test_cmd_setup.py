@@ -170,20 +170,20 @@ def test_adding_a_rep_to_a_second_team_moves_nobody(team: Run, engine: Engine) -
 def test_holidays_change_working_days_in_progress(team: Run) -> None:
     team("UMIA", "/goal", f"set {ALICE} 120000 2026-11")
     # 21 working days, 18 elapsed: expected = 120000 x 18 / 21 = 102857.14
-    assert expected_line(team) == pace_text("$102,857")
+    assert expected_line(team) == pace_text("$102,857.14")
     reply = team(ADMIN, "/pacer", "setup holidays add 2026-11-26 2026-11-27 2026-11-28")
     days = "2026-11-26, 2026-11-27, 2026-11-28"
     assert reply.text == en("setup.holidays_added", days=days, scope=en("setup.all_teams"))
     # Thanksgiving and the Friday: 19 days (Sat 28 was no working day anyway), 18 elapsed:
     # expected = 120000 x 18 / 19 = 113684.21
-    assert expected_line(team) == pace_text("$113,684")
+    assert expected_line(team) == pace_text("$113,684.21")
     # A holiday for East only on Wed 11 Nov: 18 days, 17 elapsed: 120000 x 17 / 18 = 113333.33
     team(ADMIN, "/pacer", "setup holidays add 2026-11-11 team:East")
-    assert expected_line(team) == pace_text("$113,333")
+    assert expected_line(team) == pace_text("$113,333.33")
     # Another team's holiday changes nothing for East.
     team(ADMIN, "/pacer", "setup team create West")
     team(ADMIN, "/pacer", "setup holidays add 2026-11-02 team:West")
-    assert expected_line(team) == pace_text("$113,333")
+    assert expected_line(team) == pace_text("$113,333.33")
     days_left = team("UALICE", "/progress").text.splitlines()[3]
     assert days_left == en("progress.run_rate", run_rate="$120,000", days=1, remaining="$120,000")
 
@@ -203,20 +203,36 @@ def test_threshold(team: Run, engine: Engine) -> None:
 def test_fiscal_start_changes_what_quarters_mean(team: Run, engine: Engine) -> None:
     team("UMIA", "/goal", f"set {ALICE} 1 2026-Q1")
     reply = team(ADMIN, "/pacer", "setup fiscal-start 4")
-    assert reply.text == en("setup.fiscal_start_set", month=en("month.4"))
+    # On 25 Nov 2026 with an April start: FY2026 = Apr 2026 - Mar 2027, Q3 = Oct - Dec.
+    assert reply.text.splitlines() == [
+        en("setup.fiscal_start_set", month=en("month.4")),
+        en(
+            "figures.fiscal_start_now",
+            year="FY2026 · Apr 2026–Mar 2027",
+            quarter="FY2026-Q3 · Oct–Dec 2026",
+        ),
+        en("figures.fiscal_start_typed", typed="2026-Q3", name="FY2026-Q3"),
+        # alice's goal #1 keeps January-March: in the April calendar, FY2025-Q4.
+        en("figures.fiscal_start_goals", n=1, id=1, period="FY2025-Q4 · Jan–Mar 2026"),
+    ]
     team("UMIA", "/goal", "set <@UBOB|bob> 2 2026-Q1")
     team("UMIA", "/goal", "set <@UBOB|bob> 3 year")
     with Session(engine) as s:
         spans = [(g.period, g.starts_on, g.ends_on) for g in s.exec(select(Goal)).all()]
     assert sorted(spans) == [
-        # On 25 Nov 2026 the fiscal year is 2026: April 2026 to March 2027.
-        ("2026", date(2026, 4, 1), date(2027, 3, 31)),
-        # Calendar Q1 before the change; fiscal Q1 = April to June after it.
+        # Calendar Q1 before the change, named 2026-Q1; fiscal Q1 = April to June after it.
         ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
-        ("2026-Q1", date(2026, 4, 1), date(2026, 6, 30)),
+        ("FY2026", date(2026, 4, 1), date(2027, 3, 31)),
+        ("FY2026-Q1", date(2026, 4, 1), date(2026, 6, 30)),
     ]
     shown = team("UALICE", "/pacer", "setup show").text.splitlines()[0]
     assert shown == en("setup.title", month=en("month.4"))
+    # Back to January: FY labels go, and the fiscal goals keep their dates too.
+    back = team(ADMIN, "/pacer", "setup fiscal-start 1").text.splitlines()
+    assert back[1:] == [
+        en("figures.fiscal_start_now", year="2026", quarter="2026-Q4"),
+        en("figures.fiscal_start_goals", n=3, id=1, period="2026-Q1"),
+    ]
 
 
 def test_a_relabelled_period_does_not_keep_stale_dates(team: Run, engine: Engine) -> None:

@@ -111,10 +111,13 @@ quit
     assert "*2026-11*: $12,500 of $80,000 (16%) · pace 18% ⚠️ behind pace" in out
     assert "pace 18% ⚠️ behind pace\n[1 Delete]\n" in out
     assert "I couldn't read “12.5x” as an amount." in out
-    # bob: 30,000 of 50,000 = 60%; expected 42,857, pace 70%; (50,000 - 30,000) / 3 days left.
+    # bob: 30,000 of 50,000 = 60%; expected 42,857.14, pace 70%; (50,000 - 30,000) / 3 days.
     assert "bob> /progress\n*bob · 2026-11* (revenue)\n$30,000 of $50,000 — *60%* attained" in out
-    assert "Expected to date $42,857 · pace *70%* ⚠️ behind pace · $12,857 short of expected" in out
-    assert "Needs *$6,667* per working day for the 3 working days left ($20,000 to go)." in out
+    assert (
+        "Expected to date $42,857.14 · pace *70%* ⚠️ behind pace · $12,857.14 short of expected"
+        in out
+    )
+    assert "Needs *$6,666.67* per working day for the 3 working days left ($20,000 to go)." in out
     assert "🏆 *East · 2026-11 · by attainment*" in out
     assert "🥇 *bob* 60% — $30,000 of $50,000 · 1 deal" in out
     assert "🥈 *alice* 16% — $12,500 of $80,000 · 1 deal" in out
@@ -406,7 +409,9 @@ ninety
 -
 """
     )
-    assert "Goal `#1`\n[1 Feedback on this target]\n" in out
+    # The month's goal leads; the quarter's follows on one line, then the button.
+    assert "Goal `#1`\nAlso *" in out
+    assert "· goal `#3`\n[1 Feedback on this target]\n" in out
     # The goal under /progress is the default; the options are numbered, ids stay hidden.
     options = "    1. #1 2026-11 revenue: $80,000\n    2. #3 2026-Q4 revenue: $200,000\n"
     assert f"📋 Feedback on a target\n{FORM_HINT}\n{options}" in out

@@ -53,7 +53,7 @@ def team_goal(run: Run, engine: Engine, amount: str, period: str) -> Goal:
 
 def test_april_fiscal_year_splits_into_quarters_by_working_days(team: Run, engine: Engine) -> None:
     assert team(ADMIN, "/pacer", "setup fiscal-start 4").ok
-    year = team_goal(team, engine, "1.2m", "2026")
+    year = team_goal(team, engine, "1.2m", "FY2026")
     assert (year.starts_on, year.ends_on) == (date(2026, 4, 1), date(2027, 3, 31))
     reply = team("UMIA", "/goal", f"split {year.id} quarters include:past")
     assert reply.ok
@@ -61,24 +61,25 @@ def test_april_fiscal_year_splits_into_quarters_by_working_days(team: Run, engin
     # 298,850.57, x 66/261 = 303,448.28 (twice), x 64/261 = 294,252.87. Floors sum to
     # 1,199,998; the two dollars left go to the largest remainders (.87, .57).
     assert parts(engine, year) == [
-        ("2026-Q1", date(2026, 4, 1), date(2026, 6, 30), 29_885_100),
-        ("2026-Q2", date(2026, 7, 1), date(2026, 9, 30), 30_344_800),
-        ("2026-Q3", date(2026, 10, 1), date(2026, 12, 31), 30_344_800),
-        ("2026-Q4", date(2027, 1, 1), date(2027, 3, 31), 29_425_300),
+        ("FY2026-Q1", date(2026, 4, 1), date(2026, 6, 30), 29_885_100),
+        ("FY2026-Q2", date(2026, 7, 1), date(2026, 9, 30), 30_344_800),
+        ("FY2026-Q3", date(2026, 10, 1), date(2026, 12, 31), 30_344_800),
+        ("FY2026-Q4", date(2027, 1, 1), date(2027, 3, 31), 29_425_300),
     ]
     q1, q2, q3, q4 = [g.id for g in live(engine)[1:]]
     assert reply.text.splitlines() == [
-        f"✂️ Goal `#{year.id}` (team East, 2026, $1,200,000) split by working days into 4 quarters:",
-        f"• `#{q1}` *2026-Q1* team East: $298,851",
-        f"• `#{q2}` *2026-Q2* team East: $303,448",
-        f"• `#{q3}` *2026-Q3* team East: $303,448",
-        f"• `#{q4}` *2026-Q4* team East: $294,253",
+        f"✂️ Goal `#{year.id}` (team East, FY2026, $1,200,000) split by working days into 4 "
+        "quarters:",
+        f"• `#{q1}` *FY2026-Q1* team East: $298,851",
+        f"• `#{q2}` *FY2026-Q2* team East: $303,448",
+        f"• `#{q3}` *FY2026-Q3* team East: $303,448",
+        f"• `#{q4}` *FY2026-Q4* team East: $294,253",
     ]
 
 
 def test_april_fiscal_year_splits_evenly_into_twelve_months(team: Run, engine: Engine) -> None:
     team(ADMIN, "/pacer", "setup fiscal-start 4")
-    year = team_goal(team, engine, "1.2m", "2026")
+    year = team_goal(team, engine, "1.2m", "FY2026")
     assert team("UMIA", "/goal", f"split {year.id} months even include:past").ok
     months = parts(engine, year)
     assert [m[0] for m in months] == [

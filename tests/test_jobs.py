@@ -125,15 +125,50 @@ def test_lag_warning_and_digest_say_the_hand_computed_numbers(
     assert sorted(sent) == ["DALICE", "DMIA"]  # not bob (on pace), carol (off), dave, erin
     assert sent["DALICE"] == (
         "⏱️ *2026-11: you're behind pace.* You have $6,000 of $20,000 (30%); by today you "
-        "would be at $17,143, so you are $11,143 behind.\n"
-        "To reach your target you need $4,667 per working day for the 3 working days left.\n"
+        "would be at $17,142.86, so you are $11,142.86 behind.\n"
+        "To reach your target you need $4,666.67 per working day for the 3 working days left "
+        "($14,000 to go).\n"
         "💡 Push your biggest open deals: Globex ($5,000)."
     )
     # carol: 0 of 10,000, expected 8,571.43, pace 0%.
     assert sent["DMIA"] == (
         "📋 *East, 2026-11-25: 2 behind pace*\n"
-        "• alice: 30% of $20,000, $11,143 behind (pace 35%)\n"
-        "• carol: 0% of $10,000, $8,571 behind (pace 0%)"
+        "• alice: 30% of $20,000, $11,142.86 behind (pace 35%)\n"
+        "• carol: 0% of $10,000, $8,571.43 behind (pace 0%)"
+    )
+
+
+def test_count_goals_warn_with_the_deals_needed_rounded_up(
+    month: Engine, fake: FakeSlack, client: WebClient
+) -> None:
+    """dave gets a 10-deal goal for November and has won none: expected 10 x 18 / 21 = 8.57
+    -> 8.6 deals (one decimal), 10 to go in 3 days = 3.33 a day -> 4 a day (3 would leave
+    one short). bob's new weekly deals goal (0 of 5 by Wednesday) does not take the place
+    of his November revenue goal, on which he is on pace: no warning for bob."""
+    with session_scope(month) as s:
+        add_goal(s, "UDAVE", 10, metric="deals")
+        week = Goal(
+            workspace_id="T1",
+            scope="rep",
+            team_id=east(s).id,
+            member_id=member(s, "UBOB").id,
+            metric="deals",
+            period="2026-W48",
+            starts_on=date(2026, 11, 23),
+            ends_on=date(2026, 11, 29),
+            target=5,
+            created_by=ADMIN,
+        )
+        s.add(week)
+    run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
+    sent = posts(fake)
+    assert "DBOB" not in sent
+    assert sent["DDAVE"] == (
+        "⏱️ *2026-11: you're behind pace.* You have 0 deals of 10 deals (0%); by today you "
+        "would be at 8.6 deals, so you are 8.6 deals behind.\n"
+        "To reach your target you need 4 deals per working day for the 3 working days left "
+        "(10 deals to go).\n"
+        "💡 Your pipeline is empty: log the deals you are working on with `/deal`."
     )
 
 

@@ -186,3 +186,42 @@ def test_cumulative_before_the_period_is_empty() -> None:
     days, cumulative = pace.cumulative_by_day(periods.month(2026, 12), WED, {})
     assert len(days) == 23
     assert cumulative == []
+
+
+def test_counts_needed_per_day_round_up() -> None:
+    # 5 deals to go over 21 working days is 0.24 a day: one a day, not "0 a day".
+    assert pace.needed_per_day(D(5), 21, whole=True) == D(1)
+    # 7 to go over 3 days is 2.33: 3 a day (2 a day would leave one short).
+    assert pace.needed_per_day(D(7), 3, whole=True) == D(3)
+    assert pace.needed_per_day(D(6), 3, whole=True) == D(2)  # exact stays exact
+    assert pace.needed_per_day(D(-4), 3, whole=True) == D(0)  # ahead: nothing needed
+    assert pace.needed_per_day(D(7), 0, whole=True) is None
+    p = pace.progress(target=D(12), actual=D(5), period=NOV, today=WED, whole=True)
+    assert (p.remaining, p.run_rate) == (D(7), D(3))
+
+
+def test_trailing_window_reaches_into_the_previous_period() -> None:
+    dec = periods.month(2026, 12)
+    # Tue 1 Dec: Dec 1, Nov 30, 27, 26, 25, 24, 23, 20, 19, 18 are the last 10 working days.
+    assert pace.trailing_window(dec, date(2026, 12, 1)) == (date(2026, 11, 18), date(2026, 12, 1))
+    # Thanksgiving and the day after off: two more days back, to Mon 16 Nov.
+    hols = {date(2026, 11, 26), date(2026, 11, 27)}
+    assert pace.trailing_window(dec, date(2026, 12, 1), hols) == (
+        date(2026, 11, 16),
+        date(2026, 12, 1),
+    )
+    assert pace.trailing_window(dec, WED) is None  # December has not started
+    # After the period, the window ends on its last day.
+    after = pace.trailing_window(periods.month(2026, 10), WED)
+    assert after is not None and after[1] == date(2026, 10, 31)
+
+
+def test_first_day_forecast_uses_the_trailing_rate() -> None:
+    # 1 Dec: one $10,000 deal today; $5,000 more in the 10-day window. 22 days left.
+    # Old: 10000 + 10000 x 22 = 230000. Now: 10000 + (15000 / 10) x 22 = 43000.
+    dec = periods.month(2026, 12)
+    p = pace.progress(
+        target=D(100000), actual=D(10000), period=dec, today=date(2026, 12, 1), trailing=D(15000)
+    )
+    assert (p.days_elapsed, p.days_left) == (1, 22)
+    assert p.forecast == D(43000)

@@ -75,23 +75,23 @@ def test_fiscal_year_starting_in_april() -> None:
 
 def test_fiscal_words_in_april_calendar() -> None:
     feb = date(2027, 2, 10)  # still fiscal 2026, its fourth quarter
-    assert periods.parse("year", feb, 4).label == "2026"
+    assert periods.parse("year", feb, 4).label == "FY2026"
     assert span(periods.parse("year", feb, 4)) == (date(2026, 4, 1), date(2027, 3, 31))
-    assert periods.parse("quarter", feb, 4).label == "2026-Q4"
+    assert periods.parse("quarter", feb, 4).label == "FY2026-Q4"
     assert span(periods.parse("quarter", feb, 4)) == (date(2027, 1, 1), date(2027, 3, 31))
     # The last day of fiscal 2025 and the first day of fiscal 2026.
-    assert periods.parse("quarter", date(2026, 3, 31), 4).label == "2025-Q4"
-    assert periods.parse("year", date(2026, 3, 31), 4).label == "2025"
-    assert periods.parse("quarter", date(2026, 4, 1), 4).label == "2026-Q1"
+    assert periods.parse("quarter", date(2026, 3, 31), 4).label == "FY2025-Q4"
+    assert periods.parse("year", date(2026, 3, 31), 4).label == "FY2025"
+    assert periods.parse("quarter", date(2026, 4, 1), 4).label == "FY2026-Q1"
     # 25 Nov is in Oct-Dec, the third fiscal quarter.
-    assert periods.parse("quarter", WED, 4).label == "2026-Q3"
+    assert periods.parse("quarter", WED, 4).label == "FY2026-Q3"
 
 
 def test_fiscal_year_starting_in_december() -> None:
     # FY2026 = Dec 2026 .. Nov 2027; Q1 = Dec, Jan, Feb (28 days in Feb 2027).
     assert span(periods.parse("2026", WED, 12)) == (date(2026, 12, 1), date(2027, 11, 30))
     assert span(periods.parse("2026-Q1", WED, 12)) == (date(2026, 12, 1), date(2027, 2, 28))
-    assert periods.parse("year", WED, 12).label == "2025"
+    assert periods.parse("year", WED, 12).label == "FY2025"
 
 
 def test_iso_week_53() -> None:
@@ -184,7 +184,7 @@ def test_relative_periods_follow_the_fiscal_calendar() -> None:
     # Fiscal year from April: 2026-01-10 is in FY2025 Q4 (Jan-Mar); the one before is Q3.
     jan = date(2026, 1, 10)
     assert span(periods.parse("last quarter", jan, 4)) == (date(2025, 10, 1), date(2025, 12, 31))
-    assert periods.parse("last year", jan, 4).label == "2024"
+    assert periods.parse("last year", jan, 4).label == "FY2024"
     # Last month of January is December of the year before; last week crosses the year.
     assert periods.parse("last month", jan).label == "2025-12"
     assert periods.parse("last week", date(2026, 1, 1)).label == "2025-W52"
@@ -203,3 +203,32 @@ def test_fiscal_years_and_quarters_may_be_written_with_fy() -> None:
     assert periods.looks_like_period("FY2026-Q3") and periods.looks_like_period("FY2026")
     with pytest.raises(PeriodError):
         periods.parse("FY2026-11", WED)
+
+
+def test_fiscal_periods_are_named_fy_and_typed_either_way() -> None:
+    # With a July start, FY2025-Q2 is Oct-Dec 2025; typing "2025-Q2" means the same period.
+    typed = periods.parse("2025-Q2", WED, 7)
+    assert (typed.label, span(typed)) == ("FY2025-Q2", (date(2025, 10, 1), date(2025, 12, 31)))
+    assert periods.parse("fy2025-q2", WED, 7) == typed
+    assert periods.parse("FY2025", WED, 7).label == "FY2025"
+    # A January start is the calendar: no FY, and FY2025-Q2 typed is April-June.
+    assert periods.parse("FY2025-Q2", WED).label == "2025-Q2"
+    assert periods.kind_of("FY2025-Q2") is periods.PeriodKind.QUARTER
+    assert periods.kind_of("FY2025") is periods.PeriodKind.YEAR
+
+
+def test_names_and_dates_in_titles() -> None:
+    fiscal_q = periods.quarter(2025, 2, 7)  # July start: Oct-Dec 2025
+    assert periods.name(fiscal_q, 7) == "FY2025-Q2"
+    assert periods.shows_dates(fiscal_q, 7)
+    # The same dates in a January calendar are 2025-Q4, and in an April one FY2025-Q3.
+    assert periods.name(fiscal_q, 1) == "2025-Q4" and not periods.shows_dates(fiscal_q, 1)
+    assert periods.name(fiscal_q, 4) == "FY2025-Q3"
+    # A goal stored as calendar 2025-Q1 (Jan-Mar) keeps its dates: FY2024-Q4 from April on.
+    assert periods.name(periods.quarter(2025, 1), 4) == "FY2024-Q4"
+    # A February-start quarter has no name in a January calendar: it goes by its dates.
+    feb_q = periods.quarter(2025, 1, 2)
+    assert periods.name(feb_q, 1) is None and periods.shows_dates(feb_q, 1)
+    assert periods.name(periods.year(2025, 4), 1) is None
+    assert not periods.shows_dates(periods.month(2025, 10), 7)
+    assert periods.name(periods.week(2025, 3), 7) == "2025-W03"

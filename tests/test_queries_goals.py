@@ -13,7 +13,7 @@ from storage.models import Goal, Team, Workspace
 
 
 def test_new_goal_takes_label_and_dates_from_the_period() -> None:
-    # Fiscal year from April: 2026-Q1 is April to June, whatever the label says on its own.
+    # Fiscal year from April: FY2026-Q1 is April to June, and the label says so.
     q1 = periods.quarter(2026, 1, fiscal_start=4)
     goal = queries.new_goal(
         workspace_id="T1",
@@ -27,7 +27,7 @@ def test_new_goal_takes_label_and_dates_from_the_period() -> None:
         parent_id=5,
     )
     assert isinstance(goal, Goal) and goal.id is None
-    assert (goal.period, goal.starts_on, goal.ends_on) == ("2026-Q1", date(2026, 4, 1), q1.end)
+    assert (goal.period, goal.starts_on, goal.ends_on) == ("FY2026-Q1", date(2026, 4, 1), q1.end)
     assert q1.end == date(2026, 6, 30)
     assert (goal.workspace_id, goal.scope, goal.metric, goal.target) == ("T1", "rep", "deals", 12)
     assert (goal.team_id, goal.member_id, goal.parent_id, goal.created_by) == (3, 7, 5, "UMIA")

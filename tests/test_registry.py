@@ -56,7 +56,7 @@ def test_help_of_a_subcommand_shows_its_own_grammar(team: Run) -> None:
     split = team("UMIA", "/goal", "split help").text
     assert split.splitlines() == [
         "`/goal split ID months|quarters|weeks|reps [even|workdays|seasonal|weights:3,3,4] "
-        "[include:…]`",
+        "[include:… weights:…]`",
         t("en", "cmd.goal_split"),
         "Example: `/goal split 7 months seasonal`",
     ]

@@ -24,10 +24,10 @@ def spans(parts: list[Period]) -> list[tuple[str, date, date]]:
 def test_a_fiscal_year_starting_in_april_splits_into_its_quarters() -> None:
     fy = periods.year(2026, fiscal_start=4)  # FY2026 = Apr 2026 - Mar 2027
     assert spans(sp.parts_of(fy, "quarters")) == [
-        ("2026-Q1", date(2026, 4, 1), date(2026, 6, 30)),
-        ("2026-Q2", date(2026, 7, 1), date(2026, 9, 30)),
-        ("2026-Q3", date(2026, 10, 1), date(2026, 12, 31)),
-        ("2026-Q4", date(2027, 1, 1), date(2027, 3, 31)),
+        ("FY2026-Q1", date(2026, 4, 1), date(2026, 6, 30)),
+        ("FY2026-Q2", date(2026, 7, 1), date(2026, 9, 30)),
+        ("FY2026-Q3", date(2026, 10, 1), date(2026, 12, 31)),
+        ("FY2026-Q4", date(2027, 1, 1), date(2027, 3, 31)),
     ]
 
 
