@@ -46,18 +46,18 @@ def log_mine(ctx: Ctx, words: list[str] | None, options: dict[str, str]) -> Repl
 def log_for(ctx: Ctx, rep: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
     """/deal for @rep AMOUNT CUSTOMER: a manager of the team the deal counts for, on a rep's
     behalf."""
-    team = _team_for(ctx, rep, options, missing="error.rep_no_team")
+    team = team_for(ctx, rep, options, missing="error.rep_no_team")
     ctx.require_manager(team)
     return log(ctx, rep, words, options)
 
 
 def log(ctx: Ctx, owner: Member, words: list[str] | None, options: dict[str, str]) -> Reply:
-    team = _team_for(ctx, owner, options)
+    team = team_for(ctx, owner, options)
     values = parse_deal_text(ctx, words, options, team)
     return record(ctx, owner, team, values)
 
 
-def _team_for(
+def team_for(
     ctx: Ctx, owner: Member, options: dict[str, str] | None = None, missing: str = "error.no_team"
 ) -> Team:
     """The team a new deal counts for: the one `team:NAME` names, which the owner must be
@@ -232,6 +232,9 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
     goals = queries.live_goals(
         ctx.session, workspace_id=ctx.ws, scope="rep", member_ids=[_id(owner)], covering=today
     )
+    # The goals of the team the deal was credited to: a rep on two teams has a goal in each,
+    # each counting that team's deals in its currency.
+    goals = [g for g in goals if g.team_id == team.id]
     if not goals:
         return _no_goal_standing(ctx, owner, team, today)
     return "\n".join(_standing_line(ctx, goal, team, today) for goal in stats.goal_order(goals))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import goal_tree, stats
+from commands import deal, goal_tree, stats
 from commands.args import PeriodRef, Subject
 from commands.context import Ctx, name_of, new_goal
 from commands.formatter import to_value
@@ -57,16 +57,23 @@ def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
 
 
 def set_goal(
-    ctx: Ctx, owner: Subject | None, amount: str, period: PeriodRef, metric: str | None
+    ctx: Ctx,
+    owner: Subject | None,
+    amount: str,
+    period: PeriodRef,
+    metric: str | None,
+    options: dict[str, str],
 ) -> Reply:
-    """/goal set (@rep | team NAME | workspace) AMOUNT PERIOD [METRIC]"""
+    """/goal set (@rep | team NAME | workspace) AMOUNT PERIOD [METRIC] [team:NAME]"""
     metric = metric or "revenue"
     if owner is None:  # the workspace: admins only
         return goal_tree.set_workspace(ctx, metric, period, amount)
+    team = owner.team
+    if owner.rep is not None and "team" in options:
+        # A rep on several teams has a goal on each: `team:` names which (default: home).
+        team = deal.team_for(ctx, owner.rep, options, missing="error.rep_no_team")
     # "month" means the team's current month, in the team's time zone.
-    return _save(
-        ctx, owner.team, owner.rep, metric, ctx.period(period, ctx.today(owner.team)), amount
-    )
+    return _save(ctx, team, owner.rep, metric, ctx.period(period, ctx.today(team)), amount)
 
 
 def _live_goal(

@@ -115,7 +115,9 @@ def behind_reps(td: TeamDay) -> list[Behind]:
         td.session, workspace_id=td.ws, scope="rep", member_ids=list(reps), covering=td.day
     )
     chosen: dict[int, Goal] = {}
-    for goal in stats.goal_order(g for g in goals if g.metric in LAG_METRICS and g.target > 0):
+    # The reps' goals on this team only: the totals below are this team's deals.
+    mine = (g for g in goals if g.team_id == td.team_id)
+    for goal in stats.goal_order(g for g in mine if g.metric in LAG_METRICS and g.target > 0):
         chosen.setdefault(goal.member_id or 0, goal)
     totals: dict[tuple[date, date], dict[int, tuple[int, int]]] = {}
     found = []

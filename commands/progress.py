@@ -87,7 +87,8 @@ def _summed_rep_goals(
         member_ids=[r.id for r in reps if r.id is not None],
     )
     totals: dict[str, int] = {}
-    for goal in rep_goals:
+    # Only the reps' goals on this team: a rep on two teams has a goal in each currency.
+    for goal in (g for g in rep_goals if g.team_id == team.id):
         totals[goal.metric] = totals.get(goal.metric, 0) + goal.target
     # Not saved: a goal of the moment, shown with no ID.
     return [

@@ -173,6 +173,7 @@ COMMANDS = (
             Arg("period", PERIOD),
             Arg("metric", tail_choice(goal.SETTABLE_METRICS), optional=True),
         ),
+        ("team",),  # a rep's goal on another of their teams than the home one
         role=Role.MANAGER,
     ),
     Command(

@@ -92,6 +92,28 @@ def test_a_deal_counts_for_the_home_team_or_the_one_named(two: Run, engine: Engi
     assert not any("Counted for team" in line for line in bob.text.splitlines())
 
 
+def test_the_standing_line_shows_the_goal_of_the_team_credited(two: Run) -> None:
+    """alice has an East goal of $10,000 for November and none on West: a West deal shows
+    what she has won for West this month in yuan, never her East goal."""
+    assert two("UMIA", "/goal", f"set {ALICE} 10000 2026-11").ok
+    east = two("UALICE", "/deal", "1,200 Acme")
+    west = two("UALICE", "/deal", "8,000 Hooli team:West")
+    assert "$1,200 of $10,000 (12%)" in east.text.splitlines()[-1]
+    assert "$10,000" not in west.text
+    assert "¥8,000" in west.text.splitlines()[-1]
+
+
+def test_a_team_target_summed_from_rep_goals_counts_only_that_teams_goals(two: Run) -> None:
+    """Without a team goal, West's target is its reps' West goals: alice's East goal of
+    $10,000 is not added to her West goal of ¥50,000."""
+    assert two("UMIA", "/goal", f"set {ALICE} 10000 2026-11").ok
+    assert two("UCAROL", "/goal", f"set {ALICE} 50000 2026-11 team:West").ok
+    # carol manages West, not East: alice's home-team goal is not hers to set.
+    assert not two("UCAROL", "/goal", f"set {ALICE} 50000 2026-11").ok
+    west = two("UCAROL", "/progress", "team West").text
+    assert "¥50,000" in west and "¥60,000" not in west
+
+
 def test_a_deal_for_a_team_the_rep_is_not_on_is_refused(two: Run, engine: Engine) -> None:
     reply = two("UBOB", "/deal", "500 Initech team:West")
     assert (reply.ok, reply.text) == (
