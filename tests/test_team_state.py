@@ -254,6 +254,13 @@ class TeamChanges(RuleBasedStateMachine):
         assert members >= 1
         for number, deal in self.deals.items():
             assert counts.get(ids[number], 0) == deal.changes, f"deal #{number}"
+        with Session(self.engine) as s:
+            goals = s.exec(select(Goal.number, Goal.id)).all()
+            audited = set(
+                s.exec(select(AuditEntry.entity_id).where(AuditEntry.entity == "goal")).all()
+            )
+        unaudited = [number for number, goal_id in goals if goal_id not in audited]
+        assert not unaudited, f"goals without an audit entry: {unaudited}"
 
 
 @pytest.fixture
