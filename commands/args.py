@@ -151,6 +151,9 @@ def take_amount(tokens: list[str]) -> str:
 
 
 AMOUNT = Converter("AMOUNT", _amount, lambda ws: looks_like_amount(ws[0]))
+# An optional amount that nothing else can follow (`/deal paid 42 [AMOUNT]`): any word there
+# is meant as the amount, so a bad one gets the amount message, not "didn't understand".
+ANY_AMOUNT = Converter("AMOUNT", _amount)
 
 
 def _tail_amount(_ctx: Ctx, words: Words) -> str:

@@ -263,17 +263,32 @@ def team_move(
     queries.set_home(ctx.session, team_id=team.id, member_id=rep.id)
     was_manager = queries.manages(ctx.session, member_id=rep.id, team_id=old.id)
     queries.remove_membership(ctx.session, team_id=old.id, member_id=rep.id, on=day)
-    moved = queries.recredit_deals(
+    moved, kept = queries.recredit_deals(
         ctx.session,
         workspace_id=ctx.ws,
         owner_id=rep.id,
         from_team=old.id,
         to_team=team.id,
         since=day,
+        currency=team.currency,
         actor=ctx.req.user_id,
         reason=f"moved from {old.name} to {team.name} from {day.isoformat()}",
     )
-    return Reply(text="\n".join(_moved_lines(ctx, rep, old, team, day, moved, was_manager)))
+    lines = _moved_lines(ctx, rep, old, team, day, moved, was_manager)
+    if live_kept := [d for d in kept if d.deleted_at is None]:
+        deals = ctx.fmt.count("deals", len(live_kept))
+        lines.insert(
+            2,
+            ctx.t(
+                "review9.moved_kept_currency",
+                deals=deals,
+                old=name_of(old),
+                currency=old.currency,
+                new=name_of(team),
+                new_currency=team.currency,
+            ),
+        )
+    return Reply(text="\n".join(lines))
 
 
 def _moved_lines(

@@ -26,6 +26,7 @@ from commands import (
 )
 from commands.args import (
     AMOUNT,
+    ANY_AMOUNT,
     CHANNEL,
     FROM_PERIOD,
     ID,
@@ -159,7 +160,7 @@ COMMANDS = (
     Command(
         "/deal paid",
         payment.paid,
-        (Arg("deal_id", ID), Arg("amount_text", AMOUNT, optional=True)),
+        (Arg("deal_id", ID), Arg("amount_text", ANY_AMOUNT, optional=True)),
         ("date",),
     ),
     # --- /goal ---------------------------------------------------------------------------

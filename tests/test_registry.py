@@ -113,7 +113,7 @@ def test_a_real_customer_is_not_mistaken_for_a_subcommand(team: Run, engine: Eng
         ("/pacer", "setup threshold East -5", "amount.negative", {"value": "-5"}),
         ("/pacer", "setup threshold East 0", "amount.not_positive", {"value": "0"}),
         ("/goal", "set {alice} 1,000 2026-15", "error.bad_period", {"value": "2026-15"}),
-        ("/deal", "paid 1 lots", "error.extra_words", {"words": "lots"}),
+        ("/deal", "paid 1 lots", "amount.invalid", {"value": "lots"}),
         ("/pacer", "setup celebrations East 99", "celebrate.cap_usage", {"value": "99"}),
         ("/pacer", "notify maybe", "error.bad_choice", {"value": "maybe", "choices": "off, on"}),
     ],

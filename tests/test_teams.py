@@ -263,6 +263,9 @@ def test_a_move_from_a_date_takes_later_deals_along_and_leaves_earlier_ones(
     early = deal_number(two("UALICE", "/deal", "2,000 Hooli date:2026-11-10"))
     late = deal_number(two("UALICE", "/deal", "3,000 Initech date:2026-11-20"))
     board_before = board_lines(two, "team East 2026-10 by revenue")
+    # West counts in dollars too: a deal in another currency would stay with East
+    # (test_issue9_review).
+    assert two(ADMIN, "/pacer", "setup team set West currency:USD").ok
     reply = two(ADMIN, "/pacer", f"setup team move {ALICE} to West from 2026-11-16")
     assert reply.text == "\n".join(
         [

@@ -275,13 +275,16 @@ def recredit_deals(
     from_team: int,
     to_team: int,
     since: date,
+    currency: str,
     actor: str,
     reason: str,
-) -> list[Deal]:
+) -> tuple[list[Deal], list[Deal]]:
     """Credit the owner's deals closing on or after `since` (deleted ones too, should they
     be restored) to another team, with the payments on them: one audit entry each, so the
-    move can be traced and undone. Deals before `since` stay where they were won."""
-    deals = session.exec(
+    move can be traced and undone. Deals before `since` stay where they were won, and so do
+    deals in another currency than the new team's (`currency`): amounts are never converted,
+    so they could not be added to its totals. Returns (moved, kept for their currency)."""
+    found = session.exec(
         select(Deal)
         .where(
             Deal.workspace_id == workspace_id,
@@ -291,6 +294,7 @@ def recredit_deals(
         )
         .order_by(col(Deal.close_date), col(Deal.id))
     ).all()
+    deals = [d for d in found if d.currency == currency]
     for deal in deals:
         before = snapshot(deal)
         deal.team_id, deal.updated_at = to_team, utcnow()
@@ -318,7 +322,7 @@ def recredit_deals(
                 before=before,
                 reason=reason,
             )
-    return list(deals)
+    return deals, [d for d in found if d.currency != currency]
 
 
 def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
