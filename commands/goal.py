@@ -40,10 +40,13 @@ def my_goals(ctx: Ctx) -> Reply:
 
 
 def goal_line(ctx: Ctx, goal: Goal, team: Team | None) -> str:
+    home = team
     team = stats.goal_team(ctx.session, goal, team)
     currency = team.currency if team else "USD"
     prog = stats.progress_of(ctx.session, goal, team, ctx.today(team), pipeline=False)
     who = ctx.t("goal.scope_team", team=name_of(team)) if goal.scope == "team" and team else ""
+    if goal.scope == "rep" and team and home and team.id != home.id:
+        who = ctx.t("review9.on_team", team=name_of(team))  # a rep's goal on another team
     return ctx.t(
         "goal.line",
         id=goal.number,

@@ -50,7 +50,16 @@ def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | Non
     goals = list(queries.live_goals(ctx.session, **kwargs))  # type: ignore[arg-type]
     if subject.rep is None and not goals:
         goals = _summed_rep_goals(ctx, subject.team, today, period_text)
-    return stats.goal_order(goals)
+    return stats.goal_order(goals, home_team=subject.team.id)
+
+
+def _on_team(ctx: Ctx, subject: Subject, goal: Goal) -> str:
+    """A rep's goal on another team than the one shown (their home team) names it: a rep on
+    two teams has like goals in each, told apart by this alone."""
+    if subject.rep is None or goal.team_id in (None, subject.team.id):
+        return ""
+    team = stats.goal_team(ctx.session, goal, subject.team)
+    return ctx.t("review9.on_team", team=name_of(team)) if team else ""
 
 
 def _no_goal(ctx: Ctx, subject: Subject, period: Period) -> str:
@@ -119,7 +128,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     lines = [
         ctx.t(
             "progress.title",
-            who=name_of(subject.rep or subject.team),
+            who=name_of(subject.rep or subject.team) + _on_team(ctx, subject, goal),
             period=_title(ctx, goal),
             metric=ctx.t(f"metric.{goal.metric}"),
         ),
@@ -164,7 +173,7 @@ def _other_line(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     cur = _currency(ctx, subject, goal)
     return ctx.t(
         "figures.other_goal",
-        period=_title(ctx, goal),
+        period=_title(ctx, goal) + _on_team(ctx, subject, goal),
         metric=ctx.t(f"metric.{goal.metric}"),
         actual=ctx.fmt.value(prog.actual, goal.metric, cur),
         target=ctx.fmt.value(prog.target, goal.metric, cur),

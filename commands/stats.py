@@ -79,12 +79,15 @@ def goal_team(session: Session, goal: Goal, fallback: Team | None) -> Team | Non
     return session.get(Team, goal.team_id) or fallback
 
 
-def goal_order(goals: Iterable[Goal], metric: str = "revenue") -> list[Goal]:
+def goal_order(
+    goals: Iterable[Goal], metric: str = "revenue", *, home_team: int | None = None
+) -> list[Goal]:
     """Which goal a reply leads with, and the order of the others: the metric the command
     is about, then the shortest period (of those given: the ones containing today, or the
     period asked), revenue before the other metrics. Which goals happen to exist besides
     never changes which one leads (a new weekly deals goal does not displace the month's
-    revenue goal). /deal, /progress and the daily warnings all order goals here."""
+    revenue goal). Of a rep's like goals on several teams, the one on `home_team` leads.
+    /deal, /progress and the daily warnings all order goals here."""
     return sorted(
         goals,
         key=lambda g: (
@@ -92,6 +95,7 @@ def goal_order(goals: Iterable[Goal], metric: str = "revenue") -> list[Goal]:
             g.ends_on - g.starts_on,
             g.metric != "revenue",
             g.metric,
+            home_team is not None and g.team_id != home_team,
             g.number or 0,
         ),
     )

@@ -59,3 +59,55 @@ def test_a_bad_payment_amount_gets_the_amount_message_in_both_languages(team: Ru
         assert (reply.ok, reply.text) == (False, message)
     paid = team("UBOB", "/deal", f"paid {number} 1.2k")
     assert paid.ok and "$1,200" in paid.text
+
+
+def test_a_rep_on_two_teams_sees_the_home_goal_first_and_the_other_named(team: Run) -> None:
+    """alice's goal on West, set before her East one, led her /progress, and neither reply
+    said which team either goal was on: the home team's goal leads, the other is named."""
+    team(ADMIN, "/pacer", "setup team create West tz:Asia/Shanghai currency:CNY")
+    team(ADMIN, "/pacer", "setup team add West <@UCAROL|carol> as:manager")
+    team(ADMIN, "/pacer", f"setup team add West {ALICE}")
+    assert team("UCAROL", "/goal", f"set {ALICE} 40000 month team:West").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 6000 month").ok
+    team("UALICE", "/deal", "3,000 Globex")
+    progress = team("UALICE", "/progress").text.splitlines()
+    assert progress[0] == en("progress.title", who="alice", period="2026-11", metric="revenue")
+    assert progress[1] == en(
+        "progress.attainment", actual="$3,000", target="$6,000", attainment="50%"
+    )
+    on_west = en("review9.on_team", team="West")
+    assert progress[-1] == en(
+        "figures.other_goal",
+        period="2026-11" + on_west,
+        metric="revenue",
+        actual="¥0",
+        target="¥40,000",
+        attainment="0%",
+        pace="0%",
+        ref=en("figures.goal_ref_short", id=1),
+    )
+    goals = team("UALICE", "/goal").text.splitlines()
+    assert goals[1:] == [
+        en(
+            "goal.line",
+            id=1,
+            period="2026-11",
+            metric="revenue",
+            who=on_west,
+            actual="¥0",
+            target="¥40,000",
+            attainment="0%",
+        ),
+        en(
+            "goal.line",
+            id=2,
+            period="2026-11",
+            metric="revenue",
+            who="",
+            actual="$3,000",
+            target="$6,000",
+            attainment="50%",
+        ),
+    ]
+    zh = team("UALICE", "/progress", locale="zh-CN").text.splitlines()
+    assert "（West 团队）" in zh[-1]
