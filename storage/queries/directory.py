@@ -295,34 +295,32 @@ def recredit_deals(
         .order_by(col(Deal.close_date), col(Deal.id))
     ).all()
     deals = [d for d in found if d.currency == currency]
-    for deal in deals:
-        before = snapshot(deal)
-        deal.team_id, deal.updated_at = to_team, utcnow()
-        save_audited(
-            session,
-            row=deal,
-            entity="deal",
-            action="update",
-            actor=actor,
-            before=before,
-            reason=reason,
-        )
-        payments = session.exec(
-            select(Payment).where(Payment.deal_id == deal.id, Payment.team_id == from_team)
+    ids = [d.id for d in deals]
+    payments = (
+        session.exec(  # one query for every moved deal's payments, not one per deal
+            select(Payment).where(col(Payment.deal_id).in_(ids), Payment.team_id == from_team)
         ).all()
-        for payment in payments:
-            before = snapshot(payment)
-            payment.team_id = to_team
-            save_audited(
-                session,
-                row=payment,
-                entity="payment",
-                action="update",
-                actor=actor,
-                before=before,
-                reason=reason,
-            )
+        if ids
+        else []
+    )
+    rows: list[Deal | Payment] = [*deals, *payments]
+    for row in rows:
+        _recredit(session, row, to_team, actor=actor, reason=reason)
     return deals, [d for d in found if d.currency != currency]
+
+
+def _recredit(
+    session: Session, row: Deal | Payment, to_team: int, *, actor: str, reason: str | None
+) -> None:
+    """Credit a deal or payment to another team, with its audit entry."""
+    before = snapshot(row)
+    row.team_id = to_team
+    if isinstance(row, Deal):
+        row.updated_at = utcnow()
+    entity = "deal" if isinstance(row, Deal) else "payment"
+    save_audited(
+        session, row=row, entity=entity, action="update", actor=actor, before=before, reason=reason
+    )
 
 
 def workspace_admins(session: Session, *, workspace_id: str) -> list[Member]:
