@@ -296,20 +296,25 @@ NAME = Converter("NAME", _name)
 TEAM_NAME = Converter("TEAM", lambda ctx, words: ctx.team_named(_name(ctx, words)))
 
 
+def _is_team_word(word: str) -> bool:
+    """`team NAME`, or `team:NAME` as /deal and /goal set take it."""
+    return word.lower() == "team" or word.lower().startswith(("team:", "team："))
+
+
 def _team(ctx: Ctx, words: Words) -> Team:
-    words.take()  # the word "team"
-    name = " ".join(words.take_all())
+    first = words.take()[len("team:") :]  # the word "team", or what follows `team:`
+    name = " ".join([first, *words.take_all()] if first else words.take_all())
     if not name:
         raise UsageError("error.name_the_team")
     return ctx.team_named(name)
 
 
-TEAM = Converter("team NAME", _team, lambda ws: ws[0].lower() == "team")
+TEAM = Converter("team NAME", _team, lambda ws: _is_team_word(ws[0]))
 
 
 def _subject(ctx: Ctx, words: Words) -> Subject:
     """`@rep` (on their team) or `team NAME`; the default, for an absent argument, is me."""
-    if (words.first() or "").lower() == "team":
+    if _is_team_word(words.first() or ""):
         team = _team(ctx, words)
         return Subject(team.name, team, None)
     rep = _member(ctx, words.take())
@@ -317,7 +322,7 @@ def _subject(ctx: Ctx, words: Words) -> Subject:
 
 
 SUBJECT = Converter(
-    "@rep | team NAME", _subject, lambda ws: ws[0].lower() == "team" or _is_mention(ws[0])
+    "@rep | team NAME", _subject, lambda ws: _is_team_word(ws[0]) or _is_mention(ws[0])
 )
 
 

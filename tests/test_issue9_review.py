@@ -111,3 +111,14 @@ def test_a_rep_on_two_teams_sees_the_home_goal_first_and_the_other_named(team: R
     ]
     zh = team("UALICE", "/progress", locale="zh-CN").text.splitlines()
     assert "（West 团队）" in zh[-1]
+
+
+def test_a_team_is_named_alike_as_team_name_or_team_colon_name(team: Run) -> None:
+    """`/deal` and `/goal set` take `team:East`; the leaderboard, progress and goal tree
+    refused it. Every command that names a team reads both spellings alike."""
+    team("UALICE", "/deal", "1,500 Acme")
+    for command, rest in [("/leaderboard", ""), ("/progress", ""), ("/goal", "tree ")]:
+        typed = f"{rest}team East".strip()
+        colon = f"{rest}team:East".strip()
+        assert team("UMIA", command, colon).text == team("UMIA", command, typed).text, command
+    assert team("UMIA", "/leaderboard", "team:east 2026-11").ok
