@@ -133,19 +133,51 @@ def find_goal(ctx: Ctx, goal_id: int) -> Goal:
 
 
 def flags(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None = None) -> list[str]:
-    """One line per group of parts that does not add up to the goal, with the difference."""
-    if pool is None:
-        pool = queries.goals_within(
-            ctx.session, workspace_id=ctx.ws, start=goal.starts_on, end=goal.ends_on
-        )
-    groups = [("teams" if goal.scope == "workspace" else "reps", scope_parts(goal, pool))]
-    groups.append(time_parts(goal, pool))
+    """One line per group of parts that does not add up to the goal, with the difference.
+    Without a pool (the goals a tree shows), reads only the goal's possible parts."""
     lines = []
-    for unit, parts in groups:
-        total = sum(p.target for p in parts)
-        if parts and total != goal.target:
+    for unit, count, total in _part_totals(ctx, goal, pool):
+        if count and total != goal.target:
             lines.append(_flag(ctx, goal, unit, total))
     return lines
+
+
+def _part_totals(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None) -> list[tuple[str, int, int]]:
+    """(unit, how many parts, their summed target): parts by scope, then over time."""
+    by_scope = "teams" if goal.scope == "workspace" else "reps"
+    if pool is None:
+        scoped = _scope_part_total(ctx, goal)
+        pool = queries.owner_goals_inside(
+            ctx.session,
+            workspace_id=ctx.ws,
+            scope=goal.scope,
+            team_id=goal.team_id,
+            member_id=goal.member_id,
+            metric=goal.metric,
+            start=goal.starts_on,
+            end=goal.ends_on,
+        )
+    else:
+        parts = scope_parts(goal, pool)
+        scoped = (len(parts), sum(p.target for p in parts))
+    unit, parts = time_parts(goal, pool)
+    return [(by_scope, *scoped), (unit, len(parts), sum(p.target for p in parts))]
+
+
+def _scope_part_total(ctx: Ctx, goal: Goal) -> tuple[int, int]:
+    """A team goal's rep goals (a workspace goal's team goals) of the same dates and
+    metric, counted and summed by the database: a team of many reps builds no goals."""
+    if goal.scope not in ("team", "workspace"):
+        return 0, 0
+    sums = queries.scope_part_sums(
+        ctx.session,
+        workspace_id=ctx.ws,
+        scope="rep" if goal.scope == "team" else "team",
+        start=goal.starts_on,
+        end=goal.ends_on,
+        team_id=goal.team_id if goal.scope == "team" else None,
+    )
+    return sums.get(goal.metric, (0, 0))
 
 
 def _flag(ctx: Ctx, goal: Goal, unit: str, total: int) -> str:
@@ -535,13 +567,9 @@ def tree(ctx: Ctx, team: Team | None, period: PeriodRef | None) -> Reply:
 
 
 def _tree(ctx: Ctx, team: Team, period: Period, today: date) -> Reply:
-    pool = [
-        g
-        for g in queries.goals_within(
-            ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end
-        )
-        if g.scope == "workspace" or g.team_id == team.id
-    ]
+    pool = queries.team_goals_within(
+        ctx.session, workspace_id=ctx.ws, team_id=team.id or 0, start=period.start, end=period.end
+    )
     if not pool:
         return Reply(text=ctx.t("tree.empty", team=name_of(team), period=period.label))
     lines = [ctx.t("tree.title", team=name_of(team), period=period.label)]
