@@ -397,6 +397,9 @@ def _slot(
                 period=part.period,
                 scope=scope,
                 team_id=parent.team_id,
+                # A rep's part reads that rep's goals, not the team's (a split between reps
+                # would read them all once per rep).
+                member_ids=None if member_id is None else [member_id],
             )
             if g.metric == parent.metric and g.member_id == member_id and g.id != parent.id
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -63,6 +63,8 @@ def live_goals(
         query = query.where(Goal.scope == scope)
     if team_id is not None:
         query = query.where(Goal.team_id == team_id)
+    elif scope == "team":  # every team's goals: their own index (ux_goal_live_team)
+        query = query.where(col(Goal.team_id).is_not(None), col(Goal.member_id).is_(None))
     if member_ids is not None:
         query = query.where(col(Goal.member_id).in_(list(member_ids)))
     if covering is not None:
@@ -219,6 +221,8 @@ def scope_part_sums(
     )
     if team_id is not None:
         query = query.where(Goal.team_id == team_id)
+    elif scope == "team":  # every team's goals: their own index (ux_goal_live_team)
+        query = query.where(col(Goal.team_id).is_not(None), col(Goal.member_id).is_(None))
     if member_ids is not None:
         query = query.where(col(Goal.member_id).in_(list(member_ids)))
     rows = session.exec(query.group_by(Goal.metric).order_by(Goal.metric)).all()
@@ -256,7 +260,11 @@ def team_goals_within(
         select(Goal)
         .where(
             Goal.workspace_id == workspace_id,
-            or_(col(Goal.scope) == "workspace", col(Goal.team_id) == team_id),
+            # A workspace goal has no team: both sides lead with ix_goal_team_dates.
+            or_(
+                and_(col(Goal.team_id).is_(None), col(Goal.scope) == "workspace"),
+                col(Goal.team_id) == team_id,
+            ),
             col(Goal.starts_on) >= start,
             col(Goal.ends_on) <= end,
             LIVE,

@@ -20,7 +20,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ["workspace_id", "period", "scope", "team_id", "member_id"]
-MEMBER_DATES = ["workspace_id", "member_id", "starts_on", "ends_on"]
+# A rep's goals by end date first: the ones not over yet (covering today, or from today
+# on) are one range of the index, however many goals the rep had before.
+MEMBER_DATES = ["workspace_id", "member_id", "ends_on", "starts_on"]
 TEAM_DATES = ["workspace_id", "team_id", "scope", "starts_on", "ends_on"]
 
 
