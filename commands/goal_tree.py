@@ -632,19 +632,32 @@ def copy(ctx: Ctx, source: PeriodRef, to: str, dest: PeriodRef, team: Team | Non
 def _copy(ctx: Ctx, team: Team | None, with_workspace: bool, source: Period, dest: Period) -> Reply:
     if source.kind is not dest.kind or source == dest:
         raise UsageError("tree.copy_kinds", source=source.label, dest=dest.label)
-    goals = [
-        g
-        for g in queries.live_goals(ctx.session, workspace_id=ctx.ws, period=source)
-        if (team is not None and g.team_id == team.id)
-        or (with_workspace and g.scope == "workspace")
-    ]
+    goals = _goals_of(ctx, team, with_workspace, source)
     if not goals:
         return Reply(text=ctx.t("tree.copy_nothing", source=source.label))
-    return _copy_goals(ctx, sorted(goals, key=lambda g: SCOPE_RANK[g.scope]), source, dest)
+    there = _goals_of(ctx, team, with_workspace, dest)  # only these can have a copy's owner
+    ordered = sorted(goals, key=lambda g: SCOPE_RANK[g.scope])
+    return _copy_goals(ctx, ordered, there, source, dest)
 
 
-def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Reply:
-    there = queries.live_goals(ctx.session, workspace_id=ctx.ws, period=dest)
+def _goals_of(ctx: Ctx, team: Team | None, with_workspace: bool, period: Period) -> list[Goal]:
+    """The period's goals of the team (its own and its reps') and, with_workspace, the
+    workspace's: not the other teams'."""
+    goals: list[Goal] = []
+    if team is not None:
+        goals += queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, period=period, team_id=team.id
+        )
+    if with_workspace:
+        goals += queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, period=period, scope="workspace"
+        )
+    return sorted(goals, key=lambda g: g.id or 0)  # as one query ordered them (same dates)
+
+
+def _copy_goals(
+    ctx: Ctx, goals: list[Goal], there: Sequence[Goal], source: Period, dest: Period
+) -> Reply:
     copies: dict[int | None, Goal] = {}
     skipped: list[str] = []
     for goal in goals:

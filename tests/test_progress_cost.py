@@ -224,3 +224,11 @@ def test_the_tree_of_a_team_reads_none_of_another_teams_goals(team: Run, goals: 
     goals.add(east=0, west=10)
     many, again = loads(team, "UMIA", "/goal", "tree team East")
     assert (many, again) == (few, text)
+
+
+@pytest.mark.parametrize("west", [2, 15])
+def test_a_teams_copy_reads_only_its_own_goals(team: Run, goals: Others, west: int) -> None:
+    goals.add(east=2, west=west)
+    count, text = loads(team, "UMIA", "/goal", "copy 2026-Q1 to 2027-Q1")
+    assert count == 3  # alice's Q1 and the two other East reps': West's are not read
+    assert text.splitlines()[0] == en("tree.copy_done", count=3, source="2026-Q1", dest="2027-Q1")
