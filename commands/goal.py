@@ -17,19 +17,15 @@ SETTABLE_METRICS = ("revenue", "deals", "new_customers", "collected")
 def my_goals(ctx: Ctx) -> Reply:
     team = ctx.my_team()
     today = ctx.today(team)
-    goals = [
-        g
-        for g in queries.live_goals(ctx.session, workspace_id=ctx.ws, member_ids=[ctx.my_id])
-        if g.ends_on >= today
-    ]
+    goals = list(
+        queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, member_ids=[ctx.my_id], ending_from=today
+        )
+    )
     if team is not None:
-        goals += [
-            g
-            for g in queries.live_goals(
-                ctx.session, workspace_id=ctx.ws, scope="team", team_id=team.id
-            )
-            if g.ends_on >= today
-        ]
+        goals += queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, scope="team", team_id=team.id, ending_from=today
+        )
     if not goals:
         return Reply(text=ctx.t("goal.none"))
     lines = [ctx.t("goal.title")]

@@ -133,19 +133,51 @@ def find_goal(ctx: Ctx, goal_id: int) -> Goal:
 
 
 def flags(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None = None) -> list[str]:
-    """One line per group of parts that does not add up to the goal, with the difference."""
-    if pool is None:
-        pool = queries.goals_within(
-            ctx.session, workspace_id=ctx.ws, start=goal.starts_on, end=goal.ends_on
-        )
-    groups = [("teams" if goal.scope == "workspace" else "reps", scope_parts(goal, pool))]
-    groups.append(time_parts(goal, pool))
+    """One line per group of parts that does not add up to the goal, with the difference.
+    Without a pool (the goals a tree shows), reads only the goal's possible parts."""
     lines = []
-    for unit, parts in groups:
-        total = sum(p.target for p in parts)
-        if parts and total != goal.target:
+    for unit, count, total in _part_totals(ctx, goal, pool):
+        if count and total != goal.target:
             lines.append(_flag(ctx, goal, unit, total))
     return lines
+
+
+def _part_totals(ctx: Ctx, goal: Goal, pool: Sequence[Goal] | None) -> list[tuple[str, int, int]]:
+    """(unit, how many parts, their summed target): parts by scope, then over time."""
+    by_scope = "teams" if goal.scope == "workspace" else "reps"
+    if pool is None:
+        scoped = _scope_part_total(ctx, goal)
+        pool = queries.owner_goals_inside(
+            ctx.session,
+            workspace_id=ctx.ws,
+            scope=goal.scope,
+            team_id=goal.team_id,
+            member_id=goal.member_id,
+            metric=goal.metric,
+            start=goal.starts_on,
+            end=goal.ends_on,
+        )
+    else:
+        parts = scope_parts(goal, pool)
+        scoped = (len(parts), sum(p.target for p in parts))
+    unit, parts = time_parts(goal, pool)
+    return [(by_scope, *scoped), (unit, len(parts), sum(p.target for p in parts))]
+
+
+def _scope_part_total(ctx: Ctx, goal: Goal) -> tuple[int, int]:
+    """A team goal's rep goals (a workspace goal's team goals) of the same dates and
+    metric, counted and summed by the database: a team of many reps builds no goals."""
+    if goal.scope not in ("team", "workspace"):
+        return 0, 0
+    sums = queries.scope_part_sums(
+        ctx.session,
+        workspace_id=ctx.ws,
+        scope="rep" if goal.scope == "team" else "team",
+        start=goal.starts_on,
+        end=goal.ends_on,
+        team_id=goal.team_id if goal.scope == "team" else None,
+    )
+    return sums.get(goal.metric, (0, 0))
 
 
 def _flag(ctx: Ctx, goal: Goal, unit: str, total: int) -> str:
@@ -365,6 +397,9 @@ def _slot(
                 period=part.period,
                 scope=scope,
                 team_id=parent.team_id,
+                # A rep's part reads that rep's goals, not the team's (a split between reps
+                # would read them all once per rep).
+                member_ids=None if member_id is None else [member_id],
             )
             if g.metric == parent.metric and g.member_id == member_id and g.id != parent.id
         ),
@@ -535,13 +570,9 @@ def tree(ctx: Ctx, team: Team | None, period: PeriodRef | None) -> Reply:
 
 
 def _tree(ctx: Ctx, team: Team, period: Period, today: date) -> Reply:
-    pool = [
-        g
-        for g in queries.goals_within(
-            ctx.session, workspace_id=ctx.ws, start=period.start, end=period.end
-        )
-        if g.scope == "workspace" or g.team_id == team.id
-    ]
+    pool = queries.team_goals_within(
+        ctx.session, workspace_id=ctx.ws, team_id=team.id or 0, start=period.start, end=period.end
+    )
     if not pool:
         return Reply(text=ctx.t("tree.empty", team=name_of(team), period=period.label))
     lines = [ctx.t("tree.title", team=name_of(team), period=period.label)]
@@ -601,19 +632,32 @@ def copy(ctx: Ctx, source: PeriodRef, to: str, dest: PeriodRef, team: Team | Non
 def _copy(ctx: Ctx, team: Team | None, with_workspace: bool, source: Period, dest: Period) -> Reply:
     if source.kind is not dest.kind or source == dest:
         raise UsageError("tree.copy_kinds", source=source.label, dest=dest.label)
-    goals = [
-        g
-        for g in queries.live_goals(ctx.session, workspace_id=ctx.ws, period=source)
-        if (team is not None and g.team_id == team.id)
-        or (with_workspace and g.scope == "workspace")
-    ]
+    goals = _goals_of(ctx, team, with_workspace, source)
     if not goals:
         return Reply(text=ctx.t("tree.copy_nothing", source=source.label))
-    return _copy_goals(ctx, sorted(goals, key=lambda g: SCOPE_RANK[g.scope]), source, dest)
+    there = _goals_of(ctx, team, with_workspace, dest)  # only these can have a copy's owner
+    ordered = sorted(goals, key=lambda g: SCOPE_RANK[g.scope])
+    return _copy_goals(ctx, ordered, there, source, dest)
 
 
-def _copy_goals(ctx: Ctx, goals: list[Goal], source: Period, dest: Period) -> Reply:
-    there = queries.live_goals(ctx.session, workspace_id=ctx.ws, period=dest)
+def _goals_of(ctx: Ctx, team: Team | None, with_workspace: bool, period: Period) -> list[Goal]:
+    """The period's goals of the team (its own and its reps') and, with_workspace, the
+    workspace's: not the other teams'."""
+    goals: list[Goal] = []
+    if team is not None:
+        goals += queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, period=period, team_id=team.id
+        )
+    if with_workspace:
+        goals += queries.live_goals(
+            ctx.session, workspace_id=ctx.ws, period=period, scope="workspace"
+        )
+    return sorted(goals, key=lambda g: g.id or 0)  # as one query ordered them (same dates)
+
+
+def _copy_goals(
+    ctx: Ctx, goals: list[Goal], there: Sequence[Goal], source: Period, dest: Period
+) -> Reply:
     copies: dict[int | None, Goal] = {}
     skipped: list[str] = []
     for goal in goals:

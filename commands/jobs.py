@@ -111,13 +111,17 @@ def behind_reps(td: TeamDay) -> list[Behind]:
     """Reps behind pace on the goal they lead with (stats.goal_order, as /deal and /progress
     do), with one totals query per period."""
     reps = {m.id: m for m in td.members("rep") if m.id is not None}
+    # The reps' goals on this team only: the totals below are this team's deals.
     goals = queries.live_goals(
-        td.session, workspace_id=td.ws, scope="rep", member_ids=list(reps), covering=td.day
+        td.session,
+        workspace_id=td.ws,
+        scope="rep",
+        team_id=td.team_id,
+        member_ids=list(reps),
+        covering=td.day,
     )
     chosen: dict[int, Goal] = {}
-    # The reps' goals on this team only: the totals below are this team's deals.
-    mine = (g for g in goals if g.team_id == td.team_id)
-    for goal in stats.goal_order(g for g in mine if g.metric in LAG_METRICS and g.target > 0):
+    for goal in stats.goal_order(g for g in goals if g.metric in LAG_METRICS and g.target > 0):
         chosen.setdefault(goal.member_id or 0, goal)
     totals: dict[tuple[date, date], dict[int, tuple[int, int]]] = {}
     found = []
@@ -351,8 +355,16 @@ def month_end(td: TeamDay) -> list[Notice]:
         return []
     last = td.day.replace(day=1) - timedelta(days=1)
     month = periods.month(last.year, last.month)
-    goals = queries.live_goals(td.session, workspace_id=td.ws, period=month, scope="rep")
-    targets = {g.member_id or 0: g.target for g in goals if g.metric == "revenue" and g.target > 0}
+    # The team's own rep goals: another team's are in its currency, for its deals.
+    goals = queries.rep_targets(
+        td.session,
+        workspace_id=td.ws,
+        team_id=td.team_id,
+        start=month.start,
+        end=month.end,
+        metric="revenue",
+    )
+    targets = {member_id: target for member_id, target in goals.items() if target > 0}
     rows = _rows(td, month.start, month.end, targets)
     out = Formatter(td.channel_locale())
     cur = td.team.currency

@@ -101,16 +101,14 @@ def board_of(
 
 
 def _targets(session: Session, team: Team, start: date, end: date) -> dict[int, int]:
-    goals = queries.goals_within(session, workspace_id=team.workspace_id, start=start, end=end)
-    return {
-        g.member_id: g.target
-        for g in goals
-        if g.scope == "rep"
-        and g.team_id == team.id
-        and g.metric == "revenue"
-        and (g.starts_on, g.ends_on) == (start, end)
-        and g.member_id is not None
-    }
+    return queries.rep_targets(
+        session,
+        workspace_id=team.workspace_id,
+        team_id=team.id or 0,
+        start=start,
+        end=end,
+        metric="revenue",
+    )
 
 
 def rows_of(

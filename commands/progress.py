@@ -88,17 +88,18 @@ def _summed_rep_goals(
     """Without a team goal, the team's target is the sum of its reps' goals."""
     period = ctx.period(period_text, today)
     reps = queries.team_members(ctx.session, team_id=team.id or 0, role="rep")
-    rep_goals = queries.live_goals(
+    # Only the reps' goals on this team (a rep on two teams has a goal in each currency),
+    # summed by the database.
+    sums = queries.scope_part_sums(
         ctx.session,
         workspace_id=ctx.ws,
         scope="rep",
-        period=period,
+        start=period.start,
+        end=period.end,
+        team_id=team.id,
         member_ids=[r.id for r in reps if r.id is not None],
     )
-    totals: dict[str, int] = {}
-    # Only the reps' goals on this team: a rep on two teams has a goal in each currency.
-    for goal in (g for g in rep_goals if g.team_id == team.id):
-        totals[goal.metric] = totals.get(goal.metric, 0) + goal.target
+    totals = {metric: total for metric, (_, total) in sums.items()}
     # Not saved: a goal of the moment, shown with no ID.
     return [
         new_goal(ctx, "team", period, metric, target, team_id=team.id)

@@ -125,7 +125,12 @@ LIVE_GOAL_INDEXES = [
 
 class Goal(SQLModel, table=True):
     __table_args__ = (
-        Index("ix_goal_lookup", "workspace_id", "period", "scope", "team_id", "member_id"),
+        # Goals by owner and dates (migration 0012): a rep's goals, and a team's own and its
+        # reps' goals (their targets summed), read without the workspace's other goals. A
+        # rep's goals lead with the end date: those not over yet (covering today) are a
+        # range of the index, however many goals the rep had before.
+        Index("ix_goal_member_dates", "workspace_id", "member_id", "ends_on", "starts_on"),
+        Index("ix_goal_team_dates", "workspace_id", "team_id", "scope", "starts_on", "ends_on"),
         # One live goal per subject, metric and dates: two managers setting it at once
         # write one. One index per kind of subject, as NULLs never count as equal.
         *(

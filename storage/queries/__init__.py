@@ -94,6 +94,15 @@ from storage.queries.outbox import (
     unsent_messages,
 )
 
+# isort: split
+# goalreads (issue 10): goal reads bounded by the owners shown.
+from storage.queries.goals import (
+    owner_goals_inside,
+    rep_targets,
+    scope_part_sums,
+    team_goals_within,
+)
+
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
@@ -170,4 +179,12 @@ __all__ = [
     "uninstalled_workspaces",
     "unsent_messages",
     "workspace_admins",
+]
+
+# goalreads (issue 10)
+__all__ += [
+    "owner_goals_inside",
+    "rep_targets",
+    "scope_part_sums",
+    "team_goals_within",
 ]

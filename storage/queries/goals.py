@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -53,6 +54,7 @@ def live_goals(
     team_id: int | None = None,
     member_ids: Iterable[int] | None = None,
     covering: date | None = None,
+    ending_from: date | None = None,
 ) -> Sequence[Goal]:
     query = select(Goal).where(Goal.workspace_id == workspace_id, col(Goal.deleted_at).is_(None))
     if period is not None:  # by dates: a label's meaning changes with the fiscal calendar
@@ -61,10 +63,14 @@ def live_goals(
         query = query.where(Goal.scope == scope)
     if team_id is not None:
         query = query.where(Goal.team_id == team_id)
+    elif scope == "team":  # every team's goals: their own index (ux_goal_live_team)
+        query = query.where(col(Goal.team_id).is_not(None), col(Goal.member_id).is_(None))
     if member_ids is not None:
         query = query.where(col(Goal.member_id).in_(list(member_ids)))
     if covering is not None:
         query = query.where(col(Goal.starts_on) <= covering, col(Goal.ends_on) >= covering)
+    if ending_from is not None:  # not over yet: the owner's past goals are never read
+        query = query.where(col(Goal.ends_on) >= ending_from)
     return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
 
 
@@ -148,3 +154,120 @@ def keep_goal(session: Session, *, goal: Goal, actor: str, reason: str) -> None:
         before=snapshot(goal),
         reason=reason,
     )
+
+
+# --- reads bounded by the owners shown (issue 10: /progress reads only the goals it shows) ---
+
+
+LIVE = col(Goal.deleted_at).is_(None)
+
+
+def _is(column: object, value: int | None) -> ColumnElement[bool]:
+    """`column = value`, or IS NULL for None (a team goal has no member, a workspace goal
+    no team)."""
+    c = col(column)
+    return c.is_(None) if value is None else c == value
+
+
+def owner_goals_inside(
+    session: Session,
+    *,
+    workspace_id: str,
+    scope: str,
+    team_id: int | None,
+    member_id: int | None,
+    metric: str,
+    start: date,
+    end: date,
+) -> Sequence[Goal]:
+    """One owner's live goals of one metric whose whole period lies in [start, end]: a
+    goal and its possible parts over time. Leads with ix_goal_member_dates for a rep,
+    ix_goal_team_dates for a team or the workspace."""
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            _is(Goal.member_id, member_id),
+            _is(Goal.team_id, team_id),
+            Goal.scope == scope,
+            Goal.metric == metric,
+            col(Goal.starts_on) >= start,
+            col(Goal.ends_on) <= end,
+            LIVE,
+        )
+        .order_by(col(Goal.starts_on), col(Goal.id))
+    ).all()
+
+
+def scope_part_sums(
+    session: Session,
+    *,
+    workspace_id: str,
+    scope: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> dict[str, tuple[int, int]]:
+    """{metric: (how many, summed target)} of the live goals of `scope` with exactly these
+    dates, on `team_id` (any team when None) and of `member_ids` where given: a team
+    goal's reps (or a workspace goal's teams) summed by the database, not loaded."""
+    query = select(Goal.metric, func.count(), func.sum(Goal.target)).where(
+        Goal.workspace_id == workspace_id,
+        Goal.scope == scope,
+        Goal.starts_on == start,
+        Goal.ends_on == end,
+        LIVE,
+    )
+    if team_id is not None:
+        query = query.where(Goal.team_id == team_id)
+    elif scope == "team":  # every team's goals: their own index (ux_goal_live_team)
+        query = query.where(col(Goal.team_id).is_not(None), col(Goal.member_id).is_(None))
+    if member_ids is not None:
+        query = query.where(col(Goal.member_id).in_(list(member_ids)))
+    rows = session.exec(query.group_by(Goal.metric).order_by(Goal.metric)).all()
+    return {metric: (int(n), int(total)) for metric, n, total in rows}
+
+
+def rep_targets(
+    session: Session, *, workspace_id: str, team_id: int, start: date, end: date, metric: str
+) -> dict[int, int]:
+    """{member id: target} of the team's live rep goals of `metric` with exactly these
+    dates: a leaderboard's targets in one query, without building goal objects."""
+    rows = session.exec(
+        select(Goal.member_id, Goal.target)
+        .where(
+            Goal.workspace_id == workspace_id,
+            Goal.team_id == team_id,
+            Goal.scope == "rep",
+            Goal.starts_on == start,
+            Goal.ends_on == end,
+            Goal.metric == metric,
+            col(Goal.member_id).is_not(None),
+            LIVE,
+        )
+        .order_by(col(Goal.starts_on), col(Goal.id))
+    ).all()
+    return {member_id: target for member_id, target in rows if member_id is not None}
+
+
+def team_goals_within(
+    session: Session, *, workspace_id: str, team_id: int, start: date, end: date
+) -> Sequence[Goal]:
+    """The live goals of one team (its own and its reps') and of the workspace whose whole
+    period lies in [start, end]: what /goal tree shows of a team."""
+    return session.exec(
+        select(Goal)
+        .where(
+            Goal.workspace_id == workspace_id,
+            # A workspace goal has no team: both sides lead with ix_goal_team_dates.
+            or_(
+                and_(col(Goal.team_id).is_(None), col(Goal.scope) == "workspace"),
+                col(Goal.team_id) == team_id,
+            ),
+            col(Goal.starts_on) >= start,
+            col(Goal.ends_on) <= end,
+            LIVE,
+        )
+        .order_by(col(Goal.starts_on), col(Goal.id))
+    ).all()
