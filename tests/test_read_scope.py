@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, event
+from sqlalchemy import text as sql
 from sqlmodel import select
 
 from bot.app import build_app
@@ -318,6 +319,23 @@ def test_every_read_only_command_reads_set_up_data_in_a_read_scope(engine: Engin
             reply = run_as(engine, user, command_, text)
         assert reply.ok, (command_, text, reply.text)
         assert immediate(sent) == 0, (command_, text)
+
+
+def test_a_read_scope_is_read_only_on_postgresql_and_deferred_on_sqlite(engine: Engine) -> None:
+    with statements(engine) as sent, read_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            assert session.execute(sql("SHOW transaction_read_only")).scalar() == "on"
+        else:
+            session.execute(sql("SELECT 1"))
+    with session_scope(engine) as session:  # the pooled connection writes again
+        if engine.dialect.name == "postgresql":
+            assert session.execute(sql("SHOW transaction_read_only")).scalar() == "off"
+        session.add(Workspace(id="T9"))
+    assert immediate(sent) == 0
+    with pytest.raises(WriteInReadScope), read_scope(engine) as session:
+        session.execute(sql("DELETE FROM workspace WHERE id = 'T9'"))
+    with read_scope(engine) as session:
+        assert session.get(Workspace, "T9") is not None
 
 
 # --- the profile on the request path --------------------------------------------------------------
