@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine, event
 from sqlalchemy import text as sql
 from sqlmodel import select
 
-from bot.app import build_app
+from bot.app import build_app, installation_store
 from bot.http import wsgi_app
 from bot.listeners import Pacer
 from bot.work import Work
@@ -362,3 +363,18 @@ def test_a_known_profile_takes_no_transaction_and_a_new_one_one_write(
     assert immediate(first) == 0 and "BEGIN" in first  # read, in a deferred transaction
     assert kept == []  # kept in the process: no transaction at all
     assert len(fake.called("users.info")) == 1
+
+
+def test_an_installation_is_looked_up_without_the_write_lock(fake: FakeSlack, db: Engine) -> None:
+    """OAuth: every request's authorize finds its workspace's token; saving still writes."""
+    settings = settings_for(fake, db, client_id="C1", client_secret="s")
+    store = installation_store(settings, db)
+    store.save(Installation(app_id="A1", team_id=TEAM, user_id="U1", bot_token="xoxb-1"))
+
+    with lock_held(db), statements(db) as sent:
+        found = store.find_installation(enterprise_id=None, team_id=TEAM)
+        bot = store.find_bot(enterprise_id=None, team_id=TEAM)
+
+    assert found is not None and found.bot_token == "xoxb-1"
+    assert bot is not None and bot.bot_token == "xoxb-1"
+    assert immediate(sent) == 0
