@@ -150,7 +150,10 @@ class Pacer:
     def _command(self, client: WebClient, name: str, req: Request) -> Handled:
         """As `_run`, in a read scope for a command that only reads: it never waits for
         SQLite's write lock."""
-        dispatch = lambda session: router.dispatch(name, req, session)  # noqa: E731
+
+        def dispatch(session: Session) -> Reply:
+            return router.dispatch(name, req, session)
+
         reply = router.in_scope(self.engine, name, req.text, dispatch)
         return Handled(req, reply, self._record(client, req, reply))
 
