@@ -28,7 +28,7 @@ from bot.tokens import REFRESH_MINUTES, Clients, Installed, OneToken
 from bot.work import Work
 from commands import registry
 from storage import queries
-from storage.engine import session_scope
+from storage.engine import READ_ONLY, session_scope
 
 if TYPE_CHECKING:
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -132,7 +132,15 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
     assert settings.client_id
-    return SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+    store = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+    # Every request's authorize looks its workspace's token up: through a read scope's
+    # engine, so that lookup never takes SQLite's write lock (saves keep the engine).
+    reader = SQLAlchemyInstallationStore(
+        client_id=settings.client_id, engine=engine.execution_options(**{READ_ONLY: True})
+    )
+    store.find_bot = reader.find_bot  # type: ignore[method-assign]
+    store.find_installation = reader.find_installation  # type: ignore[method-assign]
+    return store
 
 
 def oauth_install(settings: Settings) -> bool:

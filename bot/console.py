@@ -32,7 +32,7 @@ from commands import demo, i18n, markup, router
 from commands.router import dispatch
 from commands.types import Button, Form, FormResult, Reply, Request
 from storage import queries
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.models import Member
 
 LOCAL_WORKSPACE = "TLOCAL"
@@ -200,11 +200,12 @@ class Console:
     # --- slash commands, buttons and forms, as the Slack edge runs them -----------------------
 
     def slash(self, line: str) -> None:
+        """As the Slack edge runs it: in a read scope when the command only reads."""
         command, _, text = line.partition(" ")
-        with session_scope(self.engine) as session:
-            req = self.request(escape(text.strip(), self.people(session)))
-            reply = dispatch(command.lower(), req, session)
-        self.answer(reply, req, Via.COMMAND, command.lower())
+        name = command.lower()
+        req = self.request(escape(text.strip(), self.people_now()))
+        reply = router.in_scope(self.engine, name, text, lambda s: dispatch(name, req, s))
+        self.answer(reply, req, Via.COMMAND, name)
 
     def press(self, which: str) -> None:
         buttons = self.my_buttons()
@@ -273,7 +274,7 @@ class Console:
         return [ME, *(Person(m.user_id, m.name) for m in rows if m.user_id != ME.user_id)]
 
     def people_now(self) -> list[Person]:
-        with session_scope(self.engine) as session:
+        with read_scope(self.engine) as session:
             return self.people(session)
 
     def names(self) -> dict[str, str]:

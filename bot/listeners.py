@@ -130,9 +130,7 @@ class Pacer:
                 request_key=body.get("trigger_id"),
             )
             with self.work.admitted() as admitted:
-                done = admitted and self._run(
-                    client, req, lambda session: router.dispatch(name, req, session)
-                )
+                done = admitted and self._command(client, name, req)
         except Exception:
             log.exception("command failed")
             ack(response_type="ephemeral", text=i18n.t(locale, "error.internal"))
@@ -148,6 +146,16 @@ class Pacer:
         ack(**acknowledgement(reply, asker.locale, chart_skipped=skipped))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "", acked=True)
         self._follow_up(transport, done, asker, chart=not skipped)
+
+    def _command(self, client: WebClient, name: str, req: Request) -> Handled:
+        """As `_run`, in a read scope for a command that only reads: it never waits for
+        SQLite's write lock."""
+
+        def dispatch(session: Session) -> Reply:
+            return router.dispatch(name, req, session)
+
+        reply = router.in_scope(self.engine, name, req.text, dispatch)
+        return Handled(req, reply, self._record(client, req, reply))
 
     def _follow_up(
         self, transport: SlackTransport, done: Handled, asker: Asker, *, chart: bool = True
@@ -294,8 +302,9 @@ class Pacer:
 
     def _publish_home(self, user_id: str, team_id: str, client: WebClient) -> None:
         req = self.request(client, workspace_id=team_id, user_id=user_id)
-        with session_scope(self.engine) as session:
-            goals = router.dispatch("/goal", req, session)
+        goals = router.in_scope(
+            self.engine, "/goal", "", lambda session: router.dispatch("/goal", req, session)
+        )
         intro, _, help_text = i18n.t(req.locale, "pacer.help").partition("\n")
         view = blocks.home_view([intro, goals.text, help_text])
         client.views_publish(user_id=req.user_id, view=view)

@@ -135,7 +135,7 @@ def _apply(member: Member, user: dict[str, Any]) -> None:
 
 def fill_unnamed(client: WebClient, engine: Engine, workspace_id: str) -> int:
     """Look up members still named by their user id (picked in a modal); returns how many."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.exec(
             select(Member.user_id)
             .where(Member.workspace_id == workspace_id, col(Member.name) == col(Member.user_id))

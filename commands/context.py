@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -15,6 +17,7 @@ from commands.parsing import Refused, UsageError, storable
 from commands.types import Request
 from domain import periods
 from storage import queries
+from storage.engine import NeedsWrite, WriteInReadScope
 from storage.models import Goal, Member, Team, Workspace
 
 if TYPE_CHECKING:
@@ -32,13 +35,14 @@ class Ctx:
     @classmethod
     def load(cls, req: Request, session: Session) -> Ctx:
         _check_request(req)
-        me = queries.ensure_member(
-            session,
-            workspace_id=req.workspace_id,
-            user_id=req.user_id,
-            name=req.user_name,
-            admin=req.user_id in req.admin_ids,
-        )
+        with first_sight():
+            me = queries.ensure_member(
+                session,
+                workspace_id=req.workspace_id,
+                user_id=req.user_id,
+                name=req.user_name,
+                admin=req.user_id in req.admin_ids,
+            )
         workspace = queries.get_workspace(session, workspace_id=req.workspace_id)
         return cls(req, session, workspace, me, Formatter(req.locale))
 
@@ -94,12 +98,25 @@ class Ctx:
         return ", ".join(names) if names else "—"
 
     def member_for(self, user_id: str, name: str = "") -> Member:
-        return queries.ensure_member(self.session, workspace_id=self.ws, user_id=user_id, name=name)
+        with first_sight():
+            return queries.ensure_member(
+                self.session, workspace_id=self.ws, user_id=user_id, name=name
+            )
 
     def speaking_to(self, member: Member) -> Ctx:
         """The same request in `member`'s language: for messages sent to them."""
         locale = member.locale or "en"
         return replace(self, req=replace(self.req, locale=locale), fmt=Formatter(locale))
+
+
+@contextmanager
+def first_sight() -> Iterator[None]:
+    """A member row created or named (a user's first request, a mention's name) is the one
+    write a read-only command may need: its read scope runs it again writing, unwarned."""
+    try:
+        yield
+    except WriteInReadScope as err:
+        raise NeedsWrite(f"member row: {err}") from err
 
 
 def new_goal(

@@ -63,6 +63,10 @@ class Command:
     aliases: tuple[str, ...] = ()  # other last words: /deal undo is /deal restore
     help: str | None = None  # a written help text instead of the generated one
     hidden: bool = False  # not listed in help (an alias kept for old habits)
+    # Whether it may write (False: it runs in a read scope, never taking the write lock);
+    # `bare_writes` for the path alone.
+    writes: bool = True
+    bare_writes: bool = True
 
     @property
     def key(self) -> str:

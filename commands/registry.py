@@ -6,6 +6,9 @@ returns a Reply; a refusal raises Refused. Dispatch, help, usage errors, "did yo
 the Slack app's listeners, the console's completion and the manifest test all read this.
 Each command's summary and example live in the catalogs under `cmd.KEY` and
 `example.KEY`, KEY being its path with underscores (`pacer_setup_team_add`).
+A command that only reads is declared `writes=False` (`bare_writes=False` for a path
+alone that only reads, e.g. opens a form): it runs in a read scope, never taking
+SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -134,9 +137,10 @@ COMMANDS = (
         (Arg("words", DEAL_WORDS, optional=True),),
         options=deal.KEYS,
         bare=deal.open_form,
+        bare_writes=False,  # the form: its submission writes
         help="deal.help",
     ),
-    Command("/deal list", deal.list_deals),
+    Command("/deal list", deal.list_deals, writes=False),
     Command(
         "/deal edit",
         deal.edit,
@@ -164,7 +168,7 @@ COMMANDS = (
         ("date",),
     ),
     # --- /goal ---------------------------------------------------------------------------
-    Command("/goal", goal.my_goals, help="goal.help"),
+    Command("/goal", goal.my_goals, help="goal.help", writes=False),
     Command(
         "/goal set",
         goal.set_goal,
@@ -192,6 +196,7 @@ COMMANDS = (
         "/goal tree",
         goal_tree.tree,
         (Arg("team", TEAM, optional=True), Arg("period", PERIOD, optional=True)),
+        writes=False,
     ),
     Command(
         "/goal copy",
@@ -211,7 +216,7 @@ COMMANDS = (
         ("reason",),
         role=Role.MANAGER,
     ),
-    Command("/goal history", targets.history, (Arg("goal_id", ID),)),
+    Command("/goal history", targets.history, (Arg("goal_id", ID),), writes=False),
     Command(
         "/goal feedback",
         feedback.feedback,
@@ -219,14 +224,15 @@ COMMANDS = (
         ("propose",),
         help="feedback.help",
     ),
-    Command("/goal feedback show", feedback.show, (Arg("feedback_id", ID),)),
-    Command("/goal review", feedback.review, role=Role.MANAGER),
+    Command("/goal feedback show", feedback.show, (Arg("feedback_id", ID),), writes=False),
+    Command("/goal review", feedback.review, role=Role.MANAGER, writes=False),
     # --- /progress, /leaderboard ------------------------------------------------------------
     Command(
         "/progress",
         progress.handle,
         (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
         help="progress.help",
+        writes=False,
     ),
     Command(
         "/leaderboard",
@@ -241,12 +247,26 @@ COMMANDS = (
             ),
         ),
         help="leaderboard.help",
+        writes=False,
     ),
     # --- /pacer ----------------------------------------------------------------------------
-    Command("/pacer", pacer.overview, bare=pacer.overview, help="pacer.help"),
+    Command(
+        "/pacer",
+        pacer.overview,
+        bare=pacer.overview,
+        help="pacer.help",
+        writes=False,
+        bare_writes=False,
+    ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
-    Command("/pacer setup", lambda ctx: pacer.setup_alone(ctx), bare=pacer.setup_alone),
-    Command("/pacer setup show", pacer.show),
+    Command(
+        "/pacer setup",
+        lambda ctx: pacer.setup_alone(ctx),
+        bare=pacer.setup_alone,
+        writes=False,
+        bare_writes=False,  # the form: its submission writes
+    ),
+    Command("/pacer setup show", pacer.show, writes=False),
     Command(
         "/pacer setup team create",
         pacer.team_create,
@@ -281,7 +301,13 @@ COMMANDS = (
         ("team",),
         role=Role.ADMIN,
     ),
-    Command("/pacer setup holidays list", pacer.holidays_list, options=("team",), role=Role.ADMIN),
+    Command(
+        "/pacer setup holidays list",
+        pacer.holidays_list,
+        options=("team",),
+        role=Role.ADMIN,
+        writes=False,
+    ),
     Command(
         "/pacer setup holidays remove",
         pacer.holidays_remove,
@@ -298,7 +324,7 @@ COMMANDS = (
         (Arg("members", MENTIONS),),
         role=Role.ADMIN,
     ),
-    Command("/pacer setup admin list", pacer.admin_list, role=Role.ADMIN),
+    Command("/pacer setup admin list", pacer.admin_list, role=Role.ADMIN, writes=False),
     Command(
         "/pacer setup threshold",
         pacer.threshold,

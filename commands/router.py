@@ -4,6 +4,8 @@ Words resolve to a declared command (commands/registry.py), its role is checked,
 arguments converted, and its handler run. Bad input (UsageError, AmountError) answers
 with the problem and an example of the command that was typed; a refusal (Refused) with
 its reason. Either way everything is rolled back and only the sender sees the answer.
+A command declared read-only (and help, and any answer to words no command takes) runs
+in a read scope (`in_scope`): it never waits for SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from commands import codec, markup
@@ -21,7 +24,7 @@ from commands.parsing import Refused, UsageError
 from commands.registry import ACTION_BY_ID, FORM_BY_ID, REGISTRY
 from commands.types import FormResult, Reply, Request
 from domain.money import AmountError
-from storage import queries
+from storage import engine, queries
 
 log = logging.getLogger(__name__)
 # Answers that already say what to type instead: no usage line under them.
@@ -37,11 +40,53 @@ def dispatch(command: str, req: Request, session: Session) -> Reply:
     return _guarded(req, session, lambda ctx: _run(ctx, node, words), node)
 
 
+def writes(command: str, text: str) -> bool:
+    """Whether the command as typed may write, as `_run` would run it: help, a group's
+    list and words no command takes never do; a command does unless declared otherwise."""
+    found = REGISTRY.resolve(command, text)
+    if found is None:
+        return False
+    node, words = found
+    if _asks_help(words) or _is_unknown(node, words):
+        return False
+    assert node.command is not None
+    if not words and node.command.bare is not None:
+        return node.command.bare_writes
+    return node.command.writes
+
+
+def in_scope(db: Engine, command: str, text: str, run: Callable[[Session], Reply]) -> Reply:
+    """`run`, the dispatch of the command as typed, in the scope it needs: a read scope
+    for one that only reads (run again writing if it writes after all)."""
+    if writes(command, text):
+        return engine.scoped(db, run)
+    return engine.scoped(db, lambda session: checked_read(run(session), command), writes=False)
+
+
+def checked_read(reply: Reply, command: str) -> Reply:
+    """The reply of a command run read-only: one that sends or changes messages (recorded
+    in the outbox, each in a transaction of its own) is declared wrong."""
+    if reply.notices or reply.updates or reply.retracts:
+        if engine.STRICT_READS:
+            raise engine.WriteInReadScope(f"{command} sends notices but is declared read-only")
+        log.warning("%s sends notices but is declared read-only", command)
+    return reply
+
+
+def _asks_help(words: list[str]) -> bool:
+    return [w.lower() for w in words] in ([w] for w in HELP_WORDS)
+
+
+def _is_unknown(node: Node, words: list[str]) -> bool:
+    command = node.command
+    return command is None or bool(words and node.children and not command.args)
+
+
 def _run(ctx: Ctx, node: Node, words: list[str]) -> Reply:
-    if [w.lower() for w in words] in ([w] for w in HELP_WORDS):
+    if _asks_help(words):
         return Reply(text=help_text(ctx, node))
     command = node.command
-    if command is None or (words and node.children and not command.args):
+    if command is None or _is_unknown(node, words):
         return _unknown(ctx, node, words)
     _check_role(ctx, command)
     if not words and command.bare is not None:
@@ -129,9 +174,10 @@ def _guarded(
     """Run once per delivery: a request with a key (Slack's trigger or view id, a button
     press) is recorded with its reply in the transaction of its writes, so a retry or a
     replay of it is answered with that reply and writes nothing. The claim comes first:
-    a concurrent delivery of the same key waits for it instead of running beside it."""
+    a concurrent delivery of the same key waits for it instead of running beside it.
+    A read (a read scope's session) claims nothing: run again, it answers the same."""
     key = req.request_key
-    if key is None:
+    if key is None or engine.reads_only(session):
         return _execute(req, session, run, node)
     claim = queries.claim_delivery(session, workspace_id=req.workspace_id, request_key=key)
     if claim is None:  # run before, or meanwhile by another request
@@ -162,6 +208,8 @@ def _execute(
     except (UsageError, AmountError, Refused) as err:
         session.rollback()
         return Reply(text=_explain(req, err, node), ok=False)
+    except (engine.WriteInReadScope, engine.NeedsWrite):
+        raise  # a read that writes: engine.scoped runs it again writing
     except Exception:
         session.rollback()
         log.exception("command failed: %r", req.text)

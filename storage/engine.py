@@ -1,11 +1,18 @@
-"""Engine and sessions. SQLite gets WAL, a busy timeout, FULL sync and BEGIN IMMEDIATE."""
+"""Engine and sessions. SQLite gets WAL, a busy timeout, FULL sync and BEGIN IMMEDIATE.
+
+Requests that only read run in `read_scope` (a deferred transaction on SQLite, a READ ONLY
+one on PostgreSQL): they never take SQLite's one write lock, so they answer while a writer
+holds it. `scoped` picks the scope and, when a read turns out to write, runs it again in
+a write transaction.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
@@ -21,6 +28,22 @@ POSTGRES_OVERFLOW = 8
 READ_ONLY = "pacer_read_only"  # an execution option: see read_scope
 WRITING = "pacer_writing"  # on a connection's info while it holds the writer lock
 WRITER_WAIT = 10.0  # as busy_timeout: past it, SQLite's own wait takes over
+# Statements that change the database: refused on a read scope's connection.
+WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"})
+# Tests set this: a read scope that writes raises instead of being run again writing.
+STRICT_READS = False
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class WriteInReadScope(RuntimeError):
+    """A statement that writes, sent in a read scope (nothing was sent to the database)."""
+
+
+class NeedsWrite(Exception):
+    """A read that has to write first, as expected now and then (the first request of a
+    user creates their member row): `scoped` runs it again writing, without a warning."""
 
 
 def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
@@ -29,7 +52,9 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_size", POSTGRES_POOL)
         kwargs.setdefault("max_overflow", POSTGRES_OVERFLOW)
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        _refuse_writes_in_reads(engine)
+        return engine
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs.setdefault("poolclass", StaticPool)
     else:
@@ -39,7 +64,23 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", 0)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     _tune_sqlite(engine, in_memory=url in ("sqlite://", "sqlite:///:memory:"))
+    _refuse_writes_in_reads(engine)
     return engine
+
+
+def _refuse_writes_in_reads(engine: Engine) -> None:
+    """A read scope's statement that would write raises before it is sent: on SQLite it
+    would wait for the write lock the read scope exists to avoid."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY) and _writes(statement):
+            raise WriteInReadScope(statement.split("\n", 1)[0][:120])
+
+
+def _writes(statement: str) -> bool:
+    words = statement.lstrip(" \n(").split(None, 1)
+    return bool(words) and words[0].upper() in WRITE_VERBS
 
 
 def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
@@ -99,10 +140,39 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Session]:
-    """A session that only reads (nothing it changes is kept): on SQLite it takes no write
-    lock, so a lookup on the acknowledgement path never queues behind a writer."""
-    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as s:
+    """A session that only reads: on SQLite it takes no write lock, so a lookup on the
+    acknowledgement path never queues behind a writer; on PostgreSQL its transaction is
+    READ ONLY. A write in it raises WriteInReadScope, a change left unflushed too (at the
+    end, rather than being dropped unseen)."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    with Session(engine.execution_options(**options), expire_on_commit=False) as s:
+        s.info[READ_ONLY] = True
         try:
             yield s
+            s.flush()
         finally:
             s.rollback()
+
+
+def reads_only(session: Session) -> bool:
+    """Whether the session is a read scope's (so it records nothing, not even a delivery)."""
+    return bool(session.info.get(READ_ONLY))
+
+
+def scoped(engine: Engine, run: Callable[[Session], T], *, writes: bool = True) -> T:
+    """`run` in a write transaction, or for what only reads in a read scope; a read that
+    writes after all is run again in a write transaction (a warning, unless expected)."""
+    if not writes:
+        try:
+            with read_scope(engine) as session:
+                return run(session)
+        except NeedsWrite as why:
+            log.debug("a read writes first (%s): run again, writing", why)
+        except WriteInReadScope as err:
+            if STRICT_READS:
+                raise
+            log.warning("a read-only request wrote (%s): run again, writing", err)
+    with session_scope(engine) as session:
+        return run(session)

@@ -27,9 +27,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from commands.router import dispatch
+from commands.router import dispatch, in_scope
 from commands.types import Reply, Request
-from storage.engine import make_engine, session_scope
+from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests.fakeslack import FakeSlack
 
@@ -154,6 +154,17 @@ def postgres_schema() -> Iterator[PostgresSchema]:
         yield PostgresSchema(schema, names, eng)
     finally:
         _drop(eng, schema)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _strict_reads() -> Iterator[None]:
+    """A command declared read-only that writes fails its test, instead of being run
+    again writing as in production (storage.engine.scoped)."""
+    from storage import engine
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "STRICT_READS", True)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -282,8 +293,8 @@ def run(engine: Engine) -> Run:
             request_key=key,
             admin_ids=frozenset({ADMIN}),
         )
-        with session_scope(engine) as s:
-            return dispatch(command, req, s)
+        # In the scope the adapters give it: a read-only command in a read scope.
+        return in_scope(engine, command, text, lambda s: dispatch(command, req, s))
 
     return _run
 
