@@ -82,7 +82,6 @@ from storage.queries.metrics import (
     new_customers,
     open_deals_of_team,
     open_pipeline,
-    quiet_customers_of_team,
     totals_by_owner,
 )
 from storage.queries.outbox import (
@@ -93,6 +92,10 @@ from storage.queries.outbox import (
     sent_message,
     unsent_messages,
 )
+
+# isort: split
+# Customers kept from the deals (issue 10: new and quiet customers at 5M deals).
+from storage.queries.customers import quiet_customers_of_team, rebuild_customers
 
 __all__ = [
     "LIVE_NOTICE",
@@ -147,7 +150,6 @@ __all__ = [
     "open_feedback_of_team",
     "open_pipeline",
     "paid_on_deal",
-    "quiet_customers_of_team",
     "recent_deals",
     "recredit_deals",
     "remove_holidays",
@@ -171,3 +173,5 @@ __all__ = [
     "unsent_messages",
     "workspace_admins",
 ]
+# Customers kept from the deals (issue 10).
+__all__ += ["quiet_customers_of_team", "rebuild_customers"]
