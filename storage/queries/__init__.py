@@ -96,6 +96,7 @@ from storage.queries.outbox import (
 # isort: split
 # Customers kept from the deals (issue 10: new and quiet customers at 5M deals).
 from storage.queries.customers import quiet_customers_of_team, rebuild_customers
+from storage.queries.outbox import recorded_keys
 
 __all__ = [
     "LIVE_NOTICE",
@@ -174,4 +175,4 @@ __all__ = [
     "workspace_admins",
 ]
 # Customers kept from the deals (issue 10).
-__all__ += ["quiet_customers_of_team", "rebuild_customers"]
+__all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
