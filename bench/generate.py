@@ -31,7 +31,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Deal, Goal, Member, Membership, Team, Workspace
 
-VERSION = 1
+VERSION = 2  # 2: the customer table (migration 0013)
 OUT = Path(__file__).parent / "out"
 WORKSPACE_ID = "TBENCH"
 CURRENCY = "USD"
