@@ -69,6 +69,7 @@ class World:
             self.s,
             workspace_id=self.ws,
             team_id=team_id or self.east,
+            owner_ids=[self.alice, self.bob],
             since=date(2026, 6, 3),
             before=date(2026, 10, 31),
         )
@@ -236,6 +237,15 @@ def test_quiet_customers_are_the_three_longest_quiet_per_rep(w: World) -> None:
         w.bob: [("ACME", date(2026, 9, 15))],
     }
     assert w.quiet(w.west) == {w.bob: [("Soylent", date(2026, 8, 1))]}
+    only_bob = queries.quiet_customers_of_team(
+        w.s,
+        workspace_id=w.ws,
+        team_id=w.east,
+        owner_ids=[w.bob],
+        since=date(2026, 6, 3),
+        before=date(2026, 10, 31),
+    )
+    assert only_bob == {w.bob: [("ACME", date(2026, 9, 15))]}
     # bob's Acme deleted: he has no quiet customer left in East; a new Globex deal of alice
     # in November makes Hooli her third.
     w.change(bob_acme, action="delete", deleted_at=utcnow())

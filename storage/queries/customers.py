@@ -120,7 +120,7 @@ def _credited(
     owner_ids: tuple[int, ...] | None,
 ) -> list[ColumnElement[bool]]:
     """Customers first won in [start, end], on the rows of the reps in scope that won
-    them that day: ix_customer_first_won."""
+    them that day: ix_customer_first_won, or ix_customer_team_first_won for a team."""
     where = [
         col(Customer.workspace_id) == workspace_id,
         col(Customer.first_won) >= start,
@@ -169,33 +169,44 @@ def quiet_customers_of_team(
     *,
     workspace_id: str,
     team_id: int,
+    owner_ids: Iterable[int],
     since: date,
     before: date,
     limit_per_owner: int = 3,
 ) -> dict[int, list[tuple[str, date]]]:
-    """owner id -> up to `limit_per_owner` customers they dealt with since `since` but have
-    had no deal with from `before` on, as (customer, last close date), longest quiet first.
-    Read on ix_customer_team_last: the team's customers last seen in [since, before)."""
-    last = col(Customer.last_deal)
-    place = func.row_number().over(
-        partition_by=col(Customer.owner_id), order_by=(last, col(Customer.name))
-    )
-    ranked = (
-        select(col(Customer.owner_id), col(Customer.name), last, place.label("place"))
+    """owner id -> up to `limit_per_owner` customers the rep dealt with (on this team) since
+    `since` but has had no deal with from `before` on, as (customer, last close date),
+    longest quiet first. One query; each rep's part reads only its few rows off
+    ix_customer_owner_last, however many customers the rep has."""
+    parts = [
+        _quiet_of_owner(workspace_id, team_id, owner, since, before, limit_per_owner)
+        for owner in sorted(set(owner_ids))
+    ]
+    if not parts:
+        return {}
+    found: dict[int, list[tuple[str, date]]] = {}
+    for owner, name, day in session.connection().execute(sa.union_all(*parts)).all():
+        found.setdefault(int(owner), []).append((str(name), day))
+    for customers in found.values():
+        customers.sort(key=lambda row: (row[1], row[0]))
+    return found
+
+
+def _quiet_of_owner(
+    workspace_id: str, team_id: int, owner_id: int, since: date, before: date, limit: int
+) -> sa.Select[Any]:
+    last = CUSTOMERS.c.last_deal
+    rows = (
+        sa.select(CUSTOMERS.c.owner_id, CUSTOMERS.c.name, last)
         .where(
-            col(Customer.workspace_id) == workspace_id,
-            col(Customer.team_id) == team_id,
+            CUSTOMERS.c.workspace_id == workspace_id,
+            CUSTOMERS.c.team_id == team_id,
+            CUSTOMERS.c.owner_id == owner_id,
             last >= since,
             last < before,
         )
+        .order_by(last, CUSTOMERS.c.name)
+        .limit(limit)
         .subquery()
     )
-    query = (
-        select(ranked.c.owner_id, ranked.c.name, ranked.c.last_deal)
-        .where(ranked.c.place <= limit_per_owner)
-        .order_by(ranked.c.owner_id, ranked.c.last_deal, ranked.c.name)
-    )
-    found: dict[int, list[tuple[str, date]]] = {}
-    for owner, name, day in session.exec(query).all():
-        found.setdefault(int(owner), []).append((str(name), day))
-    return found
+    return sa.select(*rows.c)  # a subquery: a part of a UNION may not be ordered itself

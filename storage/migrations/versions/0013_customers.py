@@ -17,6 +17,10 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+FIRST_WON_INDEXES = [
+    ("ix_customer_first_won", ["workspace_id", "first_won", "team_id", "owner_id", "key"]),
+    ("ix_customer_team_first_won", ["workspace_id", "team_id", "first_won", "owner_id", "key"]),
+]
 # As storage/queries/customers.py computes it, for every workspace at once.
 BACKFILL = """
 INSERT INTO customer (workspace_id, key, team_id, owner_id, name, first_won, last_deal)
@@ -46,8 +50,14 @@ def upgrade() -> None:
         sa.Column("last_deal", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("workspace_id", "key", "team_id", "owner_id"),
     )
-    op.create_index("ix_customer_first_won", "customer", ["workspace_id", "first_won"])
-    op.create_index("ix_customer_team_last", "customer", ["workspace_id", "team_id", "last_deal"])
+    first_won = sa.text("first_won IS NOT NULL")
+    for name, columns in FIRST_WON_INDEXES:
+        op.create_index(
+            name, "customer", columns, sqlite_where=first_won, postgresql_where=first_won
+        )
+    op.create_index(
+        "ix_customer_owner_last", "customer", ["workspace_id", "team_id", "owner_id", "last_deal"]
+    )
     op.create_index("ix_deal_customer", "deal", ["workspace_id", sa.text("lower(customer)")])
     op.execute(BACKFILL)
 
