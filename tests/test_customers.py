@@ -5,6 +5,7 @@ same rows, so the upkeep and the rebuild never drift apart."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -345,3 +346,37 @@ def test_customers_count_only_live_deals(w: World) -> None:
     found = w.s.exec(select(Deal).where(col(Deal.customer) == "Acme")).one()
     w.change(found, action="delete", deleted_at=utcnow())
     assert (w.new(), w.quiet(), rows(w.s, w.ws)) == (0, {}, [])
+
+
+def test_two_deals_of_one_customer_logged_at_once_both_count(engine: Engine) -> None:
+    # On PostgreSQL each write reads its own snapshot: without a lock, bob's deal would
+    # recompute Acme without alice's, alice's without bob's, and alice would count as new
+    # on the 5th although bob won Acme on the 2nd.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with Session(engine) as s:
+        w = _world(s, "T1")
+        s.commit()
+    with Session(engine) as first:
+        World(first, *_ids(w)).deal(w.alice, "Acme", date(2026, 11, 5))  # flushed, locked
+        second = threading.Thread(target=_log_in_own_session, args=(engine, w))
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waits for the first writer of Acme
+        first.commit()
+    second.join(10)
+    with Session(engine) as s:
+        after = World(s, *_ids(w))
+        assert (after.new(owner_ids=[w.alice]), after.new(owner_ids=[w.bob])) == (0, 1)
+        assert after.daily() == {date(2026, 11, 2): 1}
+        kept_as_rebuilt(after)
+
+
+def _ids(w: World) -> tuple[str, int, int, int, int]:
+    return (w.ws, w.east, w.west, w.alice, w.bob)
+
+
+def _log_in_own_session(engine: Engine, w: World) -> None:
+    with Session(engine) as s:
+        World(s, *_ids(w)).deal(w.bob, "acme", date(2026, 11, 2))
+        s.commit()

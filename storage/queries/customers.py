@@ -43,12 +43,30 @@ def _refresh(conn: Connection, workspace_id: str, names: Collection[str] | None)
     mine: list[ColumnElement[bool]] = [DEALS.c.workspace_id == workspace_id]
     gone: list[ColumnElement[bool]] = [CUSTOMERS.c.workspace_id == workspace_id]
     if names is not None:
+        _lock(conn, workspace_id, names)
         keys = [func.lower(literal(name)) for name in sorted(names)]  # lowered as SQL does
         mine.append(KEY.in_(keys))
         gone.append(CUSTOMERS.c.key.in_(keys))
     conn.execute(delete(CUSTOMERS).where(*gone))
     columns = ["workspace_id", "key", "team_id", "owner_id", "name", "first_won", "last_deal"]
     conn.execute(insert(CUSTOMERS).from_select(columns, _rows(mine)))
+
+
+def _lock(conn: Connection, workspace_id: str, names: Collection[str]) -> None:
+    """On PostgreSQL, one writer of a customer at a time, until it commits: two deals of
+    one customer logged at once would each recompute it without the other's deal (and
+    insert the same row twice). The second waits, then reads the first's deal. Sorted, so
+    two writers of the same customers take them in one order. SQLite has one writer."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in sorted(names):
+        conn.execute(LOCK, {"ws": workspace_id, "name": name})
+
+
+LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext('customer:' || current_schema()),"
+    " hashtext(CAST(:ws AS text) || ':' || lower(CAST(:name AS text))))"
+)
 
 
 def _rows(mine: list[ColumnElement[bool]]) -> Any:
