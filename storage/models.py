@@ -207,6 +207,7 @@ class Deal(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
+CUSTOMER_OWNER_LAST = ("workspace_id", "team_id", "owner_id", "last_deal", "name")
 FIRST_WON = text("first_won IS NOT NULL")
 CUSTOMER_FIRST_WON_INDEXES = [  # (name, columns), as migration 0013 makes them
     ("ix_customer_first_won", ("workspace_id", "first_won", "team_id", "owner_id", "key")),
@@ -227,8 +228,9 @@ class Customer(SQLModel, table=True):
             Index(name, *columns, sqlite_where=FIRST_WON, postgresql_where=FIRST_WON)
             for name, columns in CUSTOMER_FIRST_WON_INDEXES
         ),
-        # Quiet customers: a rep's customers by their last deal, the few longest quiet.
-        Index("ix_customer_owner_last", "workspace_id", "team_id", "owner_id", "last_deal"),
+        # Quiet customers: a rep's customers by their last deal, the few longest quiet read
+        # in order off the index alone.
+        Index("ix_customer_owner_last", *CUSTOMER_OWNER_LAST),
     )
     workspace_id: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=200)  # lower(Deal.customer)

@@ -21,6 +21,7 @@ FIRST_WON_INDEXES = [
     ("ix_customer_first_won", ["workspace_id", "first_won", "team_id", "owner_id", "key"]),
     ("ix_customer_team_first_won", ["workspace_id", "team_id", "first_won", "owner_id", "key"]),
 ]
+OWNER_LAST = ["workspace_id", "team_id", "owner_id", "last_deal", "name"]
 # As storage/queries/customers.py computes it, for every workspace at once.
 BACKFILL = """
 INSERT INTO customer (workspace_id, key, team_id, owner_id, name, first_won, last_deal)
@@ -55,9 +56,7 @@ def upgrade() -> None:
         op.create_index(
             name, "customer", columns, sqlite_where=first_won, postgresql_where=first_won
         )
-    op.create_index(
-        "ix_customer_owner_last", "customer", ["workspace_id", "team_id", "owner_id", "last_deal"]
-    )
+    op.create_index("ix_customer_owner_last", "customer", OWNER_LAST)
     op.create_index("ix_deal_customer", "deal", ["workspace_id", sa.text("lower(customer)")])
     op.execute(BACKFILL)
 
