@@ -101,7 +101,8 @@ class Behind:
 
 def lag_warnings(td: TeamDay) -> list[Notice]:
     behind = td.behind = behind_reps(td)
-    notices = [_rep_warning(td, b) for b in behind if b.member.notify]
+    told = _recorded(td, [b.member for b in behind if b.member.notify])
+    notices = [_rep_warning(td, b, b.member.user_id not in told) for b in behind if b.member.notify]
     if behind:
         notices += [_digest(td, behind, m) for m in td.listeners("manager")]
     return notices
@@ -174,7 +175,19 @@ def _needed(td: TeamDay, goal: Goal, value: Decimal, out: Formatter) -> str:
     return out.needed(value, goal.metric, td.team.currency)
 
 
-def _rep_warning(td: TeamDay, b: Behind) -> Notice:
+def _recorded(td: TeamDay, reps: list[Member]) -> set[str]:
+    """The reps whose warning of the day an earlier run recorded (one query): a re-run
+    leaves out their suggestion, the costly part; the outbox skips the notice anyway."""
+    keys = {_lag_key(td, rep): rep.user_id for rep in reps}
+    found = queries.recorded_keys(td.session, workspace_id=td.ws, keys=list(keys))
+    return {keys[key] for key in found}
+
+
+def _lag_key(td: TeamDay, rep: Member) -> str:
+    return f"lag:{td.day}:{rep.user_id}"
+
+
+def _rep_warning(td: TeamDay, b: Behind, suggest: bool = True) -> Notice:
     out = Formatter(b.member.locale or "en")
     p, goal = b.progress, b.goal
     text = out.t(
@@ -188,10 +201,10 @@ def _rep_warning(td: TeamDay, b: Behind) -> Notice:
         run_rate=_needed(td, goal, p.run_rate or Decimal(0), out),
         remaining=_needed(td, goal, p.remaining, out),
         days=p.days_left,
-        suggestion=suggestion(td, b, out),
+        suggestion=suggestion(td, b, out) if suggest else "",
     )
     return Notice(
-        key=f"lag:{td.day}:{b.member.user_id}",
+        key=_lag_key(td, b.member),
         text=text,
         user_id=b.member.user_id,
         locale=out.locale,
@@ -241,6 +254,7 @@ def _open_deals(td: TeamDay) -> dict[int, list[tuple[str, int]]]:
 
 
 def _quiet(td: TeamDay) -> dict[int, list[tuple[str, date]]]:
+    """The customers gone quiet of the reps behind, three each (as the suggestion names)."""
     return _cached(
         td,
         "quiet",
@@ -248,6 +262,7 @@ def _quiet(td: TeamDay) -> dict[int, list[tuple[str, date]]]:
             td.session,
             workspace_id=td.ws,
             team_id=td.team_id,
+            owner_ids=[b.member.id for b in td.behind if b.member.id is not None],
             since=td.day - QUIET_LOOKBACK,
             before=td.day - QUIET_AFTER,
         ),

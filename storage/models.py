@@ -177,6 +177,8 @@ class Deal(SQLModel, table=True):
             "amount_minor",
         ),
         Index("ix_deal_owner_close", "workspace_id", "owner_id", "close_date"),
+        # A customer's deals however its name is capitalised: the customer table's upkeep.
+        Index("ix_deal_customer", "workspace_id", text("lower(customer)")),
         Index(
             "ux_deal_request",
             "workspace_id",
@@ -208,6 +210,42 @@ class Deal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+CUSTOMER_OWNER_LAST = ("workspace_id", "team_id", "owner_id", "last_deal", "name")
+FIRST_WON = text("first_won IS NOT NULL")
+CUSTOMER_FIRST_WON_INDEXES = [  # (name, columns), as migration 0013 makes them
+    ("ix_customer_first_won", ("workspace_id", "first_won", "team_id", "owner_id", "key")),
+    ("ix_customer_team_first_won", ("workspace_id", "team_id", "first_won", "owner_id", "key")),
+]
+
+
+class Customer(SQLModel, table=True):
+    """A customer (its name lowercased: "Acme" is "acme") as one rep of one team deals with
+    it, kept in step with the live deals by storage/queries/customers.py so new customers
+    and quiet customers read a few rows instead of the history. Derived data, rebuilt from
+    the deals at will: no foreign keys to hold up a deletion."""
+
+    __table_args__ = (
+        # New customers of the workspace, of a team, of reps: a first win's rows only, and
+        # covering, so a count reads no table row.
+        *(
+            Index(name, *columns, sqlite_where=FIRST_WON, postgresql_where=FIRST_WON)
+            for name, columns in CUSTOMER_FIRST_WON_INDEXES
+        ),
+        # Quiet customers: a rep's customers by their last deal, the few longest quiet read
+        # in order off the index alone.
+        Index("ix_customer_owner_last", *CUSTOMER_OWNER_LAST),
+    )
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=200)  # lower(Deal.customer)
+    team_id: int = Field(primary_key=True)
+    owner_id: int = Field(primary_key=True)
+    name: str = Field(max_length=200)  # as the rep's deals spell it (the least of them)
+    # The customer's first won day in the workspace, on the rows of the reps (and teams)
+    # that won a deal from it that day: the new customer counts for them. None elsewhere.
+    first_won: date | None = None
+    last_deal: date  # the latest close date of the rep's live deals with it, any stage
 
 
 class AuditEntry(SQLModel, table=True):

@@ -186,6 +186,23 @@ def test_running_twice_sends_nothing_new(month: Engine, fake: FakeSlack, client:
     assert len(fake.called("chat.postMessage")) == 2
 
 
+def test_a_rerun_composes_no_suggestion_for_a_warning_already_sent(
+    month: Engine, fake: FakeSlack, client: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The suggestion reads the rep's open deals, quiet customers and recent wins: alice's
+    # first run needs it, the re-run finds her warning recorded and leaves it out.
+    real, asked = jobs.suggestion, []
+
+    def counted(td: jobs.TeamDay, b: jobs.Behind, out: Any) -> str:
+        asked.append(b.member.user_id)
+        return real(td, b, out)
+
+    monkeypatch.setattr(jobs, "suggestion", counted)
+    first = run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
+    second = run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
+    assert (first.sent, second.sent, second.skipped, asked) == (2, 0, 2, ["UALICE"])
+
+
 def test_a_run_caught_up_hours_late_skips_the_stale_warning(
     month: Engine, fake: FakeSlack, client: WebClient
 ) -> None:

@@ -104,6 +104,10 @@ def _diff(engine: Engine, metadata: MetaData) -> list[object]:
         return list(compare_metadata(ctx, metadata))
 
 
+# SQLite's reflection cannot read an index on an expression (ix_deal_customer on
+# lower(customer)): it is left out of the comparison there, and compared on PostgreSQL.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_match_the_models(engine: Engine) -> None:
     assert _diff(engine, SQLModel.metadata) == []
     # The comparison does see differences: a table the migrations lack shows up.

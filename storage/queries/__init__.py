@@ -82,7 +82,6 @@ from storage.queries.metrics import (
     new_customers,
     open_deals_of_team,
     open_pipeline,
-    quiet_customers_of_team,
     totals_by_owner,
 )
 from storage.queries.outbox import (
@@ -102,6 +101,11 @@ from storage.queries.goals import (
     scope_part_sums,
     team_goals_within,
 )
+
+# isort: split
+# Customers kept from the deals (issue 10: new and quiet customers at 5M deals).
+from storage.queries.customers import quiet_customers_of_team, rebuild_customers
+from storage.queries.outbox import recorded_keys
 
 __all__ = [
     "LIVE_NOTICE",
@@ -156,7 +160,6 @@ __all__ = [
     "open_feedback_of_team",
     "open_pipeline",
     "paid_on_deal",
-    "quiet_customers_of_team",
     "recent_deals",
     "recredit_deals",
     "remove_holidays",
@@ -188,3 +191,5 @@ __all__ += [
     "scope_part_sums",
     "team_goals_within",
 ]
+# Customers kept from the deals (issue 10).
+__all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]

@@ -8,17 +8,16 @@ from datetime import date
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, func
+from sqlalchemy import ColumnElement, Executable, Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STAGES, Deal, Payment
+from storage.queries import customers
 
 WON_LIVE: tuple[ColumnElement[bool], ...] = (
     col(Deal.stage) == "won",
     col(Deal.deleted_at).is_(None),
 )
-CUSTOMER = func.lower(Deal.customer)  # one customer however its name is capitalised
-NEW_CUSTOMERS = func.count(func.distinct(CUSTOMER))
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a select keeps its row type as it narrows
 
 
@@ -84,24 +83,6 @@ def _paid(query: Q, w: Window) -> Q:
     )
 
 
-def _first_wins(query: Q, w: Window) -> Q:
-    """The query over the deals in scope that are a customer's first win in the workspace,
-    that day in the window: the deals that made new customers."""
-    live_won = (col(Deal.workspace_id) == w.workspace_id, *WON_LIVE)
-    first = (
-        select(CUSTOMER.label("customer"), func.min(Deal.close_date).label("first_day"))
-        .where(*live_won)
-        .group_by(CUSTOMER)
-        .subquery()
-    )
-    firsts = and_(first.c.customer == CUSTOMER, first.c.first_day == col(Deal.close_date))
-    return (
-        query.join(first, firsts)
-        .where(*live_won, first.c.first_day >= w.start, first.c.first_day <= w.end)
-        .where(*_in_scope(w, Deal))
-    )
-
-
 @cache
 def _totals_statement(by_team: bool, by_owners: bool) -> Executable:
     """Built once per shape: the leaderboard runs it on every request. The parameters are
@@ -153,7 +134,7 @@ def daily_totals(
         day = col(Payment.paid_on)
         query = _paid(select(day, func.sum(Payment.amount_minor)), w)
     elif metric == "new_customers":
-        query = _first_wins(select(day, NEW_CUSTOMERS), w)
+        return customers.daily_new_customers(session, **asdict(w))
     else:
         measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
         query = select(day, measure).where(*_won(w))
@@ -169,9 +150,10 @@ def new_customers(
     team_id: int | None = None,
     owner_ids: Iterable[int] | None = None,
 ) -> int:
-    """Customers whose first won deal in the workspace falls in [start, end] and is in scope."""
+    """Customers whose first won deal in the workspace falls in [start, end] and is in scope
+    (read from the customer table: storage/queries/customers.py)."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
-    return int(session.exec(_first_wins(select(NEW_CUSTOMERS), w)).one())
+    return customers.count_new_customers(session, **asdict(w))
 
 
 def open_pipeline(
@@ -234,30 +216,6 @@ def open_deals_of_team(
         deals = found.setdefault(owner, [])
         if len(deals) < limit_per_owner:
             deals.append((customer, int(amount)))
-    return found
-
-
-def quiet_customers_of_team(
-    session: Session, *, workspace_id: str, team_id: int, since: date, before: date
-) -> dict[int, list[tuple[str, date]]]:
-    """owner id -> customers they won from since `since` but have had no deal with after
-    `before`, as (customer, last close date), longest quiet first."""
-    last = func.max(Deal.close_date)
-    query = (
-        select(Deal.owner_id, func.min(Deal.customer), last)
-        .where(
-            Deal.workspace_id == workspace_id,
-            Deal.team_id == team_id,
-            col(Deal.deleted_at).is_(None),
-            col(Deal.close_date) >= since,
-        )
-        .group_by(col(Deal.owner_id), CUSTOMER)
-        .having(last < before)
-        .order_by(col(Deal.owner_id), last)
-    )
-    found: dict[int, list[tuple[str, date]]] = {}
-    for owner, customer, day in session.exec(query).all():
-        found.setdefault(int(owner), []).append((str(customer), day))
     return found
 
 

@@ -131,3 +131,18 @@ def claim_retry(
     if row is not None:
         session.refresh(row)
     return row
+
+
+def recorded_keys(session: Session, *, workspace_id: str, keys: list[str]) -> set[str]:
+    """Those of `keys` recorded already (sent, being sent, failed): the outbox would not send
+    them again, so a job re-run need not compose them. A retracted one may be sent again."""
+    if not keys:
+        return set()
+    found = session.exec(
+        select(SentMessage.key).where(
+            SentMessage.workspace_id == workspace_id,
+            col(SentMessage.key).in_(keys),
+            SentMessage.status != "retracted",
+        )
+    ).all()
+    return set(found)
