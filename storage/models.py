@@ -172,6 +172,9 @@ class Deal(SQLModel, table=True):
             "amount_minor",
         ),
         Index("ix_deal_owner_close", "workspace_id", "owner_id", "close_date"),
+        # The deals a team logged in a day (the celebration cap and its digest), by the
+        # request's clock: one day of deals read, never the team's history.
+        Index("ix_deal_team_created", "workspace_id", "team_id", "created_at"),
         Index(
             "ux_deal_request",
             "workspace_id",
@@ -203,6 +206,22 @@ class Deal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class TeamDay(SQLModel, table=True):
+    """A team's won live deals of the big-deal window as they stood on its local `day`, so
+    a /deal reads a few values, not the window: how many closed in [start, day - 2] and a
+    sorted band of their amounts around the median, `below` of them smaller than the band.
+    The last two days are read live (storage/queries/teamdays.py says why). Written the
+    first time a team needs it on a day; a deal change in the window deletes the rows."""
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=32)
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    start: date  # the window's first day
+    count: int
+    below: int
+    band: str = Field(sa_column=Column(Text(), nullable=False))  # JSON list of minor units
 
 
 class AuditEntry(SQLModel, table=True):

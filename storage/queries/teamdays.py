@@ -1,0 +1,293 @@
+"""A team's big-deal threshold read from a few values a day, not from its whole window.
+
+The threshold is twice the median live won deal closed in [start, day] (one deal left out).
+A `TeamDay` row holds the deals closed in [start, day - 2]: their count and a sorted band of
+amounts around the middle. The last two days are read live (an index range of two days'
+deals) and merged into the band; the median is exact while it stays inside the band, and
+when the day's deals push it past an end, the band is fetched again around the new middle.
+
+Every ORM write of a deal (add, edit, delete, restore, move to another team) deletes the rows
+whose window holds its old or new close date (`_forget`, before each flush), so a row is
+never stale. Why two live days: a deal written just before midnight may still be uncommitted
+when a /deal just after midnight builds the new day's row. A write dated before its team's
+today takes the team's lock (a PostgreSQL advisory lock, to the end of the transaction), as
+building a row does: the builder then sees the write, or the write deletes the row. A write
+dated today or later needs no lock: no row built before tomorrow ends holds its date.
+Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal of the day.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import insort
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, delete, event, func, insert, inspect, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from storage.models import Deal, Team, TeamDay
+from storage.queries.metrics import WON_LIVE
+
+BAND = 32  # amounts fetched each side of the middle beyond those the live days may need
+LIVE_DAYS = 2  # today and yesterday are read live (see above)
+LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' teamday'), :team)"
+
+
+@dataclass
+class Band:
+    """`count` values in all; `values` are those of ranks below .. below + len - 1."""
+
+    count: int
+    below: int = 0
+    values: list[int] = field(default_factory=list)
+
+
+def twice_median(
+    session: Session,
+    *,
+    workspace_id: str,
+    team_id: int,
+    start: date,
+    end: date,
+    exclude_id: int,
+    least: int,
+) -> int | None:
+    """Twice the median live won deal closed in [start, end], `exclude_id` left out; None
+    with fewer than `least` deals. `end` is the team's local today: the row's day."""
+    cut = end - timedelta(days=LIVE_DAYS)  # the row holds [start, cut]
+    live = _live(session, workspace_id, team_id, max(start, cut + timedelta(days=1)), end)
+    live = [amount for deal_id, amount in live if deal_id != exclude_id]
+    if cut < start:
+        band, drop, fresh = Band(0), None, True
+    else:
+        drop = _dropped(session, workspace_id, team_id, start, cut, exclude_id)
+        band, fresh = _band(session, workspace_id, team_id, start, end)
+    n = band.count - (drop is not None) + len(live)
+    if n < max(least, 1):
+        return None
+    middle = _middle(band, live, drop)
+    if middle is None:  # a new row, or the day's deals moved the median out of the band
+        band = _fetch(session, workspace_id, team_id, start, end, band.count, (n, len(live)))
+        middle = _middle(band, live, drop)
+        fresh = False
+    if not fresh:
+        _save(session, workspace_id, team_id, start, end, band)
+    if middle is None:  # never seen: a band fetched around the middle holds it
+        return _exact(session, workspace_id, team_id, (start, end), exclude_id, n)
+    return middle[0] + middle[1]
+
+
+def _middle(band: Band, live: list[int], drop: int | None) -> tuple[int, int] | None:
+    """The two middle values (one twice for an odd count) of the band's values without `drop`
+    and with `live`, or None if they are not known from the band."""
+    count, below, values = band.count, band.below, list(band.values)
+    if drop is not None:
+        if not values or (drop < values[0] and below == 0):
+            return None
+        if drop < values[0]:
+            below -= 1
+        elif drop <= values[-1]:
+            if drop not in values:
+                return None
+            values.remove(drop)
+        count -= 1
+    if count and not values:
+        return None
+    for amount in live:
+        low = below == 0 or amount >= values[0]
+        high = below + len(values) == count or amount <= values[-1]
+        if low and high:
+            insort(values, amount)
+        elif not low:
+            below += 1
+        count += 1
+    first, second = (count - 1) // 2, count // 2
+    if count == 0 or first < below or second >= below + len(values):
+        return None
+    return values[first - below], values[second - below]
+
+
+def _band(session: Session, ws: str, team_id: int, start: date, end: date) -> tuple[Band, bool]:
+    """The day's band, True if stored; else (under the team's lock) the count to fetch by."""
+    row = _row(session, ws, team_id, end, start)
+    if row is None:
+        _lock(session.connection(), team_id)
+        row = _row(session, ws, team_id, end, start)  # built meanwhile by another /deal?
+    if row is not None:
+        return row, True
+    count = session.exec(
+        select(func.count()).select_from(Deal).where(*_cached(ws, team_id, start, end))
+    ).one()
+    return Band(int(count or 0)), False
+
+
+def _fetch(
+    session: Session,
+    ws: str,
+    team_id: int,
+    start: date,
+    end: date,
+    count: int,
+    merged: tuple[int, int],
+) -> Band:
+    """The band covering the middle of `merged` = (values in all, of them read live): a
+    live value can shift the middle's place among the stored ones by one each."""
+    _lock(session.connection(), team_id)
+    n, live = merged
+    first = max(0, (n - 1) // 2 - live - BAND)
+    last = min(count - 1, n // 2 + 1 + BAND)
+    values = session.exec(
+        select(Deal.amount_minor)
+        .where(*_cached(ws, team_id, start, end))
+        .order_by(col(Deal.amount_minor))
+        .offset(first)
+        .limit(max(0, last - first + 1))
+    ).all()
+    return Band(count, first, list(values))
+
+
+def _exact(
+    session: Session, ws: str, team_id: int, days: tuple[date, date], exclude_id: int, n: int
+) -> int:
+    """The middle read from the whole window: what the band answers, at the window's cost."""
+    middle = session.exec(
+        select(Deal.amount_minor)
+        .where(*_closed(ws, team_id, *days), col(Deal.id) != exclude_id)
+        .order_by(col(Deal.amount_minor))
+        .offset((n - 1) // 2)
+        .limit(2 - n % 2)
+    ).all()
+    return 2 * middle[0] if n % 2 else middle[0] + middle[1]
+
+
+def _save(session: Session, ws: str, team_id: int, start: date, end: date, band: Band) -> None:
+    """Store the day's band (the caller holds the team's lock) and drop earlier days' rows."""
+    values = {"start": start, "count": band.count, "below": band.below}
+    values["band"] = json.dumps(band.values)
+    key = _key(ws, team_id)
+    session.execute(delete(TeamDay).where(*key, col(TeamDay.day) < end))
+    changed = session.execute(update(TeamDay).where(*key, col(TeamDay.day) == end).values(**values))
+    if not getattr(changed, "rowcount", 0):
+        session.execute(insert(TeamDay).values(workspace_id=ws, team_id=team_id, day=end, **values))
+
+
+def _row(session: Session, ws: str, team_id: int, day: date, start: date) -> Band | None:
+    """The stored band of the day, if it was built for this window."""
+    found = session.exec(
+        select(col(TeamDay.start), col(TeamDay.count), col(TeamDay.below), col(TeamDay.band)).where(
+            *_key(ws, team_id), col(TeamDay.day) == day
+        )
+    ).first()
+    if found is None or found[0] != start:
+        return None
+    return Band(found[1], found[2], json.loads(found[3]))
+
+
+def _live(session: Session, ws: str, team_id: int, first: date, end: date) -> list[Any]:
+    """(id, amount) of the team's live won deals closed in [first, end]: two days' deals."""
+    return list(
+        session.exec(
+            select(Deal.id, Deal.amount_minor).where(*_closed(ws, team_id, first, end))
+        ).all()
+    )
+
+
+def _dropped(
+    session: Session, ws: str, team_id: int, start: date, end: date, deal_id: int
+) -> int | None:
+    """The left-out deal's amount if the stored days count it (looked up by its id)."""
+    found = session.exec(
+        select(Deal.amount_minor).where(col(Deal.id) == deal_id, *_cached(ws, team_id, start, end))
+    ).first()
+    return None if found is None else int(found)
+
+
+def _cached(ws: str, team_id: int, start: date, end: date) -> list[ColumnElement[bool]]:
+    return _closed(ws, team_id, start, end - timedelta(days=LIVE_DAYS))
+
+
+def _closed(ws: str, team_id: int, first: date, last: date) -> list[ColumnElement[bool]]:
+    """Live won deals of the team closed in [first, last]: ix_deal_team_close_cover."""
+    return [
+        col(Deal.workspace_id) == ws,
+        col(Deal.team_id) == team_id,
+        col(Deal.close_date) >= first,
+        col(Deal.close_date) <= last,
+        *WON_LIVE,
+    ]
+
+
+def _key(ws: str, team_id: int) -> list[ColumnElement[bool]]:
+    return [col(TeamDay.workspace_id) == ws, col(TeamDay.team_id) == team_id]
+
+
+def _lock(conn: Connection, team_id: int) -> None:
+    """The team's band lock until the transaction ends; SQLite serialises writers anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(LOCK), {"team": team_id})
+
+
+# --- forgetting -------------------------------------------------------------------------------
+
+COUNTED = ("team_id", "close_date", "stage", "deleted_at", "amount_minor")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _forget(session: OrmSession, _context: object, _instances: object) -> None:
+    """Delete the rows whose window holds a deal about to be written, as it was or will be."""
+    touched: dict[tuple[str, int], date] = {}
+    for deal in session.new:
+        if isinstance(deal, Deal):
+            _touch(touched, deal.workspace_id, _state(deal))
+    for deal in [*session.dirty, *session.deleted]:
+        if isinstance(deal, Deal) and deal.id is not None and _changed(session, deal):
+            _touch(touched, deal.workspace_id, _stored(session, deal.id))
+            if deal not in session.deleted:
+                _touch(touched, deal.workspace_id, _state(deal))
+    if not touched:
+        return
+    conn = session.connection()
+    for (ws, team_id), first in sorted(touched.items()):
+        if first < _today(session, team_id):
+            _lock(conn, team_id)
+        later = col(TeamDay.day) > first + timedelta(days=LIVE_DAYS - 1)
+        conn.execute(delete(TeamDay).where(*_key(ws, team_id), later))
+
+
+def _changed(session: OrmSession, deal: Deal) -> bool:
+    if deal in session.deleted:
+        return True
+    attrs = inspect(deal).attrs
+    return any(attrs[name].history.has_changes() for name in COUNTED)
+
+
+def _state(deal: Deal) -> tuple[int, date] | None:
+    """(team, close date) of a deal the threshold counts, as it is now."""
+    if deal.stage != "won" or deal.deleted_at is not None:
+        return None
+    return deal.team_id, deal.close_date
+
+
+def _stored(session: OrmSession, deal_id: int) -> tuple[int, date] | None:
+    """(team, close date) of a deal the threshold counts, as the database holds it."""
+    found = session.connection().execute(
+        select(col(Deal.team_id), col(Deal.close_date)).where(col(Deal.id) == deal_id, *WON_LIVE)
+    )
+    row = found.first()
+    return None if row is None else (row[0], row[1])
+
+
+def _touch(touched: dict[tuple[str, int], date], ws: str, state: tuple[int, date] | None) -> None:
+    if state is not None:
+        team_id, day = state
+        touched[(ws, team_id)] = min(day, touched.get((ws, team_id), day))
+
+
+def _today(session: OrmSession, team_id: int) -> date:
+    team = session.get(Team, team_id)
+    return datetime.now(UTC).astimezone(ZoneInfo(team.tz if team else "UTC")).date()
