@@ -172,9 +172,10 @@ class Deal(SQLModel, table=True):
             "amount_minor",
         ),
         Index("ix_deal_owner_close", "workspace_id", "owner_id", "close_date"),
-        # The deals a team logged in a day (the celebration cap and its digest), by the
-        # request's clock: one day of deals read, never the team's history.
-        Index("ix_deal_team_created", "workspace_id", "team_id", "created_at"),
+        # The deals logged in a day (the celebration cap and its digest count them by the
+        # request's clock): one day of the workspace's deals read, never its history. Not
+        # by team first: the cap counts every team posting to a channel.
+        Index("ix_deal_created", "workspace_id", "created_at"),
         Index(
             "ux_deal_request",
             "workspace_id",

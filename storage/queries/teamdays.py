@@ -65,7 +65,7 @@ def twice_median(
     if cut < start:
         band, drop, fresh = Band(0), None, True
     else:
-        drop = _dropped(session, workspace_id, team_id, start, cut, exclude_id)
+        drop = _dropped(session, workspace_id, team_id, start, end, exclude_id)
         band, fresh = _band(session, workspace_id, team_id, start, end)
     n = band.count - (drop is not None) + len(live)
     if n < max(least, 1):
