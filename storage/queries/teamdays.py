@@ -19,10 +19,8 @@ Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal 
 from __future__ import annotations
 
 import json
-from bisect import insort
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete, event, func, insert, inspect, text, update
@@ -35,6 +33,7 @@ from storage.queries.metrics import WON_LIVE
 
 BAND = 32  # amounts fetched each side of the middle beyond those the live days may need
 LIVE_DAYS = 2  # today and yesterday are read live (see above)
+MIN, MAX = -(2**63), 2**63 - 1  # below and above any amount (BIGINT)
 LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' teamday'), :team)"
 
 
@@ -45,6 +44,20 @@ class Band:
     count: int
     below: int = 0
     values: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Live:
+    """The live days' deals as a band sees them: how many fall below it, above it, and the
+    amounts within it (a day's deals are counted in SQL, only those near the middle read)."""
+
+    below: int
+    above: int
+    inside: list[int]
+
+    @property
+    def total(self) -> int:
+        return self.below + self.above + len(self.inside)
 
 
 def twice_median(
@@ -60,20 +73,23 @@ def twice_median(
     """Twice the median live won deal closed in [start, end], `exclude_id` left out; None
     with fewer than `least` deals. `end` is the team's local today: the row's day."""
     cut = end - timedelta(days=LIVE_DAYS)  # the row holds [start, cut]
-    live = _live(session, workspace_id, team_id, max(start, cut + timedelta(days=1)), end)
-    live = [amount for deal_id, amount in live if deal_id != exclude_id]
+    days = (max(start, cut + timedelta(days=1)), end)  # read live
     if cut < start:
         band, drop, fresh = Band(0), None, True
     else:
         drop = _dropped(session, workspace_id, team_id, start, end, exclude_id)
         band, fresh = _band(session, workspace_id, team_id, start, end)
-    n = band.count - (drop is not None) + len(live)
+    kept = _without(band, drop)
+    live = _live(session, workspace_id, team_id, days, exclude_id, kept)
+    n = band.count - (drop is not None) + live.total
     if n < max(least, 1):
         return None
-    middle = _middle(band, live, drop)
+    middle = _middle(kept, live)
     if middle is None:  # a new row, or the day's deals moved the median out of the band
-        band = _fetch(session, workspace_id, team_id, start, end, band.count, (n, len(live)))
-        middle = _middle(band, live, drop)
+        band = _fetch(session, workspace_id, team_id, start, end, band.count, (n, live.total))
+        kept = _without(band, drop)
+        live = _live(session, workspace_id, team_id, days, exclude_id, kept)
+        middle = _middle(kept, live)
         fresh = False
     if not fresh:
         _save(session, workspace_id, team_id, start, end, band)
@@ -82,9 +98,9 @@ def twice_median(
     return middle[0] + middle[1]
 
 
-def _middle(band: Band, live: list[int], drop: int | None) -> tuple[int, int] | None:
-    """The two middle values (one twice for an odd count) of the band's values without `drop`
-    and with `live`, or None if they are not known from the band."""
+def _without(band: Band, drop: int | None) -> Band | None:
+    """The band with the left-out deal's amount taken out (it counts in the stored days);
+    None if the band cannot tell the middle any more."""
     count, below, values = band.count, band.below, list(band.values)
     if drop is not None:
         if not values or (drop < values[0] and below == 0):
@@ -98,14 +114,27 @@ def _middle(band: Band, live: list[int], drop: int | None) -> tuple[int, int] | 
         count -= 1
     if count and not values:
         return None
-    for amount in live:
-        low = below == 0 or amount >= values[0]
-        high = below + len(values) == count or amount <= values[-1]
-        if low and high:
-            insort(values, amount)
-        elif not low:
-            below += 1
-        count += 1
+    return Band(count, below, values)
+
+
+def _bounds(band: Band | None) -> tuple[int, int]:
+    """The amounts a live deal must lie between to join the band, ends included: any amount
+    at an end the band reaches (nothing stored below it, or above)."""
+    if band is None:
+        return MAX, MAX  # all below: only counted
+    low = band.values[0] if band.below else MIN
+    high = band.values[-1] if band.below + len(band.values) < band.count else MAX
+    return low, high
+
+
+def _middle(band: Band | None, live: Live) -> tuple[int, int] | None:
+    """The two middle values (one twice for an odd count) of the band merged with the live
+    deals, or None if they are not in the band."""
+    if band is None:
+        return None
+    count = band.count + live.total
+    below = band.below + live.below
+    values = sorted([*band.values, *live.inside])
     first, second = (count - 1) // 2, count // 2
     if count == 0 or first < below or second >= below + len(values):
         return None
@@ -188,13 +217,28 @@ def _row(session: Session, ws: str, team_id: int, day: date, start: date) -> Ban
     return Band(found[1], found[2], json.loads(found[3]))
 
 
-def _live(session: Session, ws: str, team_id: int, first: date, end: date) -> list[Any]:
-    """(id, amount) of the team's live won deals closed in [first, end]: two days' deals."""
-    return list(
-        session.exec(
-            select(Deal.id, Deal.amount_minor).where(*_closed(ws, team_id, first, end))
-        ).all()
-    )
+def _live(
+    session: Session,
+    ws: str,
+    team_id: int,
+    days: tuple[date, date],
+    exclude_id: int,
+    band: Band | None,
+) -> Live:
+    """The team's live won deals closed in `days` (two days' deals), the left-out deal not
+    among them, as `band` sees them."""
+    where = [*_closed(ws, team_id, *days), col(Deal.id) != exclude_id]
+    low, high = _bounds(band)
+    amount = col(Deal.amount_minor)
+    below, above = session.exec(
+        select(func.count().filter(amount < low), func.count().filter(amount > high)).where(*where)
+    ).one()
+    inside: list[int] = []
+    if band is not None:
+        inside = list(
+            session.exec(select(amount).where(*where, amount >= low, amount <= high)).all()
+        )
+    return Live(int(below or 0), int(above or 0), inside)
 
 
 def _dropped(
