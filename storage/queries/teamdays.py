@@ -74,13 +74,14 @@ def twice_median(
     with fewer than `least` deals. `end` is the team's local today: the row's day."""
     cut = end - timedelta(days=LIVE_DAYS)  # the row holds [start, cut]
     days = (max(start, cut + timedelta(days=1)), end)  # read live
-    if cut < start:
-        band, drop, fresh = Band(0), None, True
-    else:
-        drop = _dropped(session, workspace_id, team_id, start, end, exclude_id)
+    judged = _judged(session, workspace_id, team_id, (start, end), exclude_id)
+    drop = judged[1] if judged is not None and judged[0] <= cut else None
+    live_drop = judged[1] if judged is not None and judged[0] > cut else None
+    band, fresh = Band(0), True
+    if cut >= start:
         band, fresh = _band(session, workspace_id, team_id, start, end)
     kept = _without(band, drop)
-    live = _live(session, workspace_id, team_id, days, exclude_id, kept)
+    live = _live(session, workspace_id, team_id, days, live_drop, kept)
     n = band.count - (drop is not None) + live.total
     if n < max(least, 1):
         return None
@@ -88,7 +89,7 @@ def twice_median(
     if middle is None:  # a new row, or the day's deals moved the median out of the band
         band = _fetch(session, workspace_id, team_id, start, end, band.count, (n, live.total))
         kept = _without(band, drop)
-        live = _live(session, workspace_id, team_id, days, exclude_id, kept)
+        live = _live(session, workspace_id, team_id, days, live_drop, kept)
         middle = _middle(kept, live)
         fresh = False
     if not fresh:
@@ -222,33 +223,41 @@ def _live(
     ws: str,
     team_id: int,
     days: tuple[date, date],
-    exclude_id: int,
+    drop: int | None,
     band: Band | None,
 ) -> Live:
-    """The team's live won deals closed in `days` (two days' deals), the left-out deal not
-    among them, as `band` sees them."""
-    where = [*_closed(ws, team_id, *days), col(Deal.id) != exclude_id]
+    """The team's live won deals closed in `days` (two days' deals), as `band` sees them,
+    one of amount `drop` taken out (the judged deal). Read from ix_deal_team_close_cover
+    alone: the judged deal is taken out here, as its id is not in the index."""
+    where = _closed(ws, team_id, *days)
     low, high = _bounds(band)
     amount = col(Deal.amount_minor)
-    below, above = session.exec(
-        select(func.count().filter(amount < low), func.count().filter(amount > high)).where(*where)
-    ).one()
+    counts = select(func.count().filter(amount < low), func.count().filter(amount > high))
+    below, above = session.exec(counts.where(*where)).one()
     inside: list[int] = []
     if band is not None:
-        inside = list(
-            session.exec(select(amount).where(*where, amount >= low, amount <= high)).all()
-        )
-    return Live(int(below or 0), int(above or 0), inside)
+        inside = list(session.exec(select(amount).where(*where, amount >= low, amount <= high)))
+    live = Live(int(below or 0), int(above or 0), inside)
+    if drop is not None:
+        if drop < low:
+            live.below -= 1
+        elif drop > high:
+            live.above -= 1
+        elif drop in live.inside:  # else changed meanwhile by another transaction
+            live.inside.remove(drop)
+    return live
 
 
-def _dropped(
-    session: Session, ws: str, team_id: int, start: date, end: date, deal_id: int
-) -> int | None:
-    """The left-out deal's amount if the stored days count it (looked up by its id)."""
+def _judged(
+    session: Session, ws: str, team_id: int, days: tuple[date, date], deal_id: int
+) -> tuple[date, int] | None:
+    """(close date, amount) of the left-out deal if it counts in `days`, by its id."""
     found = session.exec(
-        select(Deal.amount_minor).where(col(Deal.id) == deal_id, *_cached(ws, team_id, start, end))
+        select(col(Deal.close_date), col(Deal.amount_minor)).where(
+            col(Deal.id) == deal_id, *_closed(ws, team_id, *days)
+        )
     ).first()
-    return None if found is None else int(found)
+    return None if found is None else (found[0], int(found[1]))
 
 
 def _cached(ws: str, team_id: int, start: date, end: date) -> list[ColumnElement[bool]]:
