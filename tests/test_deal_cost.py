@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -482,3 +483,80 @@ def test_the_band_is_built_once_a_day(workspace: Engine) -> None:
         rows = s.exec(select(TeamDay)).all()
         assert [(r.day, r.count, r.start) for r in rows] == [(TODAY, 40, START)]
         assert s.exec(select(func.count()).select_from(Deal)).one() == 43
+
+
+# --- PostgreSQL: a band built while a deal is written -------------------------------------------
+
+
+def _committed_history(engine: Engine) -> tuple[int, int]:
+    """East with 10 20 30 40 100 in its kept days, committed: (team id, alice's id)."""
+    with Session(engine, expire_on_commit=False) as s:
+        s.add(Workspace(id="T1"))
+        s.flush()
+        team = Team(workspace_id="T1", name="East")
+        alice = Member(workspace_id="T1", user_id="UALICE", name="alice")
+        s.add_all([team, alice])
+        s.flush()
+        for dollars, ago in ((10, 60), (20, 50), (30, 40), (40, 30), (100, 20)):
+            add(s, (team, alice), dollars, days_ago(ago))
+        s.commit()
+        assert team.id is not None and alice.id is not None
+        return team.id, alice.id
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(work()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _judge(engine: Engine, team_id: int) -> int | None:
+    with Session(engine) as s:
+        team = s.get(Team, team_id)
+        assert team is not None
+        found = threshold(s, team)
+        s.commit()
+        return found
+
+
+def test_a_band_built_while_an_older_deal_is_written_waits_for_it(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    team_id, alice_id = _committed_history(engine)
+    with Session(engine) as writer:
+        team, alice = writer.get(Team, team_id), writer.get(Member, alice_id)
+        assert team is not None and alice is not None
+        add(writer, (team, alice), 35, days_ago(45))  # flushed: the team's lock is taken
+        thread, found = _in_thread(lambda: _judge(engine, team_id))
+        thread.join(0.5)
+        assert thread.is_alive()  # the band is not built from the history without it
+        writer.commit()
+    thread.join(10)
+    assert found == [65]  # 10 20 30 35 40 100
+    assert _judge(engine, team_id) == 65
+
+
+def test_an_older_deal_written_while_a_band_is_built_forgets_it(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    team_id, alice_id = _committed_history(engine)
+
+    def write() -> None:
+        with Session(engine) as s:
+            team, alice = s.get(Team, team_id), s.get(Member, alice_id)
+            assert team is not None and alice is not None
+            add(s, (team, alice), 35, days_ago(45))
+            s.commit()
+
+    with Session(engine) as builder:
+        team = builder.get(Team, team_id)
+        assert team is not None
+        assert threshold(builder, team) == 60  # built: 10 20 30 40 100
+        thread, _ = _in_thread(write)
+        thread.join(0.5)
+        assert thread.is_alive()  # waits for the band to be committed …
+        builder.commit()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert _judge(engine, team_id) == 65  # … then forgets it

@@ -3,8 +3,9 @@
 The threshold is twice the median live won deal closed in [start, day] (one deal left out).
 A `TeamDay` row holds the deals closed in [start, day - 2]: their count and a sorted band of
 amounts around the middle. The last two days are read live (an index range of two days'
-deals) and merged into the band; the median is exact while it stays inside the band, and
-when the day's deals push it past an end, the band is fetched again around the new middle.
+deals, counted in SQL against the band's ends, only those within it read) and merged in;
+the median is exact while it stays inside the band, and when the day's deals push it past
+an end, the band is fetched again around the new middle.
 
 Every ORM write of a deal (add, edit, delete, restore, move to another team) deletes the rows
 whose window holds its old or new close date (`_forget`, before each flush), so a row is
@@ -13,7 +14,8 @@ when a /deal just after midnight builds the new day's row. A write dated before 
 today takes the team's lock (a PostgreSQL advisory lock, to the end of the transaction), as
 building a row does: the builder then sees the write, or the write deletes the row. A write
 dated today or later needs no lock: no row built before tomorrow ends holds its date.
-Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal of the day.
+Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal of the day,
+or delete the teams' teamday rows.
 """
 
 from __future__ import annotations
@@ -321,7 +323,7 @@ def _changed(session: OrmSession, deal: Deal) -> bool:
 
 def _state(deal: Deal) -> tuple[int, date] | None:
     """(team, close date) of a deal the threshold counts, as it is now."""
-    if deal.stage != "won" or deal.deleted_at is not None:
+    if deal.stage != "won" or deal.deleted_at is not None or deal.team_id is None:
         return None
     return deal.team_id, deal.close_date
 
