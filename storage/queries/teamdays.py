@@ -11,9 +11,10 @@ Every ORM write of a deal (add, edit, delete, restore, move to another team) del
 whose window holds its old or new close date (`_forget`, before each flush), so a row is
 never stale. Why two live days: a deal written just before midnight may still be uncommitted
 when a /deal just after midnight builds the new day's row. A write dated before its team's
-today takes the team's lock (a PostgreSQL advisory lock, to the end of the transaction), as
-building a row does: the builder then sees the write, or the write deletes the row. A write
-dated today or later needs no lock: no row built before tomorrow ends holds its date.
+today (for a new deal, the day it is logged) takes the team's lock (a PostgreSQL advisory
+lock, to the end of the transaction), as building a row does: the builder then sees the
+write, or the write deletes the row. A write dated today or later needs no lock (no row
+built before tomorrow ends holds its date), so the day's deals never wait for each other.
 Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal of the day,
 or delete the teams' teamday rows.
 """
@@ -292,23 +293,28 @@ def _lock(conn: Connection, team_id: int) -> None:
 COUNTED = ("team_id", "close_date", "stage", "deleted_at", "amount_minor")
 
 
+Touched = dict[tuple[str, int], tuple[date, bool]]  # (ws, team): (first date, lock)
+
+
 @event.listens_for(OrmSession, "before_flush")
 def _forget(session: OrmSession, _context: object, _instances: object) -> None:
-    """Delete the rows whose window holds a deal about to be written, as it was or will be."""
-    touched: dict[tuple[str, int], date] = {}
+    """Delete the rows whose window holds a deal about to be written, as it was or will be.
+    A new deal is dated against the day it is logged (its request's clock), a change
+    against the day it is made."""
+    touched: Touched = {}
+    now = datetime.now(UTC)
     for deal in session.new:
         if isinstance(deal, Deal):
-            _touch(touched, deal.workspace_id, _state(deal))
+            _touch(session, touched, deal.workspace_id, _state(deal), deal.created_at or now)
     for deal in [*session.dirty, *session.deleted]:
         if isinstance(deal, Deal) and deal.id is not None and _changed(session, deal):
-            _touch(touched, deal.workspace_id, _stored(session, deal.id))
+            _touch(session, touched, deal.workspace_id, _stored(session, deal.id), now)
             if deal not in session.deleted:
-                _touch(touched, deal.workspace_id, _state(deal))
-    if not touched:
-        return
-    conn = session.connection()
-    for (ws, team_id), first in sorted(touched.items()):
-        if first < _today(session, team_id):
+                _touch(session, touched, deal.workspace_id, _state(deal), now)
+    conn = session.connection() if touched else None
+    for (ws, team_id), (first, lock) in sorted(touched.items()):
+        assert conn is not None
+        if lock:
             _lock(conn, team_id)
         later = col(TeamDay.day) > first + timedelta(days=LIVE_DAYS - 1)
         conn.execute(delete(TeamDay).where(*_key(ws, team_id), later))
@@ -337,12 +343,19 @@ def _stored(session: OrmSession, deal_id: int) -> tuple[int, date] | None:
     return None if row is None else (row[0], row[1])
 
 
-def _touch(touched: dict[tuple[str, int], date], ws: str, state: tuple[int, date] | None) -> None:
-    if state is not None:
-        team_id, day = state
-        touched[(ws, team_id)] = min(day, touched.get((ws, team_id), day))
+def _touch(
+    session: OrmSession, touched: Touched, ws: str, state: tuple[int, date] | None, at: datetime
+) -> None:
+    """Note a counted deal's team and date; the team's lock is needed for a date before
+    the team's day at `at`."""
+    if state is None:
+        return
+    team_id, day = state
+    first, lock = touched.get((ws, team_id), (day, False))
+    touched[(ws, team_id)] = (min(first, day), lock or day < _local_day(session, team_id, at))
 
 
-def _today(session: OrmSession, team_id: int) -> date:
+def _local_day(session: OrmSession, team_id: int, at: datetime) -> date:
     team = session.get(Team, team_id)
-    return datetime.now(UTC).astimezone(ZoneInfo(team.tz if team else "UTC")).date()
+    moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(team.tz if team else "UTC")).date()
