@@ -7,14 +7,15 @@ deals, counted in SQL against the band's ends, only those within it read) and me
 the median is exact while it stays inside the band, and when the day's deals push it past
 an end, the band is fetched again around the new middle.
 
-Every ORM write of a deal (add, edit, delete, restore, move to another team) deletes the rows
-whose window holds its old or new close date (`_forget`, before each flush), so a row is
-never stale. Why two live days: a deal written just before midnight may still be uncommitted
-when a /deal just after midnight builds the new day's row. A write dated before its team's
-today (for a new deal, the day it is logged) takes the team's lock (a PostgreSQL advisory
-lock, to the end of the transaction), as building a row does: the builder then sees the
-write, or the write deletes the row. A write dated today or later needs no lock (no row
-built before tomorrow ends holds its date), so the day's deals never wait for each other.
+Every ORM write of a deal (add, edit, delete, restore, move to another team) deletes the
+rows whose window holds its old or new close date (noted before each flush, deleted after
+it): a row is never stale. Why two live days: a deal written just before midnight may still
+be uncommitted when a /deal just after midnight builds the new day's row. A write dated
+before its team's today (for a new deal, the day it is logged) takes the team's lock (a
+PostgreSQL advisory lock, to the end of the transaction), as building a row does: the
+builder then sees the write, or the write deletes the row. A write dated today or later
+needs no lock (no row built before tomorrow ends holds its date), so the day's deals never
+wait for each other.
 Bulk Core inserts (bench/generate.py) bypass the ORM: run them before any /deal of the day,
 or delete the teams' teamday rows.
 """
@@ -296,12 +297,15 @@ COUNTED = ("team_id", "close_date", "stage", "deleted_at", "amount_minor")
 Touched = dict[tuple[str, int], tuple[date, bool]]  # (ws, team): (first date, lock)
 
 
+TOUCHED = "pacer_teamday_touched"  # on a session's info: from before a flush to after it
+
+
 @event.listens_for(OrmSession, "before_flush")
-def _forget(session: OrmSession, _context: object, _instances: object) -> None:
-    """Delete the rows whose window holds a deal about to be written, as it was or will be.
-    A new deal is dated against the day it is logged (its request's clock), a change
-    against the day it is made."""
-    touched: Touched = {}
+def _note(session: OrmSession, _context: object, _instances: object) -> None:
+    """The teams and first dates of the counted deals about to be written, as they were or
+    will be. A new deal is dated against the day it is logged (its request's clock), a
+    change against the day it is made."""
+    touched: Touched = session.info.get(TOUCHED, {})  # a flush that failed: forget them too
     now = datetime.now(UTC)
     for deal in session.new:
         if isinstance(deal, Deal):
@@ -311,6 +315,14 @@ def _forget(session: OrmSession, _context: object, _instances: object) -> None:
             _touch(session, touched, deal.workspace_id, _stored(session, deal.id), now)
             if deal not in session.deleted:
                 _touch(session, touched, deal.workspace_id, _state(deal), now)
+    session.info[TOUCHED] = touched
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget(session: OrmSession, _context: object) -> None:
+    """Delete the rows whose window holds a deal just written (after the deal's own
+    statements: a write is what a flush starts with)."""
+    touched: Touched = session.info.pop(TOUCHED, {})
     conn = session.connection() if touched else None
     for (ws, team_id), (first, lock) in sorted(touched.items()):
         assert conn is not None
