@@ -39,6 +39,7 @@ def threshold(ctx: Ctx, team: Team, deal: Deal) -> int | None:
         end=today,
         exclude_id=deal.id,
         least=LEAST_HISTORY,
+        workspace_id=ctx.ws,
     )
 
 

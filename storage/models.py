@@ -179,6 +179,10 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_owner_close", "workspace_id", "owner_id", "close_date"),
         # A customer's deals however its name is capitalised: the customer table's upkeep.
         Index("ix_deal_customer", "workspace_id", text("lower(customer)")),
+        # The deals logged in a day (the celebration cap and its digest count them by the
+        # request's clock): one day of the workspace's deals read, never its history. Not
+        # by team first: the cap counts every team posting to a channel.
+        Index("ix_deal_created", "workspace_id", "created_at"),
         Index(
             "ux_deal_request",
             "workspace_id",
@@ -246,6 +250,22 @@ class Customer(SQLModel, table=True):
     # that won a deal from it that day: the new customer counts for them. None elsewhere.
     first_won: date | None = None
     last_deal: date  # the latest close date of the rep's live deals with it, any stage
+
+
+class TeamDay(SQLModel, table=True):
+    """A team's won live deals of the big-deal window as they stood on its local `day`, so
+    a /deal reads a few values, not the window: how many closed in [start, day - 2] and a
+    sorted band of their amounts around the median, `below` of them smaller than the band.
+    The last two days are read live (storage/queries/teamdays.py says why). Written the
+    first time a team needs it on a day; a deal change in the window deletes the rows."""
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=32)
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    start: date  # the window's first day
+    count: int
+    below: int
+    band: str = Field(sa_column=Column(Text(), nullable=False))  # JSON list of minor units
 
 
 class AuditEntry(SQLModel, table=True):

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, literal
 from sqlmodel import Session, col, select
 
 from storage.models import Deal, SentMessage, Team
+from storage.queries import teamdays
 from storage.queries.directory import workspace_of_team
 from storage.queries.metrics import WON_LIVE
 
@@ -21,30 +22,32 @@ def _celebrate_key() -> ColumnElement[str]:
 
 
 def twice_median_won(
-    session: Session, *, team_id: int, start: date, end: date, exclude_id: int, least: int
+    session: Session,
+    *,
+    team_id: int,
+    start: date,
+    end: date,
+    exclude_id: int,
+    least: int,
+    workspace_id: str | None = None,
 ) -> int | None:
     """Twice the median live won deal closed in [start, end], the deal `exclude_id` left out;
-    None with fewer than `least` deals. Two bounded queries: a count, then the middle rows."""
-    where: list[ColumnElement[bool]] = [
-        col(Deal.workspace_id) == workspace_of_team(team_id),
-        col(Deal.team_id) == team_id,
-        col(Deal.close_date) >= start,
-        col(Deal.close_date) <= end,
-        *WON_LIVE,
-        col(Deal.id) != exclude_id,
-    ]
-    count = session.exec(select(func.count()).select_from(Deal).where(*where)).one()
-    n = int(count or 0)
-    if n < max(least, 1):
-        return None
-    middle = session.exec(
-        select(Deal.amount_minor)
-        .where(*where)
-        .order_by(col(Deal.amount_minor))
-        .offset((n - 1) // 2)
-        .limit(2 - n % 2)
-    ).all()
-    return 2 * middle[0] if n % 2 else middle[0] + middle[1]
+    None with fewer than `least` deals. `end` is the team's local today: the window before
+    yesterday is read once a day and kept (storage/queries/teamdays.py), the rest live."""
+    if workspace_id is None:
+        team = session.get(Team, team_id)
+        if team is None:
+            return None
+        workspace_id = team.workspace_id
+    return teamdays.twice_median(
+        session,
+        workspace_id=workspace_id,
+        team_id=team_id,
+        start=start,
+        end=end,
+        exclude_id=exclude_id,
+        least=least,
+    )
 
 
 def celebrated_between(
