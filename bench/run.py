@@ -329,11 +329,11 @@ def http_rows(remote: Remote, query: float, chart: float, plan: Plan) -> list[Ro
             f"/progress request-to-delivered p50 ({plan.delivered} runs)",
             ms(statistics.median(remote.delivered["/progress"])),
         ),
+        # Information only: the server's time against this process's query and chart is
+        # not a ratio of figures taken in turn in one process.
         Row(
             f"/leaderboard request-to-delivered p50 ({plan.delivered} runs)",
-            ms(board),
-            f"<= {DELIVERED_FACTOR}x (raw SQL + chart) = {ms(budget)}",
-            board <= budget,
+            f"{ms(board)} ({board / budget * DELIVERED_FACTOR:.2f}x raw SQL + chart here)",
         ),
         Row(
             "replies that were the failure notice",
@@ -377,6 +377,7 @@ def deal_load_rows(
         retry_share=0.0,
         chart_every=0,
         drain=60.0,
+        settle=0.5,  # the rows are written before the ack: no need to wait for channel posts
         reps_per_team=params.reps_per_team,
     )
     after = max_deal_id(engine)
