@@ -500,12 +500,12 @@ def chart_load(
     target: Target, users: Sequence[str], ask: tuple[str, str], seconds: float
 ) -> ChartLoad:
     """Each user asks `ask` (command, text), waits for its ack and then for its chart (the
-    charts go out in turn: until as many have arrived as were asked up to its own), and asks
-    again, for `seconds`. Charts per second: those uploaded until the last user's chart
+    charts go out in turn: until as many have arrived as were acknowledged up to its own),
+    and asks again, for `seconds`. Charts per second: those uploaded until the last user's chart
     came, over that time."""
     fake = target.fake
     lock = threading.Lock()
-    asked = [0]
+    asked, acked = [0], [0]
     before = len(fake.called("files.completeUploadExternal"))
     until = time.monotonic() + seconds
 
@@ -518,7 +518,6 @@ def chart_load(
             n += 1
             with lock:
                 asked[0] += 1
-                mine = asked[0]
             tag = f"c{index:02d}n{n:05d}"
             body = slash_body(
                 ask[0],
@@ -528,7 +527,11 @@ def chart_load(
                 response_url=fake.response_url(tag),
                 trigger_id=f"{index}{n:05d}.{secrets.token_hex(6)}",
             )
-            target.post(tag, ask[0], body)
+            if not target.post(tag, ask[0], body).acked:
+                continue  # refused or timed out: no chart to wait for; the user asks again
+            with lock:
+                acked[0] += 1
+                mine = acked[0]
             deadline = time.monotonic() + CHART_WAIT
             while uploads() < mine and time.monotonic() < deadline:
                 time.sleep(0.01)
