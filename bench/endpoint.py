@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
-from bench.generate import WORKSPACE_ID
+from bench import clock
+from bench.generate import TODAY, WORKSPACE_ID
 from commands import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +196,9 @@ class Client:
 
 
 @contextmanager
-def running(database_url: str, log_path: Path) -> Iterator[tuple[Server, Client]]:
+def running(
+    database_url: str, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, Client]]:
     """The fake Slack and the server pointed at it, stopped again on the way out."""
     from tests.fakeslack import FakeSlack
 
@@ -209,6 +212,8 @@ def running(database_url: str, log_path: Path) -> Iterator[tuple[Server, Client]
                 "DATABASE_URL": database_url,
                 "PORT": "0",
                 "LOG_LEVEL": "WARNING",
+                clock.ENV: TODAY.isoformat(),
+                **(extra_env or {}),
             },
             log_path=log_path,
         )

@@ -35,11 +35,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from bench import clock
 from bench.endpoint import EVENTS_PATH, Server, sign, slash_body
-from bench.generate import OUT, WORKSPACE_ID, Params, populate, rep_user_id
-from bench.run import percentile
+from bench.generate import (
+    OUT,
+    TODAY,
+    WORKSPACE_ID,
+    Params,
+    move_sequences,
+    populate,
+    rep_user_id,
+)
 from bench.slowslack import SlowSlack
-from bench.table import Row, failures, format_table, ms
+from bench.table import Row, failures, format_table, ms, percentile
 from commands import i18n
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -70,6 +78,7 @@ class Load:
     quiet: float = 15.0  # ...or until the fake has heard nothing for this long
     settle: float = 2.0  # silence after the last reply that means the server is done
     seed: int = 8
+    reps_per_team: int = REPS_PER_TEAM  # of the workspace the users are reps of
 
 
 @dataclass(frozen=True)
@@ -181,7 +190,7 @@ def sqlite_database(load: Load, out: Path) -> Iterator[tuple[str, Engine]]:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        populate(engine, params_for(load))
+        populate(engine, params_for(load), empty_workspace=False)
         yield url, engine
     finally:
         engine.dispose()
@@ -197,14 +206,9 @@ def postgres_database(load: Load, base_url: str) -> Iterator[tuple[str, Engine]]
     engine = make_engine(base_url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         upgrade(engine)
-        populate(engine, params_for(load))
+        populate(engine, params_for(load), empty_workspace=False)
         with engine.begin() as conn:
-            # populate() gives these ids explicitly: move the sequences past them.
-            for name in ("team", "member", "goal"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT max(id) FROM {name}))"
-                )
+            move_sequences(conn)  # populate() gives ids explicitly
         sep = "&" if "?" in base_url else "?"
         yield f"{base_url}{sep}options=-csearch_path%3D{schema}", engine
     finally:
@@ -214,14 +218,16 @@ def postgres_database(load: Load, base_url: str) -> Iterator[tuple[str, Engine]]
         admin.dispose()
 
 
-def deal_rows(engine: Engine) -> dict[str, int]:
-    """Live deal rows per tag of this run's commands (the tag is the customer's name)."""
+def deal_rows(engine: Engine, after_id: int = 0) -> dict[str, int]:
+    """Live deal rows per tag of this run's commands (the tag is the customer's name); on
+    a generated workspace only rows after `after_id`, its last generated deal."""
     sql = text(
-        "SELECT customer, count(*) FROM deal WHERE workspace_id = :ws"
+        "SELECT customer, count(*) FROM deal WHERE id > :after AND workspace_id = :ws"
         " AND deleted_at IS NULL AND customer LIKE :prefix GROUP BY customer"
     )
+    values = {"after": after_id, "ws": WORKSPACE_ID, "prefix": TAG_PREFIX + "%"}
     with engine.connect() as conn:
-        found = conn.execute(sql, {"ws": WORKSPACE_ID, "prefix": TAG_PREFIX + "%"}).all()
+        found = conn.execute(sql, values).all()
     return {str(customer).removeprefix(TAG_PREFIX): int(n) for customer, n in found}
 
 
@@ -296,7 +302,7 @@ def one_user(
 ) -> None:
     """Commands one after another until `until` (time.monotonic()), as one person types them."""
     rng = random.Random(load.seed * 1000 + index)
-    team, rep = divmod(index, REPS_PER_TEAM)
+    team, rep = divmod(index, load.reps_per_team)
     user_id, channel = rep_user_id(team, rep), f"CB{team:07d}"
     n = 0
     time.sleep(rng.uniform(0, RAMP))
@@ -326,13 +332,14 @@ def one_user(
         time.sleep(load.think * rng.uniform(0.5, 1.5))
 
 
-def drive(target: Target, load: Load) -> float:
-    """All users for load.seconds; returns how long the load really lasted."""
+def drive(targets: Sequence[Target], load: Load) -> float:
+    """All users for load.seconds, spread over the servers in turn; returns how long the
+    load really lasted."""
     retries: list[threading.Thread] = []
     started = time.monotonic()
     until = started + load.seconds
     users = [
-        threading.Thread(target=one_user, args=(target, load, i, until, retries))
+        threading.Thread(target=one_user, args=(targets[i % len(targets)], load, i, until, retries))
         for i in range(load.users)
     ]
     for t in users:
@@ -375,40 +382,64 @@ class Result:
     drained: float
 
 
+def server_env(fake: FakeSlack, url: str, secret: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-bench-0000",
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": url,
+        "PORT": "0",
+        "LOG_LEVEL": "WARNING",
+        clock.ENV: TODAY.isoformat(),  # the generated data's today
+    }
+
+
+@contextmanager
+def servers(
+    fake: FakeSlack, url: str, log_path: Path, count: int = 1, env: dict[str, str] | None = None
+) -> Iterator[list[Target]]:
+    """`count` server processes on one database, each a Target of its own."""
+    secret = secrets.token_hex(16)
+    started: list[Server] = []
+    try:
+        for i in range(count):
+            log = log_path if count == 1 else log_path.with_suffix(f".{i + 1}.log")
+            server = Server(env={**server_env(fake, url, secret), **(env or {})}, log_path=log)
+            started.append(server)
+            server.start()
+        shots: list[Shot] = []
+        lock = threading.Lock()
+        yield [Target(s.port, secret, fake, shots, lock) for s in started]
+    finally:
+        for server in started:
+            server.stop()
+
+
 def run_once(
-    name: str, database: tuple[str, Engine], fake: FakeSlack, load: Load, log_path: Path
+    name: str,
+    database: tuple[str, Engine],
+    fake: FakeSlack,
+    load: Load,
+    log_path: Path,
+    processes: int = 1,
+    after_id: int = 0,
 ) -> Result:
     url, engine = database
-    secret = secrets.token_hex(16)
-    server = Server(
-        env={
-            "SLACK_BOT_TOKEN": "xoxb-bench-0000",
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": url,
-            "PORT": "0",
-            "LOG_LEVEL": "WARNING",
-        },
-        log_path=log_path,
-    )
-    try:
-        server.start()
-        target = Target(server.port, secret, fake)
-        seconds = drive(target, load)
+    with servers(fake, url, log_path, processes) as targets:
+        seconds = drive(targets, load)
+        shots = targets[0].shots  # shared by the targets
         # Every command not answered in its ack, acknowledged or not: Bolt may still run
         # one it gave up acking.
-        answered = {s.tag for s in target.shots if s.reply}
-        drained = drain(fake, {s.tag for s in target.shots} - answered, load)
-        rows = deal_rows(engine)
+        answered = {s.tag for s in shots if s.reply}
+        drained = drain(fake, {s.tag for s in shots} - answered, load)
+        rows = deal_rows(engine, after_id)
         keys = doubled_keys(engine)
-    finally:
-        server.stop()
     notice = i18n.t("en", "error.internal")
     texts = [(c.path.rsplit("/", 1)[-1], c.params.get("text")) for c in fake.responses()]
-    texts += [(s.tag, s.reply) for s in target.shots if s.reply]
+    texts += [(s.tag, s.reply) for s in shots if s.reply]
     return Result(
         name=name,
-        tally=tally(target.shots, rows, seconds),
+        tally=tally(shots, rows, seconds),
         doubled_keys=keys,
         replied=len({tag for tag, _ in texts}),
         failure_notices=sum(text == notice for _, text in texts),
@@ -445,6 +476,81 @@ def result_rows(result: Result) -> list[Row]:
         Row("sustained commands/s (acknowledged)", f"{t.per_second:.1f}"),
         Row("drain after the load", f"{result.drained:.1f} s"),
     ]
+
+
+# --- charts under load ----------------------------------------------------------------------
+
+CHART_WAIT = 30.0  # a client waits this long at most for its chart
+
+
+@dataclass(frozen=True)
+class ChartLoad:
+    asked: int
+    acks: list[float]  # seconds to every HTTP answer
+    refused: int  # answered otherwise than 200 in time, or with a refusal in the ack
+    delivered: int  # charts uploaded (files.completeUploadExternal) during the window
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.delivered / self.seconds
+
+
+def chart_load(
+    target: Target, users: Sequence[str], ask: tuple[str, str], seconds: float
+) -> ChartLoad:
+    """Each user asks `ask` (command, text), waits for its ack and then for its chart (the
+    charts go out in turn: until as many have arrived as were acknowledged up to its own),
+    and asks again, for `seconds`. Charts per second: those uploaded until the last user's chart
+    came, over that time."""
+    fake = target.fake
+    lock = threading.Lock()
+    asked, acked = [0], [0]
+    before = len(fake.called("files.completeUploadExternal"))
+    until = time.monotonic() + seconds
+
+    def uploads() -> int:
+        return len(fake.called("files.completeUploadExternal")) - before
+
+    def user(index: int, user_id: str) -> None:
+        n = 0
+        while time.monotonic() < until:
+            n += 1
+            with lock:
+                asked[0] += 1
+            tag = f"c{index:02d}n{n:05d}"
+            body = slash_body(
+                ask[0],
+                ask[1],
+                user_id=user_id,
+                channel_id="CB0000000",
+                response_url=fake.response_url(tag),
+                trigger_id=f"{index}{n:05d}.{secrets.token_hex(6)}",
+            )
+            if not target.post(tag, ask[0], body).acked:
+                continue  # refused or timed out: no chart to wait for; the user asks again
+            with lock:
+                acked[0] += 1
+                mine = acked[0]
+            deadline = time.monotonic() + CHART_WAIT
+            while uploads() < mine and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=user, args=(i, u)) for i, u in enumerate(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    shots = [s for s in target.shots if s.command == ask[0]]
+    delivered = uploads()
+    return ChartLoad(
+        asked=asked[0],
+        acks=[s.seconds for s in shots],
+        refused=sum(not s.acked for s in shots),
+        delivered=delivered,
+        seconds=time.monotonic() - started,  # the window and the last charts' wait
+    )
 
 
 # --- main ------------------------------------------------------------------------------------

@@ -1,25 +1,33 @@
-"""In-process timings: the leaderboard's query (ORM against raw SQL) and its chart alone."""
+"""In-process timings, every ratio from figures taken in turn (A, B, A, B, ...) in this process.
+
+The leaderboard's query (ORM against raw SQL), commands in the busy workspace against the
+same commands in the empty one (bench/generate.py), and charts against an empty figure of
+the same size.
+"""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 import charts
-from bench.generate import WORKSPACE_ID
-from charts.specs import ChartSpec
+from bench import clock
+from bench.generate import EMPTY_ID, WORKSPACE_ID
+from charts.specs import ChartSpec, ProgressChart
 from commands.router import dispatch
-from commands.types import Request
+from commands.types import Reply, Request
 from domain import periods
 from storage import queries
-from storage.engine import session_scope
+from storage.engine import READ_ONLY, session_scope
 
 # The SQL that storage.queries.totals_by_owner sends, written by hand.
 TOTALS_SQL = (
@@ -27,7 +35,25 @@ TOTALS_SQL = (
     " WHERE workspace_id = {p} AND stage = 'won' AND close_date >= {p} AND close_date <= {p}"
     " AND deleted_at IS NULL AND team_id = {p} GROUP BY owner_id"
 )
-ROUNDS = 5
+
+
+def interleaved(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
+    """Median seconds of each function, called in turn, the order reversed every other
+    round: a burst of load from elsewhere lands on all sides of a ratio alike. One warm-up
+    call each first (caches, catalogs, code paths)."""
+    for fn in fns.values():
+        fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for i in range(runs):
+        for name in names if i % 2 == 0 else names[::-1]:
+            started = time.perf_counter()
+            fns[name]()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+# --- the leaderboard query ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -38,33 +64,24 @@ class QueryTimes:
     rows: int
 
 
-def median_time(fn: Callable[[], Any], runs: int) -> float:
-    return statistics.median(_times(fn, runs))
-
-
-def current_month(today: date) -> periods.Period:
-    return periods.current(periods.PeriodKind.MONTH, today)
-
-
 def time_totals_query(engine: Engine, team_id: int, today: date, runs: int) -> QueryTimes:
-    """Median time of the leaderboard's totals query three ways, in alternating blocks.
+    """Median time of the leaderboard's totals query three ways, call by call in turn.
 
-    Each block keeps one open transaction or connection, as the command does inside its
-    session. Blocks, not single calls, alternate: on SQLite every session starts with
-    BEGIN IMMEDIATE, so two ways cannot hold transactions at the same time.
+    Each way keeps one open read transaction, as the command does inside its session; read
+    only (deferred BEGIN on SQLite), so the three never wait for each other's lock.
     """
-    month = current_month(today)
+    month = periods.current(periods.PeriodKind.MONTH, today)
     sqlite = engine.dialect.name == "sqlite"
     sql = TOTALS_SQL.format(p="?" if sqlite else "%s")
     # SQLite stores dates as ISO text; the raw query must bind what SQLAlchemy binds.
     start: Any = month.start.isoformat() if sqlite else month.start
     end: Any = month.end.isoformat() if sqlite else month.end
     args = (WORKSPACE_ID, start, end, team_id)
-    samples: dict[str, list[float]] = {"orm": [], "core": [], "dbapi": []}
-    expected: dict[int, tuple[int, int]] = {}
-    block = max(1, runs // ROUNDS)
-    for _ in range(ROUNDS):
-        with Session(engine) as session:
+    reading = engine.execution_options(**{READ_ONLY: True})
+    raw = engine.raw_connection()
+    try:
+        with Session(reading) as session, reading.connect() as conn:
+            cursor = raw.cursor()
 
             def orm() -> dict[int, tuple[int, int]]:
                 return queries.totals_by_owner(
@@ -75,79 +92,131 @@ def time_totals_query(engine: Engine, team_id: int, today: date, runs: int) -> Q
                     team_id=team_id,
                 )
 
-            expected = orm()
-            samples["orm"] += _times(orm, block)
-        with engine.connect() as conn:
-            core = conn.exec_driver_sql(sql, args).all()
-            samples["core"] += _times(lambda: conn.exec_driver_sql(sql, args).all(), block)
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(sql, args)
-            got = {int(o): (int(s), int(n)) for o, s, n in cursor.fetchall()}
+            def core() -> list[Any]:
+                return list(conn.exec_driver_sql(sql, args).all())
 
             def dbapi() -> list[Any]:
-                cursor.execute(sql, args)  # noqa: B023  (called only inside this block)
-                return list(cursor.fetchall())  # noqa: B023
+                cursor.execute(sql, args)
+                return list(cursor.fetchall())
 
-            samples["dbapi"] += _times(dbapi, block)
+            expected = orm()
+            got = {int(o): (int(s), int(n)) for o, s, n in dbapi()}
+            if got != expected or len(core()) != len(expected):
+                raise AssertionError("raw SQL and the ORM query disagree")
+            medians = interleaved({"orm": orm, "core": core, "dbapi": dbapi}, runs)
             cursor.close()
-            raw.rollback()
-        finally:
-            raw.close()
-        if got != expected or len(core) != len(expected):
-            raise AssertionError("raw SQL and the ORM query disagree")
-    return QueryTimes(
-        orm=statistics.median(samples["orm"]),
-        core_sql=statistics.median(samples["core"]),
-        dbapi_sql=statistics.median(samples["dbapi"]),
-        rows=len(expected),
-    )
+    finally:
+        raw.rollback()
+        raw.close()
+    return QueryTimes(medians["orm"], medians["core"], medians["dbapi"], len(expected))
 
 
-def _times(fn: Callable[[], Any], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
+# --- commands in the busy and the empty workspace ----------------------------------------------
 
 
-def leaderboard_spec(engine: Engine, user_id: str) -> tuple[ChartSpec, float]:
-    """The chart spec /leaderboard builds for `user_id`, and the dispatch time (warm)."""
-    req = Request(workspace_id=WORKSPACE_ID, user_id=user_id, text="", now=datetime.now(UTC))
-    elapsed = 0.0
-    for _ in range(2):  # the first run loads caches (i18n catalogs, Babel data)
-        started = time.perf_counter()
+@dataclass(frozen=True)
+class Ask:
+    """One command as a user types it; `{n}` in the text is numbered per call."""
+
+    command: str
+    text: str = ""
+    user_id: str = ""
+    channel_id: str = "CB0000000"
+
+
+_calls = itertools.count(1)
+
+
+def runner(engine: Engine, workspace_id: str, ask: Ask, today: date) -> Callable[[], Reply]:
+    """A call of dispatch as the app makes it: one committed session, a fresh delivery key."""
+
+    def run() -> Reply:
+        n = next(_calls)
+        req = Request(
+            workspace_id=workspace_id,
+            user_id=ask.user_id,
+            text=ask.text.format(n=n),
+            now=clock.now(today),
+            channel_id=ask.channel_id,
+            request_key=f"bench-{workspace_id}-{n}",
+        )
         with session_scope(engine) as session:
-            reply = dispatch("/leaderboard", req, session)
-        elapsed = time.perf_counter() - started
+            reply = dispatch(ask.command, req, session)
+        if not reply.ok:
+            raise AssertionError(f"{ask.command} {req.text}: {reply.text}")
+        return reply
+
+    return run
+
+
+def busy_and_empty(
+    engine: Engine, asks: dict[str, Ask], today: date, runs: int
+) -> dict[str, tuple[float, float]]:
+    """Per label: (busy median, empty median) of the same command by the same user id."""
+    fns: dict[str, Callable[[], Any]] = {}
+    for label, ask in asks.items():
+        fns[f"busy {label}"] = runner(engine, WORKSPACE_ID, ask, today)
+        fns[f"empty {label}"] = runner(engine, EMPTY_ID, ask, today)
+    medians = interleaved(fns, runs)
+    return {label: (medians[f"busy {label}"], medians[f"empty {label}"]) for label in asks}
+
+
+@contextmanager
+def threshold_on(engine: Engine, team_id: int, minor: int) -> Iterator[None]:
+    """A big-deal threshold on one team for the length of the block (the default is none)."""
+    sql = text("UPDATE team SET big_deal_minor = :v WHERE id = :id")
+    with engine.begin() as conn:
+        conn.execute(sql, {"v": minor, "id": team_id})
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sql, {"v": None, "id": team_id})
+
+
+def forget_deals(engine: Engine, workspace_id: str, after_id: int) -> None:
+    """The deals the figures logged in a workspace, and what came with them, deleted: the
+    empty workspace stays empty for the figures after."""
+    ws = {"ws": workspace_id, "m": after_id}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM auditentry WHERE workspace_id = :ws AND entity = 'deal'"
+                " AND entity_id > :m"
+            ),
+            ws,
+        )
+        conn.execute(text("DELETE FROM deal WHERE workspace_id = :ws AND id > :m"), ws)
+
+
+def spec_of(engine: Engine, ask: Ask, today: date) -> ChartSpec:
+    reply = runner(engine, WORKSPACE_ID, ask, today)()
     if reply.chart is None:
-        raise AssertionError(f"/leaderboard gave no chart: {reply.text!r}")
-    return reply.chart, elapsed
+        raise AssertionError(f"{ask.command} {ask.text} gave no chart: {reply.text!r}")
+    return reply.chart
 
 
-def time_charts(spec: ChartSpec, runs: int) -> tuple[str, float, float]:
-    """(empty renderer's name, chart median, empty median), in alternating blocks.
-
-    Alternating blocks keep a burst of load from elsewhere on the machine from landing
-    on one side of the ratio only.
-    """
-    name, render_empty = empty_renderer()
-    charts.render(spec)  # warm-up: fonts and code paths
-    render_empty()
-    chart: list[float] = []
-    empty: list[float] = []
-    block = max(1, runs // ROUNDS)
-    for _ in range(ROUNDS):
-        chart += _times(lambda: charts.render(spec), block)
-        empty += _times(render_empty, block)
-    return name, statistics.median(chart), statistics.median(empty)
+# --- charts --------------------------------------------------------------------------------------
 
 
-def empty_renderer() -> tuple[str, Callable[[], bytes]]:
-    """An empty figure of the charts' size, drawn to PNG: the floor any chart pays."""
-    from charts.draw import render_empty
+def time_chart(spec: ChartSpec, runs: int) -> tuple[float, float]:
+    """(chart median, empty figure median): the empty figure has the chart's own size."""
+    medians = interleaved({"chart": lambda: charts.render(spec), "empty": empty_like(spec)}, runs)
+    return medians["chart"], medians["empty"]
 
-    return "charts.draw.render_empty", render_empty
+
+def empty_like(spec: ChartSpec) -> Callable[[], bytes]:
+    """An empty figure of the size `spec` is drawn at, to PNG: the floor that chart pays."""
+    from charts import draw
+
+    # The figure plumbing of charts/draw.py itself, so size, dpi and rc settings match.
+    if isinstance(spec, ProgressChart):
+        height = draw.HEIGHT_IN
+    else:
+        height = draw._leaderboard_height(len(spec.names))
+
+    def render() -> bytes:
+        with draw._figure(height) as fig:
+            return draw._png(fig)
+
+    return render

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from bench import clock
 from bot import cli, http
 from bot.settings import load
 from bot.shutdown import on_stop_signals
@@ -22,6 +23,7 @@ HOST = "127.0.0.1"
 
 
 def main() -> None:
+    clock.install_from_env()  # the data's fixed today, not the calendar's
     settings = load(env=os.environ)
     cli.configure_logging(settings)
     engine = make_engine(settings.database_url)

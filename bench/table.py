@@ -23,6 +23,8 @@ class Row:
 
 
 def ms(seconds: float) -> str:
+    if seconds < 0.001:  # a query of a small team: tenths of a millisecond say nothing
+        return f"{seconds * 1000:.3f} ms"
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
@@ -47,3 +49,14 @@ def format_table(rows: Sequence[Row]) -> str:
 
 def failures(rows: Sequence[Row]) -> list[Row]:
     return [r for r in rows if r.ok is False]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    pos = (len(ordered) - 1) * pct / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
