@@ -20,9 +20,19 @@ import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from charts.cache import PngCache, cache_key
 from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
 
-__all__ = ["ChartSpec", "LeaderboardChart", "ProgressChart", "render", "warm_up"]
+__all__ = [
+    "ChartSpec",
+    "LeaderboardChart",
+    "PngCache",
+    "ProgressChart",
+    "cache_key",
+    "render",
+    "warm_up",
+    "warm_up_worker",
+]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -40,6 +50,14 @@ def render(spec: ChartSpec) -> bytes:
 def warm_up() -> None:
     """Pay the first, slowest render (fonts, code paths) before the first request."""
     _drawing_thread().submit(_warm).result()
+
+
+def warm_up_worker() -> None:
+    """A drawing process's start: the warm-up, then its start-up objects frozen, so that the
+    collection after each chart (on its drawing thread, as above) walks only the chart's."""
+    warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 def _drawing_thread() -> ThreadPoolExecutor:
