@@ -36,6 +36,9 @@ T = TypeVar("T")
 # inside Slack's 3 s, so the "busy" answer is the one the user sees, not Slack's failure.
 ADMIT_WAIT = 1.5
 DRAW_TIMEOUT = 30.0  # a chart takes a tenth of a second; this long means the drawer is stuck
+# Drawing yields the CPU to the server's requests: on a busy machine an ack (Slack's 3 s)
+# comes first, and the chart, which the user already expects to take a moment, second.
+DRAW_NICENESS = 10
 DEFAULT_CACHE = 32 * MB  # a leaderboard is 60-150 kB: a few hundred of them
 
 
@@ -189,6 +192,7 @@ class Drawer:
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),  # never fork threads
                     initializer=charts.warm_up_worker,
+                    initargs=(DRAW_NICENESS,),
                 )
             return self._pool
 
@@ -211,10 +215,13 @@ class Drawer:
 
 def serving(settings: Settings) -> Work:
     """The pools of a server: its charts drawn by `settings.draw_processes` processes (which
-    start now, in the background) and kept in a cache of `settings.chart_cache_mb`."""
+    start now, in the background) and kept in a cache of `settings.chart_cache_mb`. Each
+    render thread waits on one drawing: there are as many as processes, so every process
+    has a chart to draw."""
     drawer = Drawer(settings.draw_processes, settings.chart_cache_mb * MB)
     drawer.start()
-    return Work(draw=drawer)
+    threads = max(2, settings.draw_processes)
+    return Work(render=Pool("render", workers=threads, limit=10 * threads), draw=drawer)
 
 
 @dataclass

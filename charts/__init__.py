@@ -17,6 +17,7 @@ every object (~80 ms) and the collector keeps its own schedule.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -52,9 +53,12 @@ def warm_up() -> None:
     _drawing_thread().submit(_warm).result()
 
 
-def warm_up_worker() -> None:
-    """A drawing process's start: the warm-up, then its start-up objects frozen, so that the
-    collection after each chart (on its drawing thread, as above) walks only the chart's."""
+def warm_up_worker(niceness: int = 0) -> None:
+    """A drawing process's start: lower its priority by `niceness` (see os.nice), warm up,
+    then freeze its start-up objects, so that the collection after each chart (on its
+    drawing thread, as above) walks only the chart's."""
+    if niceness:
+        os.nice(niceness)
     warm_up()
     gc.collect()
     gc.freeze()

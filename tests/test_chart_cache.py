@@ -20,8 +20,9 @@ import charts
 from bot.app import build_app
 from bot.http import wsgi_app
 from bot.settings import cores, load
-from bot.work import Drawer, Work
+from bot.work import Drawer, Work, serving
 from charts import LeaderboardChart, PngCache, ProgressChart, cache_key
+from charts.cache import MB
 from charts.specs import ChartSpec
 from commands.i18n import t
 from tests.conftest import ADMIN, Run
@@ -231,6 +232,22 @@ def test_in_process_drawing_needs_no_process() -> None:
     assert drawer(progress()).startswith(PNG_SIGNATURE)
     assert drawer._pool is None
     drawer.close()
+
+
+def test_a_server_draws_in_as_many_processes_as_the_settings_say(
+    fake: FakeSlack, db: Engine
+) -> None:
+    settings = settings_for(fake, db, draw_processes=3, chart_cache_mb=4)
+    work = serving(settings)
+    assert isinstance(work.draw, Drawer)
+    assert (work.draw.processes, work.draw.cache.max_bytes) == (3, 4 * MB)
+    assert work.render.limit == 30  # three threads, one waiting on each process
+    assert work.draw(progress()) == charts.render(progress())
+    work.drain(timeout=30)
+    assert work.draw._pool is None  # shut down with the server's work
+    here = serving(replace(settings, draw_processes=0))
+    assert isinstance(here.draw, Drawer) and here.draw.processes == 0
+    here.drain(timeout=30)
 
 
 def test_the_settings_size_the_pool_and_the_cache() -> None:
