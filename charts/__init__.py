@@ -1,17 +1,20 @@
 """Charts: pure functions from numbers to PNG bytes (matplotlib Figure, never pyplot).
 
-Drawing happens on one dedicated thread. Matplotlib caches fonts per thread, so drawing
-from every request thread would keep one cache (and one malloc arena) per thread alive;
-one drawing thread keeps memory flat. matplotlib is imported on the first chart, not here.
+A server draws in processes of its own (bot.work.Drawer) and keeps what it drew by what it
+shows (charts.cache). Within a process, drawing happens on one dedicated thread. Matplotlib
+caches fonts per thread, so drawing from every request thread would keep one cache (and one
+malloc arena) per thread alive; one drawing thread keeps memory flat. matplotlib is
+imported on the first chart, not here.
 
 A drawn figure is a web of reference cycles (figure, canvas, axes, texts; every text keeps
 the renderer and its pixel buffer of several MB), so only the cyclic garbage collector frees
 it. On the collector's own schedule about ten dead figures were alive at any time, and a
 server's resident memory kept growing for its first hundred replies (to ~60 MB more than
 it needed). So in a process that froze its long-lived objects at start (the server does,
-in bot.cli.warm_up_charts) the drawing thread collects after each chart, once the caller
-has its PNG; that costs a few ms. Elsewhere (console, tests, scripts) a collection walks
-every object (~80 ms) and the collector keeps its own schedule.
+in bot.cli.warm_up_charts, and each drawing process in warm_up_worker) the drawing thread
+collects after each chart, once the caller has its PNG; that costs a few ms. Elsewhere
+(console, tests, scripts) a collection walks every object (~80 ms) and the collector keeps
+its own schedule.
 """
 
 from __future__ import annotations
