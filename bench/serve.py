@@ -28,7 +28,7 @@ def main() -> None:
     cli.configure_logging(settings)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    cli.warm_up_charts()
+    cli.warm_up_charts(settings)
     service = http.service_for(settings, engine, host=HOST)
     on_stop_signals(service.stop)
     print(f"PORT {service.server.effective_port}", flush=True)

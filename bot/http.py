@@ -187,9 +187,9 @@ def service_for(
     import waitress
 
     from bot.app import build_app
-    from bot.work import Drawer, Work
+    from bot.work import serving
 
-    work = Work(draw=Drawer())
+    work = serving(settings)
     server = waitress.create_server(
         wsgi_app(build_app(settings, engine, work=work), engine, scheduler),
         host=host,

@@ -174,7 +174,12 @@ class Pacer:
     def _chart(self, transport: SlackTransport, reply: Reply, asker: Asker) -> None:
         """On the render pool: draw, then hand the upload to the posts pool."""
         assert reply.chart is not None
-        png = self.work.draw(reply.chart)
+        try:
+            png = self.work.draw(reply.chart)
+        except Exception:  # the text went out already: only the chart is missing
+            log.exception("chart for %s could not be drawn", asker.user_id)
+            self.work.posts.submit(tell, transport.respond, asker.locale, "sends.chart_not_posted")
+            return
         upload = SlackTransport(
             transport.client, transport.respond, transport.trigger_id, acked=True, png=png
         )

@@ -12,6 +12,14 @@ from dotenv import dotenv_values
 from storage.engine import DEFAULT_URL
 
 
+def cores() -> int:
+    """The CPUs this process may run on (a container's share, not the host's), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Mode(StrEnum):
     SOCKET = "socket"
     HTTP = "http"
@@ -33,6 +41,9 @@ class Settings:
     admins: frozenset[str] = frozenset()
     log_level: str = "INFO"
     log_format: str | None = None  # LOG_FORMAT json|text; unset: json when serving Slack
+    # PACER_DRAW_PROCESSES: processes drawing charts for the server; 0 draws in the server.
+    draw_processes: int = field(default_factory=cores)
+    chart_cache_mb: int = 32  # PACER_CHART_CACHE_MB: drawn charts kept for asking again
 
     @property
     def mode(self) -> Mode:
@@ -93,4 +104,6 @@ def load(env: Mapping[str, str] | None = None, dotenv_path: str | None = ".env")
         admins=admins,
         log_level=get("LOG_LEVEL") or "INFO",
         log_format=(get("LOG_FORMAT") or "").lower() or None,
+        draw_processes=max(0, int(get("PACER_DRAW_PROCESSES") or cores())),
+        chart_cache_mb=max(0, int(get("PACER_CHART_CACHE_MB") or 32)),
     )

@@ -25,9 +25,9 @@ def serve(settings: Settings, engine: Engine) -> None:
     """Connect and serve until SIGTERM or Ctrl-C, then drain the worker pools."""
     from bot.app import build_app
     from bot.shutdown import GRACE, on_stop_signals
-    from bot.work import Work
+    from bot.work import serving
 
-    work = Work()
+    work = serving(settings)
     socket = handler(build_app(settings, engine, work=work), settings)
     stop = threading.Event()
     on_stop_signals(stop.set)

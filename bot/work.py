@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import charts
 from bot import metrics
+from bot.settings import Settings
+from charts.cache import MB
 from charts.specs import ChartSpec
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ T = TypeVar("T")
 # inside Slack's 3 s, so the "busy" answer is the one the user sees, not Slack's failure.
 ADMIT_WAIT = 1.5
 DRAW_TIMEOUT = 30.0  # a chart takes a tenth of a second; this long means the drawer is stuck
+# Drawing yields the CPU to the server's requests: on a busy machine an ack (Slack's 3 s)
+# comes first, and the chart, which the user already expects to take a moment, second.
+DRAW_NICENESS = 10
+DEFAULT_CACHE = 32 * MB  # a leaderboard is 60-150 kB: a few hundred of them
 
 
 class Pool:
@@ -135,28 +141,98 @@ class Pool:
 
 
 class Drawer:
-    """Charts drawn in a process of their own. matplotlib holds the GIL while it draws, so
-    drawing in the serving process (a third of its CPU under load) stalls every
-    acknowledgement behind it; in another process it costs the requests nothing."""
+    """Charts drawn in processes of their own, each kept by what it shows (charts.cache).
 
-    def __init__(self, processes: int = 1) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=processes,
-            mp_context=multiprocessing.get_context("spawn"),  # never fork a threaded process
-            initializer=charts.warm_up,
-        )
+    matplotlib holds the GIL while it draws, and so does the collection that frees each
+    figure: drawing in the serving process (85% of its CPU on /leaderboard) stalls every
+    acknowledgement behind it. A process draws one chart at a time, so charts come out
+    as fast as there are processes. `processes=0` draws here instead, on charts' own
+    drawing thread: the console, tests, and a machine with no core to spare.
+
+    The processes start on the first chart, or on `start()` without waiting for them, so
+    a Drawer costs nothing until it draws. A process that dies breaks its whole pool
+    (BrokenProcessPool): the pool is replaced and the chart drawn again, once; what still
+    fails is raised to the caller, who sends the reply without its chart."""
+
+    def __init__(self, processes: int = 1, cache_bytes: int = DEFAULT_CACHE) -> None:
+        self.processes = processes
+        self.cache = charts.PngCache(cache_bytes)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
 
     def __call__(self, spec: ChartSpec) -> bytes:
-        try:
-            return self._pool.submit(charts.render, spec).result(timeout=DRAW_TIMEOUT)
-        except (BrokenProcessPool, TimeoutError):
-            log.exception("the drawing process failed: drawing here instead")
+        return self.cache.get(charts.cache_key(spec), lambda: self.draw(spec))
+
+    def draw(self, spec: ChartSpec) -> bytes:
+        """The chart drawn now, past the cache."""
+        if self.processes == 0:
             return charts.render(spec)
+        pool = self._running()
+        try:
+            return pool.submit(charts.render, spec).result(timeout=DRAW_TIMEOUT)
+        except BrokenProcessPool:
+            log.warning("a drawing process died: new ones draw the chart again")
+        return self._replace(pool).submit(charts.render, spec).result(timeout=DRAW_TIMEOUT)
+
+    def start(self) -> None:
+        """Start and warm up the processes now, in the background."""
+        if self.processes == 0:
+            return
+        pool = self._running()
+        for _ in range(self.processes):
+            pool.submit(int)  # with no process idle yet, each task starts one
+
+    def _running(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the drawing processes are shut down")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=_forkserver(),
+                    initializer=charts.warm_up_worker,
+                    initargs=(DRAW_NICENESS,),
+                )
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A new pool for a broken one (the charts that shared its fall meet here too)."""
+        with self._lock:
+            if self._pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        return self._running()
 
     def close(self) -> None:
-        # Waiting: the drawings are done by now, and a pool left behind without it fails
-        # at interpreter exit (concurrent.futures writes to its closed wake-up pipe).
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is not None:
+            # Waiting: the drawings are done by now, and a pool left behind without it
+            # fails at interpreter exit (concurrent.futures writes to its closed pipe).
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    """Drawing processes forked from a clean server process that imported matplotlib once
+    (never from this one: forking a process with threads can copy a held lock), so a new
+    one starts in about half the time a fresh interpreter takes, and they share its pages.
+    The main module is preloaded too, as by default: a child of `pacer` imports none of it
+    again (one started with `python -m` still does)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "charts.draw"])
+    return context
+
+
+def serving(settings: Settings) -> Work:
+    """The pools of a server: its charts drawn by `settings.draw_processes` processes (which
+    start now, in the background) and kept in a cache of `settings.chart_cache_mb`. Each
+    render thread waits on one drawing: there are as many as processes, so every process
+    has a chart to draw."""
+    drawer = Drawer(settings.draw_processes, settings.chart_cache_mb * MB)
+    drawer.start()
+    threads = max(2, settings.draw_processes)
+    return Work(render=Pool("render", workers=threads, limit=10 * threads), draw=drawer)
 
 
 @dataclass
@@ -167,7 +243,8 @@ class Work:
     replies: Pool = field(default_factory=lambda: Pool("replies", workers=4, limit=200))
     posts: Pool = field(default_factory=lambda: Pool("posts", workers=8, limit=500))
     writers: int = 8  # requests at the database at once (the rest wait, then are turned away)
-    draw: Callable[[ChartSpec], bytes] = charts.render  # or a Drawer: another process
+    # Charts drawn here and cached; serving() draws them in other processes.
+    draw: Callable[[ChartSpec], bytes] = field(default_factory=lambda: Drawer(processes=0))
     _slots: threading.BoundedSemaphore = field(init=False)
     _stopping: threading.Event = field(default_factory=threading.Event)
 

@@ -1,28 +1,42 @@
 """Charts: pure functions from numbers to PNG bytes (matplotlib Figure, never pyplot).
 
-Drawing happens on one dedicated thread. Matplotlib caches fonts per thread, so drawing
-from every request thread would keep one cache (and one malloc arena) per thread alive;
-one drawing thread keeps memory flat. matplotlib is imported on the first chart, not here.
+A server draws in processes of its own (bot.work.Drawer) and keeps what it drew by what it
+shows (charts.cache). Within a process, drawing happens on one dedicated thread. Matplotlib
+caches fonts per thread, so drawing from every request thread would keep one cache (and one
+malloc arena) per thread alive; one drawing thread keeps memory flat. matplotlib is
+imported on the first chart, not here.
 
 A drawn figure is a web of reference cycles (figure, canvas, axes, texts; every text keeps
 the renderer and its pixel buffer of several MB), so only the cyclic garbage collector frees
 it. On the collector's own schedule about ten dead figures were alive at any time, and a
 server's resident memory kept growing for its first hundred replies (to ~60 MB more than
 it needed). So in a process that froze its long-lived objects at start (the server does,
-in bot.cli.warm_up_charts) the drawing thread collects after each chart, once the caller
-has its PNG; that costs a few ms. Elsewhere (console, tests, scripts) a collection walks
-every object (~80 ms) and the collector keeps its own schedule.
+in bot.cli.warm_up_charts, and each drawing process in warm_up_worker) the drawing thread
+collects after each chart, once the caller has its PNG; that costs a few ms. Elsewhere
+(console, tests, scripts) a collection walks every object (~80 ms) and the collector keeps
+its own schedule.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from charts.cache import PngCache, cache_key
 from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
 
-__all__ = ["ChartSpec", "LeaderboardChart", "ProgressChart", "render", "warm_up"]
+__all__ = [
+    "ChartSpec",
+    "LeaderboardChart",
+    "PngCache",
+    "ProgressChart",
+    "cache_key",
+    "render",
+    "warm_up",
+    "warm_up_worker",
+]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -40,6 +54,17 @@ def render(spec: ChartSpec) -> bytes:
 def warm_up() -> None:
     """Pay the first, slowest render (fonts, code paths) before the first request."""
     _drawing_thread().submit(_warm).result()
+
+
+def warm_up_worker(niceness: int = 0) -> None:
+    """A drawing process's start: lower its priority by `niceness` (see os.nice), warm up,
+    then freeze its start-up objects, so that the collection after each chart (on its
+    drawing thread, as above) walks only the chart's."""
+    if niceness:
+        os.nice(niceness)
+    warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 def _drawing_thread() -> ThreadPoolExecutor:
