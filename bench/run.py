@@ -405,11 +405,9 @@ def deal_load_rows(
     ]
 
 
-def draw_settings() -> list[str | None]:
-    """PACER_DRAW_PROCESSES=1 and =2 where bot/settings.py reads the setting; else the
-    default alone (read at run time: the chart pool may come after this bench)."""
-    source = (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
-    return ["1", "2"] if DRAW_SETTING in source else [None]
+def draw_settings() -> list[str]:
+    """The drawing pool at one process and at two: the chart rate should grow with them."""
+    return ["1", "2"]
 
 
 def chart_load_rows(url: str, params: Params, plan: Plan) -> list[Row]:
@@ -419,8 +417,8 @@ def chart_load_rows(url: str, params: Params, plan: Plan) -> list[Row]:
     rows = []
     clients = [rep_user_id(i % params.teams, i // params.teams) for i in range(plan.clients)]
     for draw in draw_settings():
-        env = {} if draw is None else {DRAW_SETTING: draw}
-        label = f"{DRAW_SETTING}={draw}" if draw else "default drawing"
+        env = {DRAW_SETTING: draw}
+        label = f"{DRAW_SETTING}={draw}"
         with FakeSlack() as fake:
             load.quiet_broken_pipes(fake)
             with load.servers(fake, url, OUT / "load-charts.log", env=env) as targets:
