@@ -107,20 +107,6 @@ def add_goal(session: Session, *, goal: Goal, actor: str, reason: str | None = N
     return True
 
 
-def goals_within(session: Session, *, workspace_id: str, start: date, end: date) -> Sequence[Goal]:
-    """Live goals whose whole period lies in [start, end]: a goal and its possible parts."""
-    return session.exec(
-        select(Goal)
-        .where(
-            Goal.workspace_id == workspace_id,
-            col(Goal.deleted_at).is_(None),
-            col(Goal.starts_on) >= start,
-            col(Goal.ends_on) <= end,
-        )
-        .order_by(col(Goal.starts_on), col(Goal.id))
-    ).all()
-
-
 def live_children(session: Session, *, workspace_id: str, parent_id: int) -> Sequence[Goal]:
     return session.exec(
         select(Goal)
