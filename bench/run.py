@@ -39,6 +39,7 @@ from bench.generate import (
 from bench.micro import Ask
 from bench.table import Row, failures, format_table, mb, ms, percentile, ratio
 from storage.engine import make_engine
+from storage.migrate import current_revision, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 ACK_P99_MS = 100.0
@@ -450,9 +451,20 @@ def prepare(args: argparse.Namespace, params: Params) -> tuple[str, Engine, Summ
         summary = build_postgres(args.postgres, params, force=args.force)
         sep = "&" if "?" in args.postgres else "?"
         url = f"{args.postgres}{sep}options=-csearch_path%3Dpacer_bench"
-        return url, postgres_engine(args.postgres), summary
+        return url, migrated(postgres_engine(args.postgres)), summary
     url, summary = sqlite_dataset(params, force=args.force)
-    return url, make_engine(url), summary
+    return url, migrated(make_engine(url)), summary
+
+
+def migrated(engine: Engine) -> Engine:
+    """The cached data brought to the code's schema, as a deployment migrates before it
+    serves (an index added since the data was generated is built here, with statistics)."""
+    before = current_revision(engine)
+    upgrade(engine)
+    if current_revision(engine) != before:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return engine
 
 
 def clean_postgres(engine: Engine, max_deal: int) -> None:

@@ -560,3 +560,25 @@ def test_an_older_deal_written_while_a_band_is_built_forgets_it(engine: Engine) 
     thread.join(10)
     assert not thread.is_alive()
     assert _judge(engine, team_id) == 65  # … then forgets it
+
+
+def test_the_standing_sums_of_a_deal_read_no_deal_row(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    """The standing line after a /deal sums the rep's deals of each current goal (a month,
+    a quarter, a year): off a covering index led by the rep, whatever the team sold."""
+    if workspace.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    for period, target in (("2026-11", "10k"), ("2026-Q4", "30k"), ("2026", "120k")):
+        assert cmd(workspace, ADMIN, "/goal", f"set <@UALICE|alice> {target} {period}").ok
+    history(workspace, 40)
+    statements.clear()
+    reply = deal(workspace, "UALICE", "1,500 Acme")
+    assert reply.ok
+    # 40 deals of $1,000..$1,039 spread over 200 days before yesterday, and this one.
+    assert "2026" in reply.text and "$120,000" in reply.text
+    sums = [(sql, p) for sql, p in statements if re.search(r"sum\(deal\.amount_minor\)", sql)]
+    assert len(sums) >= 3  # month, quarter and year
+    plans = [line for sql, p in sums for line in _plan(workspace, sql, p) if " deal " in line]
+    # A rep's deals only (not the team's of the period), and none of them read from the table.
+    assert plans and all("COVERING INDEX" in line and "owner_id=?" in line for line in plans), plans
