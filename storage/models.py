@@ -211,6 +211,7 @@ class Deal(SQLModel, table=True):
         Index(
             "ix_deal_deleted",
             "workspace_id",
+            "deleted_at",
             "id",
             sqlite_where=DELETED,
             postgresql_where=DELETED,

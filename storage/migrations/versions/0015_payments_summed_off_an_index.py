@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_deal_deleted",
         "deal",
-        ["workspace_id", "id"],
+        ["workspace_id", "deleted_at", "id"],
         sqlite_where=DELETED,
         postgresql_where=DELETED,
     )
