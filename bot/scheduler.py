@@ -124,12 +124,22 @@ def _notices(
 
 def send(outbox: Outbox, workspace_id: str, todo: list[Notice]) -> Outcome:
     sent = 0
-    for notice in todo:
+    for notice in _unrecorded(outbox, workspace_id, todo):
         try:
             sent += outbox.send(workspace_id, notice)
         except Exception:  # one bad notice (or database hiccup) must not stop the others
             log.exception("notice %s failed", notice.key)
     return Outcome(sent, len(todo) - sent)
+
+
+def _unrecorded(outbox: Outbox, workspace_id: str, todo: list[Notice]) -> list[Notice]:
+    """The notices no earlier run recorded, found in one query: a re-run finds most of them
+    recorded, and the outbox would otherwise open a write transaction for each to learn it
+    (it still checks each key it is given, so a race between two runs stays safe)."""
+    with session_scope(outbox.engine) as session:
+        keys = [n.key for n in todo]
+        done = queries.recorded_keys(session, workspace_id=workspace_id, keys=keys)
+    return [n for n in todo if n.key not in done]
 
 
 def run_by_hand(

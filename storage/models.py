@@ -162,6 +162,9 @@ class Goal(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
+DELETED = text("deleted_at IS NOT NULL")
+
+
 class Deal(SQLModel, table=True):
     __table_args__ = (
         # Covering index for team sums by date (leaderboard, progress, pipeline): the
@@ -203,6 +206,16 @@ class Deal(SQLModel, table=True):
             postgresql_where=text("request_key IS NOT NULL"),
         ),
         number_index("deal"),
+        # The deleted deals alone (a few): the collected sums leave out their payments
+        # without reading a deal row per payment.
+        Index(
+            "ix_deal_deleted",
+            "workspace_id",
+            "deleted_at",
+            "id",
+            sqlite_where=DELETED,
+            postgresql_where=DELETED,
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
@@ -296,7 +309,20 @@ class AuditEntry(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     """Money collected on a won deal: the `collected` metric sums these by payment date."""
 
-    __table_args__ = (Index("ix_payment_team_paid", "workspace_id", "team_id", "paid_on"),)
+    __table_args__ = (
+        # Covering index for the collected sums (storage/queries/metrics.py): every column
+        # they filter on or add up, so no payment row is read.
+        Index(
+            "ix_payment_team_paid_cover",
+            "workspace_id",
+            "team_id",
+            "paid_on",
+            "deleted_at",
+            "owner_id",
+            "deal_id",
+            "amount_minor",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
     deal_id: int = Field(foreign_key="deal.id", index=True)

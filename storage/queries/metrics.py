@@ -72,14 +72,18 @@ def _won(w: Window) -> list[ColumnElement[bool]]:
 
 def _paid(query: Q, w: Window) -> Q:
     """The query over the payments in scope made in the window on live deals (a deleted
-    deal's payments stop counting with it): ix_payment_team_paid."""
-    return query.join(Deal, col(Deal.id) == col(Payment.deal_id)).where(
+    deal's payments stop counting with it). Read off ix_payment_team_paid_cover alone: the
+    deleted deals are a short list from ix_deal_deleted, not a deal row read per payment."""
+    deleted = select(col(Deal.id)).where(
+        col(Deal.workspace_id) == w.workspace_id, col(Deal.deleted_at).is_not(None)
+    )
+    return query.where(
         col(Payment.workspace_id) == w.workspace_id,
         *_in_scope(w, Payment),
         col(Payment.paid_on) >= w.start,
         col(Payment.paid_on) <= w.end,
         col(Payment.deleted_at).is_(None),
-        col(Deal.deleted_at).is_(None),
+        col(Payment.deal_id).not_in(deleted),
     )
 
 
