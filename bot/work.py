@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ DRAW_TIMEOUT = 30.0  # a chart takes a tenth of a second; this long means the dr
 # Drawing yields the CPU to the server's requests: on a busy machine an ack (Slack's 3 s)
 # comes first, and the chart, which the user already expects to take a moment, second.
 DRAW_NICENESS = 10
+ORPHAN_CHECK = 2.0  # seconds between a drawing process's checks that its server lives
 DEFAULT_CACHE = 32 * MB  # a leaderboard is 60-150 kB: a few hundred of them
 
 
@@ -191,8 +193,8 @@ class Drawer:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=_forkserver(),
-                    initializer=charts.warm_up_worker,
-                    initargs=(DRAW_NICENESS,),
+                    initializer=drawing_process_start,
+                    initargs=(DRAW_NICENESS, os.getpid()),
                 )
             return self._pool
 
@@ -211,6 +213,33 @@ class Drawer:
             # Waiting: the drawings are done by now, and a pool left behind without it
             # fails at interpreter exit (concurrent.futures writes to its closed pipe).
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def drawing_process_start(niceness: int, server_pid: int) -> None:
+    """A drawing process's start: it warms up, and ends itself once the server is gone.
+    A server killed outright (kill -9, the OOM killer) never shuts its pool down, and its
+    drawing processes and their forkserver would otherwise stay, holding their memory."""
+    watch = threading.Thread(target=_end_with, args=(server_pid,), daemon=True)
+    watch.start()
+    charts.warm_up_worker(niceness)
+
+
+def _end_with(server_pid: int) -> None:
+    while _alive(server_pid):
+        time.sleep(ORPHAN_CHECK)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (ProcessLookupError, PermissionError):  # gone, or the pid is another user's now
+        return False
+    try:  # Linux: a killed server not yet reaped by its parent is a zombie, as good as gone
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return not stat.read().rpartition(")")[2].startswith(" Z")
+    except OSError:
+        return True
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:

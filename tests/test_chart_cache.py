@@ -8,10 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -283,3 +286,42 @@ def test_a_chart_that_cannot_be_drawn_leaves_the_text_reply(
     assert note.params["text"] == t("en", "sends.chart_not_posted")
     assert fake.called("files.getUploadURLExternal") == []
     assert any("could not be drawn" in r.getMessage() for r in caplog.records)
+
+
+SERVER_KILLED = """
+import os, signal, sys
+from bot.work import Drawer
+from tests.test_charts import progress
+
+drawer = Drawer(processes=1)
+drawer(progress())
+with open(sys.argv[1], "w") as out:
+    out.write(str(drawer._running().submit(os.getpid).result(timeout=60)))
+os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer ends a server: no shutdown
+"""
+
+
+def test_drawing_processes_end_when_their_server_is_killed(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    pid_file = tmp_path / "worker.pid"
+    # No pipes to this test: the drawing process would hold them open.
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER_KILLED, str(pid_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == -signal.SIGKILL
+    worker = int(pid_file.read_text())
+
+    def gone() -> bool:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_until(gone, timeout=30)
