@@ -48,7 +48,7 @@ from storage.models import (
     Workspace,
 )
 
-VERSION = 4  # 4: default-settings data with the customer table (migration 0013)
+VERSION = 5  # 5: with the repday table (migration 0017)
 OUT = Path(__file__).parent / "out"
 WORKSPACE_ID = "TBENCH"
 EMPTY_ID = "TEMPTY"  # same teams, reps and goals, no deals: the baseline
@@ -296,6 +296,7 @@ def populate(engine: Engine, params: Params, empty_workspace: bool = True) -> No
     with Session(engine) as session, session.begin():  # Core inserts skip the upkeep
         for shape in shapes:
             queries.rebuild_customers(session, workspace_id=shape.workspace_id)
+            queries.rebuild_repdays(session, workspace_id=shape.workspace_id)
 
 
 def table(model: Any) -> Table:

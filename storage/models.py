@@ -276,6 +276,29 @@ class Customer(SQLModel, table=True):
     last_deal: date  # the latest close date of the rep's live deals with it, any stage
 
 
+REPDAY_TEAM_DAY = ("workspace_id", "team_id", "day", "owner_id", "won_minor", "won_count")
+REPDAY_OWNER_DAY = ("workspace_id", "owner_id", "day", "team_id", "won_minor", "won_count")
+
+
+class RepDay(SQLModel, table=True):
+    """The won live deals of one rep on one team closed on one day: their amount and count,
+    kept in step with the deals by storage/queries/repdays.py so a period's team or rep sums
+    read a row per rep and day instead of every deal. Derived data, rebuilt from the deals
+    at will: no foreign keys to hold up a deletion. No row where the count would be 0."""
+
+    __table_args__ = (
+        # Covering, for a team's sums by day and a rep's: the sums read no table row.
+        Index("ix_repday_team_day", *REPDAY_TEAM_DAY),
+        Index("ix_repday_owner_day", *REPDAY_OWNER_DAY),
+    )
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team_id: int = Field(primary_key=True)
+    owner_id: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)  # Deal.close_date
+    won_minor: int = Field(sa_column=money_column())
+    won_count: int
+
+
 class TeamDay(SQLModel, table=True):
     """A team's won live deals of the big-deal window as they stood on its local `day`, so
     a /deal reads a few values, not the window: how many closed in [start, day - 2] and a

@@ -566,7 +566,8 @@ def test_the_standing_sums_of_a_deal_read_no_deal_row(
     workspace: Engine, statements: list[tuple[str, Any]]
 ) -> None:
     """The standing line after a /deal sums the rep's deals of each current goal (a month,
-    a quarter, a year): off a covering index led by the rep, whatever the team sold."""
+    a quarter, a year): off the rep's days in repday, a covering index led by the rep,
+    whatever the team sold; the deal's own day is recomputed off the rep's deal index."""
     if workspace.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     for period, target in (("2026-11", "10k"), ("2026-Q4", "30k"), ("2026", "120k")):
@@ -577,8 +578,11 @@ def test_the_standing_sums_of_a_deal_read_no_deal_row(
     assert reply.ok
     # 40 deals of $1,000..$1,039 spread over 200 days before yesterday, and this one.
     assert "2026" in reply.text and "$120,000" in reply.text
-    sums = [(sql, p) for sql, p in statements if re.search(r"sum\(deal\.amount_minor\)", sql)]
+    sums = [(sql, p) for sql, p in statements if re.search(r"sum\(repday\.won_minor\)", sql)]
     assert len(sums) >= 3  # month, quarter and year
-    plans = [line for sql, p in sums for line in _plan(workspace, sql, p) if " deal " in line]
-    # A rep's deals only (not the team's of the period), and none of them read from the table.
+    plans = [line for sql, p in sums for line in _plan(workspace, sql, p) if " repday " in line]
+    # A rep's days only (not the team's of the period), and none read from the table.
     assert plans and all("COVERING INDEX" in line and "owner_id=?" in line for line in plans), plans
+    upkeep = [(sql, p) for sql, p in statements if re.search(r"sum\(deal\.amount_minor\)", sql)]
+    plans = [line for sql, p in upkeep for line in _plan(workspace, sql, p) if " deal " in line]
+    assert plans and all("ix_deal_owner_cover" in line and "owner_id=?" in line for line in plans)

@@ -106,6 +106,10 @@ from storage.queries.goals import (
 from storage.queries.customers import quiet_customers_of_team, rebuild_customers
 from storage.queries.outbox import recorded_keys
 
+# isort: split
+# rollup (issue 10): team and rep sums over a period read a per-day rollup.
+from storage.queries.repdays import rebuild_repdays
+
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
@@ -191,3 +195,5 @@ __all__ += [
 ]
 # Customers kept from the deals (issue 10).
 __all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
+# rollup (issue 10).
+__all__ += ["rebuild_repdays"]

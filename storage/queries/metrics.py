@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Executable, Select, bindparam, func
 from sqlmodel import Session, col, select
 
-from storage.models import OPEN_STAGES, Deal, Payment
-from storage.queries import customers
+from storage.models import OPEN_STAGES, Deal, Payment, RepDay
+from storage.queries import customers, repdays  # noqa: F401  (repdays: upkeep on import)
 
 WON_LIVE: tuple[ColumnElement[bool], ...] = (
     col(Deal.stage) == "won",
@@ -90,18 +90,38 @@ def _paid(query: Q, w: Window) -> Q:
 @cache
 def _totals_statement(by_team: bool, by_owners: bool) -> Executable:
     """Built once per shape: the leaderboard runs it on every request. The parameters are
-    named after Window's fields."""
-    query = select(col(Deal.owner_id), func.sum(Deal.amount_minor), func.count()).where(
-        col(Deal.workspace_id) == bindparam("workspace_id"),
-        *WON_LIVE,
-        col(Deal.close_date) >= bindparam("start"),
-        col(Deal.close_date) <= bindparam("end"),
-    )
+    named after Window's fields. Read off repday (storage/queries/repdays.py keeps it): a
+    row per rep and day, on ix_repday_team_day for a team, ix_repday_owner_day for reps."""
+    query = select(
+        col(RepDay.owner_id), func.sum(RepDay.won_minor), func.sum(RepDay.won_count)
+    ).where(*_days(by_team, by_owners))
     if by_team:
-        query = query.where(col(Deal.team_id) == bindparam("team_id"))
+        # The team's one value first: grouped by owner alone, SQLite without statistics
+        # takes ix_repday_owner_day for its order and reads the whole workspace.
+        query = query.group_by(col(RepDay.team_id))
+    return query.group_by(col(RepDay.owner_id))
+
+
+def _days(by_team: bool, by_owners: bool) -> list[ColumnElement[bool]]:
+    """The repday rows of a window, its fields as named parameters."""
+    where = [
+        col(RepDay.workspace_id) == bindparam("workspace_id"),
+        col(RepDay.day) >= bindparam("start"),
+        col(RepDay.day) <= bindparam("end"),
+    ]
+    if by_team:
+        where.append(col(RepDay.team_id) == bindparam("team_id"))
     if by_owners:
-        query = query.where(col(Deal.owner_id).in_(bindparam("owner_ids", expanding=True)))
-    return query.group_by(col(Deal.owner_id))
+        where.append(col(RepDay.owner_id).in_(bindparam("owner_ids", expanding=True)))
+    return where
+
+
+@cache
+def _daily_statement(metric: str, by_team: bool, by_owners: bool) -> Executable:
+    """Won amount or count per day off repday, built once per shape as the totals are."""
+    measure = RepDay.won_minor if metric == "revenue" else RepDay.won_count
+    day = col(RepDay.day)
+    return select(day, func.sum(measure)).where(*_days(by_team, by_owners)).group_by(day)
 
 
 def totals_by_owner(
@@ -133,16 +153,15 @@ def daily_totals(
     """Per day: won amount (minor units), won deals, payments collected or new customers,
     for progress charts."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
-    day = col(Deal.close_date)
+    if metric == "new_customers":
+        return customers.daily_new_customers(session, **asdict(w))
     if metric == "collected":
         day = col(Payment.paid_on)
         query = _paid(select(day, func.sum(Payment.amount_minor)), w)
-    elif metric == "new_customers":
-        return customers.daily_new_customers(session, **asdict(w))
-    else:
-        measure = func.sum(Deal.amount_minor) if metric == "revenue" else func.count()
-        query = select(day, measure).where(*_won(w))
-    return {on: int(value or 0) for on, value in session.exec(query.group_by(day)).all()}
+        return {on: int(value or 0) for on, value in session.exec(query.group_by(day)).all()}
+    statement = _daily_statement(metric, w.team_id is not None, w.owner_ids is not None)
+    rows = session.connection().execute(statement, asdict(w)).all()
+    return {on: int(value or 0) for on, value in rows}
 
 
 def new_customers(

@@ -1,0 +1,137 @@
+"""The repday table kept in step with the deals: per team, rep and close date, the amount and
+count of the won live deals, so a period's sums read a row per rep and day, not every deal.
+
+Every flush that adds, changes or deletes a deal recomputes the (team, rep, day) keys it
+touches (the ones it had and the ones it has) from their deals, on ix_deal_owner_cover: no
+write path can forget it. Rows written around the ORM (bench/generate.py's Core inserts)
+are brought in with rebuild_repdays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Table, and_, delete, event, func, insert, or_
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction, attributes
+from sqlmodel import Session
+
+from storage.models import Deal, RepDay
+
+Key = tuple[int, int, date]  # team, owner, day
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)  # SQLModel classes do not declare __table__
+
+
+DEALS, REPDAYS = _table(Deal), _table(RepDay)
+# A change to any of these can move a won deal's amount from one row to another.
+TRACKED = ("amount_minor", "stage", "close_date", "deleted_at", "team_id", "owner_id")
+KEYED = ("team_id", "owner_id", "close_date")
+COLUMNS = ["workspace_id", "team_id", "owner_id", "day", "won_minor", "won_count"]
+CHUNK = 200  # keys per statement: a team move can touch hundreds
+
+
+def rebuild_repdays(session: Session, *, workspace_id: str) -> None:
+    """Recompute every row of the workspace from its deals (after a bulk load)."""
+    conn = session.connection()
+    conn.execute(delete(REPDAYS).where(REPDAYS.c.workspace_id == workspace_id))
+    conn.execute(insert(REPDAYS).from_select(COLUMNS, _sums(DEALS.c.workspace_id == workspace_id)))
+
+
+def _refresh(conn: Connection, workspace_id: str, keys: Collection[Key]) -> None:
+    """Replace the rows of these keys by what their deals say now."""
+    ordered = sorted(keys)
+    _lock(conn, workspace_id, ordered)
+    for start in range(0, len(ordered), CHUNK):
+        part = ordered[start : start + CHUNK]
+        conn.execute(delete(REPDAYS).where(or_(*(_is(REPDAYS, workspace_id, k) for k in part))))
+        deals = or_(*(_is(DEALS, workspace_id, k) for k in part))
+        conn.execute(insert(REPDAYS).from_select(COLUMNS, _sums(deals)))
+
+
+def _is(table: Table, workspace_id: str, key: Key) -> ColumnElement[bool]:
+    """One key, every column of it in each term: each reads its own stretch of the index
+    (ix_deal_owner_cover on the deals, the primary key on repday)."""
+    team, owner, day = key
+    on = table.c.close_date if table is DEALS else table.c.day
+    return and_(
+        table.c.workspace_id == workspace_id,
+        table.c.owner_id == owner,
+        on == day,
+        table.c.team_id == team,
+    )
+
+
+def _sums(where: ColumnElement[bool]) -> Any:
+    """One row per team, rep and day of the won live deals in `where`, as totals_by_owner
+    summed them from the deals."""
+    return (
+        sa.select(
+            DEALS.c.workspace_id,
+            DEALS.c.team_id,
+            DEALS.c.owner_id,
+            DEALS.c.close_date,
+            func.sum(DEALS.c.amount_minor),
+            func.count(),
+        )
+        .where(where, DEALS.c.stage == "won", DEALS.c.deleted_at.is_(None))
+        .group_by(DEALS.c.workspace_id, DEALS.c.team_id, DEALS.c.owner_id, DEALS.c.close_date)
+    )
+
+
+def _lock(conn: Connection, workspace_id: str, keys: list[Key]) -> None:
+    """On PostgreSQL, one writer of a key at a time, until it commits: two deals of one rep
+    and day logged at once would each recompute the row without the other's deal (and
+    insert it twice). The second waits, then reads the first's deal. Sorted, so two writers
+    of the same keys take them in one order. SQLite has one writer."""
+    if conn.dialect.name != "postgresql":
+        return
+    for team, owner, day in keys:
+        conn.execute(LOCK, {"key": f"{workspace_id}:{team}:{owner}:{day.isoformat()}"})
+
+
+LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext('repday:' || current_schema()),"
+    " hashtext(CAST(:key AS text)))"
+)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
+    """The rows of the deals this flush wrote, recomputed in its transaction."""
+    touched: dict[str, set[Key]] = {}
+    for deal in _changed_deals(session):
+        touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
+    for workspace_id, keys in touched.items():
+        _refresh(session.connection(), workspace_id, keys)
+
+
+def _changed_deals(session: OrmSession) -> Iterable[Deal]:
+    for row in (*session.new, *session.deleted):
+        if isinstance(row, Deal):
+            yield row
+    for row in session.dirty:
+        if isinstance(row, Deal) and any(_history(row, name).has_changes() for name in TRACKED):
+            yield row
+
+
+def _keys(deal: Deal) -> set[Key]:
+    """The key a deal had before this flush and the one it has now."""
+    now = tuple(getattr(deal, name) for name in KEYED)
+    before = tuple(_before(deal, name) for name in KEYED)
+    return {cast(Key, now), cast(Key, before)}
+
+
+def _before(deal: Deal, name: str) -> Any:
+    old = _history(deal, name).deleted
+    return old[0] if old and old[0] is not None else getattr(deal, name)
+
+
+def _history(deal: Deal, name: str) -> attributes.History:
+    return attributes.get_history(deal, name, passive=attributes.PASSIVE_NO_INITIALIZE)
