@@ -74,6 +74,7 @@ class Server:
     _log: IO[str] | None = field(default=None, repr=False)
 
     def start(self) -> Server:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench/out
         self._log = self.log_path.open("w", encoding="utf-8")
         # Only the settings given here: a developer's own Slack settings must not leak in.
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS)}
