@@ -48,7 +48,7 @@ from storage.models import (
     Workspace,
 )
 
-VERSION = 4  # the rows generated; tables added since come from the migrations (run.migrated)
+VERSION = 5  # 5: open deals logged before today. Tables added since come from migrations
 OUT = Path(__file__).parent / "out"
 WORKSPACE_ID = "TBENCH"
 EMPTY_ID = "TEMPTY"  # same teams, reps and goals, no deals: the baseline
@@ -553,7 +553,12 @@ class Batch:
             day = close[i]
             if day in self.holidays[team]:  # an open deal expected on a day off: the next
                 day += timedelta(days=1)
-            at = datetime.combine(min(day, params.end), clock(17), tzinfo=UTC)
+            # A won deal is logged the day it closes; an open one (closing later) was logged
+            # on one of the 60 days before today, not all of them today (the day's deals are
+            # what the celebration cap counts).
+            before = timedelta(days=1 + self.next_id % 60)
+            logged = day if day <= params.end else params.end - before
+            at = datetime.combine(logged, clock(17), tzinfo=UTC)
             deal_id = self.next_id
             self.next_id += 1
             self.deals.append(
