@@ -37,7 +37,7 @@ from bot import metrics
 from commands import codec, i18n
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.queries.outbox import Unsent
 
 log = logging.getLogger(__name__)
@@ -340,8 +340,9 @@ class Outbox:
     def _sent(
         self, workspace_id: str, key: str, statuses: tuple[str, ...] = ("sent",)
     ) -> tuple[int, str, Sent] | None:
-        """(row id, status, where it went) of the notice under `key`, in one of `statuses`."""
-        with session_scope(self.engine) as session:
+        """(row id, status, where it went) of the notice under `key`, in one of `statuses`:
+        a read, so it never queues behind the writers (a digest updated on every big deal)."""
+        with read_scope(self.engine) as session:
             row = queries.sent_message(session, workspace_id=workspace_id, key=key)
             if row is None or row.id is None or row.status not in statuses:
                 return None

@@ -378,3 +378,25 @@ def test_an_installation_is_looked_up_without_the_write_lock(fake: FakeSlack, db
     assert found is not None and found.bot_token == "xoxb-1"
     assert bot is not None and bot.bot_token == "xoxb-1"
     assert immediate(sent) == 0
+
+
+def test_the_outbox_finds_a_sent_notice_without_the_write_lock(db: Engine) -> None:
+    """A digest is updated on every big deal past the day's cap: finding the message it
+    updates is a read, and must not queue behind the writers."""
+    from bot.delivery import SlackTransport
+    from bot.outbox import Outbox
+    from storage.models import SentMessage
+
+    with session_scope(db) as s:
+        s.add(Workspace(id=TEAM))
+        s.flush()
+        s.add(SentMessage(workspace_id=TEAM, key="k1", channel_id="C1", ts="1.2", status="sent"))
+    outbox = Outbox(db, SlackTransport(WebClient(token="xoxb-unused")))
+
+    with lock_held(db), statements(db) as sent:
+        found = outbox._sent(TEAM, "k1")
+        missing = outbox._sent(TEAM, "k2")
+
+    assert found is not None and found[1:] == ("sent", found[2]) and found[2].ts == "1.2"
+    assert missing is None
+    assert immediate(sent) == 0
