@@ -12,6 +12,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -105,14 +106,25 @@ class Server:
         return self.process.pid
 
     def memory(self) -> dict[str, int]:
-        """VmRSS and VmHWM (peak resident set) of the server process, in bytes."""
-        values: dict[str, int] = {}
+        """VmRSS and VmHWM (peak resident set) of the server process, in bytes, and the PNG
+        bytes its chart cache keeps (`cache`, from /metrics): memory held by design."""
+        values: dict[str, int] = {"cache": self._chart_cache_bytes()}
         status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
         for line in status.splitlines():
             name, _, rest = line.partition(":")
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0]) * 1024
         return values
+
+    def _chart_cache_bytes(self) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            body = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        found = re.search(r"^pacer_chart_cache_bytes (\S+)$", body, re.M)
+        return int(float(found.group(1))) if found else 0
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -99,9 +99,16 @@ class Queues(Collector):
         )
         with _lock:
             depths = list(_queues.items())
+            cached = _chart_cache
         for name, depth in depths:
             gauge.add_metric([name], float(depth()))
         yield gauge
+        if cached is not None:
+            yield GaugeMetricFamily(
+                "pacer_chart_cache_bytes",
+                "PNG bytes kept by the chart cache (bounded by PACER_CHART_CACHE_MB).",
+                value=float(cached()),
+            )
 
 
 # (command label, clock() at arrival) of the request being served, set by bot.http.
@@ -111,6 +118,7 @@ _active: Metrics | None = None
 # Per process, not per Metrics: the pools are built with the Bolt app, before wsgi_app
 # makes the app's Metrics.
 _queues: dict[str, Callable[[], float]] = {}
+_chart_cache: Callable[[], float] | None = None
 
 
 def activate(metrics: Metrics) -> Metrics:
@@ -223,6 +231,14 @@ def track_queue(name: str, depth: Callable[[], float]) -> None:
     `lambda: pool._work_queue.qsize()`); a second call with the same name replaces it."""
     with _lock:
         _queues[name] = depth
+
+
+def track_chart_cache(size: Callable[[], float]) -> None:
+    """Report `size()` as pacer_chart_cache_bytes at every scrape: memory that grows by
+    design up to its bound, told apart from memory that would leak."""
+    global _chart_cache
+    with _lock:
+        _chart_cache = size
 
 
 # --- the label of a signed request ------------------------------------------------------------

@@ -259,6 +259,7 @@ def serving(settings: Settings) -> Work:
     render thread waits on one drawing: there are as many as processes, so every process
     has a chart to draw."""
     drawer = Drawer(settings.draw_processes, settings.chart_cache_mb * MB)
+    metrics.track_chart_cache(lambda: drawer.cache.size)
     drawer.start()
     threads = max(2, settings.draw_processes)
     return Work(render=Pool("render", workers=threads, limit=10 * threads), draw=drawer)

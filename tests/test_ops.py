@@ -9,6 +9,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -456,3 +457,22 @@ def test_the_env_example_names_only_settings_pacer_reads() -> None:
     }
     assert names <= settings_names()
     assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} <= names
+
+
+def test_the_chart_cache_reports_the_bytes_it_keeps() -> None:
+    """Memory the chart cache holds grows by design up to its bound: /metrics says how much,
+    so a reader (or the bench) tells it apart from a leak."""
+    from bot.work import serving
+    from tests.test_charts import progress
+
+    meters = metrics.activate(metrics.Metrics())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(metrics, "_chart_cache", None)
+        assert "pacer_chart_cache_bytes" not in meters.exposition().decode()
+        work = serving(replace(Settings(), draw_processes=0, chart_cache_mb=1))
+        try:
+            png = work.draw(progress())
+            text = meters.exposition().decode()
+        finally:
+            work.drain(timeout=5)
+    assert f"pacer_chart_cache_bytes {float(len(png))}" in text
