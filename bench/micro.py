@@ -30,10 +30,12 @@ from storage import queries
 from storage.engine import READ_ONLY, session_scope
 
 # The SQL that storage.queries.totals_by_owner sends, written by hand.
+# The same query as queries.totals_by_owner, by hand: a team's won totals per rep off the
+# per-day rollup (storage/queries/repdays.py), so the ratio is the ORM's own cost.
 TOTALS_SQL = (
-    "SELECT owner_id, sum(amount_minor), count(*) FROM deal"
-    " WHERE workspace_id = {p} AND stage = 'won' AND close_date >= {p} AND close_date <= {p}"
-    " AND deleted_at IS NULL AND team_id = {p} GROUP BY owner_id"
+    "SELECT owner_id, sum(won_minor), sum(won_count) FROM repday"
+    " WHERE workspace_id = {p} AND team_id = {p} AND day >= {p} AND day <= {p}"
+    " GROUP BY team_id, owner_id"
 )
 
 
@@ -76,7 +78,7 @@ def time_totals_query(engine: Engine, team_id: int, today: date, runs: int) -> Q
     # SQLite stores dates as ISO text; the raw query must bind what SQLAlchemy binds.
     start: Any = month.start.isoformat() if sqlite else month.start
     end: Any = month.end.isoformat() if sqlite else month.end
-    args = (WORKSPACE_ID, start, end, team_id)
+    args = (WORKSPACE_ID, team_id, start, end)
     reading = engine.execution_options(**{READ_ONLY: True})
     raw = engine.raw_connection()
     try:
