@@ -413,9 +413,14 @@ def deal_load_rows(
     ]
 
 
-def draw_settings() -> list[str]:
-    """The drawing pool at one process and at two: the chart rate should grow with them."""
-    return ["1", "2"]
+CACHE_SETTING = "PACER_CHART_CACHE_MB"
+
+
+def draw_settings() -> list[tuple[str, str | None]]:
+    """(drawing processes, chart cache MB): one process and two with no cache, so every
+    chart is drawn and the rate shows what the processes add; then two with the default
+    cache, as a team runs it (ten reps asking again for an unchanged board hit it)."""
+    return [("1", "0"), ("2", "0"), ("2", None)]
 
 
 def chart_load_rows(url: str, params: Params, plan: Plan) -> list[Row]:
@@ -424,9 +429,9 @@ def chart_load_rows(url: str, params: Params, plan: Plan) -> list[Row]:
 
     rows = []
     clients = [rep_user_id(i % params.teams, i // params.teams) for i in range(plan.clients)]
-    for draw in draw_settings():
-        env = {DRAW_SETTING: draw}
-        label = f"{DRAW_SETTING}={draw}"
+    for draw, cache in draw_settings():
+        env = {DRAW_SETTING: draw, **({} if cache is None else {CACHE_SETTING: cache})}
+        label = f"{DRAW_SETTING}={draw}, " + ("default cache" if cache is None else "no cache")
         with FakeSlack() as fake:
             load.quiet_broken_pipes(fake)
             with load.servers(fake, url, OUT / "load-charts.log", env=env) as targets:
