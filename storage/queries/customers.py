@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Table, and_, case, delete, event, func, insert, literal
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction, attributes
+from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from storage.models import Customer, Deal
+from storage.queries.flushed import changed_deals, history
 
 
 def _table(model: Any) -> Table:
@@ -102,29 +103,16 @@ def _rows(mine: list[ColumnElement[bool]]) -> Any:
 def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     """The customers of the deals this flush wrote, recomputed in its transaction."""
     touched: dict[str, set[str]] = {}
-    for deal in _changed_deals(session):
+    for deal in changed_deals(session, TRACKED):
         touched.setdefault(deal.workspace_id, set()).update(_names(deal))
     for workspace_id, names in touched.items():
         _refresh(session.connection(), workspace_id, names)
 
 
-def _changed_deals(session: OrmSession) -> Iterable[Deal]:
-    for row in (*session.new, *session.deleted):
-        if isinstance(row, Deal):
-            yield row
-    for row in session.dirty:
-        if isinstance(row, Deal) and any(_history(row, name).has_changes() for name in TRACKED):
-            yield row
-
-
 def _names(deal: Deal) -> set[str]:
     """The customer names a deal had before this flush and has now."""
-    before = _history(deal, "customer")
+    before = history(deal, "customer")
     return {deal.customer, *(str(name) for name in before.deleted if name is not None)}
-
-
-def _history(deal: Deal, name: str) -> attributes.History:
-    return attributes.get_history(deal, name, passive=attributes.PASSIVE_NO_INITIALIZE)
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ are brought in with rebuild_repdays.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import date
 from typing import Any, cast
 
@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Table, and_, delete, event, func, insert, or_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction, attributes
+from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from storage.models import Deal, RepDay
+from storage.queries.flushed import changed_deals, history
 
 Key = tuple[int, int, date]  # team, owner, day
 
@@ -106,19 +107,10 @@ LOCK = sa.text(
 def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     """The rows of the deals this flush wrote, recomputed in its transaction."""
     touched: dict[str, set[Key]] = {}
-    for deal in _changed_deals(session):
+    for deal in changed_deals(session, TRACKED):
         touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
     for workspace_id, keys in touched.items():
         _refresh(session.connection(), workspace_id, keys)
-
-
-def _changed_deals(session: OrmSession) -> Iterable[Deal]:
-    for row in (*session.new, *session.deleted):
-        if isinstance(row, Deal):
-            yield row
-    for row in session.dirty:
-        if isinstance(row, Deal) and any(_history(row, name).has_changes() for name in TRACKED):
-            yield row
 
 
 def _keys(deal: Deal) -> set[Key]:
@@ -129,9 +121,5 @@ def _keys(deal: Deal) -> set[Key]:
 
 
 def _before(deal: Deal, name: str) -> Any:
-    old = _history(deal, name).deleted
+    old = history(deal, name).deleted
     return old[0] if old and old[0] is not None else getattr(deal, name)
-
-
-def _history(deal: Deal, name: str) -> attributes.History:
-    return attributes.get_history(deal, name, passive=attributes.PASSIVE_NO_INITIALIZE)
