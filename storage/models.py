@@ -193,10 +193,10 @@ class Deal(SQLModel, table=True):
         ),
         # A customer's deals however its name is capitalised: the customer table's upkeep.
         Index("ix_deal_customer", "workspace_id", text("lower(customer)")),
-        # The deals logged in a day (the celebration cap and its digest count them by the
-        # request's clock): one day of the workspace's deals read, never its history. Not
-        # by team first: the cap counts every team posting to a channel.
-        Index("ix_deal_created", "workspace_id", "created_at"),
+        # The deals a team logged in a day (the celebration cap, for the teams posting to a
+        # channel, and the digest): one day of those teams' deals read, never the history,
+        # nor the day of every other team.
+        Index("ix_deal_created", "workspace_id", "team_id", "created_at"),
         Index(
             "ux_deal_request",
             "workspace_id",

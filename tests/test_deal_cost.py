@@ -586,3 +586,25 @@ def test_the_standing_sums_of_a_deal_read_no_deal_row(
     upkeep = [(sql, p) for sql, p in statements if re.search(r"sum\(deal\.amount_minor\)", sql)]
     plans = [line for sql, p in upkeep for line in _plan(workspace, sql, p) if " deal " in line]
     assert plans and all("ix_deal_owner_cover" in line and "owner_id=?" in line for line in plans)
+
+
+def test_the_daily_cap_reads_the_days_deals_of_the_channels_teams_only(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    """Not the day of every team in the workspace (20,000 deals a day at 5M a year)."""
+    if workspace.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    day = (datetime(2026, 11, 25, 5, tzinfo=UTC), datetime(2026, 11, 26, 5, tzinfo=UTC))
+    with Session(workspace) as s:
+        statements.clear()
+        queries.celebrated_between(
+            s, workspace_id="T1", channel_id="CEAST", since=day[0], until=day[1]
+        )
+    plans = [
+        line
+        for sql, params in statements
+        if "FROM deal" in sql
+        for line in _plan(workspace, sql, params)
+        if " deal " in line
+    ]
+    assert plans and all("ix_deal_created" in p and "team_id=?" in p for p in plans), plans

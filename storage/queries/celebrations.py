@@ -14,6 +14,7 @@ from storage.queries.directory import workspace_of_team
 from storage.queries.metrics import WON_LIVE
 
 LIVE_NOTICE = ("pending", "sent")  # a notice claimed or out; "failed"/"retracted" are not
+KEY_BATCH = 500  # notice keys per IN list: well inside SQLite's and PostgreSQL's limits
 
 
 def _celebrate_key() -> ColumnElement[str]:
@@ -54,27 +55,34 @@ def celebrated_between(
     session: Session, *, workspace_id: str, channel_id: str, since: datetime, until: datetime
 ) -> int:
     """How many deals logged in [since, until) by teams posting to `channel_id` have a live
-    celebration notice: the day's count against the cap."""
-    found = session.exec(
-        select(func.count())
-        .select_from(Deal)
-        .join(Team, col(Team.id) == Deal.team_id)
-        .join(
-            SentMessage,
-            and_(
-                col(SentMessage.workspace_id) == col(Deal.workspace_id),
-                col(SentMessage.key) == _celebrate_key(),
-            ),
-        )
-        .where(
+    celebration notice: the day's count against the cap. In three index-led steps, not one
+    join: the channel's teams; their deals logged that day (ix_deal_created, bounded by a
+    day's volume); those deals' notices by key. As a join, PostgreSQL with a stale estimate
+    of the notices read the day's deals once per notice (4.5 s at 5M deals)."""
+    teams = session.exec(
+        select(Team.id).where(Team.workspace_id == workspace_id, Team.channel_id == channel_id)
+    ).all()
+    if not teams:
+        return 0
+    deal_ids = session.exec(
+        select(Deal.id).where(
             Deal.workspace_id == workspace_id,
-            Team.channel_id == channel_id,
-            col(SentMessage.status).in_(LIVE_NOTICE),
+            col(Deal.team_id).in_(teams),
             Deal.created_at >= since,
             Deal.created_at < until,
         )
-    ).one()
-    return int(found or 0)
+    ).all()
+    keys = [f"celebrate:{deal_id}" for deal_id in deal_ids]
+    found = 0
+    for start in range(0, len(keys), KEY_BATCH):
+        found += session.exec(
+            select(func.count()).where(
+                SentMessage.workspace_id == workspace_id,
+                col(SentMessage.key).in_(keys[start : start + KEY_BATCH]),
+                col(SentMessage.status).in_(LIVE_NOTICE),
+            )
+        ).one()
+    return found
 
 
 def uncelebrated_big_deals(

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("workspace_id", "team_id", "day"),
     )
-    op.create_index("ix_deal_created", "deal", ["workspace_id", "created_at"])
+    op.create_index("ix_deal_created", "deal", ["workspace_id", "team_id", "created_at"])
 
 
 def downgrade() -> None:
