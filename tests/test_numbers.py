@@ -194,13 +194,17 @@ def test_deals_logged_at_once_get_distinct_numbers_in_each_workspace(shared: Eng
 
 
 def test_a_deal_waits_for_no_other_deals_transaction_on_postgresql(shared: Engine) -> None:
+    """Another rep's deal: one rep's own deals of a day (and one customer's) are kept in
+    turn on PostgreSQL, so their day's totals and first wins stay right (test_repday.py,
+    test_customers.py); numbering holds up no one."""
     if shared.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time by design")
+    assert _run(shared, ADMIN, "/pacer", "setup team add East <@UBOB|bob>", "TA").ok
     with session_scope(shared) as open_one:  # numbered, its transaction still open
         first = _deal(open_one, "Slow Ltd")
         done: list[Reply] = []
         other = threading.Thread(
-            target=lambda: done.append(_run(shared, "UALICE", "/deal", "1,000 Quick", "TA"))
+            target=lambda: done.append(_run(shared, "UBOB", "/deal", "1,000 Quick", "TA"))
         )
         other.start()
         other.join(timeout=10)
