@@ -18,6 +18,7 @@ from storage import queries
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Customer, Deal, Member, Team, Workspace, utcnow
+from tests.old_rows import two_teams_two_reps
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
@@ -289,30 +290,7 @@ def test_the_migration_fills_the_table_from_the_deals(tmp_path: Any) -> None:
 def _rows_at_0010(engine: Engine) -> None:
     """Two teams, two reps and their deals, as a database at 0010 holds them."""
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO workspace (id, name, fiscal_start_month, created_at)"
-                " VALUES ('T1', '', 1, '2026-01-01 00:00:00')"
-            )
-        )
-        for team in (1, 2):
-            conn.execute(
-                text(
-                    "INSERT INTO team (id, workspace_id, name, tz, currency, report_hour,"
-                    " behind_pct, celebrations_per_day, created_at) VALUES (:t, 'T1', :n,"
-                    " 'UTC', 'USD', '09:00', 90, 3, '2026-01-01 00:00:00')"
-                ),
-                {"t": team, "n": f"team{team}"},
-            )
-        for member in (1, 2):
-            conn.execute(
-                text(
-                    "INSERT INTO member (id, workspace_id, user_id, name, is_admin, active,"
-                    " notify, created_at) VALUES (:m, 'T1', :u, '', 0, 1, 1,"
-                    " '2026-01-01 00:00:00')"
-                ),
-                {"m": member, "u": f"U{member}"},
-            )
+        two_teams_two_reps(conn)
         for number, (team, owner, customer, stage, day, deleted) in enumerate(
             (
                 (1, 1, "Acme", "won", "2026-11-02", None),

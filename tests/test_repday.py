@@ -20,6 +20,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Deal, Member, RepDay, Team, Workspace, utcnow
 from storage.queries.metrics import _daily_statement, _totals_statement
+from tests.old_rows import two_teams_two_reps
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
@@ -310,30 +311,7 @@ def test_the_migration_fills_the_table_from_the_deals(tmp_path: Any) -> None:
 def _rows_at_0016(engine: Engine) -> None:
     """Two teams, two reps and their deals, as a database at 0016 holds them."""
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO workspace (id, name, fiscal_start_month, created_at)"
-                " VALUES ('T1', '', 1, '2026-01-01 00:00:00')"
-            )
-        )
-        for team in (1, 2):
-            conn.execute(
-                text(
-                    "INSERT INTO team (id, workspace_id, name, tz, currency, report_hour,"
-                    " behind_pct, celebrations_per_day, created_at) VALUES (:t, 'T1', :n,"
-                    " 'UTC', 'USD', '09:00', 90, 3, '2026-01-01 00:00:00')"
-                ),
-                {"t": team, "n": f"team{team}"},
-            )
-        for member in (1, 2):
-            conn.execute(
-                text(
-                    "INSERT INTO member (id, workspace_id, user_id, name, is_admin, active,"
-                    " notify, created_at) VALUES (:m, 'T1', :u, '', 0, 1, 1,"
-                    " '2026-01-01 00:00:00')"
-                ),
-                {"m": member, "u": f"U{member}"},
-            )
+        two_teams_two_reps(conn)
         for number, (team, owner, amount, stage, deleted) in enumerate(
             (
                 (1, 1, 100, "won", None),
