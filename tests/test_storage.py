@@ -356,3 +356,35 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path: Path) -> None:
     downgrade(engine, "0003")
     upgrade(engine)
     engine.dispose()
+
+
+def test_holidays_read_once_per_session_and_seen_as_soon_as_written(engine: Engine) -> None:
+    """A reply asks for a team's holidays once per goal; the session keeps them, but a
+    holiday added, removed or rolled back in it is seen by the next read."""
+    from storage.models import Holiday
+
+    def days(s: Session, team: Team) -> frozenset[date]:
+        return queries.holidays(s, workspace_id="T1", team_id=team.id)
+
+    with Session(engine, expire_on_commit=False) as s:
+        team, _, _ = _setup(s, "T1")
+        s.add(Holiday(workspace_id="T1", team_id=None, day=date(2026, 12, 25)))
+        s.commit()
+        assert days(s, team) == {date(2026, 12, 25)}
+        own = Holiday(workspace_id="T1", team_id=team.id, day=date(2026, 12, 24))
+        s.add(own)  # pending: the next read sees it
+        assert days(s, team) == {date(2026, 12, 24), date(2026, 12, 25)}
+        with s.begin_nested() as nested:
+            s.add(Holiday(workspace_id="T1", team_id=team.id, day=date(2026, 12, 31)))
+            assert date(2026, 12, 31) in days(s, team)
+            nested.rollback()
+        assert days(s, team) == {date(2026, 12, 24), date(2026, 12, 25)}
+        s.delete(own)
+        s.flush()
+        assert days(s, team) == {date(2026, 12, 25)}
+        s.commit()
+    with Session(engine) as other:  # a holiday written in another session
+        other.add(Holiday(workspace_id="T1", team_id=None, day=date(2027, 1, 1)))
+        other.commit()
+    with Session(engine) as fresh:
+        assert days(fresh, team) == {date(2026, 12, 25), date(2027, 1, 1)}

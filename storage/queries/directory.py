@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ScalarSelect, func, or_
+from sqlalchemy import ScalarSelect, event, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -230,14 +231,40 @@ def manages(session: Session, *, member_id: int, team_id: int) -> bool:
     return row is not None and row.role == "manager"
 
 
+HOLIDAYS = "holidays"  # session.info: the holidays read in this session, per scope
+
+
 def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> frozenset[date]:
-    rows = session.exec(
-        select(col(Holiday.day)).where(
-            Holiday.workspace_id == workspace_id,
-            or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == team_id),
-        )
-    ).all()
-    return frozenset(rows)
+    """The days off a team keeps (its own and every team's). Held for the session: one reply
+    asks for them once per goal shown, and a flush that writes a holiday forgets them."""
+    if _holiday_pending(session):
+        session.flush()  # what autoflush would do, before the read is held (it forgets)
+    held: dict[tuple[str, int | None], frozenset[date]] = session.info.setdefault(HOLIDAYS, {})
+    key = (workspace_id, team_id)
+    if key not in held:
+        rows = session.exec(
+            select(col(Holiday.day)).where(
+                Holiday.workspace_id == workspace_id,
+                or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == team_id),
+            )
+        ).all()
+        held[key] = frozenset(rows)
+    return held[key]
+
+
+def _holiday_pending(session: OrmSession) -> bool:
+    return any(isinstance(row, Holiday) for row in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_holidays(session: OrmSession, _context: object) -> None:
+    if _holiday_pending(session):
+        session.info.pop(HOLIDAYS, None)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_holidays_rolled_back(session: OrmSession, _previous: object) -> None:
+    session.info.pop(HOLIDAYS, None)  # a holiday flushed, then rolled back (or a savepoint)
 
 
 def holiday_rows(session: Session, *, workspace_id: str, team_id: int | None) -> list[Holiday]:
