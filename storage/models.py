@@ -206,6 +206,15 @@ class Deal(SQLModel, table=True):
             postgresql_where=text("request_key IS NOT NULL"),
         ),
         number_index("deal"),
+        # The CRM's record id (migration 0018): an import or a webhook upserts by it.
+        Index(
+            "ux_deal_external",
+            "workspace_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         # The deleted deals alone (a few): the collected sums leave out their payments
         # without reading a deal row per payment.
         Index(
@@ -235,6 +244,9 @@ class Deal(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     # The Slack delivery that created the deal (trigger or view id): a retry finds it.
     request_key: str | None = Field(default=None, max_length=120)
+    # The CRM's record id of an imported deal (HubSpot's Record ID, Salesforce's
+    # Opportunity ID): the same record imported again updates this deal. None when typed.
+    external_id: str | None = Field(default=None, max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
@@ -327,6 +339,32 @@ class AuditEntry(SQLModel, table=True):
     before: str | None = None  # JSON
     after: str | None = None  # JSON
     reason: str | None = Field(default=None, max_length=500)
+    # Where the change came from when not typed in Slack: import | webhook | restore.
+    source: str | None = Field(default=None, max_length=16)
+
+
+class Integration(SQLModel, table=True):
+    """A token a CRM's webhook authenticates with (POST /integrations/deals), made by an
+    admin with `/pacer setup integration create NAME`. Only its SHA-256 is kept."""
+
+    __table_args__ = (
+        Index(
+            "ux_integration_live_name",
+            "workspace_id",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: str = Field(max_length=32)  # Slack user id
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class Payment(SQLModel, table=True):
