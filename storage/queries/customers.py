@@ -50,7 +50,8 @@ def _refresh(conn: Connection, workspace_id: str, names: Collection[str] | None)
         gone.append(CUSTOMERS.c.key.in_(keys))
     conn.execute(delete(CUSTOMERS).where(*gone))
     columns = ["workspace_id", "key", "team_id", "owner_id", "name", "first_won", "last_deal"]
-    conn.execute(insert(CUSTOMERS).from_select(columns, _rows(mine)))
+    rows = _rows(mine) if names is None else _rows_of(conn, mine)
+    conn.execute(insert(CUSTOMERS).from_select(columns, rows))
 
 
 def _lock(conn: Connection, workspace_id: str, names: Collection[str]) -> None:
@@ -70,19 +71,37 @@ LOCK = sa.text(
 )
 
 
+LIVE = DEALS.c.deleted_at.is_(None)
+WON = DEALS.c.stage == "won"
+
+
 def _rows(mine: list[ColumnElement[bool]]) -> Any:
     """One row per customer, team and rep of the live deals in `mine`: the first won day
     where that rep won a deal from it on the customer's first won day in the workspace
-    (ties count for each, as a new customer always has), and their last deal."""
-    live = DEALS.c.deleted_at.is_(None)
-    won = DEALS.c.stage == "won"
+    (ties count for each, as a new customer always has), and their last deal. For a whole
+    workspace (a rebuild): the first won days joined in."""
     first = (
         sa.select(KEY.label("key"), func.min(DEALS.c.close_date).label("day"))
-        .where(*mine, live, won)
+        .where(*mine, LIVE, WON)
         .group_by(KEY)
         .subquery()
     )
-    first_win = and_(won, DEALS.c.close_date == first.c.day)
+    first_win = and_(WON, DEALS.c.close_date == first.c.day)
+    return _grouped(mine, first_win).select_from(DEALS.outerjoin(first, first.c.key == KEY))
+
+
+def _rows_of(conn: Connection, mine: list[ColumnElement[bool]]) -> Any:
+    """As _rows for a few customers, their first won days read first. Joined in, PostgreSQL
+    without fresh statistics (right after an import) reads the customer's deals again for
+    each of its deals: 1.5 s a write for a customer with 1,200 deals."""
+    firsts = conn.execute(
+        sa.select(KEY, func.min(DEALS.c.close_date)).where(*mine, LIVE, WON).group_by(KEY)
+    ).all()
+    first_win = sa.tuple_(KEY, DEALS.c.close_date).in_([tuple(row) for row in firsts])
+    return _grouped(mine, and_(WON, first_win))
+
+
+def _grouped(mine: list[ColumnElement[bool]], first_win: ColumnElement[bool]) -> Any:
     return (
         sa.select(
             DEALS.c.workspace_id,
@@ -93,8 +112,7 @@ def _rows(mine: list[ColumnElement[bool]]) -> Any:
             func.max(case((first_win, DEALS.c.close_date))),
             func.max(DEALS.c.close_date),
         )
-        .select_from(DEALS.outerjoin(first, first.c.key == KEY))
-        .where(*mine, live)
+        .where(*mine, LIVE)
         .group_by(DEALS.c.workspace_id, KEY, DEALS.c.team_id, DEALS.c.owner_id)
     )
 
