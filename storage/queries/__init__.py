@@ -110,6 +110,16 @@ from storage.queries.outbox import recorded_keys
 # rollup (issue 10): team and rep sums over a period read a per-day rollup.
 from storage.queries.repdays import rebuild_repdays
 
+# isort: split
+# Deals from a CRM, by its record id (issue 11).
+from storage.queries.external import (
+    ExternalDeal,
+    Outcome,
+    existing_by_external,
+    outcome_for,
+    upsert_external,
+)
+
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
@@ -197,3 +207,5 @@ __all__ += [
 __all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
 # rollup (issue 10).
 __all__ += ["rebuild_repdays"]
+
+__all__ += ["ExternalDeal", "Outcome", "existing_by_external", "outcome_for", "upsert_external"]

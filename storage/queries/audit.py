@@ -26,6 +26,7 @@ def save_audited(
     actor: str,
     before: str | None,
     reason: str | None = None,
+    source: str | None = None,
 ) -> None:
     """Write a row with its audit entry: `before` is the snapshot taken ahead of the change
     (None for a new row), the row as written now is `after`."""
@@ -41,6 +42,7 @@ def save_audited(
         before=before,
         after=snapshot(row),
         reason=reason,
+        source=source,
     )
     session.add(entry)
 

@@ -31,19 +31,51 @@ def deal_by_request(session: Session, *, workspace_id: str, request_key: str) ->
     ).first()
 
 
-def add_deal(session: Session, *, deal: Deal, actor: str) -> Deal:
-    save_audited(session, row=deal, entity="deal", action="create", actor=actor, before=None)
+def add_deal(
+    session: Session,
+    *,
+    deal: Deal,
+    actor: str,
+    source: str | None = None,
+    reason: str | None = None,
+) -> Deal:
+    save_audited(
+        session,
+        row=deal,
+        entity="deal",
+        action="create",
+        actor=actor,
+        before=None,
+        source=source,
+        reason=reason,
+    )
     return deal
 
 
 def change_deal(
-    session: Session, *, deal: Deal, actor: str, action: str, changes: dict[str, Any]
+    session: Session,
+    *,
+    deal: Deal,
+    actor: str,
+    action: str,
+    changes: dict[str, Any],
+    source: str | None = None,
+    reason: str | None = None,
 ) -> Deal:
     before = snapshot(deal)
     for key, value in changes.items():
         setattr(deal, key, value)
     deal.updated_at = utcnow()
-    save_audited(session, row=deal, entity="deal", action=action, actor=actor, before=before)
+    save_audited(
+        session,
+        row=deal,
+        entity="deal",
+        action=action,
+        actor=actor,
+        before=before,
+        source=source,
+        reason=reason,
+    )
     return deal
 
 
