@@ -68,6 +68,10 @@ def token_of(call: Call) -> str | None:
 @dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info overrides
+    emails: dict[str, str] = field(default_factory=dict)  # users.lookupByEmail: email -> id
+    # Files a user shared (a modal's file_input): file id -> (name, bytes), served by
+    # files.info and downloaded from url_private_download with the bot token.
+    shared: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     socket_url: str | None = None  # apps.connections.open answer
     calls: list[Call] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes
@@ -275,6 +279,37 @@ def _users_info(fake: FakeSlack, call: Call) -> dict[str, Any]:
     return dict(answer)
 
 
+def _lookup_by_email(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    email = str(call.params.get("email", "")).strip().lower()
+    user_id = {k.lower(): v for k, v in fake.emails.items()}.get(email)
+    if user_id is None:
+        return {"ok": False, "error": "users_not_found"}
+    user = _users_info(fake, Call("users.info", "", {"user": user_id}, {}, b""))["user"]
+    user["profile"]["email"] = email
+    return {"ok": True, "user": user}
+
+
+def _files_info(fake: FakeSlack, call: Call) -> dict[str, Any]:
+    file_id = str(call.params.get("file", ""))
+    if file_id not in fake.shared:
+        return {"ok": False, "error": "file_not_found"}
+    name, data = fake.shared[file_id]
+    download = f"{fake.url}/files-pri/{file_id}/{name}"
+    return {
+        "ok": True,
+        "file": {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": "text/csv",
+            "filetype": "csv",
+            "size": len(data),
+            "url_private": download,
+            "url_private_download": download,
+        },
+    }
+
+
 def _post_message(fake: FakeSlack, call: Call) -> dict[str, Any]:
     answer = fixture("webapi.chat.postMessage.docs.json")
     answer["channel"] = call.params.get("channel", "")
@@ -351,6 +386,8 @@ def _oauth_access(fake: FakeSlack, call: Call) -> dict[str, Any]:
 ANSWERS: dict[str, Callable[[FakeSlack, Call], dict[str, Any]]] = {
     "auth.test": _auth_test,
     "users.info": _users_info,
+    "users.lookupByEmail": _lookup_by_email,
+    "files.info": _files_info,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views("webapi.views.open.docs.json"),
@@ -389,6 +426,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.slack.record(call)
             self._send(200, {}, fixture("upload_url.post_response.docs.txt"), "text/plain")
             return
+        if split.path.startswith("/files-pri/"):
+            self._download(Call("download", split.path, params, headers, body))
+            return
         if "json" in kind and body:
             params.update(json.loads(body))
         elif body:
@@ -410,6 +450,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.slack.record(call)
         self._wait(self.slack.hang_for(call.method))
         self._send(status, extra, answer, "application/json; charset=utf-8")
+
+    def _download(self, call: Call) -> None:
+        """A shared file's bytes, as Slack serves them: only with the bot token."""
+        self.slack.record(call)
+        file_id = call.path.split("/")[2]
+        if token_of(call) is None or file_id not in self.slack.shared:
+            self._send(404 if token_of(call) else 403, {}, "no file", "text/plain")
+            return
+        data = self.slack.shared[file_id][1]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _wait(self, seconds: float) -> None:
         """A hung call: answered late, when the client has given up (and closed)."""
