@@ -239,7 +239,7 @@ class CliError(Exception):
 def export_csv(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
     """`pacer export`: the CSV an admin's /pacer export writes, to stdout or `-o PATH`."""
     from commands import export
-    from commands.i18n import t
+    from commands.i18n import DEFAULT, t
     from commands.parsing import UsageError
     from commands.types import FileOut
     from storage.engine import read_scope
@@ -257,7 +257,7 @@ def export_csv(settings: Settings, engine: Engine, args: argparse.Namespace) -> 
                 today=datetime.now(UTC).date(),
             )
         except UsageError as err:
-            raise CliError(t("en", err.key, **err.values)) from None
+            raise CliError(t(DEFAULT, err.key, **err.values)) from None  # operators read English
         file = FileOut(filename=f"{args.kind}.csv", title=args.kind, export=query)
         if args.output in (None, "-"):
             rows = export.write_file(session, file, sys.stdout.buffer)

@@ -34,6 +34,11 @@ from storage.models import Team
 from storage.queries import exports
 
 KINDS = ("deals", "goals", "payments")
+KIND_NAMES = {
+    "deals": "export.kind_deals",
+    "goals": "export.kind_goals",
+    "payments": "export.kind_payments",
+}
 WITH_DELETED = ("with-deleted", "with_deleted", "--with-deleted")
 DEAL_COLUMNS = (
     "number",
@@ -141,7 +146,7 @@ def export(ctx: Ctx, kind: str, scope: Scope | None) -> Reply:
     label = _period_label(ctx, scope)
     filename = file_name(kind, label, scope.team.name if scope.team else None)
     whose = _whose(ctx, query, scope.team)
-    what = ctx.t(f"export.kind_{kind}")
+    what = ctx.t(KIND_NAMES[kind])
     text = ctx.t(
         "export.on_its_way",
         what=what,
