@@ -370,7 +370,9 @@ def test_the_console_writes_the_file_and_prints_its_path(
         ]
     )
     out = io.StringIO()
-    console_run(Settings(database_url=url), eng, stdin=io.StringIO(script), stdout=out, now=lambda: NOW)
+    console_run(
+        Settings(database_url=url), eng, stdin=io.StringIO(script), stdout=out, now=lambda: NOW
+    )
     eng.dispose()
 
     shown = out.getvalue()
@@ -524,3 +526,23 @@ def test_a_failed_upload_is_told_to_the_requester(slack: Any, fake: Any, db: Eng
 
     [note] = fake.wait_for("response")
     assert "couldn't send the CSV file just now" in note.params["text"]
+
+
+def test_rows_read_in_small_chunks_are_the_same_rows(
+    deals_world: Run, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.queries import exports
+
+    assert deals_world(ALICE, "/deal", "paid 1 10 date:2026-11-21").ok
+    assert deals_world(ALICE, "/deal", "paid 1 20 date:2026-11-22").ok
+    assert deals_world(BOB, "/deal", "paid 2 30 date:2026-11-22").ok
+    whole = {
+        k: csv_of(engine, deals_world(ADMIN, "/pacer", f"export {k} with-deleted"))
+        for k in ("deals", "payments")
+    }
+    monkeypatch.setattr(exports, "CHUNK", 2)  # every chunk boundary crossed, some twice
+
+    for kind, (data, _rows) in whole.items():
+        again, _ = csv_of(engine, deals_world(ADMIN, "/pacer", f"export {kind} with-deleted"))
+        assert again == data
+    assert len(whole["deals"][1]) == 5 and len(whole["payments"][1]) == 3
