@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO
+from typing import IO, Any
 
 from sqlmodel import Session
 
@@ -274,7 +274,8 @@ def _rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:
 Names = dict[int, tuple[str, str]]
 
 
-def _deal_row(deal: exports.Deal, members: Names, teams: dict[int, Team]) -> list[str]:
+def _deal_row(deal: Any, members: Names, teams: dict[int, Team]) -> list[str]:
+    """A deal's row (a plain database row with the deal's columns)."""
     name, user_id = members.get(deal.owner_id, ("", ""))
     team = teams.get(deal.team_id)
     return [
@@ -333,19 +334,19 @@ def _goal_row(
 
 
 def _payment_rows(
-    found: Iterable[tuple[exports.Payment, exports.Deal]], members: Names, teams: dict[int, Team]
+    found: Iterable[Any], members: Names, teams: dict[int, Team]
 ) -> Iterator[list[str]]:
-    for payment, deal in found:
+    for payment in found:
         team = teams.get(payment.team_id)
         name, _user = members.get(payment.owner_id, ("", ""))
         yield [
-            str(deal.number),
+            str(payment.deal_number),
             csvio.date_cell(payment.paid_on),
-            csvio.money_cell(payment.amount_minor, deal.currency),
-            deal.currency,
+            csvio.money_cell(payment.amount_minor, payment.currency),
+            payment.currency,
             csvio.text_cell(name),
             csvio.text_cell(team.name if team else ""),
-            csvio.time_cell(payment.deleted_at or deal.deleted_at),
+            csvio.time_cell(payment.deleted_at),
         ]
 
 

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, Row, Table, false, func, or_, true
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
-from storage.models import Deal, Goal, Member, Payment, Team
+from storage.models import Goal, Member, Team
 
 CHUNK = 2000
+DEALS: Table = SQLModel.metadata.tables["deal"]
+PAYMENTS: Table = SQLModel.metadata.tables["payment"]
 
 
 @dataclass(frozen=True)
@@ -51,44 +54,34 @@ def team_rows(session: Session, *, workspace_id: str) -> dict[int, Team]:
     return {int(t.id or 0): t for t in rows}
 
 
-def _scope(team: Any, owner: Any, team_ids: Sequence[int] | None, owner_id: int | None) -> Any:
-    if team_ids is None:
+def _scope(team: Any, owner: Any, rows: Rows) -> Any:
+    if rows.team_ids is None:
         return true()
     parts: list[ColumnElement[bool]] = []
-    if team_ids:
-        parts.append(col(team).in_(list(team_ids)))
-    if owner_id is not None:
-        parts.append(owner == owner_id)
+    if rows.team_ids:
+        parts.append(col(team).in_(list(rows.team_ids)))
+    if rows.owner_id is not None:
+        parts.append(owner == rows.owner_id)
     return or_(*parts) if parts else false()
 
 
-def export_deals(
-    session: Session,
-    *,
-    rows: Rows,
-) -> Iterator[Deal]:
-    """The deals, by number, a chunk at a time."""
-    where = [
-        Deal.workspace_id == rows.workspace_id,
-        _scope(Deal.team_id, Deal.owner_id, rows.team_ids, rows.owner_id),
-    ]
+def export_deals(session: Session, *, rows: Rows) -> Iterator[Row[Any]]:
+    """The deals, by number, a chunk at a time: plain rows with the deal's columns (no
+    ORM objects: nothing is kept, and a row costs a third of the time)."""
+    deal = DEALS.c
+    where = [deal.workspace_id == rows.workspace_id, _scope(deal.team_id, deal.owner_id, rows)]
     if rows.start is not None:
-        where.append(col(Deal.close_date) >= rows.start)
+        where.append(deal.close_date >= rows.start)
     if rows.end is not None:
-        where.append(col(Deal.close_date) <= rows.end)
+        where.append(deal.close_date <= rows.end)
     if not rows.with_deleted:
-        where.append(col(Deal.deleted_at).is_(None))
+        where.append(deal.deleted_at.is_(None))
     last = -1
     while True:
-        chunk = session.exec(
-            select(Deal)
-            .where(*where, col(Deal.number) > last)
-            .order_by(col(Deal.number))
-            .limit(CHUNK)
+        chunk = session.execute(
+            core_select(DEALS).where(*where, deal.number > last).order_by(deal.number).limit(CHUNK)
         ).all()
-        for deal in chunk:
-            yield deal
-            session.expunge(deal)  # nothing kept in the session's identity map
+        yield from chunk
         if len(chunk) < CHUNK:
             return
         last = chunk[-1].number
@@ -103,7 +96,7 @@ def export_goals(
     parent = aliased(Goal)
     where = [
         Goal.workspace_id == rows.workspace_id,
-        _scope(Goal.team_id, Goal.member_id, rows.team_ids, rows.owner_id),
+        _scope(Goal.team_id, Goal.member_id, rows),
     ]
     if rows.start is not None:
         where.append(col(Goal.ends_on) >= rows.start)
@@ -128,38 +121,38 @@ def export_goals(
         last = chunk[-1][0].number
 
 
-def export_payments(
-    session: Session,
-    *,
-    rows: Rows,
-) -> Iterator[tuple[Payment, Deal]]:
-    """The payments, by id, each with its deal (a payment of a deleted deal counts as
-    deleted: the collected sums leave it out)."""
-    where = [
-        Payment.workspace_id == rows.workspace_id,
-        _scope(Payment.team_id, Payment.owner_id, rows.team_ids, rows.owner_id),
-    ]
+def export_payments(session: Session, *, rows: Rows) -> Iterator[Row[Any]]:
+    """The payments, by id, each with its deal's number and currency; a payment of a
+    deleted deal counts as deleted (the collected sums leave it out): `deleted` is the
+    payment's deletion, else its deal's."""
+    pay, deal = PAYMENTS.c, DEALS.c
+    where = [pay.workspace_id == rows.workspace_id, _scope(pay.team_id, pay.owner_id, rows)]
     if rows.start is not None:
-        where.append(col(Payment.paid_on) >= rows.start)
+        where.append(pay.paid_on >= rows.start)
     if rows.end is not None:
-        where.append(col(Payment.paid_on) <= rows.end)
+        where.append(pay.paid_on <= rows.end)
     if not rows.with_deleted:
-        where.append(col(Payment.deleted_at).is_(None))
-        where.append(col(Deal.deleted_at).is_(None))
+        where += [pay.deleted_at.is_(None), deal.deleted_at.is_(None)]
+    columns = (
+        pay.id,
+        pay.paid_on,
+        pay.amount_minor,
+        pay.owner_id,
+        pay.team_id,
+        deal.number.label("deal_number"),
+        deal.currency,
+        func.coalesce(pay.deleted_at, deal.deleted_at).label("deleted_at"),
+    )
     last = -1
     while True:
-        chunk = session.exec(
-            select(Payment, Deal)
-            .join(Deal, col(Deal.id) == Payment.deal_id)
-            .where(*where, col(Payment.id) > last)
-            .order_by(col(Payment.id))
+        chunk = session.execute(
+            core_select(*columns)
+            .join_from(PAYMENTS, DEALS, deal.id == pay.deal_id)
+            .where(*where, pay.id > last)
+            .order_by(pay.id)
             .limit(CHUNK)
         ).all()
-        for payment, deal in chunk:
-            yield payment, deal
-            session.expunge(payment)
-            if deal in session:
-                session.expunge(deal)
+        yield from chunk
         if len(chunk) < CHUNK:
             return
-        last = int(chunk[-1][0].id or 0)
+        last = chunk[-1].id
