@@ -191,6 +191,7 @@ def test_sqlite_restored_into_postgresql_holds_every_row_and_answers_the_same(
     assert summary.total == sum(len(r) for r in before.values())
     for table in ("deal", "goal", "payment", "feedback", "auditentry", "customer", "repday"):
         assert before[table], f"the test builds no {table} row"
+    assert dump(fresh_postgres) == saved  # backed up again, the same file line for line
     assert replies(fresh_postgres) == replies(source)
     # The same writes on both (the same numbers and ids), but at this test's own clock.
     assert untimed(rows(fresh_postgres, skip=SECRETS)) == untimed(rows(source, skip=SECRETS))
