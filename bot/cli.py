@@ -6,6 +6,12 @@ pacer demo       fill the demo workspace, then open the console
 pacer jobs run KIND [--workspace T…] [--team NAME] [--date YYYY-MM-DD]
                  a scheduled job by hand, with each workspace's own token in an OAuth
                  install (without a token or OAuth it prints what it would send: a preview)
+pacer export deals|goals|payments [PERIOD] [--team NAME] [--workspace T…] [--with-deleted]
+             [-o PATH]
+                 the CSV of /pacer export, every row, to stdout or PATH
+pacer backup FILE [--workspace T…] [--with-secrets]
+pacer restore FILE
+                 every row as JSON lines; restored into an empty database of either kind
 """
 
 from __future__ import annotations
@@ -223,6 +229,92 @@ def _console() -> Any:
     return importlib.import_module("bot.console")
 
 
+# --- export, backup and restore ----------------------------------------------------------------
+
+
+class CliError(Exception):
+    """A bad argument or a refused operation: printed on stderr, exit status 2."""
+
+
+def export_csv(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    """`pacer export`: the CSV an admin's /pacer export writes, to stdout or `-o PATH`."""
+    from commands import export
+    from commands.i18n import DEFAULT, t
+    from commands.parsing import UsageError
+    from commands.types import FileOut
+    from storage.engine import read_scope
+
+    with read_scope(engine) as session:
+        workspace = _one_workspace(session, args.workspace)
+        try:
+            query = export.operator_query(
+                session,
+                workspace_id=workspace,
+                kind=args.kind,
+                period=args.period,
+                team=args.team,
+                with_deleted=args.with_deleted,
+                today=datetime.now(UTC).date(),
+            )
+        except UsageError as err:
+            raise CliError(t(DEFAULT, err.key, **err.values)) from None  # operators read English
+        file = FileOut(filename=f"{args.kind}.csv", title=args.kind, export=query)
+        if args.output in (None, "-"):
+            rows = export.write_file(session, file, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            with open(args.output, "wb") as out:
+                rows = export.write_file(session, file, out)
+            print(f"{rows} {args.kind} written to {args.output}", file=sys.stderr)
+
+
+def _one_workspace(session: Any, given: str | None) -> str:
+    from sqlmodel import select
+
+    from storage.models import Workspace
+
+    found = list(session.exec(select(Workspace.id).order_by(Workspace.id)).all())
+    if given is not None:
+        if given not in found:
+            raise CliError(f"no workspace {given} (the database holds: {_ids(found)})")
+        return given
+    if len(found) != 1:
+        raise CliError(f"say which workspace with --workspace: the database holds {_ids(found)}")
+    return str(found[0])
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
+def backup(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    from storage import backup as backups
+
+    try:
+        with open(args.file, "w", encoding="utf-8") as out:
+            summary = backups.backup(
+                engine, out, workspace=args.workspace, secrets=args.with_secrets
+            )
+    except backups.BackupError as err:
+        raise CliError(f"backup refused: {err}") from None
+    secrets = "with" if args.with_secrets else "without"
+    print(
+        f"{summary.total} rows of {_ids(summary.workspaces)} written to {args.file} "
+        f"({secrets} OAuth tokens)"
+    )
+
+
+def restore(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    from storage import backup as backups
+
+    try:
+        with open(args.file, encoding="utf-8") as source:
+            summary = backups.restore(engine, source)
+    except backups.BackupError as err:
+        raise CliError(f"restore refused, nothing loaded: {err}") from None
+    print(f"{summary.total} rows of {_ids(summary.workspaces)} restored from {args.file}")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pacer", description="Pacer: sales goals, pace and leaderboards in Slack."
@@ -251,6 +343,24 @@ def parser() -> argparse.ArgumentParser:
     job.add_argument("--team", help="only this team (default: every team)")
     job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")
     job.set_defaults(run=jobs_run)
+    out = sub.add_parser("export", help="the CSV of deals, goals or payments (every row)")
+    out.add_argument("kind", choices=("deals", "goals", "payments"))
+    out.add_argument("period", nargs="?", help="2026, 2026-Q4, 2026-11, 2026-W47 (default: all)")
+    out.add_argument("--team", help="only this team (default: every team)")
+    out.add_argument("--workspace", metavar="T…", help="the workspace (needed if several)")
+    out.add_argument("--with-deleted", action="store_true", help="deleted rows too, marked")
+    out.add_argument("-o", "--output", metavar="PATH", help="write here (default: stdout)")
+    out.set_defaults(run=export_csv)
+    save = sub.add_parser("backup", help="every row as JSON lines, for `pacer restore`")
+    save.add_argument("file")
+    save.add_argument("--workspace", metavar="T…", help="only this workspace")
+    save.add_argument(
+        "--with-secrets", action="store_true", help="include the OAuth installations' tokens"
+    )
+    save.set_defaults(run=backup)
+    load_ = sub.add_parser("restore", help="load a backup into an empty database")
+    load_.add_argument("file")
+    load_.set_defaults(run=restore)
     return p
 
 
@@ -259,10 +369,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = load(dotenv_path=args.env_file)
     configure_logging(settings if args.run is start else _at_a_terminal(settings))
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    if args.run is not restore:  # a restore checks the database is empty, then migrates
+        upgrade(engine)
     run: Command = args.run
     try:
         run(settings, engine, args)
+    except CliError as err:
+        print(f"pacer: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         log.info("stopped")
     finally:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
@@ -28,9 +29,9 @@ from bot import completion, console_forms
 from bot.outbox import Asker, Outbox, Via
 from bot.settings import Settings
 from bot.terminal import Screen, Terminal, button_line, channel_id, chart_dir
-from commands import demo, i18n, markup, router
+from commands import demo, export, i18n, markup, router
 from commands.router import dispatch
-from commands.types import Button, Form, FormResult, Reply, Request
+from commands.types import Button, FileOut, Form, FormResult, Reply, Request
 from storage import queries
 from storage.engine import read_scope, session_scope
 from storage.models import Member
@@ -231,8 +232,23 @@ class Console:
     def answer(self, reply: Reply, req: Request, via: Via, command: str = "") -> None:
         """Show the reply and send its notices; then fill in the form it opens, if any."""
         self.show(reply, command, self.names(), Asker.of(req, via))
+        if reply.file is not None:
+            self.save_file(reply.file)
         if reply.form is not None:
             self.fill(reply.form)
+
+    def save_file(self, file: FileOut) -> None:
+        """A reply's file, written where the charts go (its rows streamed from a read
+        scope, as Slack's upload is), and its path printed."""
+        directory = Path(chart_dir())
+        directory.mkdir(parents=True, exist_ok=True)
+        stem, suffix = Path(file.filename).stem, Path(file.filename).suffix
+        path, n = directory / file.filename, 2
+        while path.exists():
+            path, n = directory / f"{stem}-{n}{suffix}", n + 1
+        with path.open("wb") as out, read_scope(self.engine) as session:
+            export.write_file(session, file, out)
+        self.say("file", path=path.resolve())
 
     def show(
         self,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from io import IOBase
+from typing import IO, Any, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -40,7 +41,7 @@ from bot.outbox import (
 from bot.tokens import Clients
 from charts.specs import ChartSpec, LeaderboardChart
 from commands import i18n
-from commands.types import Button, Form, Notice, Reply, Retract, Update, Visibility
+from commands.types import Button, FileOut, Form, Notice, Reply, Retract, Update, Visibility
 
 log = logging.getLogger(__name__)
 # slack_sdk's webhook client logs the response URL (which lets anyone post for half an hour)
@@ -387,14 +388,45 @@ def send_chart(
 
 
 def _upload(client: WebClient, spec: ChartSpec, png: bytes, channel: str, caption: str) -> None:
-    client.files_upload_v2(
-        channel=channel,
-        file=png,
+    upload(
+        client,
+        channel,
+        png,
         filename=chart_filename(spec),
         title=spec.title,
-        alt_txt=spec.alt_text or spec.title,
-        initial_comment=caption or None,
+        alt_text=spec.alt_text or spec.title,
+        comment=caption,
     )
+
+
+def upload(
+    client: WebClient,
+    channel: str,
+    data: bytes | IO[bytes],
+    *,
+    filename: str,
+    title: str,
+    alt_text: str | None = None,
+    comment: str | None = None,
+) -> None:
+    """One file shared in `channel` through files_upload_v2 (a chart, an export)."""
+    extra: dict[str, Any] = {"alt_txt": alt_text} if alt_text else {}
+    client.files_upload_v2(
+        channel=channel,
+        file=cast("bytes | IOBase", data),  # an open binary file is an IOBase
+        filename=filename,
+        title=title,
+        initial_comment=comment or None,
+        **extra,
+    )
+
+
+def send_file(client: WebClient, file: FileOut, data: IO[bytes], *, user_id: str) -> str:
+    """A reply's file to the asker's direct messages (conversations.open, then
+    files_upload_v2); the DM's channel id. slack_sdk reads the file whole to upload it."""
+    dm = dm_channel(client, user_id)
+    upload(client, dm, data, filename=file.filename, title=file.title)
+    return dm
 
 
 def dm_channel(client: WebClient, user_id: str) -> str:

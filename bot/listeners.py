@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,13 +22,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import blocks, metrics, profiles
-from bot.delivery import SlackTransport, tell
+from bot.delivery import SlackTransport, send_file, tell
 from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
 from bot.work import Work
-from commands import i18n, pacer, router
-from commands.types import FormResult, Reply, Request, Visibility
-from storage.engine import session_scope
+from commands import export, i18n, pacer, router
+from commands.types import FileOut, FormResult, Reply, Request, Visibility
+from storage.engine import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,29 @@ class Pacer:
             self.work.replies.submit(answer, replace(reply, chart=None), asker)
         if chart and reply.chart is not None:
             self.work.render.submit(self._chart, transport, replace(reply, form=None), asker)
+        if reply.file is not None and not self.work.posts.submit(
+            self._file, transport, reply.file, asker
+        ):
+            log.warning(
+                "file %s for %s dropped: the posts pool is full", reply.file.filename, asker.user_id
+            )
+            tell(transport.respond, asker.locale, "export.file_failed")
         self._notify(transport.client, done)
+
+    def _file(self, transport: SlackTransport, file: FileOut, asker: Asker) -> None:
+        """On the posts pool: the file written to a temporary file from a read scope (an
+        export a chunk of rows at a time, in constant memory), then uploaded to the asker's
+        direct messages. A failure is told: the command may simply be run again."""
+        try:
+            with tempfile.TemporaryFile() as spool:
+                with read_scope(self.engine) as session:
+                    rows = export.write_file(session, file, spool)
+                spool.seek(0)
+                send_file(transport.client, file, spool, user_id=asker.user_id)
+            log.info("file %s (%d rows) sent to %s", file.filename, rows, asker.user_id)
+        except Exception:
+            log.exception("file %s for %s not sent", file.filename, asker.user_id)
+            tell(transport.respond, asker.locale, "export.file_failed")
 
     def _chart(self, transport: SlackTransport, reply: Reply, asker: Asker) -> None:
         """On the render pool: draw, then hand the upload to the posts pool."""

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
-from commands.types import Button, Notice, Reply, Retract, Update, Visibility
+from commands.types import Button, FileOut, Notice, Reply, Retract, Update, Visibility
 
 
 def notice_data(notice: Notice) -> dict[str, Any]:
@@ -66,8 +66,21 @@ def encode_reply(reply: Reply) -> str:
         "notices": [{"key": n.key, **notice_data(n)} for n in reply.notices],
         "updates": [{"key": u.key, "text": u.text, "buttons": _dicts(u)} for u in reply.updates],
         "retracts": [r.key for r in reply.retracts],
+        "file": file_data(reply.file),
     }
     return json.dumps(data, ensure_ascii=False)
+
+
+def file_data(file: FileOut | None) -> dict[str, Any] | None:
+    """What a recorded reply says of its file: its name and the rows it holds, never its
+    bytes (an export may be megabytes; a delivery row is no place for them)."""
+    if file is None:
+        return None
+    export = asdict(file.export) if file.export is not None else None
+    if export is not None:
+        for day in ("start", "end"):
+            export[day] = export[day] and export[day].isoformat()
+    return {"filename": file.filename, "title": file.title, "export": export}
 
 
 def decode_reply(payload: str) -> Reply:
@@ -81,6 +94,9 @@ def decode_reply(payload: str) -> Reply:
         notices=[notice_from(n["key"], n) for n in data["notices"]],
         updates=[Update(u["key"], u["text"], _buttons(u)) for u in data["updates"]],
         retracts=[Retract(key) for key in data["retracts"]],
+        # No file: the first delivery sent it (or is sending it). A retry of the command
+        # answers with the same text and must not upload it a second time.
+        file=None,
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from commands import (
     deal,
+    export,
     feedback,
     goal,
     goal_tree,
@@ -257,6 +258,16 @@ COMMANDS = (
         help="pacer.help",
         writes=False,
         bare_writes=False,
+    ),
+    # Writes nothing, but is not declared writes=False: its delivery is claimed, so a retry
+    # of the command answers with the recorded reply and uploads no second file.
+    Command(
+        "/pacer export",
+        export.export,
+        (
+            Arg("kind", choice("deals|goals|payments", export.KINDS)),
+            Arg("scope", export.SCOPE, optional=True),
+        ),
     ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from charts.specs import ChartSpec
@@ -94,6 +94,33 @@ class Retract:
 
 
 @dataclass(frozen=True)
+class ExportQuery:
+    """Which rows an export writes (commands/export.py), kept small so it can be recorded
+    and written after the acknowledgement, row by row. A row is in when its team is in
+    `team_ids` (None: every team, and the workspace's own goals) or its owner is `owner_id`."""
+
+    kind: str  # deals | goals | payments
+    workspace_id: str
+    start: date | None = None  # the period, inclusive; None: everything
+    end: date | None = None
+    team_ids: tuple[int, ...] | None = None
+    owner_id: int | None = None  # the member whose own rows are in (a rep's export)
+    with_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class FileOut:
+    """A file for who asked: Slack uploads it to their direct messages, the console writes
+    it to its output directory. Its bytes are `content`, or the rows `export` names, written
+    after the acknowledgement (an export may be large: it is streamed, never held)."""
+
+    filename: str
+    title: str
+    content: bytes = b""
+    export: ExportQuery | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     visibility: Visibility = Visibility.EPHEMERAL
@@ -104,6 +131,7 @@ class Reply:
     notices: list[Notice] = field(default_factory=list)  # sent after the reply, once each
     updates: list[Update] = field(default_factory=list)  # earlier notices to replace
     retracts: list[Retract] = field(default_factory=list)  # earlier notices to delete
+    file: FileOut | None = None  # sent to who asked, after the reply (once: see codec)
 
     @property
     def is_error(self) -> bool:
