@@ -201,12 +201,12 @@ class Webhook:
             raise _answer("415 Unsupported Media Type", "bad_type", locale, "webhook.content_type")
         caller = self._authenticated(environ, body, locale)
         logs.WORKSPACE.set(caller.workspace_id)
-        deals = webhook_deals.read_deals(_parsed(body, locale), locale)
+        read = webhook_deals.read_deals(_parsed(body, locale), locale)
         key = _idempotency_key(environ, caller, locale)
         with self.work.admitted() as admitted:
             if not admitted:
                 raise _answer("503 Service Unavailable", "busy", locale, "webhook.busy")
-            return self._write(caller, deals, key, locale)
+            return self._write(caller, read, key, locale)
 
     # --- who sends it ----------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ class Webhook:
     def _write(
         self,
         caller: Caller,
-        deals: list[webhook_deals.Incoming],
+        read: webhook_deals.Read,
         key: str | None,
         locale: str,
     ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
@@ -271,7 +271,7 @@ class Webhook:
             raise _answer("503 Service Unavailable", "no_slack", locale, "webhook.no_slack")
         # Slack first, outside the transaction: a slow lookup never holds the write lock.
         owners = self.emails.owners(
-            client, caller.workspace_id, webhook_deals.emails(deals), locale
+            client, caller.workspace_id, webhook_deals.emails(read.deals), locale
         )
         now = datetime.fromtimestamp(self.clock(), UTC)
         with session_scope(self.engine) as session:
@@ -288,10 +288,11 @@ class Webhook:
                     workspace_id=caller.workspace_id,
                     integration_name=caller.name,
                     created_by=caller.created_by,
-                    deals=deals,
+                    deals=read.deals,
                     owners=owners,
                     now=now,
                     locale=locale,
+                    problems=read.problems,
                 )
             except Invalid:
                 session.rollback()  # the members it met, the claim: nothing stays

@@ -160,9 +160,18 @@ class Applied:
 # --- the shape of the body --------------------------------------------------------------------
 
 
-def read_deals(data: Any, locale: str) -> list[Incoming]:
+@dataclass(frozen=True)
+class Read:
+    """The deals whose fields have the right shape, and the problems of the others (given
+    to `apply`, so that one answer names every problem of the call)."""
+
+    deals: list[Incoming]
+    problems: list[Problem]
+
+
+def read_deals(data: Any, locale: str) -> Read:
     """The deals of a parsed JSON body: one deal (an object), a list of them, or
-    `{"deals": [...]}`. Invalid, with every problem found, if any deal is wrong."""
+    `{"deals": [...]}`. Invalid if the body is none of those."""
     items = _items(data, locale)
     problems: list[Problem] = []
     deals: list[Incoming] = []
@@ -173,9 +182,7 @@ def read_deals(data: Any, locale: str) -> list[Incoming]:
         else:
             problems += found
     problems += _repeated(deals, locale)
-    if problems:
-        raise Invalid(problems)
-    return deals
+    return Read(deals, problems)
 
 
 def _items(data: Any, locale: str) -> list[Any]:
@@ -366,9 +373,11 @@ def apply(
     owners: Mapping[str, Owner | None],
     now: datetime,
     locale: str,
+    problems: Sequence[Problem] = (),
 ) -> Applied:
-    """Check every deal against the workspace, then upsert them all (Invalid, with nothing
-    written by this function's caller's transaction, if any deal is wrong). The deals are
+    """Check every deal against the workspace, then upsert them all: Invalid, with the
+    `problems` read_deals found and those found here, if any deal is wrong (the caller
+    rolls its transaction back: nothing is written). The deals are
     logged by the integration's creator and audited as theirs, with source `webhook` and
     the integration's name as the reason."""
     req = Request(
@@ -381,15 +390,15 @@ def apply(
     )
     ctx = Ctx.load(req, session)
     checked: list[tuple[Incoming, queries.ExternalDeal, Member]] = []
-    problems: list[Problem] = []
+    found_all = list(problems)
     for deal in deals:
         found = _resolve(ctx, deal, owners.get(deal.owner_email))
         if isinstance(found, Problem):
-            problems.append(found)
+            found_all.append(found)
         else:
             checked.append((deal, *found))
-    if problems:
-        raise Invalid(problems)
+    if found_all:
+        raise Invalid(sorted(found_all, key=lambda p: -1 if p.index is None else p.index))
     return _write(ctx, checked, integration_name)
 
 
