@@ -23,6 +23,10 @@ from storage.models import Integration
 PREFIX = "pcr_"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ENDPOINT = "https://YOUR-PACER-HOST/integrations/deals"
+EXAMPLE = (
+    '{"external_id": "18342", "amount": "12,500", "currency": "USD", "customer": "Acme Corp",'
+    ' "stage": "closedwon", "close_date": "2026-11-20", "owner_email": "alice@example.com"}'
+)
 
 
 def new_token() -> str:
@@ -57,7 +61,7 @@ def create(ctx: Ctx, name: str) -> Reply:
     )
     if not queries.add_integration(ctx.session, integration=row):  # made meanwhile
         raise Refused("integrations.exists", name=name)
-    text = ctx.t("integrations.created", name=name, token=token, url=ENDPOINT)
+    text = ctx.t("integrations.created", name=name, token=token, url=ENDPOINT, body=EXAMPLE)
     return Reply(text=text, replay=ctx.t("integrations.created_again", name=name))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -320,9 +320,15 @@ def _stage(value: Any, _locale: str) -> str | None:
 
 def _close(value: Any, _locale: str) -> date | datetime | None:
     """`2026-11-20`, or a moment such as `2026-11-20T16:30:00Z` (its day in the team's
-    time zone; without an offset, the day as written)."""
+    time zone; without an offset, the day as written), or a moment in Unix milliseconds
+    (a JSON integer: how HubSpot sends its date properties)."""
     if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise UsageError("webhook.bad_date", value=str(value)[:20]) from None
     text = _checked_text("customer", value)
     try:
         found: date | datetime = (

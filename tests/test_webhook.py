@@ -345,7 +345,7 @@ def test_a_small_deal_is_not_celebrated(hook: Hook) -> None:
         ({"customer": ""}, "customer", 'Required, for example "customer"'),
         ({"customer": 42}, "customer", "Must be text"),
         ({"stage": "maybe"}, "stage", "“maybe” is not a stage"),
-        ({"close_date": "20/11/2026"}, "close_date", "not an ISO date"),
+        ({"close_date": "20/11/2026"}, "close_date", "is not a date: send an ISO date"),
         ({"close_date": "2999-01-01"}, "close_date", "can't close in the future"),
         ({"owner_email": "nobody@example.com"}, "owner_email", "No Slack user"),
         ({"owner_email": "alice"}, "owner_email", "not an email address"),
@@ -497,7 +497,7 @@ def test_another_workspaces_token_never_writes_here(hook: Hook) -> None:
     assert deals(hook.db, TEAM) == []
 
 
-# --- retries ----------------------------------------------------------------------------------------
+# --- retries -------------------------------------------------------------------------------------
 
 
 def test_a_retried_delivery_writes_one_deal(hook: Hook) -> None:
@@ -545,3 +545,14 @@ def test_the_close_date_may_be_a_moment_read_in_the_teams_time_zone(hook: Hook) 
     assert hook.send(deal_json(close_date=moment), token).status == 200
     [deal] = deals(hook.db)
     assert deal.close_date == yesterday
+
+
+def test_the_close_date_may_be_unix_milliseconds_as_hubspot_sends_it(hook: Hook) -> None:
+    token = hook.create()
+    day = today_in_new_york() - timedelta(days=2)
+    # Noon in New York that day (17:00 UTC in winter, 16:00 in summer: the same day).
+    noon = datetime.combine(day, datetime.min.time(), ZoneInfo("America/New_York")).replace(hour=12)
+    millis = int(noon.timestamp() * 1000)
+    assert hook.send(deal_json(close_date=millis), token).status == 200
+    [deal] = deals(hook.db)
+    assert deal.close_date == day
