@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot import logs, metrics
 from bot.delivery import SlackTransport
@@ -58,6 +60,7 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,120}")
 FOUND_SECONDS = 600.0
 NOT_FOUND_SECONDS = 60.0
 CACHE_SIZE = 10_000
+REPLAYED = [("Idempotent-Replayed", "true")]
 
 
 @dataclass(frozen=True)
@@ -203,10 +206,30 @@ class Webhook:
         logs.WORKSPACE.set(caller.workspace_id)
         read = webhook_deals.read_deals(_parsed(body, locale), locale)
         key = _idempotency_key(environ, caller, locale)
+        client = self.clients.client_for(caller.workspace_id) if self.clients else None
+        if client is None:
+            raise _answer("503 Service Unavailable", "no_slack", locale, "webhook.no_slack")
+        # Slack first, holding neither a database slot nor the write lock.
+        owners = self.emails.owners(
+            client, caller.workspace_id, webhook_deals.emails(read.deals), locale
+        )
         with self.work.admitted() as admitted:
             if not admitted:
                 raise _answer("503 Service Unavailable", "busy", locale, "webhook.busy")
-            return self._write(caller, read, key, locale)
+            try:
+                data, headers, applied = self._write(caller, read, owners, key, locale)
+            except IntegrityError:
+                # A call with the same new record committed meanwhile: it is found now.
+                log.info("webhook %s: a concurrent call wrote the same record; again", caller.name)
+                data, headers, applied = self._write(caller, read, owners, key, locale)
+        if applied is not None:
+            self._celebrate(client, caller.workspace_id, applied)
+            tally = webhook_deals.counts(applied.results)
+            metrics.webhook_deals(tally)
+            log.info(
+                "webhook %s: %s", caller.name, ", ".join(f"{n} {o}" for o, n in tally.items() if n)
+            )
+        return "200 OK", data, headers
 
     # --- who sends it ----------------------------------------------------------------------
 
@@ -263,70 +286,53 @@ class Webhook:
         self,
         caller: Caller,
         read: webhook_deals.Read,
+        owners: dict[str, Owner | None],
         key: str | None,
         locale: str,
-    ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
-        client = self.clients.client_for(caller.workspace_id) if self.clients else None
-        if client is None:
-            raise _answer("503 Service Unavailable", "no_slack", locale, "webhook.no_slack")
-        # Slack first, outside the transaction: a slow lookup never holds the write lock.
-        owners = self.emails.owners(
-            client, caller.workspace_id, webhook_deals.emails(read.deals), locale
-        )
+    ) -> tuple[dict[str, Any], list[tuple[str, str]], webhook_deals.Applied | None]:
+        """Every deal in one transaction, committed before the answer; with the answer
+        recorded under the Idempotency-Key, if one came. Applied is None for a replay."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         with session_scope(self.engine) as session:
+            row = queries.live_integration(
+                session, workspace_id=caller.workspace_id, name=caller.name
+            )
+            if row is None or row.id != caller.id:  # revoked since the check
+                raise _unauthorized(locale, f"revoked integration {caller.name}")
             claim = None
             if key is not None:
                 claim = queries.claim_delivery(
                     session, workspace_id=caller.workspace_id, request_key=key
                 )
                 if claim is None:
-                    return self._replayed(session, caller, key, locale)
-            try:
-                applied = webhook_deals.apply(
-                    session,
-                    workspace_id=caller.workspace_id,
-                    integration_name=caller.name,
-                    created_by=caller.created_by,
-                    deals=read.deals,
-                    owners=owners,
-                    now=now,
-                    locale=locale,
-                    problems=read.problems,
-                )
-            except Invalid:
-                session.rollback()  # the members it met, the claim: nothing stays
-                raise
-            row = queries.live_integration(
-                session, workspace_id=caller.workspace_id, name=caller.name
-            )
-            if row is not None:
-                queries.touch_integration(session, integration=row, at=now)
-            tally = webhook_deals.counts(applied.results)
+                    return self._replayed(session, caller, key, locale), REPLAYED, None
+            applied = webhook_deals.apply(
+                session,
+                workspace_id=caller.workspace_id,
+                integration_name=caller.name,
+                created_by=caller.created_by,
+                deals=read.deals,
+                owners=owners,
+                now=now,
+                locale=locale,
+                problems=read.problems,
+            )  # Invalid: session_scope rolls back the members it met, and the claim
+            queries.touch_integration(session, integration=row, at=now)
             data = {
                 "ok": True,
-                "counts": tally,
+                "counts": webhook_deals.counts(applied.results),
                 "deals": [result.as_json() for result in applied.results],
             }
             if claim is not None:
                 queries.answer_delivery(session, delivery_id=claim, reply=json.dumps(data))
-        self._celebrate(client, caller.workspace_id, applied)
-        metrics.webhook_deals(tally)
-        log.info(
-            "webhook %s: %s",
-            caller.name,
-            ", ".join(f"{n} {o}" for o, n in tally.items() if n),
-        )
-        return "200 OK", data, []
+        return data, [], applied
 
-    def _replayed(
-        self, session: Any, caller: Caller, key: str, locale: str
-    ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
+    def _replayed(self, session: Session, caller: Caller, key: str, locale: str) -> Any:
         row = queries.get_delivery(session, workspace_id=caller.workspace_id, request_key=key)
         if row is None or row.reply is None:
             raise _answer("409 Conflict", "replayed", locale, "webhook.busy")
         log.info("webhook %s: Idempotency-Key answered before, nothing run", caller.name)
-        return "200 OK", json.loads(row.reply), [("Idempotent-Replayed", "true")]
+        return json.loads(row.reply)
 
     def _celebrate(
         self, client: WebClient, workspace_id: str, applied: webhook_deals.Applied

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import re
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from commands import stats
 from commands.router import dispatch
 from commands.types import Request
 from domain import periods
+from storage import queries
 from storage.engine import session_scope
 from storage.models import AuditEntry, Deal, Delivery, Integration, Member, SentMessage, Team
 from tests.fakeslack import Answer, FakeSlack, SlackSender, eventually, token_of
@@ -556,3 +559,63 @@ def test_the_close_date_may_be_unix_milliseconds_as_hubspot_sends_it(hook: Hook)
     assert hook.send(deal_json(close_date=millis), token).status == 200
     [deal] = deals(hook.db)
     assert deal.close_date == day
+
+
+# --- two deliveries at once (PostgreSQL: SQLite has one writer, so they queue) -------------
+
+
+def wsgi_post(app: Webhook, body: bytes, token: str) -> tuple[str, dict[str, Any]]:
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/integrations/deals",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.input": io.BytesIO(body),
+    }
+    seen: list[str] = []
+    out = b"".join(app(environ, lambda status, _headers, *exc: seen.append(status)))  # type: ignore[arg-type]
+    return seen[0], json.loads(out)
+
+
+def test_two_deliveries_of_a_new_record_at_once_write_one_deal(
+    engine: Engine, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: the two calls cannot overlap")
+    setup_team(engine)
+    fake.emails[EMAIL] = ALICE
+    found = TOKEN_TEXT.search(router(engine, ADMIN, "setup integration create hubspot"))
+    assert found
+    settings = settings_for(fake, engine)
+    app = Webhook(engine, OneToken(web_client(settings, TOKEN)), Work())
+
+    # Both calls read "no such record" before either writes: the loser's insert meets the
+    # winner's row, and its call runs again, finding it.
+    both_read = threading.Barrier(2, timeout=10)
+    first_read = threading.local()
+    real = queries.existing_by_external
+
+    def lookup(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)
+        if not getattr(first_read, "done", False):
+            first_read.done = True
+            both_read.wait()
+        return rows
+
+    monkeypatch.setattr(queries, "existing_by_external", lookup)
+    body = json.dumps(deal_json("hs-race")).encode()
+    answers: list[tuple[str, dict[str, Any]]] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(wsgi_post(app, body, found[0])))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(status for status, _ in answers) == ["200 OK", "200 OK"]
+    outcomes = sorted(data["deals"][0]["outcome"] for _, data in answers)
+    assert outcomes == ["created", "unchanged"]
+    assert len(deals(engine)) == 1
