@@ -328,8 +328,11 @@ def test_a_small_deal_is_not_celebrated(hook: Hook) -> None:
     router(hook.db, ADMIN, "setup threshold East 50000")
     token = hook.create()
     assert hook.send(deal_json(amount="49,999.99"), token).status == 200
-    time.sleep(0.3)
-    assert hook.fake.called("chat.postMessage") == []
+    # A celebration is recorded before the answer: none is, so none can be posted.
+    assert count_rows(hook.db, "sentmessage") == 0
+    big = hook.send(deal_json("hs-2", amount="50,000"), token)  # at the threshold: big
+    assert big.status == 200
+    assert count_rows(hook.db, "sentmessage") == 1
 
 
 # --- bad bodies: 400 naming the field, nothing written ---------------------------------------
@@ -424,6 +427,21 @@ def test_too_many_deals_or_bytes_are_refused(hook: Hook) -> None:
     big = hook.send(None, token, raw=b"[" + b" " * 1_000_001 + b"]")
     assert big.status == 413
     assert deals(hook.db) == []
+
+
+def test_errors_answer_in_chinese_for_accept_language_zh(hook: Hook) -> None:
+    token = hook.create()
+    answer = hook.send(deal_json(currency="EUR"), token, headers={"Accept-Language": "zh-CN"})
+    assert answer.status == 400
+    assert answer.json()["errors"][0]["error"] == (
+        "这笔成交是 EUR，但团队 East 以 USD 计：请以 USD 发送。"
+    )
+
+
+def test_only_post_is_answered(hook: Hook) -> None:
+    answer = hook.slack.get("/integrations/deals")
+    assert answer.status == 405
+    assert {k.lower(): v for k, v in answer.headers.items()}["allow"] == "POST"
 
 
 # --- who may send -------------------------------------------------------------------------------
