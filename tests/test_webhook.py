@@ -29,12 +29,13 @@ from sqlmodel import Session, select
 
 from bot.app import build_app, web_client
 from bot.http import wsgi_app
+from bot.outbox import Asker, undelivered_notice
 from bot.tokens import OneToken
 from bot.webhook import Webhook
 from bot.work import Work
 from commands import stats
 from commands.router import dispatch
-from commands.types import Request
+from commands.types import Reply, Request
 from domain import periods
 from storage import queries
 from storage.engine import session_scope
@@ -213,6 +214,13 @@ def test_a_token_is_shown_once_kept_as_its_sha256_and_never_recorded(hook: Hook)
     assert "`hubspot`" in shown and token not in shown
 
 
+def test_a_reply_showing_a_token_is_never_stored_when_resent_another_way() -> None:
+    reply = Reply(text="🔑 pcr_secret", replay="created already, not shown again")
+    notice = undelivered_notice(reply, Asker(TEAM, ADMIN), "t-1")
+    assert "pcr_secret" not in notice.text
+    assert notice.text.endswith("created already, not shown again")
+
+
 def test_only_admins_create_tokens(hook: Hook) -> None:
     answer = command(hook.slack, hook.fake, "/pacer", "setup integration create mine", user=ALICE)
     assert "Only Pacer admins" in answer.json()["text"]
@@ -255,6 +263,9 @@ def test_one_deal_is_created_owned_by_the_email_and_counted(hook: Hook) -> None:
     assert (audit.source, audit.actor, audit.reason) == ("webhook", ADMIN, "integration hubspot")
     assert used is not None
     assert won_this_month(hook.db) == (Decimal("12500"), 1)
+    assert f"last used {used:%Y-%m-%d %H:%M} UTC" in router(
+        hook.db, ADMIN, "setup integration list"
+    )
     [lookup] = hook.fake.called("users.lookupByEmail")
     assert lookup.params["email"] == EMAIL and token_of(lookup) == TOKEN
 
