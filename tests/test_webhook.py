@@ -33,7 +33,7 @@ from bot.outbox import Asker, undelivered_notice
 from bot.tokens import OneToken
 from bot.webhook import Webhook
 from bot.work import Work
-from commands import stats
+from commands import i18n, stats
 from commands.router import dispatch
 from commands.types import Reply, Request
 from domain import periods
@@ -648,3 +648,33 @@ def test_two_deliveries_of_a_new_record_at_once_write_one_deal(
     outcomes = sorted(data["deals"][0]["outcome"] for _, data in answers)
     assert outcomes == ["created", "unchanged"]
     assert len(deals(engine)) == 1
+
+
+def test_a_call_of_many_big_deals_keeps_to_the_daily_cap(hook: Hook) -> None:
+    """Three posts a day per channel (the default cap): the fourth big deal of one call goes
+    into the day's round-up, as a fourth typed one would."""
+    router(hook.db, ADMIN, "setup threshold East 50000")
+    token = hook.create()
+    amounts = ["60,000", "70,000", "80,000", "90,000"]
+    body = [deal_json(f"hs-{i}", amount=a) for i, a in enumerate(amounts)]
+    assert hook.send(body, token).status == 200
+
+    posts = hook.fake.wait_for(
+        "chat.postMessage", count=4, where=lambda c: c.params.get("channel") == CHANNEL
+    )
+    texts = sorted(p.params["text"] for p in posts)
+    assert sum("just closed" in t for t in texts) == 3
+    [digest] = [t for t in texts if "just closed" not in t]
+    assert digest == "\n".join(
+        [
+            i18n.t("en", "celebrate.more_title", count=1),
+            i18n.t(
+                "en",
+                "celebrate.more_line",
+                rep=f"<@{ALICE}>",
+                amount="$90,000",
+                customer="Acme Corp",
+            ),
+        ]
+    )
+    assert "$90,000" not in "".join(t for t in texts if "just closed" in t)
