@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
-SCOPES = ["commands", "chat:write", "files:write", "users:read", "im:write"]
+SCOPES = ["commands", "chat:write", "files:write", "users:read", "users:read.email", "im:write"]
 STATE_SECONDS = 600
 
 

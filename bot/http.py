@@ -35,6 +35,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
+WEBHOOK_PATH = "/integrations/deals"
 HOST = "0.0.0.0"  # behind a proxy or in a container; Slack must reach it
 # Enough that a burst reaches the admission gate of bot/work.py, which bounds the wait;
 # requests queued inside waitress would wait unbounded and unseen.
@@ -48,9 +49,11 @@ def wsgi_app(
     engine: Engine,
     scheduler: Scheduler | None = None,
     meters: metrics.Metrics | None = None,
+    webhook: WSGIApp | None = None,
 ) -> WSGIApp:
     """Routes: POST /slack/events and (with OAuth) the install pages to Bolt; GET /healthz,
-    /readyz (with the scheduler's state, when this process runs one) and /metrics."""
+    /readyz (with the scheduler's state, when this process runs one) and /metrics; with
+    `webhook` (bot/webhook.py), /integrations/deals for a CRM's deals."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     events = gate(app._signing_secret, _labelled(slack))  # Bolt keeps the secret it was built with
     meters = metrics.activate(meters or metrics.Metrics())
@@ -69,6 +72,8 @@ def wsgi_app(
             return _metrics(meters, start_response)
         if path == EVENTS_PATH and method == "POST":
             return _timed(events, environ, start_response)
+        if path == WEBHOOK_PATH and webhook is not None:
+            return webhook(environ, start_response)  # its own auth: a token, not Slack's
         if path in oauth_paths and method == "GET":
             return slack(environ, start_response)
         return _plain(start_response, "404 Not Found", "not found")
@@ -186,12 +191,14 @@ def service_for(
     reports `scheduler`, the one this process runs (if any)."""
     import waitress
 
-    from bot.app import build_app
+    from bot.app import build_app, clients
+    from bot.webhook import Webhook
     from bot.work import serving
 
     work = serving(settings)
+    webhook = Webhook(engine, clients(settings, engine), work)
     server = waitress.create_server(
-        wsgi_app(build_app(settings, engine, work=work), engine, scheduler),
+        wsgi_app(build_app(settings, engine, work=work), engine, scheduler, webhook=webhook),
         host=host,
         port=settings.port,
         ident="pacer",

@@ -84,6 +84,18 @@ class Metrics:
             ["kind", "outcome"],
             registry=r,
         )
+        self.webhook_calls = Counter(
+            "pacer_webhook_calls",
+            "Calls to POST /integrations/deals, by outcome (ok, bad_request, unauthorized, ...).",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_deals = Counter(
+            "pacer_webhook_deals",
+            "Deals the webhook's accepted calls carried, by outcome (created, updated, ...).",
+            ["outcome"],
+            registry=r,
+        )
         r.register(Queues())
 
     def exposition(self) -> bytes:
@@ -214,6 +226,18 @@ def slack_error(err: Exception) -> None:
     method = url.rsplit("/", 1)[-1] or "unknown"
     error = response.get("error") if response is not None else None
     _active.slack_errors.labels(method, str(error or type(err).__name__)).inc()
+
+
+def webhook_call(outcome: str) -> None:
+    if _active is not None:
+        _active.webhook_calls.labels(outcome).inc()
+
+
+def webhook_deals(counts: dict[str, int]) -> None:
+    if _active is not None:
+        for outcome, count in counts.items():
+            if count:
+                _active.webhook_deals.labels(outcome).inc(count)
 
 
 def job_run(kind: str, outcome: str) -> None:

@@ -455,11 +455,13 @@ def _due(last_try: datetime | None, attempts: int, now: datetime) -> bool:
 
 def undelivered_notice(reply: Reply, asker: Asker, key: str) -> Notice:
     """The reply, for who asked, with a note that it could not be shown where they asked:
-    its text says what was saved (e.g. the deal number), so nothing is typed twice."""
+    its text says what was saved (e.g. the deal number), so nothing is typed twice. A reply
+    showing a secret once is sent as its replay: the notice is stored, the secret must not be."""
     note = i18n.t(asker.locale, "sends.reply_not_shown")
+    text = reply.text if reply.replay is None else reply.replay
     return Notice(
         key=(UNDELIVERED + key)[:200],
-        text=f"{note}\n\n{reply.text}" if reply.text else note,
+        text=f"{note}\n\n{text}" if text else note,
         user_id=asker.user_id,
         channel_id=asker.channel_id,
         buttons=list(reply.buttons),

@@ -78,6 +78,8 @@ def _announce(ctx: Ctx, team: Team, deal: Deal, least: int, reply: Reply) -> Rep
     posted = queries.celebrated_between(
         ctx.session, workspace_id=ctx.ws, channel_id=team.channel_id, since=since, until=until
     )
+    # A reply carrying several deals (a CRM's webhook call) has posts not recorded yet.
+    posted += len(_pending(reply, team.channel_id))
     if posted < team.celebrations_per_day:
         notice = Notice(
             key=_key(deal),
@@ -108,16 +110,31 @@ def _digest(ctx: Ctx, team: Team, day: date, least: int, reply: Reply) -> Reply:
     deals = queries.uncelebrated_big_deals(
         ctx.session, team_id=team.id, least=least, since=since, until=until
     )
+    posting = _pending(reply, team.channel_id)  # posted by this reply: not in the digest
+    deals = [d for d in deals if _key(d) not in posting]
     sent = queries.sent_message(ctx.session, workspace_id=ctx.ws, key=key)
     if not deals:
         if sent is not None and sent.status in queries.LIVE_NOTICE:
             return replace(reply, retracts=[*reply.retracts, Retract(key)])
         return reply
     text = digest_text(ctx, team, deals)
+    if any(n.key == key for n in reply.notices):  # posted by this reply: its newest text
+        notices = [replace(n, text=text) if n.key == key else n for n in reply.notices]
+        return replace(reply, notices=notices)
     if sent is None or sent.status == "retracted":
         notice = Notice(key=key, text=text, channel_id=team.channel_id, locale=ctx.req.locale)
         return replace(reply, notices=[*reply.notices, notice])
-    return replace(reply, updates=[*reply.updates, Update(key=key, text=text)])
+    updates = [u for u in reply.updates if u.key != key]
+    return replace(reply, updates=[*updates, Update(key=key, text=text)])
+
+
+def _pending(reply: Reply, channel_id: str) -> set[str]:
+    """The keys of the deal celebrations this reply posts to the channel."""
+    return {
+        n.key
+        for n in reply.notices
+        if n.channel_id == channel_id and n.key.startswith("celebrate:")
+    }
 
 
 # --- the words -------------------------------------------------------------------------------

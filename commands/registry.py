@@ -22,6 +22,7 @@ from commands import (
     feedback,
     goal,
     goal_tree,
+    integrations,
     leaderboard,
     pacer,
     payment,
@@ -129,6 +130,10 @@ def _rename(ctx: Ctx, words: Words) -> tuple[Team, str]:
 
 
 RENAME = Converter("OLD to NEW", _rename)
+# An integration's name: one word (it travels in the X-Pacer-Integration header).
+INTEGRATION = Converter(
+    "NAME", lambda _ctx, words: integrations.checked_name(" ".join(words.take_all()))
+)
 
 COMMANDS = (
     # --- /deal ---------------------------------------------------------------------------
@@ -376,6 +381,20 @@ COMMANDS = (
         (Arg("team", TEAM_NAME),),
         role=Role.ADMIN,
     ),
+    # The CRM webhook's tokens (bot/webhook.py): shown once, kept as their SHA-256.
+    Command(
+        "/pacer setup integration create",
+        integrations.create,
+        (Arg("name", INTEGRATION),),
+        role=Role.ADMIN,
+    ),
+    Command(
+        "/pacer setup integration revoke",
+        integrations.revoke,
+        (Arg("name", INTEGRATION),),
+        role=Role.ADMIN,
+    ),
+    Command("/pacer setup integration list", integrations.list_all, role=Role.ADMIN, writes=False),
     # Last: its example renames the team the examples before it name.
     Command(
         "/pacer setup team rename", pacer.team_rename, (Arg("names", RENAME),), role=Role.ADMIN

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -188,7 +189,8 @@ def _guarded(
     if reply.form is not None:  # a form opened is not an answer: its submission is
         queries.drop_delivery(session, delivery_id=claim)
     else:
-        queries.answer_delivery(session, delivery_id=claim, reply=codec.encode_reply(reply))
+        recorded = reply if reply.replay is None else replace(reply, text=reply.replay)
+        queries.answer_delivery(session, delivery_id=claim, reply=codec.encode_reply(recorded))
     return reply
 
 

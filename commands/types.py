@@ -132,6 +132,9 @@ class Reply:
     updates: list[Update] = field(default_factory=list)  # earlier notices to replace
     retracts: list[Retract] = field(default_factory=list)  # earlier notices to delete
     file: FileOut | None = None  # sent to who asked, after the reply (once: see codec)
+    # What a retry of the delivery is answered with instead of `text`, when the text shows
+    # a secret once (an integration's token): the recorded reply must never hold it.
+    replay: str | None = None
 
     @property
     def is_error(self) -> bool:

@@ -251,7 +251,16 @@ def test_a_relabelled_period_does_not_keep_stale_dates(team: Run, engine: Engine
 
 
 TEAM = "/pacer setup team"
-SETUP_WORDS = ("show", "team", "holidays", "admin", "threshold", "celebrations", "fiscal-start")
+SETUP_WORDS = (
+    "show",
+    "team",
+    "holidays",
+    "admin",
+    "threshold",
+    "celebrations",
+    "fiscal-start",
+    "integration",
+)
 
 
 def test_validation_errors_write_nothing(team: Run, engine: Engine) -> None:
@@ -314,6 +323,7 @@ def test_non_admins_are_refused_and_nothing_is_written(team: Run, engine: Engine
         "setup threshold East 50k",
         "setup fiscal-start 4",
         "setup admin add <@UALICE|alice>",
+        "setup integration create zapier",
     ]
     for user in ("UALICE", "UMIA", "UZED"):
         for text in attempts:

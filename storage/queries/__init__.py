@@ -120,6 +120,17 @@ from storage.queries.external import (
     upsert_external,
 )
 
+# isort: split
+# The CRM webhook's integration tokens (issue 11).
+from storage.queries.integrations import (
+    add_integration,
+    integration_by_hash,
+    live_integration,
+    live_integrations,
+    revoke_integration,
+    touch_integration,
+)
+
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
@@ -209,3 +220,13 @@ __all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
 __all__ += ["rebuild_repdays"]
 
 __all__ += ["ExternalDeal", "Outcome", "existing_by_external", "outcome_for", "upsert_external"]
+
+
+__all__ += [
+    "add_integration",
+    "integration_by_hash",
+    "live_integration",
+    "live_integrations",
+    "revoke_integration",
+    "touch_integration",
+]
