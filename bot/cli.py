@@ -6,6 +6,9 @@ pacer demo       fill the demo workspace, then open the console
 pacer jobs run KIND [--workspace T…] [--team NAME] [--date YYYY-MM-DD]
                  a scheduled job by hand, with each workspace's own token in an OAuth
                  install (without a token or OAuth it prints what it would send: a preview)
+pacer import deals|goals FILE [--team NAME] [--workspace T…] [--format auto|hubspot|...]
+                 [--date-format us|eu] [--stages FILE] [--dry-run]
+                 a CRM's CSV export (or Pacer's own), all or nothing (bot/importing.py)
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ def _formatter(settings: Settings, scrub: Callable[[str], str]) -> logging.Forma
 
 
 def _at_a_terminal(settings: Settings) -> Settings:
-    """`pacer console`, `demo` and `jobs run` are read by a person: text unless told."""
+    """`pacer console`, `demo`, `jobs run` and `import` are read by a person: text unless
+    told."""
     return replace(settings, log_format=settings.log_format or "text")
 
 
@@ -223,6 +227,10 @@ def _console() -> Any:
     return importlib.import_module("bot.console")
 
 
+def _importing() -> Any:
+    return importlib.import_module("bot.importing")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pacer", description="Pacer: sales goals, pace and leaderboards in Slack."
@@ -251,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     job.add_argument("--team", help="only this team (default: every team)")
     job.add_argument("--date", type=_day, help="the team's local day, YYYY-MM-DD (default: today)")
     job.set_defaults(run=jobs_run)
+    _importing().add_parser(sub)
     return p
 
 

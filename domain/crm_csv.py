@@ -427,6 +427,13 @@ class Reader:
         return cells[at].strip() if at is not None and at < len(cells) else ""
 
     def row(self, line: int, cells: list[str]) -> Row | list[Problem]:
+        """The row, or everything wrong with it."""
+        row, problems = self.read(line, cells)
+        return problems or row
+
+    def read(self, line: int, cells: list[str]) -> tuple[Row, list[Problem]]:
+        """The row as far as it reads, and its problems: a row with problems still names
+        its owner and amount, so those are checked (and reported) too."""
         problems: list[Problem] = []
 
         def problem(name: str, value: str, key: str, **values: object) -> None:
@@ -466,9 +473,6 @@ class Reader:
                 problem(name, value[:40] + "…", "import.too_long", limit=LIMITS[name])
             elif value and "\x00" in value:
                 problem(name, value.replace("\x00", ""), "import.bad_text")
-        if problems:
-            return problems
-        assert stage is not None and day is not None
         return Row(
             line=line,
             external_id=external_id,
@@ -476,8 +480,8 @@ class Reader:
             customer=customer,
             amount=get["amount"],
             currency=(get.get("currency") or "").upper() or None,
-            close_date=day,
-            stage=stage,
+            close_date=day or date.min,
+            stage=stage or "",
             owner=owner or email or user_id or "",
             owner_email=email,
             owner_id=user_id,
@@ -486,7 +490,7 @@ class Reader:
             region=get.get("region") or None,
             note=note,
             deleted=get.get("deleted", "").lower() not in FALSE_WORDS,
-        )
+        ), problems
 
     @staticmethod
     def _number(text: str, problem: Callable[..., None]) -> int | None:

@@ -120,6 +120,10 @@ from storage.queries.external import (
     upsert_external,
 )
 
+# isort: split
+# The CSV import (issue 11): a batch of records with one flush.
+from storage.queries.external import Upsert, deals_by_number, upsert_many
+
 __all__ = [
     "LIVE_NOTICE",
     "WON_LIVE",
@@ -209,3 +213,4 @@ __all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
 __all__ += ["rebuild_repdays"]
 
 __all__ += ["ExternalDeal", "Outcome", "existing_by_external", "outcome_for", "upsert_external"]
+__all__ += ["Upsert", "deals_by_number", "upsert_many"]
