@@ -11,7 +11,7 @@ import yaml
 from slack_bolt.request import BoltRequest
 from sqlalchemy import Engine
 
-from bot.app import build_app
+from bot.app import SCOPES, build_app
 from bot.settings import Settings
 from commands.registry import slash_commands
 from tests.fakeslack import FakeSlack, sign, slash_body
@@ -54,8 +54,18 @@ def test_manifest_enables_home_interactivity_and_socket_mode() -> None:
 def test_bot_scopes_are_the_least_the_code_needs() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     # commands: slash commands; chat:write: replies and DMs; files:write: files_upload_v2;
-    # users:read: users.info for locale and time zone; im:write: conversations.open.
-    assert scopes == {"commands", "chat:write", "files:write", "users:read", "im:write"}
+    # users:read: users.info for locale and time zone; im:write: conversations.open;
+    # users:read.email: the import's owners by email; files:read: the import modal's file.
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "files:write",
+        "users:read",
+        "im:write",
+        "users:read.email",
+        "files:read",
+    }
+    assert scopes == set(SCOPES)
 
 
 def test_the_bolt_app_answers_every_manifest_command_and_nothing_else(
