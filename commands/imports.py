@@ -109,7 +109,8 @@ def import_deals(
     plan = _run(session, workspace_id, lines, options, importer, lookup, now, False, progress)
     if dry_run or not plan.ok:
         return plan
-    done = _run(session, workspace_id, lines, options, importer, lookup, now, True, progress)
+    with queries.deferred_upkeep(session):  # the kept tables once at the end, not per batch
+        done = _run(session, workspace_id, lines, options, importer, lookup, now, True, progress)
     if not done.ok:  # the database changed between the passes: the caller rolls back
         return done
     done.written = True

@@ -123,6 +123,7 @@ from storage.queries.external import (
 # isort: split
 # The CSV import (issue 11): a batch of records with one flush.
 from storage.queries.external import Upsert, deals_by_number, upsert_many
+from storage.queries.flushed import deferred_upkeep
 
 __all__ = [
     "LIVE_NOTICE",
@@ -213,4 +214,4 @@ __all__ += ["quiet_customers_of_team", "rebuild_customers", "recorded_keys"]
 __all__ += ["rebuild_repdays"]
 
 __all__ += ["ExternalDeal", "Outcome", "existing_by_external", "outcome_for", "upsert_external"]
-__all__ += ["Upsert", "deals_by_number", "upsert_many"]
+__all__ += ["Upsert", "deals_by_number", "deferred_upkeep", "upsert_many"]
