@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from storage import numbering
 from storage.models import AuditEntry, Deal, utcnow
 from storage.queries.audit import snapshot
 from storage.queries.deals import add_deal, change_deal
@@ -173,7 +174,8 @@ def upsert_many(
             deal.updated_at = utcnow()
             written.append((deal, "update", before))
         results.append((outcome, deal))
-    session.flush()  # ids and numbers for the new deals; the kept tables once
+    _number(session, workspace_id, [deal for deal, action, _ in written if action == "create"])
+    session.flush()  # ids for the new deals; the kept tables once
     if written:  # one statement, and no audit rows left in the session to grow it
         session.execute(
             insert(AuditEntry),
@@ -194,6 +196,15 @@ def upsert_many(
             ],
         )
     return results
+
+
+def _number(session: Session, workspace_id: str, deals: list[Deal]) -> None:
+    """The batch's new deals numbered from one bump of the counter, not one each."""
+    if not deals:
+        return
+    last = numbering.next_number(session.connection(), "deal", workspace_id, len(deals))
+    for number, deal in enumerate(deals, last - len(deals) + 1):
+        deal.number = number
 
 
 def deals_by_number(
