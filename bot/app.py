@@ -36,7 +36,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps that list minimal).
-SCOPES = ["commands", "chat:write", "files:write", "users:read", "users:read.email", "im:write"]
+SCOPES = [
+    "commands",
+    "chat:write",
+    "files:write",
+    "users:read",
+    "im:write",
+    "users:read.email",  # the CSV import and the webhook: a CRM owner's email to the member
+    "files:read",  # the /pacer import modal: the CSV file the user chose
+]
 STATE_SECONDS = 600
 
 

@@ -12,6 +12,9 @@ pacer export deals|goals|payments [PERIOD] [--team NAME] [--workspace T…] [--w
 pacer backup FILE [--workspace T…] [--with-secrets]
 pacer restore FILE
                  every row as JSON lines; restored into an empty database of either kind
+pacer import deals|goals FILE [--team NAME] [--workspace T…] [--format auto|hubspot|...]
+                 [--date-format us|eu] [--stages FILE] [--dry-run]
+                 a CRM's CSV export (or Pacer's own), all or nothing (bot/importing.py)
 """
 
 from __future__ import annotations
@@ -94,7 +97,8 @@ def _formatter(settings: Settings, scrub: Callable[[str], str]) -> logging.Forma
 
 
 def _at_a_terminal(settings: Settings) -> Settings:
-    """`pacer console`, `demo` and `jobs run` are read by a person: text unless told."""
+    """`pacer console`, `demo`, `jobs run` and `import` are read by a person: text unless
+    told."""
     return replace(settings, log_format=settings.log_format or "text")
 
 
@@ -315,6 +319,10 @@ def restore(settings: Settings, engine: Engine, args: argparse.Namespace) -> Non
     print(f"{summary.total} rows of {_ids(summary.workspaces)} restored from {args.file}")
 
 
+def _importing() -> Any:
+    return importlib.import_module("bot.importing")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pacer", description="Pacer: sales goals, pace and leaderboards in Slack."
@@ -361,6 +369,7 @@ def parser() -> argparse.ArgumentParser:
     load_ = sub.add_parser("restore", help="load a backup into an empty database")
     load_.add_argument("file")
     load_.set_defaults(run=restore)
+    _importing().add_parser(sub)
     return p
 
 

@@ -72,10 +72,10 @@ def set_goal(
         # A rep on several teams has a goal on each: `team:` names which (default: home).
         team = deal.team_for(ctx, owner.rep, options, missing="error.rep_no_team")
     # "month" means the team's current month, in the team's time zone.
-    return _save(ctx, team, owner.rep, metric, ctx.period(period, ctx.today(team)), amount)
+    return save_target(ctx, team, owner.rep, metric, ctx.period(period, ctx.today(team)), amount)
 
 
-def _live_goal(
+def live_goal(
     ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period
 ) -> Goal | None:
     """The live goal a /goal set replaces, if any."""
@@ -90,20 +90,21 @@ def _live_goal(
     return mine[0] if mine else None
 
 
-def _save(
+def save_target(
     ctx: Ctx, team: Team, rep: Member | None, metric: str, period: periods.Period, amount: str
 ) -> Reply:
+    """Set the rep's (or, rep None, the team's) target: /goal set and the goals import."""
     ctx.require_manager(team)
     target = stats.parse_target(metric, amount, team.currency)
     scope = "rep" if rep else "team"
-    goal = _live_goal(ctx, team, rep, metric, period)
+    goal = live_goal(ctx, team, rep, metric, period)
     before = queries.snapshot(goal) if goal else None
     if goal is None:
         goal = new_goal(
             ctx, scope, period, metric, target, team_id=team.id, member_id=rep.id if rep else None
         )
         if not queries.add_goal(ctx.session, goal=goal, actor=ctx.req.user_id):
-            goal = _live_goal(ctx, team, rep, metric, period)  # set meanwhile by another
+            goal = live_goal(ctx, team, rep, metric, period)  # set meanwhile by another
             assert goal is not None
             before = queries.snapshot(goal)
     if before is not None:

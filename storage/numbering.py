@@ -29,10 +29,11 @@ COUNTER = sa.table(
 )
 
 
-def next_number(conn: Connection, kind: str, workspace_id: str) -> int:
-    """The next number of `kind` (a numbered table's name) in the workspace."""
+def next_number(conn: Connection, kind: str, workspace_id: str, count: int = 1) -> int:
+    """The next number of `kind` (a numbered table's name) in the workspace; with `count`,
+    the last of the next `count` numbers, all taken at once (a batch of imported rows)."""
     upsert = _upsert(conn.dialect.name, kind)
-    values = {"ws": workspace_id, "ws_rows": workspace_id}
+    values = {"ws": workspace_id, "ws_rows": workspace_id, "step": count, "step_rows": count}
     if conn.dialect.name != "postgresql":
         return int(conn.execute(upsert, values).scalar_one())
     # In a transaction of its own: bumped in the inserting one, the counter row stayed
@@ -58,7 +59,10 @@ def _upsert(dialect: str, kind: str) -> Any:
     Two parameters for one value, as PostgreSQL types each occurrence on its own."""
     rows = sa.table(kind, sa.column("workspace_id"), sa.column("number", sa.Integer))
     highest = (
-        sa.select(sa.func.coalesce(sa.func.max(rows.c.number), 0) + 1)
+        sa.select(
+            sa.func.coalesce(sa.func.max(rows.c.number), 0)
+            + sa.bindparam("step_rows", type_=sa.Integer)
+        )
         .where(rows.c.workspace_id == sa.bindparam("ws_rows"))
         .scalar_subquery()
     )
@@ -67,7 +71,8 @@ def _upsert(dialect: str, kind: str) -> Any:
         insert(COUNTER)
         .values(workspace_id=sa.bindparam("ws"), kind=kind, last=highest)
         .on_conflict_do_update(
-            index_elements=["workspace_id", "kind"], set_={"last": COUNTER.c.last + 1}
+            index_elements=["workspace_id", "kind"],
+            set_={"last": COUNTER.c.last + sa.bindparam("step", type_=sa.Integer)},
         )
         .returning(COUNTER.c.last)
     )

@@ -30,7 +30,9 @@ EMPHASIS = re.compile(r"\*[^*\n]+\*|_[^_\n]+_")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Latin that is fine in Chinese prose: the product, Slack, and format names.
-LATIN_OK = {"Pacer", "Slack", "YYYY", "MM", "DD", "HH", "IANA", "ISO", "CSV"}
+LATIN_OK = {"Pacer", "Slack", "YYYY", "MM", "DD", "HH", "IANA", "ISO"}
+# Names of products and file types, written as they are in Chinese too.
+LATIN_OK |= {"CRM", "CSV", "HubSpot", "Salesforce"}
 
 # Calls whose first string-like argument is a catalog key.
 KEY_CALLS = {"t", "error", "refuse", "UsageError", "AmountError"}

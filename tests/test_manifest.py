@@ -55,16 +55,18 @@ def test_bot_scopes_are_the_least_the_code_needs() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     # commands: slash commands; chat:write: replies and DMs; files:write: files_upload_v2;
     # users:read: users.info for locale and time zone; im:write: conversations.open;
-    # users:read.email: users.lookupByEmail, a CRM deal's owner (the webhook, the import).
+    # users:read.email: users.lookupByEmail, a CRM deal's owner (the webhook, the import);
+    # files:read: the import modal's file.
     assert scopes == {
         "commands",
         "chat:write",
         "files:write",
         "users:read",
-        "users:read.email",
         "im:write",
+        "users:read.email",
+        "files:read",
     }
-    assert scopes == set(SCOPES)  # what an OAuth install asks for
+    assert scopes == set(SCOPES)
 
 
 def test_the_bolt_app_answers_every_manifest_command_and_nothing_else(

@@ -122,6 +122,9 @@ from storage.queries.external import (
 
 # isort: split
 # The CRM webhook's integration tokens (issue 11).
+# The CSV import (issue 11): a batch of records with one flush.
+from storage.queries.external import Upsert, deals_by_number, upsert_many
+from storage.queries.flushed import deferred_upkeep
 from storage.queries.integrations import (
     add_integration,
     integration_by_hash,
@@ -230,3 +233,4 @@ __all__ += [
     "revoke_integration",
     "touch_integration",
 ]
+__all__ += ["Upsert", "deals_by_number", "deferred_upkeep", "upsert_many"]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from storage.models import Customer, Deal
-from storage.queries.flushed import changed_deals, history
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history
 
 
 def _table(model: Any) -> Table:
@@ -124,7 +124,11 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     for deal in changed_deals(session, TRACKED):
         touched.setdefault(deal.workspace_id, set()).update(_names(deal))
     for workspace_id, names in touched.items():
-        _refresh(session.connection(), workspace_id, names)
+        if not defer(session, "customer", workspace_id, names):
+            _refresh(session.connection(), workspace_id, names)
+
+
+REFRESHERS["customer"] = _refresh  # at the end of a bulk write (flushed.deferred_upkeep)
 
 
 def _names(deal: Deal) -> set[str]:

@@ -5,14 +5,17 @@ matched to a CRM record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from storage.models import Deal
+from storage import numbering
+from storage.models import AuditEntry, Deal, utcnow
+from storage.queries.audit import snapshot
 from storage.queries.deals import add_deal, change_deal
 
 # Fewer ids than SQLite's bound-parameter limit per lookup, with room for the rest.
@@ -119,3 +122,102 @@ def upsert_external(
             reason=reason,
         )
     return outcome, existing
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """One record of a batch: the deal found for it (by external id, or for a row of
+    Pacer's own export by its number), and the member recorded as having logged it."""
+
+    record: ExternalDeal
+    existing: Deal | None
+    logged_by: int
+
+
+def upsert_many(
+    session: Session,
+    *,
+    workspace_id: str,
+    batch: Sequence[Upsert],
+    actor: str,
+    source: str,
+    now: datetime,
+    reason: str | None = None,
+) -> list[tuple[Outcome, Deal | None]]:
+    """upsert_external for a batch, with one flush for the whole of it (an import file's
+    few hundred rows): the tables kept from the deals (customers, rep days, team days)
+    are brought up to date by the flush listeners once per batch, not once per deal. The
+    audit entries are those upsert_external writes, in one statement."""
+    results: list[tuple[Outcome, Deal | None]] = []
+    written: list[tuple[Deal, str, str | None]] = []  # (deal, action, snapshot before)
+    for item in batch:
+        outcome = outcome_for(item.existing, item.record)
+        deal = item.existing
+        if outcome is Outcome.CREATED:
+            fields_ = {name: getattr(item.record, name) for name in KEPT}
+            deal = Deal(
+                workspace_id=workspace_id,
+                external_id=item.record.external_id or None,
+                logged_by=item.logged_by,
+                source=source,
+                created_at=now,
+                updated_at=now,
+                **fields_,
+            )
+            session.add(deal)
+            written.append((deal, "create", None))
+        elif outcome is Outcome.UPDATED:
+            assert deal is not None
+            before = snapshot(deal)
+            for name, value in changes_for(deal, item.record).items():
+                setattr(deal, name, value)
+            deal.updated_at = utcnow()
+            written.append((deal, "update", before))
+        results.append((outcome, deal))
+    _number(session, workspace_id, [deal for deal, action, _ in written if action == "create"])
+    session.flush()  # ids for the new deals; the kept tables once
+    if written:  # one statement, and no audit rows left in the session to grow it
+        session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "entity": "deal",
+                    "entity_id": deal.id,
+                    "action": action,
+                    "actor": actor,
+                    "at": now,
+                    "before": before,
+                    "after": snapshot(deal),
+                    "reason": reason,
+                    "source": source,
+                }
+                for deal, action, before in written
+            ],
+        )
+    return results
+
+
+def _number(session: Session, workspace_id: str, deals: list[Deal]) -> None:
+    """The batch's new deals numbered from one bump of the counter, not one each."""
+    if not deals:
+        return
+    last = numbering.next_number(session.connection(), "deal", workspace_id, len(deals))
+    for number, deal in enumerate(deals, last - len(deals) + 1):
+        deal.number = number
+
+
+def deals_by_number(
+    session: Session, *, workspace_id: str, numbers: Iterable[int]
+) -> dict[int, Deal]:
+    """The workspace's deals `#N` (deleted ones too), by number: a row of Pacer's own
+    export of a deal typed in Slack finds its deal exactly by it, never by its fields."""
+    wanted = list(dict.fromkeys(numbers))
+    found: dict[int, Deal] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        rows = session.exec(
+            select(Deal).where(Deal.workspace_id == workspace_id, col(Deal.number).in_(chunk))
+        ).all()
+        found.update({row.number: row for row in rows})
+    return found

@@ -21,7 +21,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from storage.models import Deal, RepDay
-from storage.queries.flushed import changed_deals, history
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history
 
 Key = tuple[int, int, date]  # team, owner, day
 
@@ -110,7 +110,39 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     for deal in changed_deals(session, TRACKED):
         touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
     for workspace_id, keys in touched.items():
-        _refresh(session.connection(), workspace_id, keys)
+        if not defer(session, "repday", workspace_id, keys):
+            _refresh(session.connection(), workspace_id, keys)
+
+
+def _refresh_spans(conn: Connection, workspace_id: str, keys: Collection[Key]) -> None:
+    """At the end of a bulk write (flushed.deferred_upkeep): per team and rep, every day
+    from the first key to the last, in two statements, whatever the number of days. Days
+    between that no deal of the write touched are recomputed to what they already were."""
+    ordered = sorted(keys)
+    _lock(conn, workspace_id, ordered)
+    spans: dict[tuple[int, int], tuple[date, date]] = {}
+    for team, owner, day in ordered:
+        first, _last = spans.get((team, owner), (day, day))
+        spans[(team, owner)] = (first, day)
+    for (team, owner), (first, last) in spans.items():
+        conn.execute(delete(REPDAYS).where(*_span(REPDAYS, workspace_id, team, owner, first, last)))
+        deals = and_(*_span(DEALS, workspace_id, team, owner, first, last))
+        conn.execute(insert(REPDAYS).from_select(COLUMNS, _sums(deals)))
+
+
+def _span(
+    table: Table, workspace_id: str, team: int, owner: int, first: date, last: date
+) -> list[ColumnElement[bool]]:
+    on = table.c.close_date if table is DEALS else table.c.day
+    return [
+        table.c.workspace_id == workspace_id,
+        table.c.owner_id == owner,
+        on.between(first, last),
+        table.c.team_id == team,
+    ]
+
+
+REFRESHERS["repday"] = _refresh_spans
 
 
 def _keys(deal: Deal) -> set[Key]:
