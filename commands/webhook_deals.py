@@ -24,7 +24,7 @@ from commands import celebrate, i18n
 from commands.context import Ctx
 from commands.parsing import UsageError, parse_stage, storable
 from commands.types import Reply, Request
-from domain import money, periods
+from domain import crm_csv, money, periods
 from storage import queries
 from storage.models import STAGES, Deal, Member, Team
 
@@ -62,25 +62,6 @@ EXAMPLES = {
     "stage": '"closedwon"',
     "close_date": '"2026-11-20"',
     "owner_email": '"alice@example.com"',
-}
-# The stages CRMs send (HubSpot's default pipeline ids and labels, Salesforce's picklist),
-# written without case, spaces or punctuation: `Closed Won`, `closedwon`, `closed_won`.
-CRM_STAGES = {
-    "closedwon": "won",
-    "closedlost": "lost",
-    "appointmentscheduled": "lead",
-    "qualifiedtobuy": "qualified",
-    "presentationscheduled": "proposal",
-    "decisionmakerboughtin": "negotiation",
-    "contractsent": "negotiation",
-    "prospecting": "lead",
-    "qualification": "qualified",
-    "needsanalysis": "qualified",
-    "valueproposition": "proposal",
-    "iddecisionmakers": "proposal",
-    "perceptionanalysis": "proposal",
-    "proposalpricequote": "proposal",
-    "negotiationreview": "negotiation",
 }
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -312,7 +293,7 @@ def _stage(value: Any, _locale: str) -> str | None:
         return parse_stage(text)
     except UsageError:
         pass
-    found = CRM_STAGES.get(re.sub(r"[\W_]+", "", text.lower()))
+    found = crm_csv.KNOWN_STAGES.get(crm_csv.stage_key(text))
     if found is None:
         raise UsageError("webhook.bad_stage", value=text, choices=", ".join(STAGES))
     return found
