@@ -7,7 +7,7 @@ audited update of the goal."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -16,7 +16,16 @@ from commands import goal, markup
 from commands.args import PeriodRef
 from commands.context import Ctx
 from commands.formatter import Formatter
-from commands.imports import Importer, Lines, Lookup, NoLookup, Owners, error_lines, remembered
+from commands.imports import (
+    Findings,
+    Importer,
+    Lines,
+    Lookup,
+    NoLookup,
+    Owners,
+    error_lines,
+    remembered,
+)
 from commands.parsing import Refused, UsageError
 from commands.stats import parse_target
 from commands.types import Request
@@ -41,24 +50,11 @@ class Target:
 
 
 @dataclass
-class GoalPlan:
+class GoalPlan(Findings):
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    error_count: int = 0
-    file_error: FileError | None = None
-    written: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.file_error is None and self.error_count == 0
-
-    def problem(self, found: Problem) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(found)
 
 
 def import_goals(

@@ -73,10 +73,10 @@ class RepTotal:
 
 
 @dataclass
-class Plan:
-    rows: int = 0
-    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
-    reps: dict[tuple[int, str], RepTotal] = field(default_factory=dict)
+class Findings:
+    """What reading a file found wrong (the first MAX_ERRORS, and how many in all), and
+    whether it was written: shared by the deals and the goals import."""
+
     errors: list[Problem] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
     file_error: FileError | None = None
@@ -90,6 +90,13 @@ class Plan:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(found)
+
+
+@dataclass
+class Plan(Findings):
+    rows: int = 0
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    reps: dict[tuple[int, str], RepTotal] = field(default_factory=dict)
 
 
 def import_deals(
