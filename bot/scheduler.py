@@ -208,11 +208,14 @@ class Leader:
         self._conn: Connection | None = None
         self._lock = threading.Lock()  # team jobs fire on several pool threads
         self.terms = 0  # times this instance took the lock: each is a new term to catch up
+        self.released = False
 
     def holds(self) -> bool:
-        if self.engine.dialect.name != "postgresql":
-            return True  # SQLite: one instance by design
         with self._lock:
+            if self.released:
+                return False  # a job still running at stop must not take the lock again
+            if self.engine.dialect.name != "postgresql":
+                return True  # SQLite: one instance by design
             return self._hold()
 
     def _hold(self) -> bool:
@@ -229,10 +232,12 @@ class Leader:
         return got
 
     def release(self) -> None:
-        """Unlock and close; a connection already lost took the lock with it."""
-        if self._conn is None:
+        """Unlock and close for good; a connection already lost took the lock with it."""
+        with self._lock:
+            self.released = True
+            conn, self._conn = self._conn, None
+        if conn is None:
             return
-        conn, self._conn = self._conn, None
         try:
             conn.execute(text(f"SELECT {UNLOCK}"), {"k": LOCK_KEY})
             conn.commit()

@@ -147,6 +147,24 @@ def test_only_the_lock_holder_schedules_on_postgresql(engine: Engine) -> None:
         second.release()
 
 
+def test_a_job_still_running_when_its_scheduler_stops_does_not_take_the_lock_again(
+    engine: Engine, fake: FakeSlack
+) -> None:
+    """stop() does not wait for running jobs: a campaign that asks after it must lose, or
+    the lock stays held by a stopped instance and no other instance ever leads."""
+    stopped = Scheduler(engine, WebClient(base_url=fake.api_url))
+    stopped.stop()
+
+    stopped.campaign()  # what the "lead" job does on its pool thread, a moment late
+
+    assert not stopped.leading and stopped.leader._conn is None
+    successor = Leader(engine)
+    try:
+        assert successor.holds()
+    finally:
+        successor.release()
+
+
 def test_two_scheduling_instances_send_once(
     month: Engine,  # noqa: F811
     fake: FakeSlack,
