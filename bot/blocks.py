@@ -91,13 +91,28 @@ def form_view(form: Form) -> dict[str, Any]:
     if form.intro:
         blocks += [section(chunk) for chunk in split_text(form.intro)]
     blocks += [input_block(f) for f in form.fields]
-    return {
+    if len(blocks) > VIEW_BLOCKS:  # the fields are kept: the text before them is cut
+        room = VIEW_BLOCKS - len(form.fields) - 1
+        blocks = [*blocks[:room], section("…"), *blocks[-len(form.fields) :]]
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": form.callback_id,
         "title": plain(form.title, TITLE_CHARS),
-        "submit": plain(form.submit, TITLE_CHARS),
         "private_metadata": form.metadata[:METADATA_CHARS],
-        "blocks": blocks[:VIEW_BLOCKS],
+        "blocks": blocks,
+    }
+    if form.submit:  # a view that only shows a result has Close alone
+        view["submit"] = plain(form.submit, TITLE_CHARS)
+    return view
+
+
+def working_view(callback_id: str, title: str, text: str) -> dict[str, Any]:
+    """What a slow submission shows until its result replaces it (no submit: Close)."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, TITLE_CHARS),
+        "blocks": [section(text)],
     }
 
 
@@ -146,10 +161,12 @@ def element(f: Field) -> dict[str, Any]:
         el = {"type": "conversations_select", "filter": {"include": ["public", "private"]}}
         if first:
             el["initial_conversation"] = first
+    elif kind == "file":  # needs the files:read scope; Slack takes up to 10 MB
+        el = {"type": "file_input", "filetypes": ["csv"], "max_files": 1}
     else:
         raise ValueError(f"unknown field kind: {kind}")
     el["action_id"] = f.name
-    if f.placeholder and el["type"] != "datepicker":
+    if f.placeholder and el["type"] not in ("datepicker", "file_input"):
         el["placeholder"] = plain(f.placeholder, PLAIN_CHARS)
     return el
 
@@ -182,6 +199,7 @@ _MULTI = {
     "multi_channels_select": lambda v: v.get("selected_channels"),
     "multi_static_select": lambda v: [o["value"] for o in v.get("selected_options") or []],
     "checkboxes": lambda v: [o["value"] for o in v.get("selected_options") or []],
+    "file_input": lambda v: [f["id"] for f in v.get("files") or [] if f.get("id")],
 }
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.terminal import Screen, Terminal, button_line, channel_id, chart_dir
 from commands import demo, export, i18n, markup, router
 from commands.router import dispatch
-from commands.types import Button, FileOut, Form, FormResult, Reply, Request
+from commands.types import Button, FileOut, Form, FormResult, Reply, Request, Upload
 from storage import queries
 from storage.engine import read_scope, session_scope
 from storage.models import Member
@@ -274,13 +274,19 @@ class Console:
         req = self.request()
 
         def submit(values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
+            paths = router.form_files(form.callback_id, values, lists)
+            uploads = tuple(Upload(p, Path(p).name, Path(p).read_bytes()) for p in paths)
             with session_scope(self.engine) as session:
                 self.name_people(session, asking.labels)
-                return router.submit(form.callback_id, values, lists, req, session)
+                return router.submit(
+                    form.callback_id, values, lists, replace(req, uploads=uploads), session
+                )
 
         result = console_forms.fill(form, asking, submit)
         if result is not None and result.reply is not None:
             self.show(result.reply, "", self.names(), Asker.of(req, Via.FORM))
+        if result is not None and result.form is not None:
+            self.fill(result.form)  # the next step (an import's preview, then its result)
 
     # --- who is who ---------------------------------------------------------------------------
 

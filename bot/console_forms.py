@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from bot.terminal import Screen, channel_name
 from commands import markup
@@ -45,6 +46,8 @@ class Asking:
 def fill(form: Form, asking: Asking, submit: Submit) -> FormResult | None:
     """Ask, submit, ask again what was wrong; None if the user gave up."""
     _introduce(form, asking)
+    if not form.fields:
+        return _confirm(form, asking, submit)
     answers: dict[str, Answer] = {f.name: _initial(f) for f in form.fields}
     todo, tried = list(form.fields), None
     try:
@@ -65,11 +68,23 @@ def fill(form: Form, asking: Asking, submit: Submit) -> FormResult | None:
     return None
 
 
+def _confirm(form: Form, asking: Asking, submit: Submit) -> FormResult | None:
+    """A form of text alone: a result is only shown; a confirmation asks before it goes."""
+    if not form.submit:
+        return FormResult()
+    line = asking.read(f"  {asking.screen.text('form_confirm', submit=form.submit)} ")
+    if line is None or line.strip() == CLEAR:
+        asking.screen.say("form_cancelled")
+        return None
+    return submit(*_submission(form, {}))
+
+
 def _introduce(form: Form, asking: Asking) -> None:
     asking.screen.say("form_title", title=form.title)
     if form.intro:
         asking.screen.print(asking.plain(form.intro))
-    asking.screen.say("form_hint")
+    if form.fields:
+        asking.screen.say("form_hint")
 
 
 def _say_errors(form: Form, errors: dict[str, str], asking: Asking) -> None:
@@ -163,6 +178,12 @@ def _channel(_f: Field, line: str, asking: Asking) -> Read:
     return (found[1] if found else None), "form_bad_channel"
 
 
+def _file(_f: Field, line: str, _asking: Asking) -> Read:
+    """A path to a file on this machine (the console's file_input): read when submitted."""
+    path = Path(line.strip().strip("'\"")).expanduser()
+    return ([str(path)] if path.is_file() else None), "form_bad_file"
+
+
 def _people(line: str, asking: Asking) -> list[str]:
     """User ids of the @names typed; each new one keeps the name it was typed with."""
     ids = []
@@ -180,10 +201,13 @@ READERS: dict[str, Callable[[Field, str, Asking], Read]] = {
     "users": _users,
     "user": _user,
     "channel": _channel,
+    "file": _file,
 }
 
 
 def _initial(f: Field) -> Answer:
+    if f.kind == "file":
+        return []
     if f.kind == "users":
         if isinstance(f.initial, list):
             return list(f.initial)
@@ -194,6 +218,8 @@ def _initial(f: Field) -> Answer:
 
 def _shown(f: Field, current: Answer, asking: Asking) -> str:
     """The answer as the user would type it: @names, #channel, an option's label."""
+    if f.kind == "file":
+        return " ".join(current)
     if isinstance(current, list):
         return " ".join("@" + asking.names.get(u, asking.labels.get(u, u)) for u in current)
     if not current:

@@ -5,9 +5,10 @@ workspace's bot token, everything in one transaction."""
 from __future__ import annotations
 
 import argparse
+import codecs
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,13 +56,34 @@ def email_lookup(client: WebClient | None) -> imports.Lookup:
 
 
 def file_lines(path: Path) -> Callable[[], Iterator[str]]:
-    """The file opened afresh for each pass: UTF-8 with or without a BOM, any line ends."""
+    """The file opened afresh for each pass: UTF-8 with or without a BOM, any line ends
+    (anything else refused before the first pass, naming the line)."""
+    check_utf8(path)
 
     def lines() -> Iterator[str]:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             yield from fh
 
     return lines
+
+
+def check_utf8(path: Path) -> None:
+    """Read through once in binary chunks: constant memory whatever the file's size."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                raise crm_csv.FileError(
+                    "import.not_utf8", line=line + chunk[: err.start].count(b"\n")
+                ) from err
+            line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as err:
+        raise crm_csv.FileError("import.not_utf8", line=line) from err
 
 
 def workspace_for(engine: Engine, wanted: str | None) -> str:
@@ -196,11 +218,3 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     p.add_argument("--progress", action="store_true", help="a progress line even when piped")
     p.set_defaults(run=run)
-
-
-def lines_of(data: bytes) -> Callable[[], Iterable[str]]:
-    """A downloaded file's text for each pass (the modal's file, in memory)."""
-    import io
-
-    text = data.decode("utf-8-sig", errors="replace")
-    return lambda: io.StringIO(text, newline="")

@@ -21,8 +21,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import blocks, metrics, profiles
-from bot.delivery import SlackTransport, send_file, tell
+from bot import blocks, metrics, profiles, slack_files
+from bot.delivery import SLACK_ERRORS, SlackTransport, reason, send_file, tell
+from bot.importing import email_lookup
 from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
 from bot.work import Work
@@ -277,6 +278,9 @@ class Pacer:
         """A form's field errors travel in the acknowledgement, so the (fast) write comes
         first; its reply is a message of its own, on the replies pool."""
         view = body["view"]
+        if router.slow_form(view.get("callback_id") or ""):
+            self._slow_submission(body, client, ack)
+            return
         try:
             req = self.request(
                 client,
@@ -314,12 +318,101 @@ class Pacer:
     def _submit(
         self, view: dict[str, Any], client: WebClient, req: Request
     ) -> tuple[FormResult, list[Recorded]]:
-        values, lists = blocks.submitted((view.get("state") or {}).get("values") or {})
-        values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
+        values, lists = submitted_values(view)
         with session_scope(self.engine) as session:
             result = router.submit(view["callback_id"], values, lists, req, session)
         recorded = [] if result.reply is None else self._record(client, req, result.reply)
         return result, recorded
+
+    def _slow_submission(self, body: dict[str, Any], client: WebClient, ack: Ack) -> None:
+        """A submission that may take longer than Slack waits (an import reading a file of
+        thousands of rows): acknowledged at once with a view saying it is under way, run
+        on the replies pool, and its result put in that view's place."""
+        view = body["view"]
+        locale = self._locale((body.get("team") or {}).get("id"), body["user"].get("id"))
+        if self.work.replies.full:
+            ack(**_busy_form(view, locale))
+            metrics.command_done("form", "shed")
+            return
+        title = str((view.get("title") or {}).get("text") or "Pacer")
+        ack(
+            response_action="update",
+            view=blocks.working_view(view["callback_id"], title, i18n.t(locale, "form.working")),
+        )
+        if not self.work.replies.submit(self._run_slow, body, client, title):
+            log.warning("form submission turned away after its ack: busy")
+            self._show_result(client, body, title, i18n.t(locale, "error.busy"))
+
+    def _run_slow(self, body: dict[str, Any], client: WebClient, title: str) -> None:
+        view = body["view"]
+        values, lists = submitted_values(view)
+        req = self.request(
+            client,
+            workspace_id=_team_id(body),
+            user_id=body["user"]["id"],
+            channel_id=form_channel(view.get("private_metadata") or ""),
+            # The view's hash tells apart its states: the form, the preview that replaced it.
+            request_key=f"view:{view['id']}:{view['callback_id']}:{view.get('hash') or ''}",
+            source="modal",
+        )
+        try:
+            uploads = [
+                slack_files.read_file(client, ref)
+                for ref in router.form_files(view["callback_id"], values, lists)
+            ]
+        except slack_files.Unreadable as err:
+            self._show_result(client, body, title, i18n.t(req.locale, err.key))
+            metrics.command_done("form", "refused")
+            return
+        req = replace(req, uploads=tuple(uploads), lookup_email=email_lookup(client))
+        try:
+            with self.work.admitted() as admitted:
+                submitted = admitted and self._submit(view, client, req)
+        except Exception:
+            log.exception("form submission failed")
+            self._show_result(client, body, title, i18n.t(req.locale, "error.internal"))
+            metrics.command_done("form", "error")
+            return
+        if not submitted:
+            self._show_result(client, body, title, i18n.t(req.locale, "error.busy"))
+            metrics.command_done("form", "shed")
+            return
+        result, recorded = submitted
+        self._show_slow(client, body, title, result)
+        if result.reply is not None:
+            self._notify(client, Handled(req, result.reply, recorded))
+        outcome = "usage_error" if result.errors or not result.ok else "ok"
+        metrics.command_done("form", metrics.outcome_of(result.reply) if result.reply else outcome)
+
+    def _show_slow(
+        self, client: WebClient, body: dict[str, Any], title: str, result: FormResult
+    ) -> None:
+        if result.form is not None:
+            self._show(client, body, blocks.form_view(result.form), result.form.intro or "")
+            return
+        if result.errors:  # after the ack a form cannot be kept open: the errors are said
+            text = "\n".join(result.errors.values())
+        else:
+            text = result.reply.text if result.reply is not None else ""
+        self._show_result(client, body, title, text)
+
+    def _show_result(self, client: WebClient, body: dict[str, Any], title: str, text: str) -> None:
+        view = blocks.working_view(body["view"]["callback_id"], title, text)
+        self._show(client, body, view, text)
+
+    def _show(
+        self, client: WebClient, body: dict[str, Any], view: dict[str, Any], text: str
+    ) -> None:
+        """The view in place of the one submitted; closed meanwhile, the text goes by DM."""
+        try:
+            client.views_update(view_id=body["view"]["id"], view=view)
+            return
+        except SLACK_ERRORS as err:
+            log.info("view not updated (%s): the result goes by direct message", reason(err))
+        try:
+            client.chat_postMessage(channel=body["user"]["id"], text=text)
+        except SLACK_ERRORS as err:
+            log.warning("the result of a form was not shown: %s", reason(err))
 
     # --- App Home ---------------------------------------------------------------------------
 
@@ -349,6 +442,13 @@ def acknowledgement(reply: Reply, locale: str, *, chart_skipped: bool = False) -
         "blocks": blocks.reply_blocks(reply),
         "response_type": "in_channel" if reply.visibility == Visibility.IN_CHANNEL else "ephemeral",
     }
+
+
+def submitted_values(view: dict[str, Any]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """A view's values and lists as the form handlers take them, with its metadata."""
+    values, lists = blocks.submitted((view.get("state") or {}).get("values") or {})
+    values["_metadata"] = view.get("private_metadata") or ""  # e.g. which feedback
+    return values, lists
 
 
 def _busy_form(view: dict[str, Any], locale: str) -> dict[str, Any]:

@@ -212,7 +212,13 @@ def _owner(
     return team, rep
 
 
-def describe(plan: GoalPlan, fmt: Formatter, dry_run: bool, slack: bool = False) -> str:
+def describe(
+    plan: GoalPlan,
+    fmt: Formatter,
+    dry_run: bool,
+    slack: bool = False,
+    note: str = "import.dry_run_note",
+) -> str:
     clean: Callable[[str], str] = markup.escape if slack else str
     if plan.file_error is not None:
         values = plan.file_error.values
@@ -226,7 +232,7 @@ def describe(plan: GoalPlan, fmt: Formatter, dry_run: bool, slack: bool = False)
     text = fmt.t(
         key, rows=plan.rows, created=plan.created, updated=plan.updated, unchanged=plan.unchanged
     )
-    return text + ("\n" + fmt.t("import.dry_run_note") if dry_run else "")
+    return text + ("\n" + fmt.t(note) if dry_run else "")
 
 
 __all__ = ["GoalPlan", "NoLookup", "import_goals"]

@@ -10,6 +10,7 @@ deal typed in Slack by the deal's number. Nothing else is ever matched."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +38,7 @@ Lookup = Callable[[str], tuple[str, str] | None]
 Progress = Callable[[str, int], None]  # (pass: "check" | "write", rows so far)
 
 
-class NoLookup(Exception):
+class NoLookup(LookupError):
     """No Slack client to look an email up with (no bot token, not installed)."""
 
 
@@ -496,12 +497,34 @@ def _name_key(name: str) -> str:
     return " ".join(name.lstrip("@").split()).casefold()
 
 
+def text_lines(data: bytes) -> Lines:
+    """A file's bytes (a modal's upload) as lines for each pass: UTF-8, with or without a
+    BOM; anything else is refused for the file, never read with guessed characters."""
+    text = utf8(data)
+    return lambda: io.StringIO(text, newline="")
+
+
+def utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise FileError("import.not_utf8", line=line) from err
+
+
 # --- the plan in words ----------------------------------------------------------------------------
 
 
-def describe(plan: Plan, fmt: Formatter, dry_run: bool, slack: bool = False) -> str:
-    """The answer to an import: its errors, or what it did (or would do) and per rep.
-    For Slack the file's text is escaped: a cell `<!channel>` reads as written."""
+def describe(
+    plan: Plan,
+    fmt: Formatter,
+    dry_run: bool,
+    slack: bool = False,
+    note: str = "import.dry_run_note",
+) -> str:
+    """The answer to an import: its errors, or what it did (or would do) and per rep, with
+    `note` after a dry run (how to import it for real, from where it was run). For Slack
+    the file's text is escaped: a cell `<!channel>` reads as written."""
     clean: Callable[[str], str] = markup.escape if slack else str
     if plan.file_error is not None:
         values = {
@@ -526,7 +549,7 @@ def describe(plan: Plan, fmt: Formatter, dry_run: bool, slack: bool = False) -> 
             )
         )
     if dry_run:
-        lines.append(fmt.t("import.dry_run_note"))
+        lines.append(fmt.t(note))
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ from commands import (
     feedback,
     goal,
     goal_tree,
+    import_modal,
     integrations,
     leaderboard,
     pacer,
@@ -274,6 +275,13 @@ COMMANDS = (
             Arg("scope", export.SCOPE, optional=True),
         ),
     ),
+    # Opens the import modal; its submissions read and write (commands/import_modal.py).
+    Command(
+        "/pacer import",
+        import_modal.open_form,
+        role=Role.MANAGER,
+        writes=False,
+    ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command(
         "/pacer setup",
@@ -433,6 +441,11 @@ class Form:
 
     callback_id: str
     handler: Callable[[Ctx, dict[str, str], dict[str, list[str]]], FormResult]
+    # The files the edge reads into Request.uploads first (ids of Slack files, paths).
+    files: Callable[[dict[str, str], dict[str, list[str]]], list[str]] | None = None
+    # Answered after the acknowledgement (a "working" view, then the result's view): it
+    # may take longer than Slack's three seconds.
+    slow: bool = False
 
     def run(self, ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
         """The handler, on text both databases store (no NUL, no lone surrogate)."""
@@ -462,6 +475,8 @@ FORMS = (
     Form(feedback.NEW_FORM, lambda ctx, values, _lists: feedback.submit_feedback_form(ctx, values)),
     Form(feedback.ADJUST_FORM, lambda ctx, values, _lists: feedback.submit_adjust(ctx, values)),
     Form(feedback.DECLINE_FORM, lambda ctx, values, _lists: feedback.submit_decline(ctx, values)),
+    Form(import_modal.FORM_ID, import_modal.preview, import_modal.files_to_read, slow=True),
+    Form(import_modal.CONFIRM_ID, import_modal.confirm, import_modal.files_to_read, slow=True),
 )
 ACTION_BY_ID = {a.action_id: a for a in ACTIONS}
 FORM_BY_ID = {f.callback_id: f for f in FORMS}

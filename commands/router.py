@@ -163,10 +163,22 @@ def submit(
     def run(ctx: Ctx) -> Reply:
         nonlocal result
         result = form.run(ctx, values, lists)
-        return result.reply or Reply(text="", ok=not result.errors)
+        return result.reply or Reply(text="", ok=result.ok and not result.errors)
 
     reply = _guarded(req, session, run)
     return result if result is not None else FormResult(reply=reply)  # None: it raised
+
+
+def form_files(callback_id: str, values: dict[str, str], lists: dict[str, list[str]]) -> list[str]:
+    """The files a form's submission needs read before it runs (Request.uploads)."""
+    form = FORM_BY_ID.get(callback_id)
+    return form.files(values, lists) if form is not None and form.files is not None else []
+
+
+def slow_form(callback_id: str) -> bool:
+    """Whether the submission is answered after its acknowledgement (registry.Form.slow)."""
+    form = FORM_BY_ID.get(callback_id)
+    return form is not None and form.slow
 
 
 def _guarded(

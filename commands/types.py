@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -12,6 +13,21 @@ from charts.specs import ChartSpec
 class Visibility(StrEnum):
     EPHEMERAL = "ephemeral"  # only the sender sees it
     IN_CHANNEL = "in_channel"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user gave a form (Slack's file_input, a path typed at the console), read
+    by the edge before the form's handler runs."""
+
+    ref: str  # how the edge reads it again: a Slack file id, a path
+    name: str
+    content: bytes
+
+
+# An email to the Slack member who has it: (user id, name), or None when nobody does.
+# It raises LookupError where Slack cannot be asked (no client, a missing scope).
+EmailLookup = Callable[[str], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,8 @@ class Request:
     # The PACER_ADMINS users who are admins of this workspace (Settings.admins_of).
     admin_ids: frozenset[str] = frozenset()
     source: str = "slash"
+    uploads: tuple[Upload, ...] = ()  # the files of a form's file fields, in order
+    lookup_email: EmailLookup | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,8 @@ class Field:
 
     name: str
     label: str
-    kind: str = "text"  # text | long_text | number | date | select | users | channel | user
+    # text | long_text | number | date | select | users | channel | user | file (CSV)
+    kind: str = "text"
     required: bool = True
     initial: str | list[str] | None = None
     placeholder: str | None = None
@@ -56,7 +75,7 @@ class Field:
 class Form:
     callback_id: str
     title: str  # at most 24 characters
-    submit: str
+    submit: str  # empty: no submit button, only Close (a form that only shows a result)
     fields: list[Field]
     metadata: str = ""  # carried back with the submission
     intro: str | None = None
@@ -147,3 +166,5 @@ class FormResult:
 
     errors: dict[str, str] = field(default_factory=dict)
     reply: Reply | None = None
+    form: Form | None = None  # the view that replaces the submitted one (a next step)
+    ok: bool = True  # False: nothing it did stands (rolled back), though a form is shown

@@ -392,6 +392,7 @@ ANSWERS: dict[str, Callable[[FakeSlack, Call], dict[str, Any]]] = {
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views("webapi.views.open.docs.json"),
     "views.publish": _views("webapi.views.publish.docs.json"),
+    "views.update": _views("webapi.views.open.docs.json"),
     "conversations.open": _conversations_open,
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,

@@ -249,6 +249,8 @@ def expansions() -> dict[str, list[str]]:
         "role.{}s": [f"role.{r}s" for r in ROLES_IN_TEAM],
         "month.{}": [f"month.{n}" for n in range(1, 13)],
         "deal.field_{}": [f"deal.field_{n}" for n in ("customer", "product", "region", "note")],
+        "import.form.kind_{}": [f"import.form.kind_{k}" for k in ("deals", "goals")],
+        "import.form.dates_{}": [f"import.form.dates_{d}" for d in ("us", "eu")],
         # bot/console.py says its own messages by name: every key of the [console] table.
         "console.{}": [k for k in EN if k.startswith("console.")],
     }
