@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.http import wsgi_app
-from storage.models import AuditEntry, Deal
+from storage.models import AuditEntry, Deal, Goal
 from tests.fakeslack import (
     Call,
     FakeSlack,
@@ -195,6 +195,27 @@ def test_an_admin_checks_the_file_sees_the_preview_then_imports_it_once(
     with Session(db) as s:
         sources = {a.source for a in s.exec(select(AuditEntry)).all() if a.entity == "deal"}
     assert sources == {"import"}
+
+
+def test_goals_go_through_the_same_form(
+    slack: SlackSender, fake: FakeSlack, db: Engine, east: None
+) -> None:
+    form = open_modal(slack, fake, ADMIN)
+    choose(fake, "F0GOALS", "owner,period,target\n@alice,2026-12,90000\nteam:East,2026-12,250000\n")
+
+    submit(slack, user=ADMIN, view=form, state=form_state("F0GOALS", what="goals"), view_hash="h1")
+    preview = updated(fake, 1)
+    assert "Dry run of 2 goals: 2 would be set, 0 changed, 0 left unchanged." in block_texts(
+        preview["blocks"]
+    )
+    submit(slack, user=ADMIN, view=preview, state={}, view_hash="h2")
+
+    assert block_texts(updated(fake, 2)["blocks"]) == (
+        "Imported 2 goals: 2 set, 0 changed, 0 unchanged."
+    )
+    with Session(db) as s:
+        targets = sorted(g.target for g in s.exec(select(Goal)).all())
+    assert targets == [9_000_000, 25_000_000]
 
 
 def test_a_file_with_errors_comes_back_as_the_form_with_its_errors_and_writes_nothing(
