@@ -33,7 +33,7 @@ from commands import demo, export, i18n, markup, router
 from commands.router import dispatch
 from commands.types import Button, FileOut, Form, FormResult, Reply, Request, Upload
 from storage import queries
-from storage.engine import read_scope, session_scope
+from storage.engine import read_scope, scoped, session_scope
 from storage.models import Member
 
 LOCAL_WORKSPACE = "TLOCAL"
@@ -276,11 +276,14 @@ class Console:
         def submit(values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
             paths = router.form_files(form.callback_id, values, lists)
             uploads = tuple(Upload(p, Path(p).name, Path(p).read_bytes()) for p in paths)
-            with session_scope(self.engine) as session:
+
+            def run(session: Session) -> FormResult:
                 self.name_people(session, asking.labels)
                 return router.submit(
                     form.callback_id, values, lists, replace(req, uploads=uploads), session
                 )
+
+            return scoped(self.engine, run, writes=router.form_writes(form.callback_id))
 
         result = console_forms.fill(form, asking, submit)
         if result is not None and result.reply is not None:

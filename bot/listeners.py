@@ -29,7 +29,7 @@ from bot.settings import Settings
 from bot.work import Work
 from commands import export, i18n, pacer, router
 from commands.types import FileOut, FormResult, Reply, Request, Visibility
-from storage.engine import read_scope, session_scope
+from storage.engine import read_scope, scoped, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -319,8 +319,12 @@ class Pacer:
         self, view: dict[str, Any], client: WebClient, req: Request
     ) -> tuple[FormResult, list[Recorded]]:
         values, lists = submitted_values(view)
-        with session_scope(self.engine) as session:
-            result = router.submit(view["callback_id"], values, lists, req, session)
+        callback = view["callback_id"]
+        result = scoped(
+            self.engine,
+            lambda session: router.submit(callback, values, lists, req, session),
+            writes=router.form_writes(callback),
+        )
         recorded = [] if result.reply is None else self._record(client, req, result.reply)
         return result, recorded
 

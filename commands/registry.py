@@ -446,6 +446,9 @@ class Form:
     # Answered after the acknowledgement (a "working" view, then the result's view): it
     # may take longer than Slack's three seconds.
     slow: bool = False
+    # False for a submission that only reads (a dry run): it runs in a read scope, never
+    # holding SQLite's one write lock while it reads a large file.
+    writes: bool = True
 
     def run(self, ctx: Ctx, values: dict[str, str], lists: dict[str, list[str]]) -> FormResult:
         """The handler, on text both databases store (no NUL, no lone surrogate)."""
@@ -475,7 +478,13 @@ FORMS = (
     Form(feedback.NEW_FORM, lambda ctx, values, _lists: feedback.submit_feedback_form(ctx, values)),
     Form(feedback.ADJUST_FORM, lambda ctx, values, _lists: feedback.submit_adjust(ctx, values)),
     Form(feedback.DECLINE_FORM, lambda ctx, values, _lists: feedback.submit_decline(ctx, values)),
-    Form(import_modal.FORM_ID, import_modal.preview, import_modal.files_to_read, slow=True),
+    Form(
+        import_modal.FORM_ID,
+        import_modal.preview,
+        import_modal.files_to_read,
+        slow=True,
+        writes=False,
+    ),
     Form(import_modal.CONFIRM_ID, import_modal.confirm, import_modal.files_to_read, slow=True),
 )
 ACTION_BY_ID = {a.action_id: a for a in ACTIONS}

@@ -175,6 +175,12 @@ def form_files(callback_id: str, values: dict[str, str], lists: dict[str, list[s
     return form.files(values, lists) if form is not None and form.files is not None else []
 
 
+def form_writes(callback_id: str) -> bool:
+    """Whether the submission may write (registry.Form.writes): else a read scope runs it."""
+    form = FORM_BY_ID.get(callback_id)
+    return form is None or form.writes
+
+
 def slow_form(callback_id: str) -> bool:
     """Whether the submission is answered after its acknowledgement (registry.Form.slow)."""
     form = FORM_BY_ID.get(callback_id)

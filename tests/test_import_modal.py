@@ -4,6 +4,7 @@ private URL with the bot token), the preview in place of the form, Import, the r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -388,3 +389,23 @@ def test_at_the_console_a_dash_cancels_the_import_and_nothing_is_written(
     assert "Import? Press Enter to go ahead, or type `-` to cancel: -\nForm cancelled" in out
     assert "Imported" not in out
     assert "`#1`" not in out.split("alice> /deal list")[-1]
+
+
+def test_a_deal_typed_while_a_file_is_checked_does_not_wait_for_the_check(
+    slack: SlackSender, fake: FakeSlack, db: Engine, east: None
+) -> None:
+    """The preview only reads: it must not hold SQLite's one write lock while it reads the
+    file (here held open by a users.lookupByEmail that answers late, mid dry run)."""
+    form = open_modal(slack, fake, ADMIN)
+    choose(fake, "F0SLOW", HEADER + ROWS.replace("Verbal Yes", "Contract Sent"))
+    fake.hang("users.lookupByEmail", 3.0)
+
+    submit(slack, user=ADMIN, view=form, state=form_state("F0SLOW"), view_hash="h1")
+    fake.wait_for("users.lookupByEmail")
+    started = time.monotonic()
+    answer = command(slack, fake, "/deal", "500 Typed Meanwhile", trigger="t-meanwhile")
+    took = time.monotonic() - started
+
+    assert "Logged deal" in block_texts(answer.json()["blocks"])
+    assert took < 2.0 and fake.called("views.update") == []  # the check is still running
+    assert "3 would be created" in block_texts(updated(fake, 1)["blocks"])
