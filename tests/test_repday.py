@@ -252,6 +252,50 @@ def test_a_random_run_of_writes_keeps_the_table_as_a_rebuild(w: World) -> None:
     kept_as_rebuilt(w)
 
 
+def test_a_new_deal_adds_to_its_days_row_without_reading_the_days_deals(w: World) -> None:
+    # A rep's busy day: its row grows by one upsert per new deal, the 40 deals already in it
+    # never summed again (a recompute would cost more with every deal of the day).
+    for n in range(40):
+        w.deal(w.alice, NOV2, 10 + n)
+    w.s.flush()
+    seen: list[str] = []
+    conn = w.s.connection()
+    listen = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(conn, "before_cursor_execute", listen)
+    w.deal(w.alice, NOV2, 1000)
+    w.deal(w.alice, NOV2, 999, stage="proposal")  # open: its row is left alone
+    event.remove(conn, "before_cursor_execute", listen)
+    # (on PostgreSQL after the rep's day lock, as every writer of the row takes it)
+    touching = [" ".join(s.split()) for s in seen if "repday" in s and "advisory" not in s]
+    assert len(touching) == 1, touching
+    assert touching[0].startswith("INSERT INTO repday") and "ON CONFLICT" in touching[0]
+    assert "FROM deal" not in touching[0]
+    # 10 + 11 + ... + 49 = 1,180 for the forty, then 1,000 more
+    assert w.totals() == {w.alice: (2180, 41)}
+    kept_as_rebuilt(w)
+
+
+def test_a_new_deal_and_an_edit_of_the_same_day_in_one_flush_count_once(w: World) -> None:
+    first = w.deal(w.alice, NOV2, 100)
+    first.amount_minor = 150  # changed and a second deal added, flushed together
+    w.s.add(first)
+    second = Deal(
+        workspace_id=w.ws,
+        team_id=w.east,
+        owner_id=w.alice,
+        logged_by=w.alice,
+        amount_minor=40,
+        currency="USD",
+        customer="Acme",
+        stage="won",
+        close_date=NOV2,
+    )
+    w.s.add(second)
+    w.s.flush()
+    assert w.totals() == {w.alice: (190, 2)}
+    kept_as_rebuilt(w)
+
+
 YEAR = {"workspace_id": "T1", "start": date(2026, 1, 1), "end": date(2026, 12, 31)}
 
 

@@ -1,20 +1,23 @@
 """The repday table kept in step with the deals: per team, rep and close date, the amount and
 count of the won live deals, so a period's sums read a row per rep and day, not every deal.
 
-Every flush that adds, changes or deletes a deal recomputes the (team, rep, day) keys it
-touches (the ones it had and the ones it has) from their deals, on ix_deal_owner_cover: no
-write path can forget it. Rows written around the ORM (bench/generate.py's Core inserts)
-are brought in with rebuild_repdays.
+Every flush that adds, changes or deletes a deal updates the (team, rep, day) keys it
+touches: a new won deal adds its amount to its day's row (one upsert, whatever the number
+of deals that day already has), any other write recomputes the keys it had and has from
+their deals, on ix_deal_owner_cover. No write path can forget it. Rows written around the
+ORM (bench/generate.py's Core inserts) are brought in with rebuild_repdays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Table, and_, delete, event, func, insert, or_
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, event, func, insert, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
@@ -105,13 +108,67 @@ LOCK = sa.text(
 
 @event.listens_for(OrmSession, "after_flush")
 def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
-    """The rows of the deals this flush wrote, recomputed in its transaction."""
+    """The rows of the deals this flush wrote, brought up to date in its transaction."""
     touched: dict[str, set[Key]] = {}
+    added: list[Deal] = []
     for deal in changed_deals(session, TRACKED):
-        touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
+        if deal in session.new:
+            added.append(deal)
+        else:
+            touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
+    for deal in added:
+        keys = touched.get(deal.workspace_id, set())
+        key = cast(Key, (deal.team_id, deal.owner_id, deal.close_date))
+        if key in keys or defer(session, "repday", deal.workspace_id, [key]):
+            continue  # recomputed below (from every deal, this one too), or at the end
+        if deal.stage == "won" and deal.deleted_at is None:
+            _add(session.connection(), deal, key)
     for workspace_id, keys in touched.items():
         if not defer(session, "repday", workspace_id, keys):
             _refresh(session.connection(), workspace_id, keys)
+
+
+def _add(conn: Connection, deal: Deal, key: Key) -> None:
+    """A new won deal counted in its day's row, created at the day's first deal."""
+    _lock(conn, deal.workspace_id, [key])
+    conn.execute(
+        _adding(conn.dialect.name),
+        {
+            "ws": deal.workspace_id,
+            "team": deal.team_id,
+            "owner": deal.owner_id,
+            "day": deal.close_date,
+            "amount": deal.amount_minor,
+        },
+    )
+
+
+@cache
+def _adding(dialect: str) -> Any:
+    """INSERT .. ON CONFLICT DO UPDATE adding one deal, built once per dialect: both
+    SQLite and PostgreSQL have it, and a prebuilt statement skips building and caching the
+    SQL on every deal."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make(REPDAYS).values(
+        workspace_id=bindparam("ws"),
+        team_id=bindparam("team"),
+        owner_id=bindparam("owner"),
+        day=bindparam("day", type_=REPDAYS.c.day.type),
+        won_minor=bindparam("amount", type_=REPDAYS.c.won_minor.type),
+        won_count=1,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[
+            REPDAYS.c.workspace_id,
+            REPDAYS.c.team_id,
+            REPDAYS.c.owner_id,
+            REPDAYS.c.day,
+        ],
+        set_={
+            "won_minor": REPDAYS.c.won_minor + statement.excluded.won_minor,
+            "won_count": REPDAYS.c.won_count + 1,
+        },
+    )
 
 
 def _refresh_spans(conn: Connection, workspace_id: str, keys: Collection[Key]) -> None:
