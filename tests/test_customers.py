@@ -5,13 +5,14 @@ same rows, so the upkeep and the rebuild never drift apart."""
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, col, select
 
 from storage import queries
@@ -318,6 +319,61 @@ def _rows_at_0010(engine: Engine) -> None:
                     "x": deleted,
                 },
             )
+
+
+def test_a_new_deal_merges_into_its_row_without_reading_the_customers_deals(w: World) -> None:
+    # A customer with a long history: a new deal updates its rep's row from what the row
+    # holds, whatever the number of deals behind it.
+    for n in range(30):
+        w.deal(w.alice, "Acme", date(2026, 10, 1) + timedelta(days=n))
+    w.s.flush()
+    seen: list[str] = []
+    conn = w.s.connection()
+    listen = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(conn, "before_cursor_execute", listen)
+    w.deal(w.bob, "ACME", date(2026, 11, 4))  # bob's first Acme deal: not a new customer
+    event.remove(conn, "before_cursor_execute", listen)
+    touching = [" ".join(s.split()) for s in seen if "customer" in s.split("VALUES")[0]]
+    touching = [s for s in touching if "advisory" not in s and not s.startswith("INSERT INTO deal")]
+    assert len(touching) == 2, touching  # later first wins cleared, then the upsert
+    assert not any("FROM deal" in s for s in touching)
+    assert (w.new(OCT), w.new(), w.new(owner_ids=[w.bob])) == (1, 0, 0)
+    kept_as_rebuilt(w)
+
+
+def test_a_random_run_of_writes_keeps_the_table_as_a_rebuild(w: World) -> None:
+    rng = random.Random(20261203)
+    days = [date(2026, 11, 2) + timedelta(days=n) for n in range(4)]
+    names = ["Acme", "acme", "ACME", "Globex", "globex", "Initech"]
+    deals: list[Deal] = []
+    for step in range(150):
+        pick = rng.random()
+        if pick < 0.4 or not deals:
+            owner, team = rng.choice([w.alice, w.bob]), rng.choice([w.east, w.west])
+            stage = rng.choice(["won", "won", "lost", "proposal"])
+            day = rng.choice(days)
+            deals.append(w.deal(owner, rng.choice(names), day, stage, team_id=team))
+        else:
+            deal = rng.choice(deals)
+            w.s.refresh(deal)  # loaded, as /deal edit loads it (the check expires them)
+            if pick < 0.85:
+                field, value = rng.choice(
+                    [
+                        ("customer", rng.choice(names)),
+                        ("stage", rng.choice(["won", "lost", "negotiation"])),
+                        ("close_date", rng.choice(days)),
+                        ("team_id", rng.choice([w.east, w.west])),
+                        ("owner_id", rng.choice([w.alice, w.bob])),
+                    ]
+                )
+                w.change(deal, **{field: value})
+            elif deal.deleted_at is None:
+                w.change(deal, action="delete", deleted_at=utcnow())
+            else:
+                w.change(deal, action="restore", deleted_at=None)
+        if step % 10 == 9:
+            kept_as_rebuilt(w)
+    kept_as_rebuilt(w)
 
 
 def test_customers_count_only_live_deals(w: World) -> None:

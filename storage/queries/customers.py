@@ -1,19 +1,33 @@
 """The customer table kept in step with the deals, and what reads it.
 
-Every flush that adds, changes or deletes a deal recomputes the customers it touches (the
-name it had and the name it has) from their live deals, on the deals' customer index: no
-write path can forget it. Rows written around the ORM (bench/generate.py's Core inserts)
-are brought in with rebuild_customers.
+Every flush that adds, changes or deletes a deal updates the customers it touches: a new
+deal is merged into its rep's row (one or two statements, whatever the customer's history),
+any other write recomputes the customers of the names it had and has from their live
+deals, on the deals' customer index. No write path can forget it. Rows written around the
+ORM (bench/generate.py's Core inserts) are brought in with rebuild_customers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Table, and_, case, delete, event, func, insert, literal
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
@@ -119,13 +133,109 @@ def _grouped(mine: list[ColumnElement[bool]], first_win: ColumnElement[bool]) ->
 
 @event.listens_for(OrmSession, "after_flush")
 def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
-    """The customers of the deals this flush wrote, recomputed in its transaction."""
+    """The customers of the deals this flush wrote, brought up to date in its transaction."""
     touched: dict[str, set[str]] = {}
+    added: list[Deal] = []
     for deal in changed_deals(session, TRACKED):
-        touched.setdefault(deal.workspace_id, set()).update(_names(deal))
+        if deal in session.new and deal.deleted_at is None:
+            added.append(deal)
+        else:
+            touched.setdefault(deal.workspace_id, set()).update(_names(deal))
+    for deal in added:
+        others = touched.get(deal.workspace_id)
+        if others and _lowered(session, deal.customer) in _lowered_all(session, others):
+            continue  # recomputed below, from every deal: this one too
+        if not defer(session, "customer", deal.workspace_id, [deal.customer]):
+            _add(session.connection(), deal)
     for workspace_id, names in touched.items():
         if not defer(session, "customer", workspace_id, names):
             _refresh(session.connection(), workspace_id, names)
+
+
+def _lowered(session: OrmSession, name: str) -> str:
+    """The key of a name as SQL lowers it (SQLite lowers ASCII letters only)."""
+    return str(session.connection().execute(sa.select(func.lower(literal(name)))).scalar())
+
+
+def _lowered_all(session: OrmSession, names: set[str]) -> set[str]:
+    return {_lowered(session, name) for name in names}
+
+
+def _add(conn: Connection, deal: Deal) -> None:
+    """A new live deal merged into its rep's row of the customer: the last deal moves up to
+    it, and a win dated on or before the customer's first win makes this rep's row a first
+    win's (an earlier one takes the first win from the rows that had it)."""
+    _lock(conn, deal.workspace_id, [deal.customer])
+    values = {
+        "ws": deal.workspace_id,
+        "customer": deal.customer,
+        "team": deal.team_id,
+        "owner": deal.owner_id,
+        "day": deal.close_date,
+        "won": deal.stage == "won",
+    }
+    if deal.stage == "won":
+        conn.execute(_later_firsts(), values)
+    conn.execute(_merging(conn.dialect.name), values)
+
+
+@cache
+def _later_firsts() -> Any:
+    """The first wins later than a new won deal's day: no longer the customer's first."""
+    return (
+        sa.update(CUSTOMERS)
+        .where(
+            CUSTOMERS.c.workspace_id == bindparam("ws"),
+            CUSTOMERS.c.key == func.lower(bindparam("customer", type_=sa.String)),
+            CUSTOMERS.c.first_won > bindparam("day", type_=sa.Date),
+        )
+        .values(first_won=None)
+    )
+
+
+@cache
+def _merging(dialect: str) -> Any:
+    """The upsert of a new deal's row, built once per dialect (both have ON CONFLICT)."""
+    make, least, greatest = (
+        (postgresql.insert, func.least, func.greatest)
+        if dialect == "postgresql"
+        else (sqlite.insert, func.min, func.max)  # SQLite's min and max of two are scalar
+    )
+    day = bindparam("day", type_=sa.Date)
+    key = func.lower(bindparam("customer", type_=sa.String))
+    first = (
+        sa.select(func.min(CUSTOMERS.c.first_won))
+        .where(CUSTOMERS.c.workspace_id == bindparam("ws"), CUSTOMERS.c.key == key)
+        .scalar_subquery()
+    )
+    # After _later_firsts, the customer's first win is on or before the day, or there is
+    # none: the deal is a first win if it is won and none is earlier.
+    first_won = case(
+        (and_(bindparam("won", type_=sa.Boolean), func.coalesce(first, day) >= day), day)
+    )
+    statement = make(CUSTOMERS).values(
+        workspace_id=bindparam("ws"),
+        key=key,
+        team_id=bindparam("team"),
+        owner_id=bindparam("owner"),
+        name=bindparam("customer", type_=sa.String),
+        first_won=first_won,
+        last_deal=day,
+    )
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[
+            CUSTOMERS.c.workspace_id,
+            CUSTOMERS.c.key,
+            CUSTOMERS.c.team_id,
+            CUSTOMERS.c.owner_id,
+        ],
+        set_={
+            "name": least(CUSTOMERS.c.name, new.name),
+            "first_won": func.coalesce(new.first_won, CUSTOMERS.c.first_won),
+            "last_deal": greatest(CUSTOMERS.c.last_deal, new.last_deal),
+        },
+    )
 
 
 REFRESHERS["customer"] = _refresh  # at the end of a bulk write (flushed.deferred_upkeep)
