@@ -40,6 +40,7 @@ def threshold(ctx: Ctx, team: Team, deal: Deal) -> int | None:
         exclude_id=deal.id,
         least=LEAST_HISTORY,
         workspace_id=ctx.ws,
+        excluded=deal,  # flushed: attach flushes first
     )
 
 

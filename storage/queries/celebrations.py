@@ -31,6 +31,7 @@ def twice_median_won(
     exclude_id: int,
     least: int,
     workspace_id: str | None = None,
+    excluded: Deal | None = None,
 ) -> int | None:
     """Twice the median live won deal closed in [start, end], the deal `exclude_id` left out;
     None with fewer than `least` deals. `end` is the team's local today: the window before
@@ -48,6 +49,7 @@ def twice_median_won(
         end=end,
         exclude_id=exclude_id,
         least=least,
+        excluded=excluded,
     )
 
 

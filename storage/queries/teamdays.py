@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, event, func, insert, inspect, text, update
+import sqlalchemy as sa
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -73,12 +84,17 @@ def twice_median(
     end: date,
     exclude_id: int,
     least: int,
+    excluded: Deal | None = None,
 ) -> int | None:
     """Twice the median live won deal closed in [start, end], `exclude_id` left out; None
-    with fewer than `least` deals. `end` is the team's local today: the row's day."""
+    with fewer than `least` deals. `end` is the team's local today: the row's day.
+    `excluded`, the left-out deal as flushed in this session, saves reading it again."""
     cut = end - timedelta(days=LIVE_DAYS)  # the row holds [start, cut]
     days = (max(start, cut + timedelta(days=1)), end)  # read live
-    judged = _judged(session, workspace_id, team_id, (start, end), exclude_id)
+    if excluded is not None and excluded.id == exclude_id:
+        judged = _counted(excluded, workspace_id, team_id, (start, end))
+    else:
+        judged = _judged(session, workspace_id, team_id, (start, end), exclude_id)
     drop = judged[1] if judged is not None and judged[0] <= cut else None
     live_drop = judged[1] if judged is not None and judged[0] > cut else None
     band, fresh = Band(0), True
@@ -212,14 +228,41 @@ def _save(session: Session, ws: str, team_id: int, start: date, end: date, band:
 
 def _row(session: Session, ws: str, team_id: int, day: date, start: date) -> Band | None:
     """The stored band of the day, if it was built for this window."""
-    found = session.exec(
-        select(col(TeamDay.start), col(TeamDay.count), col(TeamDay.below), col(TeamDay.band)).where(
-            *_key(ws, team_id), col(TeamDay.day) == day
-        )
-    ).first()
+    params = {"ws": ws, "team": team_id, "day": day}
+    found = session.connection().execute(_ROW_STATEMENT, params).first()
     if found is None or found[0] != start:
         return None
     return Band(found[1], found[2], json.loads(found[3]))
+
+
+TEAMDAYS = TeamDay.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+DEALS = Deal.__table__  # type: ignore[attr-defined]
+# The statements of every /deal, built once: Core, with bound parameters, so a call neither
+# builds nor keys its SQL again (the ORM's per-call cost was most of these reads' time).
+_ROW_STATEMENT = sa.select(
+    TEAMDAYS.c.start, TEAMDAYS.c.count, TEAMDAYS.c.below, TEAMDAYS.c.band
+).where(
+    TEAMDAYS.c.workspace_id == bindparam("ws"),
+    TEAMDAYS.c.team_id == bindparam("team"),
+    TEAMDAYS.c.day == bindparam("day"),
+)
+_LIVE_DEALS = (
+    DEALS.c.workspace_id == bindparam("ws"),
+    DEALS.c.team_id == bindparam("team"),
+    DEALS.c.close_date >= bindparam("first"),
+    DEALS.c.close_date <= bindparam("last"),
+    DEALS.c.stage == "won",
+    DEALS.c.deleted_at.is_(None),
+)
+_LIVE_COUNTS = sa.select(
+    func.count().filter(DEALS.c.amount_minor < bindparam("low")),
+    func.count().filter(DEALS.c.amount_minor > bindparam("high")),
+).where(*_LIVE_DEALS)
+_LIVE_INSIDE = sa.select(DEALS.c.amount_minor).where(
+    *_LIVE_DEALS,
+    DEALS.c.amount_minor >= bindparam("low"),
+    DEALS.c.amount_minor <= bindparam("high"),
+)
 
 
 def _live(
@@ -233,14 +276,14 @@ def _live(
     """The team's live won deals closed in `days` (two days' deals), as `band` sees them,
     one of amount `drop` taken out (the judged deal). Read from ix_deal_team_close_cover
     alone: the judged deal is taken out here, as its id is not in the index."""
-    where = _closed(ws, team_id, *days)
     low, high = _bounds(band)
-    amount = col(Deal.amount_minor)
-    counts = select(func.count().filter(amount < low), func.count().filter(amount > high))
-    below, above = session.exec(counts.where(*where)).one()
+    params = {"ws": ws, "team": team_id, "first": days[0], "last": days[1]}
+    params |= {"low": low, "high": high}
+    conn = session.connection()
+    below, above = conn.execute(_LIVE_COUNTS, params).one()
     inside: list[int] = []
     if band is not None:
-        inside = list(session.exec(select(amount).where(*where, amount >= low, amount <= high)))
+        inside = list(conn.execute(_LIVE_INSIDE, params).scalars())
     live = Live(int(below or 0), int(above or 0), inside)
     if drop is not None:
         if drop < low:
@@ -262,6 +305,18 @@ def _judged(
         )
     ).first()
     return None if found is None else (found[0], int(found[1]))
+
+
+def _counted(deal: Deal, ws: str, team_id: int, days: tuple[date, date]) -> tuple[date, int] | None:
+    """As _judged, from the deal in hand: (close date, amount) if it counts in `days`."""
+    counts = (
+        deal.workspace_id == ws
+        and deal.team_id == team_id
+        and days[0] <= deal.close_date <= days[1]
+        and deal.stage == "won"
+        and deal.deleted_at is None
+    )
+    return (deal.close_date, int(deal.amount_minor)) if counts else None
 
 
 def _cached(ws: str, team_id: int, start: date, end: date) -> list[ColumnElement[bool]]:
