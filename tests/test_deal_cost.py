@@ -427,6 +427,17 @@ def test_a_deal_of_the_day_reads_no_window_once_the_band_is_kept(
     assert large == small
 
 
+def test_a_deal_reads_the_reps_teams_once_and_never_reads_itself_back(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # Its team is found from the rep's memberships, and the reply says which team it
+    # counted for from the same rows; the threshold leaves the new deal out as flushed.
+    history(workspace, 20)
+    sql = [s for s, _ in warm_deal(workspace, statements, "1,002 Acme")]
+    assert len([s for s in sql if re.search(r"(FROM|JOIN) membership\b", s)]) == 1, sql
+    assert not [s for s in sql if re.search(r"FROM deal \nWHERE deal\.id = ", s)]
+
+
 def test_the_sql_of_a_deal_searches_indexes_and_never_scans_deals(
     workspace: Engine, statements: list[tuple[str, Any]]
 ) -> None:

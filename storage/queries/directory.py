@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ScalarSelect, event, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -98,13 +99,12 @@ CURRENT = col(Membership.left_on).is_(None)  # a membership that has not ended
 
 def memberships_of(session: Session, *, member_id: int) -> list[tuple[Team, str]]:
     """The member's current teams with their role there, by team id."""
-    rows = session.exec(
-        select(Team, Membership.role)
-        .join(Membership, col(Membership.team_id) == col(Team.id))
-        .where(Membership.member_id == member_id, CURRENT)
-        .order_by(col(Team.id))
-    ).all()
-    return [(team, role) for team, role in rows]
+    teams = []
+    for row in _current_rows(session, member_id):
+        team = session.get(Team, row.team_id)  # in the session already, most often
+        if team is not None:
+            teams.append((team, row.role))
+    return teams
 
 
 def membership(session: Session, *, team_id: int, member_id: int) -> Membership | None:
@@ -114,13 +114,43 @@ def membership(session: Session, *, team_id: int, member_id: int) -> Membership 
 
 
 def _current_rows(session: Session, member_id: int) -> list[Membership]:
-    return list(
-        session.exec(
-            select(Membership)
-            .where(Membership.member_id == member_id, CURRENT)
-            .order_by(col(Membership.team_id))
-        ).all()
-    )
+    """The member's current memberships, by team id. Held for the session (a /deal asks
+    for them to find its team, then to say which team it counted for); a flush that writes
+    a membership forgets them."""
+    if _membership_pending(session):
+        session.flush()  # what autoflush would do, before the read is held (it forgets)
+    held: dict[int, list[Membership]] = session.info.setdefault(MEMBERSHIPS, {})
+    if member_id not in held:
+        held[member_id] = list(
+            session.exec(
+                select(Membership)
+                .where(Membership.member_id == member_id, CURRENT)
+                .order_by(col(Membership.team_id))
+            ).all()
+        )
+    return list(held[member_id])
+
+
+MEMBERSHIPS = "pacer_memberships"  # session.info: current memberships read, per member
+
+
+def _membership_pending(session: OrmSession) -> bool:
+    rows = (*session.new, *session.dirty, *session.deleted)
+    return any(isinstance(row, Membership) for row in rows)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_memberships(session: OrmSession, _context: object) -> None:
+    if _membership_pending(session):
+        session.info.pop(MEMBERSHIPS, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _memberships_end_with_the_transaction(session: OrmSession, transaction: Any) -> None:
+    """A job's session that commits as it goes reads them again in its next transaction
+    (a savepoint's end is not the transaction's)."""
+    if transaction.parent is None:
+        session.info.pop(MEMBERSHIPS, None)
 
 
 def team_of(session: Session, *, member_id: int) -> Team | None:
