@@ -27,14 +27,13 @@ from sqlalchemy import (
     insert,
     literal,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from storage.models import Customer, Deal
-from storage.queries.flushed import REFRESHERS, changed_deals, defer, history
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, upsert_for
 
 
 def _table(model: Any) -> Table:
@@ -196,10 +195,11 @@ def _later_firsts() -> Any:
 @cache
 def _merging(dialect: str) -> Any:
     """The upsert of a new deal's row, built once per dialect (both have ON CONFLICT)."""
-    make, least, greatest = (
-        (postgresql.insert, func.least, func.greatest)
+    make = upsert_for(dialect)
+    least, greatest = (
+        (func.least, func.greatest)
         if dialect == "postgresql"
-        else (sqlite.insert, func.min, func.max)  # SQLite's min and max of two are scalar
+        else (func.min, func.max)  # SQLite's min and max of two are scalar
     )
     day = bindparam("day", type_=sa.Date)
     key = func.lower(bindparam("customer", type_=sa.String))

@@ -117,7 +117,7 @@ def _current_rows(session: Session, member_id: int) -> list[Membership]:
     """The member's current memberships, by team id. Held for the session (a /deal asks
     for them to find its team, then to say which team it counted for); a flush that writes
     a membership forgets them."""
-    if _membership_pending(session):
+    if _pending(session, Membership):
         session.flush()  # what autoflush would do, before the read is held (it forgets)
     held: dict[int, list[Membership]] = session.info.setdefault(MEMBERSHIPS, {})
     if member_id not in held:
@@ -132,17 +132,6 @@ def _current_rows(session: Session, member_id: int) -> list[Membership]:
 
 
 MEMBERSHIPS = "pacer_memberships"  # session.info: current memberships read, per member
-
-
-def _membership_pending(session: OrmSession) -> bool:
-    rows = (*session.new, *session.dirty, *session.deleted)
-    return any(isinstance(row, Membership) for row in rows)
-
-
-@event.listens_for(OrmSession, "after_flush")
-def _forget_memberships(session: OrmSession, _context: object) -> None:
-    if _membership_pending(session):
-        session.info.pop(MEMBERSHIPS, None)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -267,7 +256,7 @@ HOLIDAYS = "holidays"  # session.info: the holidays read in this session, per sc
 def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> frozenset[date]:
     """The days off a team keeps (its own and every team's). Held for the session: one reply
     asks for them once per goal shown, and a flush that writes a holiday forgets them."""
-    if _holiday_pending(session):
+    if _pending(session, Holiday):
         session.flush()  # what autoflush would do, before the read is held (it forgets)
     held: dict[tuple[str, int | None], frozenset[date]] = session.info.setdefault(HOLIDAYS, {})
     key = (workspace_id, team_id)
@@ -282,14 +271,17 @@ def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> fro
     return held[key]
 
 
-def _holiday_pending(session: OrmSession) -> bool:
-    return any(isinstance(row, Holiday) for row in (*session.new, *session.dirty, *session.deleted))
+def _pending(session: OrmSession, model: type) -> bool:
+    """Whether the session has unflushed rows of `model` (new, changed or deleted)."""
+    return any(isinstance(row, model) for row in (*session.new, *session.dirty, *session.deleted))
 
 
 @event.listens_for(OrmSession, "after_flush")
-def _forget_holidays(session: OrmSession, _context: object) -> None:
-    if _holiday_pending(session):
-        session.info.pop(HOLIDAYS, None)
+def _forget_written(session: OrmSession, _context: object) -> None:
+    """What a session holds (holidays, memberships) is forgotten when a flush writes it."""
+    for key, model in ((HOLIDAYS, Holiday), (MEMBERSHIPS, Membership)):
+        if _pending(session, model):
+            session.info.pop(key, None)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
@@ -23,6 +24,11 @@ def changed_deals(session: OrmSession, tracked: Iterable[str]) -> Iterable[Deal]
     for row in session.dirty:
         if isinstance(row, Deal) and any(history(row, name).has_changes() for name in names):
             yield row
+
+
+def upsert_for(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT of the dialect (SQLite and PostgreSQL have it)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def history(deal: Deal, name: str) -> attributes.History:

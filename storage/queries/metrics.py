@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any, TypeVar
@@ -31,6 +31,11 @@ class Window:
     end: date
     team_id: int | None = None
     owner_ids: tuple[int, ...] | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The fields by name, as bound parameters: a shallow copy (dataclasses.asdict
+        copies deeply, 18 µs of a 0.3 ms leaderboard query on this machine)."""
+        return dict(self.__dict__)
 
 
 def _window(
@@ -136,7 +141,7 @@ def totals_by_owner(
     """owner id -> (won amount in minor units, won deal count) in [start, end]."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
     statement = _totals_statement(w.team_id is not None, w.owner_ids is not None)
-    rows = session.connection().execute(statement, asdict(w)).all()
+    rows = session.connection().execute(statement, w.params()).all()
     return {int(row[0]): (int(row[1] or 0), int(row[2])) for row in rows}
 
 
@@ -154,13 +159,13 @@ def daily_totals(
     for progress charts."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
     if metric == "new_customers":
-        return customers.daily_new_customers(session, **asdict(w))
+        return customers.daily_new_customers(session, **w.params())
     if metric == "collected":
         day = col(Payment.paid_on)
         query = _paid(select(day, func.sum(Payment.amount_minor)), w)
         return {on: int(value or 0) for on, value in session.exec(query.group_by(day)).all()}
     statement = _daily_statement(metric, w.team_id is not None, w.owner_ids is not None)
-    rows = session.connection().execute(statement, asdict(w)).all()
+    rows = session.connection().execute(statement, w.params()).all()
     return {on: int(value or 0) for on, value in rows}
 
 
@@ -176,7 +181,7 @@ def new_customers(
     """Customers whose first won deal in the workspace falls in [start, end] and is in scope
     (read from the customer table: storage/queries/customers.py)."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
-    return customers.count_new_customers(session, **asdict(w))
+    return customers.count_new_customers(session, **w.params())
 
 
 def open_pipeline(

@@ -17,14 +17,13 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, event, func, insert, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from storage.models import Deal, RepDay
-from storage.queries.flushed import REFRESHERS, changed_deals, defer, history
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, upsert_for
 
 Key = tuple[int, int, date]  # team, owner, day
 
@@ -148,7 +147,7 @@ def _adding(dialect: str) -> Any:
     """INSERT .. ON CONFLICT DO UPDATE adding one deal, built once per dialect: both
     SQLite and PostgreSQL have it, and a prebuilt statement skips building and caching the
     SQL on every deal."""
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    make = upsert_for(dialect)
     statement = make(REPDAYS).values(
         workspace_id=bindparam("ws"),
         team_id=bindparam("team"),
