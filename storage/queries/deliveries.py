@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from storage.models import Delivery, utcnow
 from storage.queries.directory import get_workspace
+from storage.queries.flushed import upsert_for
 
 
 def get_delivery(session: Session, *, workspace_id: str, request_key: str) -> Delivery | None:
@@ -24,21 +27,41 @@ def claim_delivery(session: Session, *, workspace_id: str, request_key: str) -> 
     concurrent delivery of the same key waits in it until the first one commits (then
     None) or rolls back (then this one runs)."""
     get_workspace(session, workspace_id=workspace_id)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Delivery)
-        .values(workspace_id=workspace_id, request_key=request_key, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["workspace_id", "request_key"])
-        .returning(col(Delivery.id))
-    )
-    found = session.execute(statement).scalar()
+    conn = session.connection()
+    values = {"ws": workspace_id, "key": request_key, "at": utcnow()}
+    found = conn.execute(_claiming(conn.dialect.name), values).scalar()
     return int(found) if found is not None else None
+
+
+DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+
+
+@cache
+def _claiming(dialect: str) -> Any:
+    """The claim, built once per dialect: Core on the table, with bound parameters, so a
+    request neither builds its SQL again nor goes through the ORM's bulk insert."""
+    return (
+        upsert_for(dialect)(DELIVERIES)
+        .values(
+            workspace_id=bindparam("ws"),
+            request_key=bindparam("key"),
+            created_at=bindparam("at", type_=DELIVERIES.c.created_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "request_key"])
+        .returning(DELIVERIES.c.id)
+    )
+
+
+_ANSWER = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("delivery"))
+    .values(reply=bindparam("reply", type_=DELIVERIES.c.reply.type))
+)
 
 
 def answer_delivery(session: Session, *, delivery_id: int, reply: str) -> None:
     """Keep the reply a retry of the delivery is answered with."""
-    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(reply=reply))
+    session.connection().execute(_ANSWER, {"delivery": delivery_id, "reply": reply})
 
 
 def drop_delivery(session: Session, *, delivery_id: int) -> None:
