@@ -135,8 +135,9 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     """The customers of the deals this flush wrote, brought up to date in its transaction."""
     touched: dict[str, set[str]] = {}
     added: list[Deal] = []
+    new = session.new  # built on each access: once per flush, not once per deal
     for deal in changed_deals(session, TRACKED):
-        if deal in session.new and deal.deleted_at is None:
+        if deal in new and deal.deleted_at is None:
             added.append(deal)
         else:
             touched.setdefault(deal.workspace_id, set()).update(_names(deal))

@@ -110,8 +110,9 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
     """The rows of the deals this flush wrote, brought up to date in its transaction."""
     touched: dict[str, set[Key]] = {}
     added: list[Deal] = []
+    new = session.new  # built on each access: once per flush, not once per deal
     for deal in changed_deals(session, TRACKED):
-        if deal in session.new:
+        if deal in new:
             added.append(deal)
         else:
             touched.setdefault(deal.workspace_id, set()).update(_keys(deal))
