@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
     bindparam,
     case,
@@ -33,14 +32,9 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, select
 
 from storage.models import Customer, Deal
-from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, upsert_for
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, table_of, upsert_for
 
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)  # SQLModel classes do not declare __table__
-
-
-DEALS, CUSTOMERS = _table(Deal), _table(Customer)
+DEALS, CUSTOMERS = table_of(Deal), table_of(Customer)
 KEY = func.lower(DEALS.c.customer)  # as ix_deal_customer indexes it
 # A change to any of these can move a customer's first win or last deal.
 TRACKED = ("customer", "stage", "close_date", "deleted_at", "team_id", "owner_id")
@@ -141,12 +135,18 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
             added.append(deal)
         else:
             touched.setdefault(deal.workspace_id, set()).update(_names(deal))
+    recomputed: dict[str, set[str]] = {}  # per workspace: the touched names' keys
     for deal in added:
+        if defer(session, "customer", deal.workspace_id, [deal.customer]):
+            continue  # a bulk write: recomputed at its end
         others = touched.get(deal.workspace_id)
-        if others and _lowered(session, deal.customer) in _lowered_all(session, others):
-            continue  # recomputed below, from every deal: this one too
-        if not defer(session, "customer", deal.workspace_id, [deal.customer]):
-            _add(session.connection(), deal)
+        if others:
+            keys = recomputed.get(deal.workspace_id)
+            if keys is None:
+                keys = recomputed[deal.workspace_id] = {_lowered(session, n) for n in others}
+            if _lowered(session, deal.customer) in keys:
+                continue  # recomputed below, from every deal: this one too
+        _add(session.connection(), deal)
     for workspace_id, names in touched.items():
         if not defer(session, "customer", workspace_id, names):
             _refresh(session.connection(), workspace_id, names)
@@ -155,10 +155,6 @@ def _deals_flushed(session: OrmSession, _flush: UOWTransaction) -> None:
 def _lowered(session: OrmSession, name: str) -> str:
     """The key of a name as SQL lowers it (SQLite lowers ASCII letters only)."""
     return str(session.connection().execute(sa.select(func.lower(literal(name)))).scalar())
-
-
-def _lowered_all(session: OrmSession, names: set[str]) -> set[str]:
-    return {_lowered(session, name) for name in names}
 
 
 def _add(conn: Connection, deal: Deal) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Delivery, utcnow
 from storage.queries.directory import get_workspace
-from storage.queries.flushed import upsert_for
+from storage.queries.flushed import table_of, upsert_for
 
 
 def get_delivery(session: Session, *, workspace_id: str, request_key: str) -> Delivery | None:
@@ -33,7 +33,7 @@ def claim_delivery(session: Session, *, workspace_id: str, request_key: str) -> 
     return int(found) if found is not None else None
 
 
-DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+DELIVERIES = table_of(Delivery)
 
 
 @cache

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
@@ -24,6 +25,11 @@ def changed_deals(session: OrmSession, tracked: Iterable[str]) -> Iterable[Deal]
     for row in session.dirty:
         if isinstance(row, Deal) and any(history(row, name).has_changes() for name in names):
             yield row
+
+
+def table_of(model: Any) -> Table:
+    """A model's Core table, for statements built once (SQLModel declares no __table__)."""
+    return cast(Table, model.__table__)
 
 
 def upsert_for(dialect: str) -> Any:

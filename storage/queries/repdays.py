@@ -23,16 +23,12 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from storage.models import Deal, RepDay
-from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, upsert_for
+from storage.queries.flushed import REFRESHERS, changed_deals, defer, history, table_of, upsert_for
 
 Key = tuple[int, int, date]  # team, owner, day
 
 
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)  # SQLModel classes do not declare __table__
-
-
-DEALS, REPDAYS = _table(Deal), _table(RepDay)
+DEALS, REPDAYS = table_of(Deal), table_of(RepDay)
 # A change to any of these can move a won deal's amount from one row to another.
 TRACKED = ("amount_minor", "stage", "close_date", "deleted_at", "team_id", "owner_id")
 KEYED = ("team_id", "owner_id", "close_date")

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from storage.models import Deal, Team, TeamDay
+from storage.queries.flushed import table_of
 from storage.queries.metrics import WON_LIVE
 
 BAND = 32  # amounts fetched each side of the middle beyond those the live days may need
@@ -235,8 +236,7 @@ def _row(session: Session, ws: str, team_id: int, day: date, start: date) -> Ban
     return Band(found[1], found[2], json.loads(found[3]))
 
 
-TEAMDAYS = TeamDay.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
-DEALS = Deal.__table__  # type: ignore[attr-defined]
+TEAMDAYS, DEALS = table_of(TeamDay), table_of(Deal)
 # The statements of every /deal, built once: Core, with bound parameters, so a call neither
 # builds nor keys its SQL again (the ORM's per-call cost was most of these reads' time).
 _ROW_STATEMENT = sa.select(
