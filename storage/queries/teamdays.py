@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -365,10 +366,11 @@ def _note(session: OrmSession, _context: object, _instances: object) -> None:
     for deal in session.new:
         if isinstance(deal, Deal):
             _touch(session, touched, deal.workspace_id, _state(deal), deal.created_at or now)
-    for deal in [*session.dirty, *session.deleted]:
-        if isinstance(deal, Deal) and deal.id is not None and _changed(session, deal):
+    deleted = session.deleted  # built on each access: once per flush, not once per deal
+    for deal in [*session.dirty, *deleted]:
+        if isinstance(deal, Deal) and deal.id is not None and _changed(deal, deleted):
             _touch(session, touched, deal.workspace_id, _stored(session, deal.id), now)
-            if deal not in session.deleted:
+            if deal not in deleted:
                 _touch(session, touched, deal.workspace_id, _state(deal), now)
     session.info[TOUCHED] = touched
 
@@ -387,8 +389,8 @@ def _forget(session: OrmSession, _context: object) -> None:
         conn.execute(delete(TeamDay).where(*_key(ws, team_id), later))
 
 
-def _changed(session: OrmSession, deal: Deal) -> bool:
-    if deal in session.deleted:
+def _changed(deal: Deal, deleted: Any) -> bool:
+    if deal in deleted:
         return True
     attrs = inspect(deal).attrs
     return any(attrs[name].history.has_changes() for name in COUNTED)
