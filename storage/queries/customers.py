@@ -221,12 +221,7 @@ def _merging(dialect: str) -> Any:
     )
     new = statement.excluded
     return statement.on_conflict_do_update(
-        index_elements=[
-            CUSTOMERS.c.workspace_id,
-            CUSTOMERS.c.key,
-            CUSTOMERS.c.team_id,
-            CUSTOMERS.c.owner_id,
-        ],
+        index_elements=list(CUSTOMERS.primary_key.columns),
         set_={
             "name": least(CUSTOMERS.c.name, new.name),
             "first_won": func.coalesce(new.first_won, CUSTOMERS.c.first_won),

@@ -154,12 +154,7 @@ def _adding(dialect: str) -> Any:
         won_count=1,
     )
     return statement.on_conflict_do_update(
-        index_elements=[
-            REPDAYS.c.workspace_id,
-            REPDAYS.c.team_id,
-            REPDAYS.c.owner_id,
-            REPDAYS.c.day,
-        ],
+        index_elements=list(REPDAYS.primary_key.columns),
         set_={
             "won_minor": REPDAYS.c.won_minor + statement.excluded.won_minor,
             "won_count": REPDAYS.c.won_count + 1,
