@@ -119,11 +119,44 @@ def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
             raise
 
     def _done_writing(conn: Any) -> None:
-        if conn.info.pop(WRITING, False):
+        if _info(conn).pop(WRITING, False):
             writer.release()
 
-    event.listen(engine, "commit", _done_writing)
-    event.listen(engine, "rollback", _done_writing)
+    _after_ending(engine, _done_writing)
+
+
+def _info(conn: Any) -> dict[Any, Any]:
+    """A pooled connection's info; none for the raw one the dialect probes on first connect."""
+    try:
+        return conn.info
+    except (AttributeError, NotImplementedError):
+        return {}
+
+
+def _after_ending(engine: Engine, done: Callable[[Any], None]) -> None:
+    """Call `done` with the pooled connection once SQLite has committed or rolled back.
+    The engine's "commit" and "rollback" events fire before the DBAPI call: a lock let go
+    there hands the next writer a transaction still open, and its BEGIN IMMEDIATE drops
+    into SQLite's busy handler (sleeps of 1, 2, 5, 10… ms) while this one finishes. The
+    pool's reset of a connection returned mid-transaction rolls back through here too."""
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(conn: Any) -> None:
+        try:
+            commit(conn)
+        finally:
+            done(conn)
+
+    def do_rollback(conn: Any) -> None:
+        try:
+            rollback(conn)
+        finally:
+            done(conn)
+
+    # The dialect is this engine's own instance: no other engine is touched.
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
 
 @contextmanager

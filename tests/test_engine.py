@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from storage.engine import make_engine, read_scope, session_scope
 
@@ -62,3 +62,43 @@ def test_a_read_does_not_wait_for_a_writer(file_db: Engine) -> None:
         reader.join(timeout=5)
         assert seen == [0]  # read at once, before the writer committed
     assert count(file_db) == 1
+
+
+def test_the_next_writer_waits_until_the_commit_is_on_disk(file_db: Engine) -> None:
+    """The writer lock passes on after SQLite's COMMIT, not when SQLAlchemy announces it:
+    let go earlier, the next writer's BEGIN IMMEDIATE meets the open transaction and drops
+    into SQLite's busy handler, which sleeps 1, 2, 5, 10… ms (a queue of writers each lost
+    milliseconds per turn, the whole cost of a cheap write)."""
+    committing = threading.Event()
+
+    @event.listens_for(file_db, "commit")
+    def _slow(_conn: object) -> None:  # runs before the DBAPI commit, as every listener
+        if threading.current_thread().name == "first":
+            committing.set()
+            time.sleep(0.3)
+
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        with session_scope(file_db) as s:
+            s.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+
+    def second() -> None:
+        committing.wait(5)
+        try:
+            with file_db.connect() as conn:
+                # No busy wait at all: BEGIN IMMEDIATE fails at once if the first is open.
+                conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                with conn.begin():
+                    conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+                conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=10000")  # type: ignore[union-attr]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == []
+    assert count(file_db) == 2
