@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from commands.router import dispatch
@@ -436,6 +437,26 @@ def test_a_deal_reads_the_reps_teams_once_and_never_reads_itself_back(
     sql = [s for s, _ in warm_deal(workspace, statements, "1,002 Acme")]
     assert len([s for s in sql if re.search(r"(FROM|JOIN) membership\b", s)]) == 1, sql
     assert not [s for s in sql if re.search(r"FROM deal \nWHERE deal\.id = ", s)]
+
+
+def test_a_deal_and_its_audit_entry_are_written_in_one_flush(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # Each flush runs every upkeep listener (repday, customers, teamday): the audit entry
+    # as a second ORM object cost a second pass of them on every /deal.
+    history(workspace, 20)
+    flushes: list[int] = []
+
+    def count(_session: Any, _context: Any) -> None:
+        flushes.append(1)
+
+    event.listen(OrmSession, "after_flush", count)
+    try:
+        sql = [s for s, _ in warm_deal(workspace, statements, "1,002 Acme")]
+    finally:
+        event.remove(OrmSession, "after_flush", count)
+    assert len([s for s in sql if s.startswith("INSERT INTO auditentry")]) == 1
+    assert len(flushes) == 2  # the warm-up deal's flush and this one's, one each
 
 
 def test_the_sql_of_a_deal_searches_indexes_and_never_scans_deals(
