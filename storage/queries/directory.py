@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, event, func, or_
+from sqlalchemy import ScalarSelect, bindparam, event, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, col, select
@@ -49,10 +49,15 @@ def workspace_of_team(team_id: int) -> ScalarSelect[str]:
     return select(Team.workspace_id).where(Team.id == team_id).scalar_subquery()
 
 
+# The lookups of every request, built once with bound parameters: built per call, the
+# statement and its cache key cost as much as running it (tests/test_deal_cost.py).
+_MEMBER = select(Member).where(
+    Member.workspace_id == bindparam("ws"), Member.user_id == bindparam("user")
+)
+
+
 def get_member(session: Session, *, workspace_id: str, user_id: str) -> Member | None:
-    return session.exec(
-        select(Member).where(Member.workspace_id == workspace_id, Member.user_id == user_id)
-    ).first()
+    return session.exec(_MEMBER, params={"ws": workspace_id, "user": user_id}).first()
 
 
 def ensure_member(
@@ -121,14 +126,16 @@ def _current_rows(session: Session, member_id: int) -> list[Membership]:
         session.flush()  # what autoflush would do, before the read is held (it forgets)
     held: dict[int, list[Membership]] = session.info.setdefault(MEMBERSHIPS, {})
     if member_id not in held:
-        held[member_id] = list(
-            session.exec(
-                select(Membership)
-                .where(Membership.member_id == member_id, CURRENT)
-                .order_by(col(Membership.team_id))
-            ).all()
-        )
+        rows = session.exec(_CURRENT_ROWS, params={"member": member_id}).all()
+        held[member_id] = list(rows)
     return list(held[member_id])
+
+
+_CURRENT_ROWS = (
+    select(Membership)
+    .where(Membership.member_id == bindparam("member"), CURRENT)
+    .order_by(col(Membership.team_id))
+)
 
 
 MEMBERSHIPS = "pacer_memberships"  # session.info: current memberships read, per member
@@ -261,14 +268,15 @@ def holidays(session: Session, *, workspace_id: str, team_id: int | None) -> fro
     held: dict[tuple[str, int | None], frozenset[date]] = session.info.setdefault(HOLIDAYS, {})
     key = (workspace_id, team_id)
     if key not in held:
-        rows = session.exec(
-            select(col(Holiday.day)).where(
-                Holiday.workspace_id == workspace_id,
-                or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == team_id),
-            )
-        ).all()
+        rows = session.exec(_HOLIDAYS, params={"ws": workspace_id, "team": team_id}).all()
         held[key] = frozenset(rows)
     return held[key]
+
+
+_HOLIDAYS = select(col(Holiday.day)).where(
+    Holiday.workspace_id == bindparam("ws"),
+    or_(col(Holiday.team_id).is_(None), col(Holiday.team_id) == bindparam("team")),
+)
 
 
 def _pending(session: OrmSession, model: type) -> bool:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.periods import Period
 from storage.models import Goal, utcnow
@@ -56,22 +58,46 @@ def live_goals(
     covering: date | None = None,
     ending_from: date | None = None,
 ) -> Sequence[Goal]:
-    query = select(Goal).where(Goal.workspace_id == workspace_id, col(Goal.deleted_at).is_(None))
-    if period is not None:  # by dates: a label's meaning changes with the fiscal calendar
-        query = query.where(Goal.starts_on == period.start, Goal.ends_on == period.end)
+    params: dict[str, object] = {"ws": workspace_id, "scope": scope, "team": team_id}
+    params |= {"covering": covering, "ending_from": ending_from}
+    if period is not None:
+        params |= {"start": period.start, "end": period.end}
+    if member_ids is not None:
+        params["members"] = list(member_ids)
+    shape = (period is not None, scope, team_id is not None, member_ids is not None)
+    statement = _live_goals(*shape, covering is not None, ending_from is not None)
+    return session.exec(statement, params=params).all()
+
+
+@cache
+def _live_goals(
+    by_period: bool,
+    scope: str | None,
+    by_team: bool,
+    by_members: bool,
+    covering: bool,
+    ending: bool,
+) -> SelectOfScalar[Goal]:
+    """The live goals query of one shape, built once with its values as bound parameters
+    (built per call, the statement cost as much as running it: /deal reads goals each time)."""
+    query = select(Goal).where(Goal.workspace_id == bindparam("ws"), col(Goal.deleted_at).is_(None))
+    if by_period:  # by dates: a label's meaning changes with the fiscal calendar
+        query = query.where(Goal.starts_on == bindparam("start"), Goal.ends_on == bindparam("end"))
     if scope is not None:
-        query = query.where(Goal.scope == scope)
-    if team_id is not None:
-        query = query.where(Goal.team_id == team_id)
+        query = query.where(Goal.scope == bindparam("scope"))
+    if by_team:
+        query = query.where(Goal.team_id == bindparam("team"))
     elif scope == "team":  # every team's goals: their own index (ux_goal_live_team)
         query = query.where(col(Goal.team_id).is_not(None), col(Goal.member_id).is_(None))
-    if member_ids is not None:
-        query = query.where(col(Goal.member_id).in_(list(member_ids)))
-    if covering is not None:
-        query = query.where(col(Goal.starts_on) <= covering, col(Goal.ends_on) >= covering)
-    if ending_from is not None:  # not over yet: the owner's past goals are never read
-        query = query.where(col(Goal.ends_on) >= ending_from)
-    return session.exec(query.order_by(col(Goal.starts_on), col(Goal.id))).all()
+    if by_members:
+        query = query.where(col(Goal.member_id).in_(bindparam("members", expanding=True)))
+    if covering:
+        query = query.where(
+            col(Goal.starts_on) <= bindparam("covering"), col(Goal.ends_on) >= bindparam("covering")
+        )
+    if ending:  # not over yet: the owner's past goals are never read
+        query = query.where(col(Goal.ends_on) >= bindparam("ending_from"))
+    return query.order_by(col(Goal.starts_on), col(Goal.id))
 
 
 def get_goal(

@@ -385,8 +385,15 @@ def _forget(session: OrmSession, _context: object) -> None:
         assert conn is not None
         if lock:
             _lock(conn, team_id)
-        later = col(TeamDay.day) > first + timedelta(days=LIVE_DAYS - 1)
-        conn.execute(delete(TeamDay).where(*_key(ws, team_id), later))
+        after = first + timedelta(days=LIVE_DAYS - 1)
+        conn.execute(_FORGET, {"ws": ws, "team": team_id, "after": after})
+
+
+_FORGET = delete(TEAMDAYS).where(
+    TEAMDAYS.c.workspace_id == bindparam("ws"),
+    TEAMDAYS.c.team_id == bindparam("team"),
+    TEAMDAYS.c.day > bindparam("after"),
+)
 
 
 def _changed(deal: Deal, deleted: Any) -> bool:
