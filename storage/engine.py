@@ -1,4 +1,5 @@
-"""Engine and sessions. SQLite gets WAL, a busy timeout, FULL sync and BEGIN IMMEDIATE.
+"""Engine and sessions. SQLite gets WAL, a busy timeout, FULL sync and BEGIN IMMEDIATE,
+and its write transactions one connection of their own (see `_pin_writer`).
 
 Requests that only read run in `read_scope` (a deferred transaction on SQLite, a READ ONLY
 one on PostgreSQL): they never take SQLite's one write lock, so they answer while a writer
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -63,9 +66,50 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", SQLITE_POOL)
         kwargs.setdefault("max_overflow", 0)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-    _tune_sqlite(engine, in_memory=url in ("sqlite://", "sqlite:///:memory:"))
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    done_writing = _tune_sqlite(engine, in_memory=in_memory)
     _refuse_writes_in_reads(engine)
+    if not in_memory and "poolclass" not in kwargs:
+        _pin_writer(engine, url, done_writing)
     return engine
+
+
+# The engine that runs each SQLite engine's write transactions (session_scope).
+_WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _pin_writer(engine: Engine, url: str, done_writing: Callable[[Any], None]) -> None:
+    """Every write transaction on one connection. SQLite empties a connection's page cache
+    when its next transaction finds the database changed by another connection: with writes
+    spread over the pool, each began cold and read every index page it touched again (at
+    5M deals a sixth of a /deal's CPU). Only this connection writes, so its cache holds.
+    Writers queue for it as they queue for the writer lock, which they still take."""
+    pinned = create_engine(
+        url,
+        connect_args={"check_same_thread": False},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=2 * WRITER_WAIT,  # the writer lock's wait, then SQLite's busy timeout
+    )
+    # The engine's listeners hear the pinned connection too (the writer lock, the read
+    # check, anyone counting statements): the join SQLAlchemy makes for an engine's
+    # execution_options() copy. The pool's "connect" is not joined: the pragmas again.
+    pinned.dispatch = pinned.dispatch._join(engine.dispatch)
+    pinned._has_events = True
+    _set_pragmas(pinned, in_memory=False)
+    _after_ending(pinned, done_writing)
+    _WRITERS[engine] = pinned
+    event.listen(engine, "engine_disposed", partial(_dispose_writer, engine, pinned))
+
+
+def _dispose_writer(engine: Engine, pinned: Engine, disposed: Engine) -> None:
+    if disposed is engine:  # the pinned one's own disposal is heard here too
+        pinned.dispose()
+
+
+def writer_of(engine: Engine) -> Engine:
+    """The engine write transactions run on: SQLite's pinned writer, else the engine."""
+    return _WRITERS.get(engine, engine)
 
 
 def _refuse_writes_in_reads(engine: Engine) -> None:
@@ -83,7 +127,7 @@ def _writes(statement: str) -> bool:
     return bool(words) and words[0].upper() in WRITE_VERBS
 
 
-def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
+def _set_pragmas(engine: Engine, *, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
@@ -96,11 +140,15 @@ def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+
+def _tune_sqlite(engine: Engine, *, in_memory: bool) -> Callable[[Any], None]:
+    """The pragmas, BEGIN IMMEDIATE and the writer lock; returns what lets the lock go."""
+    _set_pragmas(engine, in_memory=in_memory)
+    writer = threading.Lock()
+
     # SQLite has one writer. Left to its busy handler, writers waiting for it poll with
     # sleeps of up to 100 ms, and under load one can lose for seconds; in this process
     # they queue on a lock instead and go in turn the moment the writer before commits.
-    writer = threading.Lock()
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A read-then-write transaction that starts deferred fails at once with
@@ -123,6 +171,7 @@ def _tune_sqlite(engine: Engine, *, in_memory: bool) -> None:
             writer.release()
 
     _after_ending(engine, _done_writing)
+    return _done_writing
 
 
 def _info(conn: Any) -> dict[Any, Any]:
@@ -162,7 +211,7 @@ def _after_ending(engine: Engine, done: Callable[[Any], None]) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One session per request or job: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer_of(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

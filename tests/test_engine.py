@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.pool import QueuePool
 
-from storage.engine import make_engine, read_scope, session_scope
+from storage.engine import make_engine, read_scope, session_scope, writer_of
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_the_next_writer_waits_until_the_commit_is_on_disk(file_db: Engine) -> N
     milliseconds per turn, the whole cost of a cheap write)."""
     committing = threading.Event()
 
-    @event.listens_for(file_db, "commit")
+    @event.listens_for(file_db, "commit")  # heard on the pinned writer too
     def _slow(_conn: object) -> None:  # runs before the DBAPI commit, as every listener
         if threading.current_thread().name == "first":
             committing.set()
@@ -100,5 +101,41 @@ def test_the_next_writer_waits_until_the_commit_is_on_disk(file_db: Engine) -> N
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
+    assert committing.is_set()  # the slow commit did run first
     assert errors == []
     assert count(file_db) == 2
+
+
+def test_every_write_transaction_runs_on_one_connection(file_db: Engine) -> None:
+    """SQLite empties a connection's page cache when another connection has written since
+    its last transaction: writes spread over the pool each started cold. On one connection,
+    from whichever thread, the cache holds (and reads still go to the others)."""
+    used: list[int] = []
+    ready = threading.Barrier(6)
+
+    def write(k: int) -> None:
+        ready.wait(5)
+        for i in range(5):
+            with session_scope(file_db) as s:
+                conn = s.connection()
+                conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": k * 10 + i})
+                used.append(id(conn.connection.dbapi_connection))
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(used) == 30 and len(set(used)) == 1
+    with read_scope(file_db) as s:
+        assert id(s.connection().connection.dbapi_connection) not in used
+        assert s.connection().exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 30
+
+
+def test_disposing_the_engine_closes_its_writer(file_db: Engine) -> None:
+    with session_scope(file_db) as s:
+        s.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+    pool = writer_of(file_db).pool
+    assert isinstance(pool, QueuePool) and pool.checkedin() == 1
+    file_db.dispose()
+    assert pool.checkedin() == 0
