@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from commands import celebrate, markup, stats
 from commands.args import looks_like_amount, take_amount
 from commands.context import Ctx, name_of
@@ -158,7 +156,7 @@ def _stage(text: str) -> str:
 def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
     """Write the deal once per delivery, then answer with the rep's new standing. The router
     runs a delivery once (commands/router.py); the deal's own unique request key is the
-    last guard, should the same key arrive another way."""
+    last guard, should the same key arrive another way: nothing is written twice."""
     today = ctx.today(team)
     close = values.close_date or today
     stage = values.stage or "won"
@@ -182,16 +180,10 @@ def record(ctx: Ctx, owner: Member, team: Team, values: DealInput) -> Reply:
         request_key=ctx.req.request_key,
         created_at=ctx.req.now,  # the request's clock: the celebration cap counts by it
     )
-    try:
-        with ctx.session.begin_nested():
-            queries.add_deal(ctx.session, deal=deal, actor=ctx.req.user_id)
-    except IntegrityError:  # the same delivery raced us: show the deal it created
-        assert ctx.req.request_key is not None
-        existing = queries.deal_by_request(
-            ctx.session, workspace_id=ctx.ws, request_key=ctx.req.request_key
-        )
-        assert existing is not None
-        return logged_reply(ctx, existing, owner, team)
+    # No savepoint: the router's claim of the delivery, in this transaction, already keeps
+    # a second delivery of the key from getting here. The deal's unique request key is the
+    # last guard: should it fire, the whole transaction (claim included) rolls back.
+    queries.add_deal(ctx.session, deal=deal, actor=ctx.req.user_id)
     return _with_note(
         logged_reply(ctx, deal, owner, team, new=True), closed_note(ctx, close, today)
     )
@@ -237,11 +229,16 @@ def standing(ctx: Ctx, owner: Member, team: Team) -> str:
     goals = [g for g in goals if g.team_id == team.id]
     if not goals:
         return _no_goal_standing(ctx, owner, team, today)
-    return "\n".join(_standing_line(ctx, goal, team, today) for goal in stats.goal_order(goals))
+    goals = stats.goal_order(goals)
+    actuals = stats.actuals_of(ctx.session, goals)
+    return "\n".join(
+        _standing_line(ctx, goal, team, today, known)
+        for goal, known in zip(goals, actuals, strict=True)
+    )
 
 
-def _standing_line(ctx: Ctx, goal: Goal, team: Team, today: date) -> str:
-    prog = stats.progress_of(ctx.session, goal, team, today, pipeline=False)
+def _standing_line(ctx: Ctx, goal: Goal, team: Team, today: date, known: int) -> str:
+    prog = stats.progress_of(ctx.session, goal, team, today, pipeline=False, known=known)
     cur = (stats.goal_team(ctx.session, goal, team) or team).currency
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     return ctx.t(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -49,6 +49,33 @@ def actual(session: Session, scope: Scope, metric: str, period: Period) -> int:
     totals = in_scope(queries.totals_by_owner, session, scope, period)
     index = 1 if metric == "deals" else 0
     return sum(v[index] for v in totals.values())
+
+
+SUMMED = ("revenue", "deals")  # the metrics read off repday's sums
+
+
+def actuals_of(session: Session, goals: Sequence[Goal]) -> list[int]:
+    """actual() of each goal, in order: the revenue and deal goals of one scope (a rep's
+    month, quarter and year) from one statement over all their periods."""
+    found: dict[int, int] = {}
+    by_scope: dict[Scope, list[int]] = {}
+    for i, goal in enumerate(goals):
+        if goal.metric in SUMMED:
+            by_scope.setdefault(scope_of(goal), []).append(i)
+        else:
+            found[i] = actual(session, scope_of(goal), goal.metric, goal_period(goal))
+    for scope, indexes in by_scope.items():
+        spans = [(goals[i].starts_on, goals[i].ends_on) for i in indexes]
+        totals = queries.totals_over(
+            session,
+            workspace_id=scope.workspace_id,
+            spans=spans,
+            team_id=scope.team_id,
+            owner_ids=scope.owner_ids,
+        )
+        for i, (won, count) in zip(indexes, totals, strict=True):
+            found[i] = count if goals[i].metric == "deals" else won
+    return [found[i] for i in range(len(goals))]
 
 
 def in_scope(
@@ -102,10 +129,16 @@ def goal_order(
 
 
 def progress_of(
-    session: Session, goal: Goal, team: Team | None, today: date, *, pipeline: bool = True
+    session: Session,
+    goal: Goal,
+    team: Team | None,
+    today: date,
+    *,
+    pipeline: bool = True,
+    known: int | None = None,
 ) -> pace.Progress:
     """The goal's progress today; without `pipeline`, no forecasts (two queries less where
-    only attainment and pace are shown)."""
+    only attainment and pace are shown). `known`: its actual, read already (actuals_of)."""
     team = goal_team(session, goal, team)
     currency = team.currency if team else "USD"
     period = goal_period(goal)
@@ -125,7 +158,11 @@ def progress_of(
     behind = Decimal(team.behind_pct if team else 90) / 100
     return pace.progress(
         target=to_value(goal.target, goal.metric, currency),
-        actual=to_value(actual(session, scope, goal.metric, period), goal.metric, currency),
+        actual=to_value(
+            actual(session, scope, goal.metric, period) if known is None else known,
+            goal.metric,
+            currency,
+        ),
         period=period,
         today=today,
         holidays=hols,

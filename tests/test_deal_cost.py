@@ -25,7 +25,7 @@ from commands.router import dispatch
 from commands.types import Reply, Request
 from storage import queries
 from storage.engine import session_scope
-from storage.models import Deal, Member, Team, TeamDay, Workspace
+from storage.models import Deal, Delivery, Member, Team, TeamDay, Workspace
 from storage.queries import teamdays
 from tests.conftest import ADMIN, NOW
 
@@ -610,8 +610,8 @@ def test_the_standing_sums_of_a_deal_read_no_deal_row(
     assert reply.ok
     # 40 deals of $1,000..$1,039 spread over 200 days before yesterday, and this one.
     assert "2026" in reply.text and "$120,000" in reply.text
-    sums = [(sql, p) for sql, p in statements if re.search(r"sum\(repday\.won_minor\)", sql)]
-    assert len(sums) >= 3  # month, quarter and year
+    sums = [(sql, p) for sql, p in statements if re.search(r"\bFROM repday\b", sql)]
+    assert len(sums) == 1  # month, quarter and year in one statement
     plans = [line for sql, p in sums for line in _plan(workspace, sql, p) if " repday " in line]
     # A rep's days only (not the team's of the period), and none read from the table.
     assert plans and all("COVERING INDEX" in line and "owner_id=?" in line for line in plans), plans
@@ -639,3 +639,62 @@ def test_the_daily_cap_reads_the_days_deals_of_the_channels_teams_only(
         if " deal " in line
     ]
     assert plans and all("ix_deal_created" in p and "team_id=?" in p for p in plans), plans
+
+
+def test_the_standing_sums_every_period_of_the_rep_in_one_read(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # Month, quarter and year revenue and a month's deal count: one repday statement for
+    # all four, each sum as hand-computed (bob's deal and alice's lost one never count).
+    for text in (
+        "set <@UALICE|alice> 10000 2026-11",
+        "set <@UALICE|alice> 30000 2026-Q4",
+        "set <@UALICE|alice> 100000 2026",
+        "set <@UALICE|alice> 10 2026-11 deals",
+    ):
+        assert cmd(workspace, ADMIN, "/goal", text).ok
+    for user, text in (
+        ("UALICE", "2000 Acme date:2026-11-02"),
+        ("UALICE", "3000 Bolt date:2026-10-15"),
+        ("UALICE", "4500 Core date:2026-03-10"),
+        ("UALICE", "5000 Dyno date:2026-11-03 stage:lost"),
+        ("UBOB", "1000 Echo date:2026-11-03"),
+    ):
+        assert deal(workspace, user, text).ok
+    statements.clear()
+    reply = deal(workspace, "UALICE", "1500 Now")
+    lines = reply.text.split("\n")
+    assert "$3,500 of $10,000 (35%)" in lines[1], lines
+    assert "$6,500 of $30,000 (22%)" in lines[2], lines
+    assert "$11,000 of $100,000 (11%)" in lines[3], lines
+    assert "2 deals of 10 deals (20%)" in lines[4], lines
+    reads = [s for s, _ in statements if re.search(r"\bFROM repday\b", s)]
+    assert len(reads) == 1, reads
+
+
+def test_a_deal_is_written_without_a_savepoint_and_its_key_still_guards_it(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # The delivery's claim keeps a second delivery out, so the deal needs no savepoint of
+    # its own; a deal already holding the key (written another way) still stops a second.
+    history(workspace, 5)
+    sql = [s for s, _ in warm_deal(workspace, statements, "1,002 Acme")]
+    assert not [s for s in sql if "SAVEPOINT" in s], sql
+    req = Request(workspace_id="T1", user_id="UALICE", text="900 Again", now=NOW, request_key="K1")
+    with session_scope(workspace) as s:
+        first = s.exec(select(Deal).order_by(col(Deal.id).desc())).first()
+        assert first is not None
+        first.request_key = "K1"
+    with session_scope(workspace) as s:
+        reply = dispatch("/deal", req, s)
+    assert not reply.ok
+    with Session(workspace) as s:
+        assert (
+            s.exec(select(func.count()).select_from(Deal).where(Deal.request_key == "K1")).one()
+            == 1
+        )
+        assert (
+            s.exec(select(func.count()).select_from(Deal).where(Deal.customer == "Again")).one()
+            == 0
+        )
+        assert s.exec(select(Delivery).where(Delivery.request_key == "K1")).all() == []

@@ -120,6 +120,36 @@ def test_won_deals_sum_per_rep_and_per_day(w: World) -> None:
     kept_as_rebuilt(w)
 
 
+def test_several_spans_sum_in_one_read_as_each_alone(w: World) -> None:
+    w.deal(w.alice, NOV2, 100)
+    w.deal(w.alice, NOV10, 250)
+    w.deal(w.alice, date(2026, 10, 31), 5)
+    w.deal(w.alice, NOV3, 7, team_id=w.west)  # another team: only in the unscoped sums
+    w.deal(w.bob, NOV3, 40)
+    q4 = (date(2026, 10, 1), date(2026, 12, 31))
+    week = (date(2026, 11, 9), date(2026, 11, 15))
+    empty = (date(2025, 1, 1), date(2025, 1, 31))
+    spans = [NOV, q4, week, empty, OCT]
+
+    def over(**scope: Any) -> list[tuple[int, int]]:
+        return queries.totals_over(w.s, workspace_id=w.ws, spans=spans, **scope)
+
+    # alice on East: November 100 + 250, Q4 and October add the 5, the week holds the 250.
+    assert over(team_id=w.east, owner_ids=[w.alice]) == [
+        (350, 2),
+        (355, 3),
+        (250, 1),
+        (0, 0),
+        (5, 1),
+    ]
+    assert over() == [(397, 4), (402, 5), (250, 1), (0, 0), (5, 1)]
+    for scope in ({"team_id": w.west}, {"owner_ids": [w.bob]}, {"team_id": w.east}):
+        alone = [w.totals(span, **scope).values() for span in spans]
+        summed = [(sum(v[0] for v in t), sum(v[1] for v in t)) for t in alone]
+        assert over(**scope) == summed
+    assert queries.totals_over(w.s, workspace_id=w.ws, spans=[]) == []
+
+
 def test_an_amount_edit_changes_its_day(w: World) -> None:
     deal = w.deal(w.alice, NOV2, 100)
     w.deal(w.alice, NOV2, 50)

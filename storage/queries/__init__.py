@@ -16,7 +16,6 @@ from storage.queries.deals import (
     add_deal,
     add_payment,
     change_deal,
-    deal_by_request,
     get_deal,
     paid_on_deal,
     recent_deals,
@@ -82,6 +81,7 @@ from storage.queries.metrics import (
     open_deals_of_team,
     open_pipeline,
     totals_by_owner,
+    totals_over,
 )
 from storage.queries.outbox import (
     claim_message,
@@ -153,7 +153,6 @@ __all__ = [
     "claim_retry",
     "collected",
     "daily_totals",
-    "deal_by_request",
     "delete_goal",
     "drop_delivery",
     "ensure_member",
@@ -203,6 +202,7 @@ __all__ = [
     "team_of",
     "team_roster",
     "totals_by_owner",
+    "totals_over",
     "twice_median_won",
     "uncelebrated_big_deals",
     "uninstalled_workspaces",

@@ -25,12 +25,6 @@ def get_deal(
     return deal
 
 
-def deal_by_request(session: Session, *, workspace_id: str, request_key: str) -> Deal | None:
-    return session.exec(
-        select(Deal).where(Deal.workspace_id == workspace_id, Deal.request_key == request_key)
-    ).first()
-
-
 def add_deal(
     session: Session,
     *,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Select, bindparam, func
+from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, case, func
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STAGES, Deal, Payment, RepDay
@@ -143,6 +143,42 @@ def totals_by_owner(
     statement = _totals_statement(w.team_id is not None, w.owner_ids is not None)
     rows = session.connection().execute(statement, w.params()).all()
     return {int(row[0]): (int(row[1] or 0), int(row[2])) for row in rows}
+
+
+def totals_over(
+    session: Session,
+    *,
+    workspace_id: str,
+    spans: Sequence[tuple[date, date]],
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> list[tuple[int, int]]:
+    """(won amount in minor units, won deal count) in each [start, end] of `spans`, in one
+    read of the repday rows that cover them all: /deal's standing sums a rep's month,
+    quarter and year, each a statement of its own before."""
+    if not spans:
+        return []
+    w = _window(
+        workspace_id, min(s for s, _ in spans), max(e for _, e in spans), team_id, owner_ids
+    )
+    params = w.params()
+    for i, (start, end) in enumerate(spans):
+        params[f"s{i}"], params[f"e{i}"] = start, end
+    statement = _spans_statement(len(spans), w.team_id is not None, w.owner_ids is not None)
+    row = session.connection().execute(statement, params).one()
+    return [(int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i in range(len(spans))]
+
+
+@cache
+def _spans_statement(count: int, by_team: bool, by_owners: bool) -> Executable:
+    """Built once per shape, as the totals are: a sum of amount and count per span."""
+    day = col(RepDay.day)
+    sums: list[Any] = []
+    for i in range(count):
+        inside = and_(day >= bindparam(f"s{i}"), day <= bindparam(f"e{i}"))
+        sums.append(func.sum(case((inside, RepDay.won_minor), else_=0)))
+        sums.append(func.sum(case((inside, RepDay.won_count), else_=0)))
+    return select(*sums).where(*_days(by_team, by_owners))
 
 
 def daily_totals(
