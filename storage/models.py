@@ -433,7 +433,11 @@ class SentMessage(SQLModel, table=True):
     across retries, restarts and instances; channel and ts let a later event update it.
     """
 
-    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        # A channel's posts since a moment: the day's celebrations against the cap.
+        Index("ix_sentmessage_channel_created", "workspace_id", "channel_id", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
     key: str = Field(max_length=200)
