@@ -718,3 +718,21 @@ def test_a_deal_is_written_without_a_savepoint_and_its_key_still_guards_it(
             == 0
         )
         assert s.exec(select(Delivery).where(Delivery.request_key == "K1")).all() == []
+
+
+def test_a_deal_reads_the_reps_teams_with_the_memberships(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # The team comes loaded with the membership that names it: no statement of its own.
+    history(workspace, 5)
+    sql = [s for s, _ in warm_deal(workspace, statements, "1,002 Acme")]
+    assert not [
+        s for s in sql if re.match(r"SELECT team\.id, .*FROM team\s+WHERE team\.id = ", s, re.S)
+    ], sql
+    with session_scope(workspace) as s:
+        alice = s.exec(select(Member).where(Member.user_id == "UALICE")).one()
+        assert alice.id is not None
+        [(team, role)] = queries.memberships_of(s, member_id=alice.id)
+        assert (team.name, role) == ("East", "rep")
+        home = queries.team_of(s, member_id=alice.id)
+        assert home is not None and home.name == "East"

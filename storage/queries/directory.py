@@ -124,15 +124,19 @@ def _current_rows(session: Session, member_id: int) -> list[Membership]:
     a membership forgets them."""
     if _pending(session, Membership):
         session.flush()  # what autoflush would do, before the read is held (it forgets)
-    held: dict[int, list[Membership]] = session.info.setdefault(MEMBERSHIPS, {})
+    held: dict[int, list[tuple[Membership, Team]]] = session.info.setdefault(MEMBERSHIPS, {})
     if member_id not in held:
+        # The teams are held too: the session's identity map keeps only what is referenced.
         rows = session.exec(_CURRENT_ROWS, params={"member": member_id}).all()
-        held[member_id] = list(rows)
-    return list(held[member_id])
+        held[member_id] = [(row, team) for row, team in rows]
+    return [row for row, _team in held[member_id]]
 
 
+# With their teams, which the callers look up next (session.get then finds them loaded):
+# one statement, not one more per team.
 _CURRENT_ROWS = (
-    select(Membership)
+    select(Membership, Team)
+    .join(Team, col(Team.id) == col(Membership.team_id))
     .where(Membership.member_id == bindparam("member"), CURRENT)
     .order_by(col(Membership.team_id))
 )
