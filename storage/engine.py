@@ -62,9 +62,12 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("poolclass", StaticPool)
     else:
         # Enough connections that reads (which never wait in WAL mode) do not queue behind
-        # the writers for a connection; each costs a page cache (2 MB) once used.
+        # the writers for a connection; each costs a page cache (2 MB) once used. Last in,
+        # first out: one request at a time keeps using one (warm) connection, and the pool
+        # warms a cache only for as many requests as have run at once.
         kwargs.setdefault("pool_size", SQLITE_POOL)
         kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     done_writing = _tune_sqlite(engine, in_memory=in_memory)

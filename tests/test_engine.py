@@ -132,6 +132,21 @@ def test_every_write_transaction_runs_on_one_connection(file_db: Engine) -> None
         assert s.connection().exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 30
 
 
+def test_reads_one_after_another_reuse_one_connection(file_db: Engine) -> None:
+    """Each read connection that has served a read keeps a page cache (up to 2 MB): taken
+    in turn (the pool's default order), commands one at a time warmed all 16 of them, and
+    the server grew by their caches. The last one returned serves the next read."""
+    with read_scope(file_db) as a, read_scope(file_db) as b, read_scope(file_db) as c:
+        for s in (a, b, c):  # three at once, as a burst leaves them in the pool
+            s.connection().exec_driver_sql("SELECT 1").scalar_one()
+    used = set()
+    for _ in range(40):
+        with read_scope(file_db) as s:
+            s.connection().exec_driver_sql("SELECT count(*) FROM t").scalar_one()
+            used.add(id(s.connection().connection.dbapi_connection))
+    assert len(used) == 1
+
+
 def test_disposing_the_engine_closes_its_writer(file_db: Engine) -> None:
     with session_scope(file_db) as s:
         s.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
