@@ -70,6 +70,13 @@ class Formatter:
             return "—"
         return f"{rounding.percent(ratio):,}%"
 
+    def change(self, ratio: Decimal) -> str:
+        """A change as a signed whole percent, half up: +12%, -5%, 0%."""
+        shown = rounding.change_percent(ratio)
+        if shown == 0:
+            return "0%"  # never "-0%"
+        return f"{'+' if shown > 0 else ''}{shown:,}%"
+
     def period(self, period: Period, fiscal_start: int = 1) -> str:
         """A period's title: its one name, with its dates where the name alone could be
         read as another period (`FY2026-Q3 · Oct–Dec 2026`); only the dates for a year or

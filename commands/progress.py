@@ -140,6 +140,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
             attainment=ctx.fmt.pct(prog.attainment),
         ),
     ]
+    lines += _comparison_lines(ctx, subject, goal, prog, today, v)
     lines.append(_pace_line(ctx, prog, v))
     lines.append(_run_rate_line(ctx, prog, needed))
     lines += _forecast_lines(ctx, prog, v)
@@ -147,6 +148,29 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
         lines.append(ctx.t("progress.goal_ref", id=goal.number))
         lines += goal_tree.flags(ctx, goal)
     return "\n".join(lines)
+
+
+def _comparison_lines(
+    ctx: Ctx, subject: Subject, goal: Goal, prog: pace.Progress, today: date, v: Fmt
+) -> list[str]:
+    """The actual against the previous period and the same one a year earlier: like for
+    like (as many working days in) while the period runs, whole against whole after."""
+    fiscal = ctx.workspace.fiscal_start_month
+    found = stats.comparisons(ctx.session, goal, subject.team, today, prog.actual, fiscal)
+    lines = []
+    for c in found:
+        if c.change is None and not prog.actual:
+            continue  # nothing then, nothing now: no news
+        values = {"period": ctx.fmt.period(c.window.period, fiscal), "days": c.window.days}
+        if c.change is None:
+            key = (
+                "progress.compare_new_closed" if c.window.whole else "progress.compare_new_running"
+            )
+            lines.append(ctx.t(key, **values))
+            continue
+        key = "progress.compare_closed" if c.window.whole else "progress.compare_running"
+        lines.append(ctx.t(key, change=ctx.fmt.change(c.change), before=v(c.before), **values))
+    return lines
 
 
 def _forecast_lines(ctx: Ctx, prog: pace.Progress, v: Fmt) -> list[str]:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from commands.formatter import MONEY_METRICS, to_value
 from commands.parsing import UsageError
-from domain import money, pace, periods
+from domain import compare, money, pace, periods
 from domain.periods import Period
 from storage import queries
 from storage.models import Goal, Team
@@ -66,14 +66,7 @@ def actuals_of(session: Session, goals: Sequence[Goal]) -> list[int]:
             found[i] = actual(session, scope_of(goal), goal.metric, goal_period(goal))
     for scope, indexes in by_scope.items():
         spans = [(goals[i].starts_on, goals[i].ends_on) for i in indexes]
-        totals = queries.totals_over(
-            session,
-            workspace_id=scope.workspace_id,
-            spans=spans,
-            team_id=scope.team_id,
-            owner_ids=scope.owner_ids,
-        )
-        for i, (won, count) in zip(indexes, totals, strict=True):
+        for i, (won, count) in zip(indexes, _summed(session, scope, spans), strict=True):
             found[i] = count if goals[i].metric == "deals" else won
     return [found[i] for i in range(len(goals))]
 
@@ -170,6 +163,71 @@ def progress_of(
         open_pipeline=open_deals,
         trailing=trailing,
         whole=goal.metric not in MONEY_METRICS,
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The goal's actual against an earlier period's over `window` (domain/compare.py), in
+    the goal's unit; `change` None when the earlier value is zero."""
+
+    window: compare.Window
+    before: Decimal
+    change: Decimal | None
+
+
+def comparisons(
+    session: Session,
+    goal: Goal,
+    team: Team | None,
+    today: date,
+    now: Decimal,
+    fiscal_start: int = 1,
+) -> list[Comparison]:
+    """`now` (the goal's actual) against the previous period and the same one a year
+    earlier, like for like while the goal's period runs: both read in one statement for the
+    summed metrics."""
+    team = goal_team(session, goal, team)
+    currency = team.currency if team else "USD"
+    shown = goal_period(goal)
+    hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
+    windows = [
+        w
+        for before in compare.earlier(shown, fiscal_start)
+        if (w := compare.window(before, shown, today, hols)) is not None
+    ]
+    spans = [(w.period.start, w.end) for w in windows]
+    raw = actuals_over(session, scope_of(goal), goal.metric, spans)
+    found = []
+    for w, value in zip(windows, raw, strict=True):
+        before = to_value(value, goal.metric, currency)
+        found.append(Comparison(w, before, compare.change(now, before)))
+    return found
+
+
+def actuals_over(
+    session: Session, scope: Scope, metric: str, spans: Sequence[tuple[date, date]]
+) -> list[int]:
+    """actual() over each span: one statement for the metrics summed off repday."""
+    if metric not in SUMMED:
+        return [
+            actual(session, scope, metric, Period(s, e, periods.PeriodKind.MONTH, ""))
+            for s, e in spans
+        ]
+    totals = _summed(session, scope, spans)
+    return [count if metric == "deals" else won for won, count in totals]
+
+
+def _summed(
+    session: Session, scope: Scope, spans: Sequence[tuple[date, date]]
+) -> list[tuple[int, int]]:
+    """(won amount, won count) of the scope over each span, in one statement."""
+    return queries.totals_over(
+        session,
+        workspace_id=scope.workspace_id,
+        spans=spans,
+        team_id=scope.team_id,
+        owner_ids=scope.owner_ids,
     )
 
 

@@ -29,6 +29,11 @@ def percent(ratio: Decimal) -> Decimal:
     return shown
 
 
+def change_percent(ratio: Decimal) -> Decimal:
+    """A change as a whole percent, half away from zero (0.125 is 13, -0.125 is -13)."""
+    return (ratio * 100).quantize(ONE, ROUND_HALF_UP)
+
+
 def count(value: Decimal) -> Decimal:
     """A count as shown: one decimal half up (10.29 expected deals read 10.3), no decimal
     when that is whole."""

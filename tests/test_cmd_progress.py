@@ -59,6 +59,11 @@ def pipeline(total: str, won: str, weighted: str) -> str:
     return en("progress.forecast_pipeline", pipeline=total, actual=won, weighted=weighted)
 
 
+def fresh(days: int, *earlier: str) -> list[str]:
+    """The comparison lines when the earlier periods had nothing at the same point."""
+    return [en("progress.compare_new_running", period=p, days=days) for p in earlier]
+
+
 def deals_n(n: int | str) -> str:
     return en("metric.count.deals_one" if n == 1 else "metric.count.deals_other", n=str(n))
 
@@ -92,6 +97,7 @@ def test_rep_progress_numbers(sales: Run, engine: Engine) -> None:
     assert reply.text.splitlines() == [
         title("alice", "2026-11"),
         attained("$25,000", "$120,000", "21%"),
+        *fresh(18, "2026-10", "2025-11"),
         pace_line("$102,857.14", "24%", "$77,857.14"),
         run_rate("$31,666.67", 3, "$95,000"),
         forecast("$32,500"),
@@ -137,6 +143,7 @@ def test_team_without_a_team_goal_sums_rep_goals(sales: Run) -> None:
     assert reply.text.splitlines() == [
         title("East", "2026-11"),
         attained("$35,000", "$220,000", "16%"),
+        *fresh(18, "2026-10", "2025-11"),
         pace_line("$188,571.43", "19%", "$153,571.43"),
         run_rate("$61,666.67", 3, "$185,000"),
         forecast("$45,500"),
@@ -155,9 +162,10 @@ def test_team_goal_wins_over_the_sum(sales: Run) -> None:
     # Q4 2026: Oct 22 + Nov 21 + Dec 23 = 66 working days; elapsed Oct 22 + Nov 18 = 40.
     # expected = 500000 x 40 / 66 = 303030.30; pace = 25000 / 303030.30 = 8.25% -> 8%
     # gap = 278030.30; run-rate = 475000 / 26 = 18269.23
-    assert reply.text.splitlines()[:4] == [
+    assert reply.text.splitlines()[:6] == [
         title("East", "2026-Q4"),
         attained("$25,000", "$500,000", "5%"),
+        *fresh(40, "2026-Q3", "2025-Q4"),
         pace_line("$303,030.30", "8%", "$278,030.30"),
         run_rate("$18,269.23", 26, "$475,000"),
     ]
@@ -187,6 +195,7 @@ def test_on_track_and_target_met(team: Run) -> None:
     assert reply.text.splitlines() == [
         title("alice", "2026-W48"),
         attained("$25,000", "$20,000", "125%"),
+        *fresh(3, "2026-W47", "2025-W48"),
         pace_line("$12,000", "208%", "$13,000", behind=False),
         en("progress.target_met", days=2),
         forecast("$30,000"),
@@ -221,9 +230,10 @@ def test_deal_count_goal(team: Run) -> None:
     # attainment = 3 / 12 = 25%; expected = 12 x 18 / 21 = 10.29 -> 10.3 deals (one decimal)
     # pace = 3 / 10.29 = 29%; gap = 7.29 -> 7.3; run-rate = (12 - 3) / 3 = 3 a day
     # forecast = 3 + 3 / 10 x 3 = 3.9 deals (no pipeline for a count)
-    assert team("UBOB", "/progress").text.splitlines()[:5] == [
+    assert team("UBOB", "/progress").text.splitlines()[:7] == [
         title("bob", "2026-11", "deals"),
         attained(deals_n(3), deals_n(12), "25%"),
+        *fresh(18, "2026-10", "2025-11"),
         pace_line(deals_n("10.3"), "29%", deals_n("7.3")),
         run_rate(deals_n(3), 3, deals_n(9)),
         forecast(deals_n("3.9")),
@@ -236,7 +246,7 @@ def test_counts_needed_per_day_round_up(team: Run) -> None:
     team("UMIA", "/goal", f"set {BOB} 13 2026-11 deals")
     for customer in ("Acme", "Globex", "Initech"):
         team("UBOB", "/deal", f"1,000 {customer}")
-    assert team("UBOB", "/progress").text.splitlines()[2:4] == [
+    assert team("UBOB", "/progress").text.splitlines()[4:6] == [
         pace_line(deals_n("11.1"), "27%", deals_n("8.1")),  # 3 / 11.14 = 26.9%
         run_rate(deals_n(4), 3, deals_n(10)),
     ]

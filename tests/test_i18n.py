@@ -307,8 +307,10 @@ def test_a_deal_progress_and_leaderboard_read_in_chinese(team: Run) -> None:
         logged.text
     )
     lines = team("UALICE", "/progress", "", locale="zh-CN").text.splitlines()
-    assert lines[1:4] == [
+    assert lines[1:6] == [
         "已完成 $80,000 / 目标 $100,000 — 完成率 *80%*",
+        "对比 2026-10 同期为新增（其前 18 个工作日为零）",
+        "对比 2025-11 同期为新增（其前 18 个工作日为零）",
         "截至今天应完成 $85,714.29 · 进度 *93%* ✅ 进度正常 · 低于应完成 $5,714.29",
         # (100000 - 80000) / 3 = 6,666.67, half up to cents
         "剩余 3 个工作日，还差 $20,000，日均需完成 *$6,666.67*",
