@@ -26,7 +26,8 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply
     if not goals:
         return Reply(text=_no_goal(ctx, subject, ctx.period(period, today)))
     first, *others = goals
-    text = _section(ctx, subject, first, today)
+    text, prog = _section(ctx, subject, first, today)
+    text += "".join("\n" + line for line in _by_rep(ctx, subject, first, prog, today))
     if others:
         text += "\n" + "\n".join(_other_line(ctx, subject, g, today) for g in others)
     buttons = []
@@ -116,7 +117,7 @@ def _currency(ctx: Ctx, subject: Subject, goal: Goal) -> str:
     return team.currency if team else subject.team.currency
 
 
-def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
+def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> tuple[str, pace.Progress]:
     prog = stats.progress_of(ctx.session, goal, subject.team, today)
     cur = _currency(ctx, subject, goal)
 
@@ -147,7 +148,58 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
     if goal.id is not None:
         lines.append(ctx.t("progress.goal_ref", id=goal.number))
         lines += goal_tree.flags(ctx, goal)
-    return "\n".join(lines)
+    return "\n".join(lines), prog
+
+
+def _by_rep(
+    ctx: Ctx, subject: Subject, goal: Goal, team_prog: pace.Progress, today: date
+) -> list[str]:
+    """Under a team's goal, each rep's part of it (most behind expected first), and who
+    accounts for most of the team's shortfall."""
+    if subject.rep is not None or goal.metric not in stats.SUMMED:
+        return []
+    reps = stats.rep_standings(ctx.session, goal, subject.team, today)
+    if not reps:
+        return []
+    cur = subject.team.currency
+
+    def v(value: Decimal) -> str:
+        return ctx.fmt.value(value, goal.metric, cur)
+
+    lines = [ctx.t("progress.by_rep")]
+    lines += [_rep_line(ctx, r, v) for r in reps]
+    most = max(reps, key=lambda r: r.progress.gap if r.progress else Decimal(0))
+    if team_prog.gap > 0 and most.progress is not None and most.progress.gap > 0:
+        lines.append(
+            ctx.t(
+                "progress.gap_owner",
+                team=name_of(subject.team),
+                gap=v(team_prog.gap),
+                rep=name_of(most.member),
+                part=v(most.progress.gap),
+            )
+        )
+    return lines
+
+
+def _rep_line(ctx: Ctx, rep: stats.RepStanding, v: Fmt) -> str:
+    prog = rep.progress
+    if prog is None:
+        return ctx.t("progress.rep_no_goal", name=name_of(rep.member), actual=v(rep.actual))
+    status = ""
+    if prog.pace is not None:
+        status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
+    return ctx.t(
+        "progress.rep_line",
+        name=name_of(rep.member),
+        actual=v(prog.actual),
+        target=v(prog.target),
+        attainment=ctx.fmt.pct(prog.attainment),
+        pace=ctx.fmt.pct(prog.pace),
+        status=status,
+        gap=v(abs(prog.gap)),
+        gap_word=ctx.t("progress.gap_behind") if prog.gap > 0 else ctx.t("progress.gap_ahead"),
+    )
 
 
 def _comparison_lines(

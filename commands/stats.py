@@ -15,7 +15,7 @@ from commands.parsing import UsageError
 from domain import compare, money, pace, periods
 from domain.periods import Period
 from storage import queries
-from storage.models import Goal, Team
+from storage.models import Goal, Member, Team
 
 T = TypeVar("T")
 MAX_COUNT = 1_000_000  # deals or customers in one goal
@@ -229,6 +229,64 @@ def _summed(
         team_id=scope.team_id,
         owner_ids=scope.owner_ids,
     )
+
+
+@dataclass(frozen=True)
+class RepStanding:
+    """One rep's part of a team goal: the rep's goal of the same metric and dates, if any."""
+
+    member: Member
+    actual: Decimal
+    progress: pace.Progress | None  # None: no goal of the rep for it
+
+
+def rep_standings(session: Session, goal: Goal, team: Team, today: date) -> list[RepStanding]:
+    """Each current rep of the team (and anyone with a goal of it) on a team goal of a
+    summed metric: the deals they won for the team in its period against their own goal of
+    the same metric and dates. Three statements whatever the number of reps: the members,
+    their targets, their sums. Most behind expected first, then those without a goal."""
+    assert team.id is not None
+    period = goal_period(goal)
+    start, end = period.start, period.end
+    targets = queries.rep_targets(
+        session,
+        workspace_id=team.workspace_id,
+        team_id=team.id,
+        start=start,
+        end=end,
+        metric=goal.metric,
+    )
+    totals = queries.totals_by_owner(
+        session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
+    )
+    people = [
+        m
+        for m, row in queries.members_during(session, team_id=team.id, start=start)
+        if (row.left_on is None and row.role == "rep") or m.id in targets
+    ]
+    hols = queries.holidays(session, workspace_id=team.workspace_id, team_id=team.id)
+    behind = Decimal(team.behind_pct) / 100
+    found = []
+    for member in people:
+        won, count = totals.get(member.id or 0, (0, 0))
+        actual = to_value(count if goal.metric == "deals" else won, goal.metric, team.currency)
+        prog = None
+        if member.id in targets:
+            prog = pace.progress(
+                target=to_value(targets[member.id], goal.metric, team.currency),
+                actual=actual,
+                period=period,
+                today=today,
+                holidays=hols,
+                behind_below=behind,
+                whole=goal.metric not in MONEY_METRICS,
+            )
+        found.append(RepStanding(member, actual, prog))
+    return sorted(found, key=_most_behind_first)
+
+
+def _most_behind_first(r: RepStanding) -> tuple[bool, Decimal, str]:
+    return (r.progress is None, -(r.progress.gap if r.progress else Decimal(0)), r.member.name)
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,12 @@ def test_team_without_a_team_goal_sums_rep_goals(sales: Run) -> None:
         run_rate("$61,666.67", 3, "$185,000"),
         forecast("$45,500"),
         pipeline("$56,000", "$35,000", "$21,000"),
+        # Each rep's part (tests/test_drill_down.py works the same numbers out).
+        en("progress.by_rep"),
+        *[line for line in reply.text.splitlines() if line.startswith("• ")],
+        en("progress.gap_owner", team="East", gap="$153,571.43", rep="alice", part="$77,857.14"),
     ]
+    assert len([line for line in reply.text.splitlines() if line.startswith("• ")]) == 2
     chart = reply.chart
     assert isinstance(chart, ProgressChart)
     assert chart.target == 220000.0

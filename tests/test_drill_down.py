@@ -1,0 +1,79 @@
+"""/progress team NAME: each rep's part of the team's goal, and who accounts for its gap.
+
+NOW is Wed 25 Nov 2026 in New York: 18 of November's 21 working days have elapsed.
+"""
+
+from __future__ import annotations
+
+from commands.i18n import t
+from tests.conftest import ADMIN, Run
+
+ALICE, BOB, CAROL = "<@UALICE|alice>", "<@UBOB|bob>", "<@UCAROL|carol>"
+
+
+def en(key: str, **values: object) -> str:
+    return t("en", key, **values)
+
+
+def rep(name: str, actual: str, target: str, att: str, pace: str, gap: str, behind: bool) -> str:
+    return en(
+        "progress.rep_line",
+        name=name,
+        actual=actual,
+        target=target,
+        attainment=att,
+        pace=pace,
+        status=en("pace.behind") if behind else en("pace.on_track"),
+        gap=gap,
+        gap_word=en("progress.gap_behind") if gap and behind else en("progress.gap_ahead"),
+    )
+
+
+def by_rep(text: str) -> list[str]:
+    lines = text.splitlines()
+    return lines[lines.index(en("progress.by_rep")) :]
+
+
+def test_each_rep_under_the_team_most_behind_first(team: Run) -> None:
+    assert team(ADMIN, "/pacer", f"setup team add East {CAROL}").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 120000 2026-11").ok
+    assert team("UMIA", "/goal", f"set {BOB} 100000 2026-11").ok
+    assert team("UALICE", "/deal", "25,000 Acme").ok
+    assert team("UBOB", "/deal", "10,000 Globex").ok
+    # alice: expected 120,000 x 18/21 = 102,857.14, short 77,857.14; 21% attained, pace 24%.
+    # bob: expected 100,000 x 18/21 = 85,714.29, short 75,714.29; 10%, pace 11.7% -> 12%.
+    # The team (the reps' goals summed): 220,000 x 18/21 = 188,571.43 expected, 35,000
+    # won: 153,571.43 short, alice's 77,857.14 the largest part. carol has no goal.
+    assert by_rep(team("UMIA", "/progress", "team East").text) == [
+        en("progress.by_rep"),
+        rep("alice", "$25,000", "$120,000", "21%", "24%", "$77,857.14", True),
+        rep("bob", "$10,000", "$100,000", "10%", "12%", "$75,714.29", True),
+        en("progress.rep_no_goal", name="carol", actual="$0"),
+        en(
+            "progress.gap_owner",
+            team="East",
+            gap="$153,571.43",
+            rep="alice",
+            part="$77,857.14",
+        ),
+    ]
+
+
+def test_a_team_ahead_names_nobody_and_a_rep_ahead_says_so(team: Run) -> None:
+    assert team("UMIA", "/goal", "set team East 21000 2026-11").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 10500 2026-11").ok
+    assert team("UMIA", "/goal", f"set {BOB} 10500 2026-11").ok
+    assert team("UALICE", "/deal", "20,000 Acme").ok
+    assert team("UBOB", "/deal", "6,000 Globex").ok
+    # Team: 21,000 x 18/21 = 18,000 expected, 26,000 won: ahead. alice: 9,000 expected,
+    # 11,000 ahead (190%, pace 222%). bob: 9,000 expected, 3,000 short (57%, pace 67%).
+    assert by_rep(team("UMIA", "/progress", "team East").text) == [
+        en("progress.by_rep"),
+        rep("bob", "$6,000", "$10,500", "57%", "67%", "$3,000", True),
+        rep("alice", "$20,000", "$10,500", "190%", "222%", "$11,000", False),
+    ]
+
+
+def test_a_rep_asking_for_themselves_sees_no_team_list(team: Run) -> None:
+    assert team("UMIA", "/goal", f"set {ALICE} 120000 2026-11").ok
+    assert en("progress.by_rep") not in team("UALICE", "/progress").text
