@@ -11,6 +11,7 @@ from commands import feedback, goal_tree, stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of, new_goal
 from commands.formatter import MONEY_METRICS, to_value
+from commands.parsing import Refused
 from commands.types import Reply
 from domain import money, pace, rounding
 from domain.periods import Period
@@ -34,6 +35,53 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply
     if subject.rep is not None and subject.rep.id == ctx.my_id and first.id is not None:
         buttons.append(feedback.progress_button(ctx, first))  # the rep's own goal
     return Reply(text=text, chart=_chart(ctx, subject, first, today), buttons=buttons)
+
+
+def all_teams(ctx: Ctx, period: PeriodRef | None) -> Reply:
+    """/progress all [PERIOD]: every team's lead goal, one line each (most behind expected
+    first), and which team accounts for most of the shortfall."""
+    teams = [
+        t for t in queries.list_teams(ctx.session, workspace_id=ctx.ws) if t.archived_at is None
+    ]
+    if not teams:
+        raise Refused("error.no_teams_yet")
+    shown = ctx.period(period, ctx.today(teams[0]))
+    lines = [
+        ctx.t("progress.all_title", period=ctx.fmt.period(shown, ctx.workspace.fiscal_start_month))
+    ]
+    standings: list[tuple[Team, Goal, pace.Progress]] = []
+    idle = []
+    for team in teams:
+        today = ctx.today(team)
+        goals = _goals(ctx, Subject(team.name, team, None), today, period)
+        if not goals:
+            idle.append(ctx.t("progress.team_no_goal", name=name_of(team)))
+            continue
+        prog = stats.progress_of(ctx.session, goals[0], team, today, pipeline=False)
+        standings.append((team, goals[0], prog))
+    standings.sort(key=lambda s: (-s[2].gap, s[0].name))
+    for team, goal, prog in standings:
+        lines.append(_standing_line(ctx, name_of(team), prog, _unit(ctx, goal, team)))
+    lines += idle
+    lines += _most_behind_team(ctx, standings)
+    return Reply(text="\n".join(lines))
+
+
+def _unit(ctx: Ctx, goal: Goal, team: Team) -> Fmt:
+    return lambda value: ctx.fmt.value(value, goal.metric, team.currency)
+
+
+def _most_behind_team(ctx: Ctx, standings: list[tuple[Team, Goal, pace.Progress]]) -> list[str]:
+    """Named only where the teams' gaps add up: one metric, one currency."""
+    units = {(goal.metric, team.currency) for team, goal, _ in standings}
+    if len(units) != 1:
+        return []
+    total = sum((prog.gap for _, _, prog in standings), Decimal(0))
+    team, goal, prog = standings[0]  # most behind first
+    if total <= 0 or prog.gap <= 0:
+        return []
+    v = _unit(ctx, goal, team)
+    return [ctx.t("progress.all_gap_owner", gap=v(total), team=name_of(team), part=v(prog.gap))]
 
 
 def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | None) -> list[Goal]:
@@ -183,15 +231,19 @@ def _by_rep(
 
 
 def _rep_line(ctx: Ctx, rep: stats.RepStanding, v: Fmt) -> str:
-    prog = rep.progress
-    if prog is None:
+    if rep.progress is None:
         return ctx.t("progress.rep_no_goal", name=name_of(rep.member), actual=v(rep.actual))
+    return _standing_line(ctx, name_of(rep.member), rep.progress, v)
+
+
+def _standing_line(ctx: Ctx, name: str, prog: pace.Progress, v: Fmt) -> str:
+    """One rep's or one team's line under a total: attainment, pace, gap to expected."""
     status = ""
     if prog.pace is not None:
         status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
     return ctx.t(
         "progress.rep_line",
-        name=name_of(rep.member),
+        name=name,
         actual=v(prog.actual),
         target=v(prog.target),
         attainment=ctx.fmt.pct(prog.attainment),

@@ -242,6 +242,14 @@ COMMANDS = (
         writes=False,
     ),
     Command(
+        "/progress all",
+        progress.all_teams,
+        (Arg("period", PERIOD, optional=True),),
+        role=Role.ADMIN,
+        help="progress.help",
+        writes=False,
+    ),
+    Command(
         "/leaderboard",
         leaderboard.handle,
         (

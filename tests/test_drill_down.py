@@ -77,3 +77,28 @@ def test_a_team_ahead_names_nobody_and_a_rep_ahead_says_so(team: Run) -> None:
 def test_a_rep_asking_for_themselves_sees_no_team_list(team: Run) -> None:
     assert team("UMIA", "/goal", f"set {ALICE} 120000 2026-11").ok
     assert en("progress.by_rep") not in team("UALICE", "/progress").text
+
+
+def test_an_admin_sees_every_team_most_behind_first(team: Run) -> None:
+    assert team(
+        ADMIN, "/pacer", "setup team create West <#CWEST|sales-west> tz:America/New_York"
+    ).ok
+    assert team(ADMIN, "/pacer", "setup team add West <@UCARL|carl>").ok
+    assert team(ADMIN, "/pacer", "setup team create North <#CNORTH|north>").ok
+    assert team("UMIA", "/goal", "set team East 42000 2026-11").ok
+    assert team(ADMIN, "/goal", "set team West 21000 2026-11").ok
+    assert team("UALICE", "/deal", "30,000 Acme").ok
+    assert team("UCARL", "/deal", "6,000 Globex").ok
+    # East: 42,000 x 18/21 = 36,000 expected, 30,000 won: 6,000 short (71%, pace 83%).
+    # West: 18,000 expected, 6,000 won: 12,000 short (29%, pace 33%): first.
+    # Together 18,000 short; West's 12,000 of it. North has no goal.
+    lines = team(ADMIN, "/progress", "all").text.splitlines()
+    assert lines == [
+        en("progress.all_title", period="2026-11"),
+        rep("West", "$6,000", "$21,000", "29%", "33%", "$12,000", True),
+        rep("East", "$30,000", "$42,000", "71%", "83%", "$6,000", True),
+        en("progress.team_no_goal", name="North"),
+        en("progress.all_gap_owner", gap="$18,000", team="West", part="$12,000"),
+    ]
+    refused = team("UALICE", "/progress", "all")
+    assert not refused.ok and "West" not in refused.text
