@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -12,15 +13,15 @@ from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of, new_goal
 from commands.formatter import MONEY_METRICS, to_value
 from commands.parsing import Refused
-from commands.types import Reply
+from commands.types import Button, Reply
 from domain import money, pace, rounding
 from domain.periods import Period
 from storage import queries
 from storage.models import Goal, Team
 
 
-def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
-    """/progress [@rep | team NAME] [PERIOD]"""
+def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None, page: int = 1) -> Reply:
+    """/progress [@rep | team NAME] [PERIOD]; `page`: of a team's reps, from a button."""
     subject = subject or me(ctx)
     today = ctx.today(subject.team)
     goals = _goals(ctx, subject, today, period)
@@ -28,16 +29,16 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply
         return Reply(text=_no_goal(ctx, subject, ctx.period(period, today)))
     first, *others = goals
     text, prog = _section(ctx, subject, first, today)
-    text += "".join("\n" + line for line in _by_rep(ctx, subject, first, prog, today))
+    reps, buttons = _by_rep(ctx, subject, first, prog, today, page)
+    text += "".join("\n" + line for line in reps)
     if others:
         text += "\n" + "\n".join(_other_line(ctx, subject, g, today) for g in others)
-    buttons = []
     if subject.rep is not None and subject.rep.id == ctx.my_id and first.id is not None:
         buttons.append(feedback.progress_button(ctx, first))  # the rep's own goal
     return Reply(text=text, chart=_chart(ctx, subject, first, today), buttons=buttons)
 
 
-def all_teams(ctx: Ctx, period: PeriodRef | None) -> Reply:
+def all_teams(ctx: Ctx, period: PeriodRef | None, page: int = 1) -> Reply:
     """/progress all [PERIOD]: every team's lead goal, one line each (most behind expected
     first), and which team accounts for most of the shortfall."""
     teams = [
@@ -60,11 +61,55 @@ def all_teams(ctx: Ctx, period: PeriodRef | None) -> Reply:
         prog = stats.progress_of(ctx.session, goals[0], team, today, pipeline=False)
         standings.append((team, goals[0], prog))
     standings.sort(key=lambda s: (-s[2].gap, s[0].name))
-    for team, goal, prog in standings:
-        lines.append(_standing_line(ctx, name_of(team), prog, _unit(ctx, goal, team)))
-    lines += idle
+    rows = [_standing_line(ctx, name_of(t), p, _unit(ctx, g, t)) for t, g, p in standings]
+    label = period.text if period is not None else shown.label
+    shown_rows, buttons, span = _paged(ctx, rows + idle, page, f"all:0:{label}")
+    if span:
+        lines[0] += " " + span
+    lines += shown_rows
     lines += _most_behind_team(ctx, standings)
-    return Reply(text="\n".join(lines))
+    return Reply(text="\n".join(lines), buttons=buttons)
+
+
+PAGE_ROWS = 25  # reps (or teams) per message; the rest a button press away, never cut
+PAGE_ACTION = "progress_page"
+
+
+def _paged(ctx: Ctx, rows: list[str], page: int, what: str) -> tuple[list[str], list[Button], str]:
+    """The page's rows, the buttons to the pages beside it (their value: `what:page`), and
+    which rows these are ("26–50 of 60"; nothing when one page holds them all)."""
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * PAGE_ROWS
+    shown = rows[first : first + PAGE_ROWS]
+    if pages == 1:
+        return shown, [], ""
+    span = ctx.t("progress.page_span", first=first + 1, last=first + len(shown), total=len(rows))
+    buttons = []
+    if page > 1:
+        buttons.append(Button(PAGE_ACTION, ctx.t("progress.page_previous"), f"{what}:{page - 1}"))
+    if page < pages:
+        buttons.append(Button(PAGE_ACTION, ctx.t("progress.page_next"), f"{what}:{page + 1}"))
+    return shown, buttons, span
+
+
+def turn_page(ctx: Ctx, value: str) -> Reply:
+    """A press of a page button: the same reply at another page of its rows, in place of
+    the message (the chart was posted with the first page)."""
+    try:
+        kind, ident, label, number = value.split(":")
+        page, period = int(number), PeriodRef(label)
+    except ValueError:
+        raise Refused("error.unknown_action") from None
+    if kind == "all":
+        if not ctx.me.is_admin:
+            raise Refused("error.admins_only")
+        return all_teams(ctx, period, page)
+    team = ctx.session.get(Team, int(ident)) if ident.isdigit() else None
+    if kind != "team" or team is None or team.workspace_id != ctx.ws:
+        raise Refused("error.unknown_action")
+    reply = handle(ctx, Subject(team.name, team, None), period, page)
+    return dataclasses.replace(reply, chart=None)
 
 
 def _unit(ctx: Ctx, goal: Goal, team: Team) -> Fmt:
@@ -200,22 +245,23 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> tuple[str, 
 
 
 def _by_rep(
-    ctx: Ctx, subject: Subject, goal: Goal, team_prog: pace.Progress, today: date
-) -> list[str]:
-    """Under a team's goal, each rep's part of it (most behind expected first), and who
-    accounts for most of the team's shortfall."""
+    ctx: Ctx, subject: Subject, goal: Goal, team_prog: pace.Progress, today: date, page: int
+) -> tuple[list[str], list[Button]]:
+    """Under a team's goal, each rep's part of it (most behind expected first, a page at a
+    time), and who accounts for most of the team's shortfall."""
     if subject.rep is not None or goal.metric not in stats.SUMMED:
-        return []
+        return [], []
     reps = stats.rep_standings(ctx.session, goal, subject.team, today)
     if not reps:
-        return []
+        return [], []
     cur = subject.team.currency
 
     def v(value: Decimal) -> str:
         return ctx.fmt.value(value, goal.metric, cur)
 
-    lines = [ctx.t("progress.by_rep")]
-    lines += [_rep_line(ctx, r, v) for r in reps]
+    what = f"team:{subject.team.id}:{stats.goal_period(goal).label}"
+    rows, buttons, span = _paged(ctx, [_rep_line(ctx, r, v) for r in reps], page, what)
+    lines = [ctx.t("progress.by_rep") + (" " + span if span else ""), *rows]
     most = max(reps, key=lambda r: r.progress.gap if r.progress else Decimal(0))
     if team_prog.gap > 0 and most.progress is not None and most.progress.gap > 0:
         lines.append(
@@ -227,7 +273,7 @@ def _by_rep(
                 part=v(most.progress.gap),
             )
         )
-    return lines
+    return lines, buttons
 
 
 def _rep_line(ctx: Ctx, rep: stats.RepStanding, v: Fmt) -> str:

@@ -467,6 +467,7 @@ class Form:
 
 
 ACTIONS = (
+    Action(progress.PAGE_ACTION, progress.turn_page),
     Action("deal_delete", lambda ctx, value: deal.delete(ctx, parse_id(value))),
     Action("deal_restore", lambda ctx, value: deal.restore(ctx, parse_id(value))),
     Action(feedback.OPEN, lambda ctx, value: feedback.open_feedback_form(ctx, parse_id(value))),

@@ -5,8 +5,13 @@ NOW is Wed 25 Nov 2026 in New York: 18 of November's 21 working days have elapse
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
+from commands import progress, router
 from commands.i18n import t
-from tests.conftest import ADMIN, Run
+from commands.types import Reply, Request
+from storage.engine import session_scope
+from tests.conftest import ADMIN, NOW, Run
 
 ALICE, BOB, CAROL = "<@UALICE|alice>", "<@UBOB|bob>", "<@UCAROL|carol>"
 
@@ -102,3 +107,37 @@ def test_an_admin_sees_every_team_most_behind_first(team: Run) -> None:
     ]
     refused = team("UALICE", "/progress", "all")
     assert not refused.ok and "West" not in refused.text
+
+
+def press(engine: Engine, user: str, value: str) -> Reply:
+    req = Request(workspace_id="T1", user_id=user, text="", now=NOW, admin_ids=frozenset({ADMIN}))
+    with session_scope(engine) as s:
+        return router.action(progress.PAGE_ACTION, value, req, s)
+
+
+def test_a_long_team_is_paged_not_cut(team: Run, engine: Engine) -> None:
+    many = " ".join(f"<@UREP{n:02d}|rep{n:02d}>" for n in range(28))
+    assert team(ADMIN, "/pacer", f"setup team add East {many}").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 120000 2026-11").ok
+    first = team("UMIA", "/progress", "team East")
+    # 30 reps (alice, bob and 28 more): 25 on the first page, then 5.
+    rows = [line for line in first.text.splitlines() if line.startswith("• ")]
+    assert len(rows) == progress.PAGE_ROWS
+    assert en("progress.by_rep") + " " + en("progress.page_span", first=1, last=25, total=30) in (
+        first.text
+    )
+    [more] = first.buttons
+    assert (more.action_id, more.label) == (progress.PAGE_ACTION, en("progress.page_next"))
+    second = press(engine, "UMIA", more.value)
+    assert second.ok and second.chart is None  # the chart came with the first page
+    rest = [line for line in second.text.splitlines() if line.startswith("• ")]
+    assert len(rest) == 5
+    names = {line.split("*")[1] for line in rows + rest}
+    assert len(names) == 30 and {"alice", "bob", "rep00", "rep27"} <= names
+    [back] = second.buttons
+    assert back.label == en("progress.page_previous")
+    assert press(engine, "UMIA", back.value).text == first.text
+    # A value naming another workspace's team, or made up, shows nothing.
+    assert not press(engine, "UMIA", "team:999:2026-11:2").ok
+    assert not press(engine, "UMIA", "nonsense").ok
+    assert not press(engine, "UALICE", "all:0:2026-11:1").ok  # every team: admins only
