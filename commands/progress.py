@@ -249,7 +249,7 @@ def _by_rep(
 ) -> tuple[list[str], list[Button]]:
     """Under a team's goal, each rep's part of it (most behind expected first, a page at a
     time), and who accounts for most of the team's shortfall."""
-    if subject.rep is not None or goal.metric not in stats.SUMMED:
+    if subject.rep is not None:
         return [], []
     reps = stats.rep_standings(ctx.session, goal, subject.team, today)
     if not reps:

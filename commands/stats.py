@@ -241,10 +241,10 @@ class RepStanding:
 
 
 def rep_standings(session: Session, goal: Goal, team: Team, today: date) -> list[RepStanding]:
-    """Each current rep of the team (and anyone with a goal of it) on a team goal of a
-    summed metric: the deals they won for the team in its period against their own goal of
-    the same metric and dates. Three statements whatever the number of reps: the members,
-    their targets, their sums. Most behind expected first, then those without a goal."""
+    """Each current rep of the team (and anyone with a goal of it) on a team goal: what they
+    did for the team in its period against their own goal of the same metric and dates.
+    Three statements whatever the number of reps: the members, their targets, their
+    actuals. Most behind expected first, then those without a goal."""
     assert team.id is not None
     period = goal_period(goal)
     start, end = period.start, period.end
@@ -256,8 +256,13 @@ def rep_standings(session: Session, goal: Goal, team: Team, today: date) -> list
         end=end,
         metric=goal.metric,
     )
-    totals = queries.totals_by_owner(
-        session, workspace_id=team.workspace_id, start=start, end=end, team_id=team.id
+    totals = queries.by_owner(
+        session,
+        metric=goal.metric,
+        workspace_id=team.workspace_id,
+        start=start,
+        end=end,
+        team_id=team.id,
     )
     people = [
         m
@@ -268,8 +273,7 @@ def rep_standings(session: Session, goal: Goal, team: Team, today: date) -> list
     behind = Decimal(team.behind_pct) / 100
     found = []
     for member in people:
-        won, count = totals.get(member.id or 0, (0, 0))
-        actual = to_value(count if goal.metric == "deals" else won, goal.metric, team.currency)
+        actual = to_value(totals.get(member.id or 0, 0), goal.metric, team.currency)
         prog = None
         if member.id in targets:
             prog = pace.progress(

@@ -141,3 +141,37 @@ def test_a_long_team_is_paged_not_cut(team: Run, engine: Engine) -> None:
     assert not press(engine, "UMIA", "team:999:2026-11:2").ok
     assert not press(engine, "UMIA", "nonsense").ok
     assert not press(engine, "UALICE", "all:0:2026-11:1").ok  # every team: admins only
+
+
+def deal_number(reply: Reply) -> int:
+    return int(reply.text.split("`#", 1)[1].split("`", 1)[0])
+
+
+def test_collected_and_new_customers_split_by_rep_in_one_read_each(team: Run) -> None:
+    assert team("UMIA", "/goal", "set team East 30000 2026-11 collected").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 21000 2026-11 collected").ok
+    assert team("UMIA", "/goal", f"set {BOB} 7000 2026-11 collected").ok
+    acme = deal_number(team("UALICE", "/deal", "40,000 Acme date:2026-10-05"))
+    beta = deal_number(team("UBOB", "/deal", "10,000 Beta"))
+    assert team("UALICE", "/deal", f"paid {acme} 8,000 date:2026-10-30").ok  # October
+    assert team("UALICE", "/deal", f"paid {acme} 12,000 date:2026-11-03").ok
+    assert team("UBOB", "/deal", f"paid {beta} 6,000").ok
+    # alice: 12,000 of 21,000 (57%); expected 18,000, short 6,000, pace 67%.
+    # bob: 6,000 of 7,000 (86%); expected 6,000: on pace (100%), 0 short.
+    # Team: 30,000 x 18/21 = 25,714.29 expected, 18,000 collected: 7,714.29 short.
+    assert by_rep(team("UMIA", "/progress", "team East").text) == [
+        en("progress.by_rep"),
+        rep("alice", "$12,000", "$21,000", "57%", "67%", "$6,000", True),
+        rep("bob", "$6,000", "$7,000", "86%", "100%", "$0", False),
+        en("progress.gap_owner", team="East", gap="$7,714.29", rep="alice", part="$6,000"),
+    ]
+    # New customers this week (23-29 Nov): Acme was first won in October, Beta today.
+    assert team("UMIA", "/goal", "set team East 4 2026-W48 new_customers").ok
+    assert team("UALICE", "/deal", "1,000 Cyan").ok
+    assert team("UALICE", "/deal", "1,000 Dune").ok
+    assert team("UBOB", "/deal", "1,000 Acme").ok  # Acme is not new in November
+    lines = by_rep(team("UMIA", "/progress", "team East week").text)
+    assert [line.split(" · ")[0] for line in lines[1:3]] == [
+        en("progress.rep_no_goal", name="alice", actual="2 new customers"),
+        en("progress.rep_no_goal", name="bob", actual="1 new customer"),
+    ]

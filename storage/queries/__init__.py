@@ -75,6 +75,7 @@ from storage.queries.goals import (
 from storage.queries.metrics import (
     WON_LIVE,
     biggest_won_deal,
+    by_owner,
     collected,
     daily_totals,
     new_customers,
@@ -146,6 +147,7 @@ __all__ = [
     "answer_delivery",
     "audit_trail",
     "biggest_won_deal",
+    "by_owner",
     "celebrated_between",
     "change_deal",
     "claim_delivery",

@@ -279,6 +279,17 @@ def count_new_customers(
     return int(session.exec(select(NEW_CUSTOMERS).where(*where)).one())
 
 
+def new_customers_by_owner(
+    session: Session, *, workspace_id: str, start: date, end: date, team_id: int
+) -> dict[int, int]:
+    """owner id -> new customers credited to them on the team in [start, end]: a customer
+    won by two reps on its first day counts for both, as for each alone."""
+    where = _credited(workspace_id, start, end, team_id, None)
+    owner = col(Customer.owner_id)
+    rows = session.exec(select(owner, NEW_CUSTOMERS).where(*where).group_by(owner)).all()
+    return {int(o): int(n) for o, n in rows}
+
+
 def daily_new_customers(
     session: Session,
     *,

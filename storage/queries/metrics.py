@@ -253,6 +253,27 @@ def collected(
     return int(session.exec(_paid(select(func.sum(Payment.amount_minor)), w)).one() or 0)
 
 
+def by_owner(
+    session: Session, *, metric: str, workspace_id: str, start: date, end: date, team_id: int
+) -> dict[int, int]:
+    """owner id -> the team's actual of `metric` in [start, end] (minor units or a count),
+    every rep in one statement: a team's drill-down."""
+    if metric == "new_customers":
+        return customers.new_customers_by_owner(
+            session, workspace_id=workspace_id, start=start, end=end, team_id=team_id
+        )
+    if metric == "collected":
+        w = _window(workspace_id, start, end, team_id, None)
+        owner = col(Payment.owner_id)
+        query = _paid(select(owner, func.sum(Payment.amount_minor)), w).group_by(owner)
+        return {int(o): int(v or 0) for o, v in session.exec(query).all()}
+    totals = totals_by_owner(
+        session, workspace_id=workspace_id, start=start, end=end, team_id=team_id
+    )
+    index = 1 if metric == "deals" else 0
+    return {owner: values[index] for owner, values in totals.items()}
+
+
 # --- per team, for the scheduled posts -------------------------------------------------------
 # Each aggregates for a whole team at once, so a daily run costs a few queries per team.
 
