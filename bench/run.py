@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 from bench import endpoint, jobs, load, micro
 from bench.generate import (
@@ -38,6 +39,7 @@ from bench.generate import (
 )
 from bench.micro import Ask
 from bench.table import Row, failures, format_table, mb, ms, percentile, ratio
+from storage import queries
 from storage.engine import make_engine
 from storage.migrate import current_revision, upgrade
 
@@ -480,13 +482,20 @@ def migrated(engine: Engine) -> Engine:
 
 
 def clean_postgres(engine: Engine, max_deal: int) -> None:
-    """Remove what this run wrote, so the loaded data stays as generated."""
-    with engine.begin() as conn:
+    """Remove what this run wrote, so the loaded data stays as generated. The deals go by
+    plain SQL, past the upkeep of what is derived from them: the rep days and customers are
+    rebuilt from the deals left and the kept threshold bands dropped, else every run left
+    its deals in the next run's sums."""
+    with Session(engine) as session, session.begin():
+        conn = session.connection()
         for table in ("auditentry", "sentmessage", "delivery", "outbox", "celebration"):
             if conn.dialect.has_table(conn, table):
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text("DELETE FROM deal WHERE id > :m"), {"m": max_deal})
         conn.execute(text("UPDATE team SET big_deal_minor = NULL"))
+        conn.execute(text("DELETE FROM teamday"))
+        queries.rebuild_repdays(session, workspace_id=WORKSPACE_ID)
+        queries.rebuild_customers(session, workspace_id=WORKSPACE_ID)
 
 
 def measure(
