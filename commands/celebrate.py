@@ -134,7 +134,7 @@ def _pending(reply: Reply, channel_id: str) -> set[str]:
     return {
         n.key
         for n in reply.notices
-        if n.channel_id == channel_id and n.key.startswith("celebrate:")
+        if n.channel_id == channel_id and n.key.startswith(queries.CELEBRATE)
     }
 
 
@@ -193,7 +193,7 @@ def _mention(member: Member | None) -> str:
 
 
 def _key(deal: Deal) -> str:
-    return f"celebrate:{deal.id}"
+    return f"{queries.CELEBRATE}{deal.id}"
 
 
 def _digest_key(team: Team, day: date) -> str:

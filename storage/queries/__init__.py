@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from storage.queries.audit import audit_trail, last_audit_id, save_audited, snapshot
 from storage.queries.celebrations import (
+    CELEBRATE,
     LIVE_NOTICE,
     celebrated_between,
     twice_median_won,
@@ -136,6 +137,7 @@ from storage.queries.integrations import (
 )
 
 __all__ = [
+    "CELEBRATE",
     "LIVE_NOTICE",
     "WON_LIVE",
     "Joined",
