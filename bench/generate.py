@@ -300,6 +300,7 @@ def populate(engine: Engine, params: Params, empty_workspace: bool = True) -> No
         for shape in shapes:
             queries.rebuild_customers(session, workspace_id=shape.workspace_id)
             queries.rebuild_repdays(session, workspace_id=shape.workspace_id)
+            queries.backfill_stages(session, workspace_id=shape.workspace_id)
 
 
 def table(model: Any) -> Table:

@@ -22,7 +22,7 @@ from sqlmodel import Session
 import charts
 from bench import clock
 from bench.generate import EMPTY_ID, WORKSPACE_ID
-from charts.specs import ChartSpec, ProgressChart
+from charts.specs import ChartSpec
 from commands.router import dispatch
 from commands.types import Reply, Request
 from domain import periods
@@ -212,10 +212,7 @@ def empty_like(spec: ChartSpec) -> Callable[[], bytes]:
     from charts import draw
 
     # The figure plumbing of charts/draw.py itself, so size, dpi and rc settings match.
-    if isinstance(spec, ProgressChart):
-        height = draw.HEIGHT_IN
-    else:
-        height = draw._leaderboard_height(len(spec.names))
+    height = draw.height_of(spec)
 
     def render() -> bytes:
         with draw._figure(height) as fig:

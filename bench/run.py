@@ -491,6 +491,7 @@ def clean_postgres(engine: Engine, max_deal: int) -> None:
         for table in ("auditentry", "sentmessage", "delivery", "outbox", "celebration"):
             if conn.dialect.has_table(conn, table):
                 conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("DELETE FROM stagechange WHERE deal_id > :m"), {"m": max_deal})
         conn.execute(text("DELETE FROM deal WHERE id > :m"), {"m": max_deal})
         conn.execute(text("UPDATE team SET big_deal_minor = NULL"))
         conn.execute(text("DELETE FROM teamday"))

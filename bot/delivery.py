@@ -39,7 +39,8 @@ from bot.outbox import (
     is_undelivered,
 )
 from bot.tokens import Clients
-from charts.specs import ChartSpec, LeaderboardChart
+from charts import specs
+from charts.specs import ChartSpec
 from commands import i18n
 from commands.types import Button, FileOut, Form, Notice, Reply, Retract, Update, Visibility
 
@@ -324,7 +325,7 @@ def open_form(client: WebClient, trigger_id: str, form: Form) -> None:
 
 
 def chart_filename(spec: ChartSpec) -> str:
-    return "leaderboard.png" if isinstance(spec, LeaderboardChart) else "progress.png"
+    return specs.kind(spec) + ".png"
 
 
 @dataclass(frozen=True)

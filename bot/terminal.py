@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 import charts
 from bot.outbox import Asker, DeliveryError, Sent
+from charts import specs
 from charts.specs import ChartSpec
 from commands import demo, i18n, markup
 from commands.types import Button, Notice, Reply, Retract, Update
@@ -150,7 +151,7 @@ def button_line(buttons: list[Button]) -> str:
 
 
 def chart_stem(spec: ChartSpec) -> str:
-    return type(spec).__name__.removesuffix("Chart").lower()  # progress, leaderboard
+    return specs.kind(spec)
 
 
 def chart_dir() -> str:

@@ -25,7 +25,14 @@ from matplotlib.transforms import Transform, blended_transform_factory, offset_c
 
 from charts.fonts import ensure_fonts
 from charts.numbers import compact, percent
-from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
+from charts.specs import (
+    ChartSpec,
+    FunnelChart,
+    LeaderboardChart,
+    MixChart,
+    ProgressChart,
+    TrendChart,
+)
 
 if TYPE_CHECKING:
     from matplotlib.typing import LineStyleType, RcKeyType
@@ -66,7 +73,20 @@ def render(spec: ChartSpec) -> bytes:
     """PNG bytes for any chart spec."""
     if isinstance(spec, ProgressChart):
         return render_progress(spec)
+    if isinstance(spec, FunnelChart):
+        return render_funnel(spec)
+    if isinstance(spec, TrendChart):
+        return render_trend(spec)
+    if isinstance(spec, MixChart):
+        return render_leaderboard(_mix_bars(spec))
     return render_leaderboard(spec)
+
+
+def height_of(spec: ChartSpec) -> float:
+    """The figure height the chart is drawn at (inches)."""
+    if isinstance(spec, LeaderboardChart | MixChart):
+        return _leaderboard_height(len(spec.names))
+    return HEIGHT_IN
 
 
 def render_progress(spec: ProgressChart) -> bytes:
@@ -523,4 +543,123 @@ def _vline(
         color=colour,
         fontsize=LABEL_PT,
         path_effects=_bold(colour),
+    )
+
+
+# --- funnel chart ------------------------------------------------------------------------
+
+
+def render_funnel(spec: FunnelChart) -> bytes:
+    with _figure(HEIGHT_IN) as fig:
+        _draw_funnel(fig, spec)
+        return _png(fig)
+
+
+def _draw_funnel(fig: Figure, spec: FunnelChart) -> None:
+    _title(fig, spec.title)
+    if not spec.stages or not any(spec.deals):
+        _no_data(fig, NO_DATA)
+        return
+    count = len(spec.stages)
+    left = _name_margin(fig, spec.stages, LABEL_PT + 1)
+    _margins(fig, top_in=LEADER_TOP_IN, bottom_in=0.3, left=left, right=0.97)
+    ax = fig.add_subplot()
+    widest = max(spec.deals)
+    # Centred on 0; the right half leaves room for the notes.
+    ax.set_xlim(-widest * 0.55, widest * 1.6)
+    ax.set_ylim(count - 0.5, -0.5)
+    colours = [ACTUAL if i != spec.bottleneck else TARGET for i in range(count)]
+    colours[-1] = SUCCESS if spec.bottleneck != count - 1 else TARGET
+    lefts = [-v / 2 for v in spec.deals]
+    ax.barh(range(count), spec.deals, left=lefts, height=0.72, color=colours, zorder=2)
+    transform = _points(fig, ax.transData, x=8)
+    for row, (value, note) in enumerate(zip(spec.deals, spec.notes, strict=False)):
+        ax.text(
+            max(value / 2, widest * 0.02),
+            row,
+            note,
+            transform=transform,
+            ha="left",
+            va="center",
+            fontsize=LABEL_PT,
+            color=TARGET if row == spec.bottleneck else INK,
+            path_effects=_bold(TARGET) if row == spec.bottleneck else None,
+            bbox=TEXT_BOX,
+            zorder=4,
+        )
+    ax.set_yticks(range(count), spec.stages)
+    ax.tick_params(axis="y", length=0, pad=8, labelsize=LABEL_PT + 1)
+    ax.set_xticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+
+
+# --- trend chart -------------------------------------------------------------------------
+
+TREND_LABELS = {"actual": "Actual", "target": "Target"}
+
+
+def render_trend(spec: TrendChart) -> bytes:
+    with _figure(HEIGHT_IN) as fig:
+        _draw_trend(fig, spec)
+        return _png(fig)
+
+
+def _draw_trend(fig: Figure, spec: TrendChart) -> None:
+    labels = {**TREND_LABELS, **spec.labels}
+    _title(fig, spec.title)
+    if not spec.months:
+        _no_data(fig, NO_DATA)
+        return
+    _margins(fig, top_in=0.8, bottom_in=1.0, left=0.11, right=0.97)
+    ax = fig.add_subplot()
+    xs = list(range(len(spec.months)))
+    actual = [float(v) for v in spec.actual[: len(xs)]]
+    targets = [t for t in spec.target[: len(xs)] if t is not None]
+    top = max([*actual, *targets, 0.0]) or 1.0
+    ax.set_ylim(0, top * 1.18)
+    ax.set_xlim(-0.6, len(xs) - 0.4)
+    handles: list[Any] = [ax.bar(xs, actual, width=0.62, color=BAR, label=labels["actual"])]
+    # Each month's own target across its bar: months are not a continuum to draw a slope in.
+    marks = [(x, t) for x, t in zip(xs, spec.target, strict=False) if t is not None]
+    for x, t in marks:
+        (line,) = ax.plot([x - 0.42, x + 0.42], [t, t], color=TARGET, linewidth=3.0, zorder=3)
+    if marks:
+        line.set_label(labels["target"])
+        handles.append(line)
+    transform = _points(fig, ax.transData, y=4)
+    for x, value, note in zip(xs, actual, spec.notes, strict=False):
+        ax.text(
+            x, value, note, transform=transform, ha="center", va="bottom", fontsize=LABEL_PT - 1
+        )
+    ax.set_xticks(xs, spec.months)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, spec.value_prefix)))
+    ax.grid(axis="y", color=GRID, linewidth=1.0)
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0, pad=6)
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.54, 0.0),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=LABEL_PT,
+    )
+
+
+# --- mix chart ---------------------------------------------------------------------------
+
+
+def _mix_bars(spec: MixChart) -> LeaderboardChart:
+    """Shares drawn as the leaderboard's amount bars: the same look, largest at the top."""
+    return LeaderboardChart(
+        title=spec.title,
+        names=spec.names,
+        values=spec.values,
+        percent=False,
+        value_prefix=spec.value_prefix,
+        notes=spec.notes,
+        alt_text=spec.alt_text,
     )

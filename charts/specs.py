@@ -49,4 +49,54 @@ class LeaderboardChart:
     alt_text: str = ""
 
 
-ChartSpec = ProgressChart | LeaderboardChart
+@dataclass(frozen=True)
+class FunnelChart:
+    """The pipeline funnel: one centred bar per stage, widest at the top, its width the
+    deals that reached the stage. `notes` are per-stage texts beside the bar (e.g. "15 ·
+    $600k · 75%"); `bottleneck` is the index of the stage whose step to the next converts
+    least (that bar is drawn in the warning colour), or None."""
+
+    title: str
+    stages: list[str]
+    deals: list[float]
+    notes: list[str] = field(default_factory=list)
+    bottleneck: int | None = None
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Months as bars, with the target of each month as a line where there is one.
+
+    `months` are the x labels ("2026-07"); `actual` one value per month; `target` one per
+    month or None where the month had no target. `notes` label each bar (e.g. "+12%")."""
+
+    title: str
+    months: list[str]
+    actual: list[float]
+    target: list[float | None] = field(default_factory=list)
+    value_prefix: str = ""
+    notes: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # keys: actual, target
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class MixChart:
+    """Shares of a total: horizontal bars, largest at the top, `notes` beside each bar
+    (e.g. "$120k · 35%"). Values are amounts in display units."""
+
+    title: str
+    names: list[str]
+    values: list[float]
+    notes: list[str] = field(default_factory=list)
+    value_prefix: str = ""
+    alt_text: str = ""
+
+
+ChartSpec = ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixChart
+
+
+def kind(spec: ChartSpec) -> str:
+    """What the chart is, for its file name: progress, leaderboard, funnel, trend, mix."""
+    return type(spec).__name__.removesuffix("Chart").lower()

@@ -326,7 +326,12 @@ def edit(ctx: Ctx, deal_id: int, words: list[str] | None, options: dict[str, str
     if (values.stage or deal.stage) == "won" and close > ctx.today(team):
         raise UsageError("error.future_date", date=close.isoformat())
     queries.change_deal(
-        ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
+        ctx.session,
+        deal=deal,
+        actor=ctx.req.user_id,
+        action="update",
+        changes=changes,
+        now=ctx.req.now,
     )
     note = closed_note(ctx, close, ctx.today(team)) if "close_date" in changes else None
     text = ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal))
@@ -387,7 +392,12 @@ def set_stage(ctx: Ctx, deal_id: int, stage: str) -> Reply:
     if stage == "won" and team is not None and deal.close_date > ctx.today(team):
         changes["close_date"] = ctx.today(team)
     queries.change_deal(
-        ctx.session, deal=deal, actor=ctx.req.user_id, action="update", changes=changes
+        ctx.session,
+        deal=deal,
+        actor=ctx.req.user_id,
+        action="update",
+        changes=changes,
+        now=ctx.req.now,
     )
     return celebrate.attach(
         ctx, deal, Reply(text=ctx.t("deal.edited", id=deal.number, deal=describe(ctx, deal)))

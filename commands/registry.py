@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from commands import (
+    analysis,
     deal,
     export,
     feedback,
@@ -288,6 +289,12 @@ COMMANDS = (
         "/pacer import",
         import_modal.open_form,
         role=Role.MANAGER,
+        writes=False,
+    ),
+    Command(
+        "/pacer funnel",
+        analysis.funnel,
+        (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
         writes=False,
     ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),

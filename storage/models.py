@@ -396,6 +396,24 @@ class Payment(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
+class StageChange(SQLModel, table=True):
+    """A deal entering a stage, with when: the funnel counts the stages a deal ever reached
+    and the cycle time runs from its first row to its first `won`. Written for every deal
+    created and every change of its stage by storage/queries/stages.py (an after-flush
+    hook: no write path can forget it). History, never rewritten: a deal moved back keeps
+    the furthest stage it was at."""
+
+    __table_args__ = (
+        # A deal's history in order: the funnel reads it per deal of the period.
+        Index("ix_stagechange_deal", "workspace_id", "deal_id", "changed_at", "stage"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    deal_id: int = Field(foreign_key="deal.id")
+    stage: str = Field(max_length=16)
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
 FEEDBACK_STATES = ("open", "accepted", "adjusted", "declined")
 
 

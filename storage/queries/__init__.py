@@ -136,10 +136,22 @@ from storage.queries.integrations import (
     touch_integration,
 )
 
+# isort: split
+# Stage history and the funnel (issue 12).
+from storage.queries.stages import (
+    FUNNEL_STAGES,
+    FunnelRow,
+    backfill_stages,
+    funnel_rows,
+    stage_history,
+)
+
 __all__ = [
     "CELEBRATE",
+    "FUNNEL_STAGES",
     "LIVE_NOTICE",
     "WON_LIVE",
+    "FunnelRow",
     "Joined",
     "Left",
     "add_deal",
@@ -148,6 +160,7 @@ __all__ = [
     "all_teams",
     "answer_delivery",
     "audit_trail",
+    "backfill_stages",
     "biggest_won_deal",
     "by_owner",
     "celebrated_between",
@@ -162,6 +175,7 @@ __all__ = [
     "ensure_member",
     "feedback_list",
     "find_team",
+    "funnel_rows",
     "get_deal",
     "get_delivery",
     "get_feedback",
@@ -201,6 +215,7 @@ __all__ = [
     "set_membership",
     "settle_feedback",
     "snapshot",
+    "stage_history",
     "team_has_deals",
     "team_members",
     "team_of",

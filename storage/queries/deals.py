@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -55,11 +56,13 @@ def change_deal(
     changes: dict[str, Any],
     source: str | None = None,
     reason: str | None = None,
+    now: datetime | None = None,
 ) -> Deal:
+    """`now`: the request's clock, so the stage history dates a change as its request."""
     before = snapshot(deal)
     for key, value in changes.items():
         setattr(deal, key, value)
-    deal.updated_at = utcnow()
+    deal.updated_at = now or utcnow()
     save_audited(
         session,
         row=deal,

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from storage import numbering
-from storage.models import AuditEntry, Deal, utcnow
+from storage.models import AuditEntry, Deal
 from storage.queries.audit import snapshot
 from storage.queries.deals import add_deal, change_deal
 
@@ -120,6 +120,7 @@ def upsert_external(
             changes=changes_for(existing, record),
             source=source,
             reason=reason,
+            now=now,
         )
     return outcome, existing
 
@@ -171,7 +172,7 @@ def upsert_many(
             before = snapshot(deal)
             for name, value in changes_for(deal, item.record).items():
                 setattr(deal, name, value)
-            deal.updated_at = utcnow()
+            deal.updated_at = now
             written.append((deal, "update", before))
         results.append((outcome, deal))
     _number(session, workspace_id, [deal for deal, action, _ in written if action == "create"])
