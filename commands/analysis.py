@@ -3,15 +3,19 @@ the revenue is made of. Each answers with a chart whose values are the text's.""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from charts.numbers import compact
-from charts.specs import FunnelChart
+from charts.specs import FunnelChart, TrendChart
+from commands import stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx
+from commands.formatter import MONEY_METRICS, to_value
 from commands.types import Reply
 from domain import funnel as funnels
 from domain import money, rounding
+from domain import trend as trends
 from domain.periods import Period
 from storage import queries
 
@@ -126,5 +130,110 @@ def _funnel_chart(ctx: Ctx, found: funnels.Funnel, title: str, cur: str) -> Funn
         deals=[float(s.deals) for s in found.steps],
         notes=notes,
         bottleneck=found.bottleneck,
+        alt_text=title,
+    )
+
+
+# --- trend -----------------------------------------------------------------------------------
+
+TREND_METRICS = ("revenue", "deals", "new_customers", "collected")
+DEFAULT_MONTHS = 6
+MAX_MONTHS = trends.MAX_MONTHS
+
+
+def trend(ctx: Ctx, subject: Subject | None, metric: str | None, months: int | None) -> Reply:
+    """/pacer trend [@rep | team NAME] [METRIC] [months N]: the last N months as bars, the
+    target of each month as a line, and each month against the one before."""
+    subject = subject or me(ctx)
+    metric = metric or "revenue"
+    today = ctx.today(subject.team)
+    rows = trend_of(ctx, subject, metric, months or DEFAULT_MONTHS, today)
+    cur = subject.team.currency
+    title = ctx.t(
+        "analysis.trend_title",
+        metric=ctx.t(f"metric.{metric}").capitalize(),
+        who=subject.name,
+        months=len(rows),
+    )
+    lines = [title, *(_month_line(ctx, m, metric, cur) for m in rows)]
+    return Reply(text="\n".join(lines), chart=_trend_chart(ctx, rows, metric, cur, title))
+
+
+def trend_of(ctx: Ctx, subject: Subject, metric: str, n: int, today: date) -> list[trends.Month]:
+    """The months' actuals in one statement for revenue and deals (one per month for the
+    others), and their month targets in one more."""
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=subject.team.id)
+    found = trends.spans(trends.months_back(today, n), today, hols)
+    owners = None if subject.rep is None else (subject.rep.id or 0,)
+    scope = stats.Scope(ctx.ws, subject.team.id, owners)
+    cur = subject.team.currency
+    raw = stats.actuals_over(ctx.session, scope, metric, found.all())
+    sums = [to_value(v, metric, cur) for v in raw]
+    targets = {
+        day: to_value(t, metric, cur)
+        for day, t in queries.month_targets(
+            ctx.session,
+            workspace_id=ctx.ws,
+            team_id=subject.team.id or 0,
+            member_id=None if subject.rep is None else subject.rep.id,
+            metric=metric,
+            start=found.months[0].start,
+            end=found.months[-1].end,
+        ).items()
+    }
+    return trends.months(found, sums, targets, today)
+
+
+def _month_line(ctx: Ctx, m: trends.Month, metric: str, cur: str) -> str:
+    v = ctx.fmt.value
+    parts = [f"{m.period.label}: {v(m.actual, metric, cur)}"]
+    if m.target is not None:
+        parts[0] += " " + ctx.t(
+            "analysis.trend_of_target",
+            target=v(m.target, metric, cur),
+            attainment=ctx.fmt.pct(m.attainment),
+        )
+    parts.append(_month_change(ctx, m, metric, cur))
+    return " · ".join(p for p in parts if p)
+
+
+def _month_change(ctx: Ctx, m: trends.Month, metric: str, cur: str) -> str:
+    if m.running and not m.days:
+        return ctx.t("analysis.trend_just_started")
+    if m.change is None:
+        return ctx.t("analysis.trend_new") if m.actual else ""
+    key = "analysis.trend_change_running" if m.running else "analysis.trend_change"
+    return ctx.t(
+        key,
+        change=ctx.fmt.change(m.change),
+        before=ctx.fmt.value(m.before, metric, cur),
+        days=m.days,
+    )
+
+
+def _trend_chart(
+    ctx: Ctx, rows: list[trends.Month], metric: str, cur: str, title: str
+) -> TrendChart:
+    def shown(value: Decimal) -> float:
+        if metric in MONEY_METRICS:
+            return float(rounding.money(value, cur))
+        return float(rounding.count(value))
+
+    notes = []
+    for m in rows:
+        if m.running and not m.days:
+            notes.append("")
+        elif m.change is None:
+            notes.append(ctx.t("analysis.trend_new_short") if m.actual else "")
+        else:
+            notes.append(ctx.fmt.change(m.change))
+    return TrendChart(
+        title=title,
+        months=[m.period.label for m in rows],
+        actual=[shown(m.actual) for m in rows],
+        target=[None if m.target is None else shown(m.target) for m in rows],
+        value_prefix=money.symbol(cur, "en") if metric in MONEY_METRICS else "",
+        notes=notes,
+        labels={"actual": ctx.t("chart.actual"), "target": ctx.t("chart.target")},
         alt_text=title,
     )

@@ -95,6 +95,17 @@ EDIT_WORDS = Converter("AMOUNT | CUSTOMER", WORDS.read)
 TEAM_OPTIONS = ("tz", "currency", "hour", "channel")
 
 
+def _months(ctx: Ctx, words: Words) -> int:
+    count = integer("N", 1, analysis.MAX_MONTHS, "analysis.bad_months")
+    return int(count.read(ctx, Words(words.take_last(2)[1:])))
+
+
+# `months 12` at the end: how many months a trend shows.
+MONTHS = Converter(
+    "months N", _months, lambda ws: len(ws) == 2 and ws[0].lower() == "months", tail=True, width=2
+)
+
+
 def _move_target(ctx: Ctx, words: Words) -> Team:
     """`to NAME` (the name runs to the end: `from DATE` was read off it already)."""
     if (words.first() or "").lower() != "to" or len(words.tokens) < 2:
@@ -295,6 +306,16 @@ COMMANDS = (
         "/pacer funnel",
         analysis.funnel,
         (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
+        writes=False,
+    ),
+    Command(
+        "/pacer trend",
+        analysis.trend,
+        (
+            Arg("subject", SUBJECT, optional=True),
+            Arg("metric", tail_choice(analysis.TREND_METRICS), optional=True),
+            Arg("months", MONTHS, optional=True),
+        ),
         writes=False,
     ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),

@@ -138,6 +138,7 @@ from storage.queries.integrations import (
 
 # isort: split
 # Stage history and the funnel (issue 12).
+from storage.queries.goals import month_targets
 from storage.queries.stages import (
     FUNNEL_STAGES,
     FunnelRow,
@@ -197,6 +198,7 @@ __all__ = [
     "members_during",
     "membership",
     "memberships_of",
+    "month_targets",
     "new_customers",
     "new_goal",
     "open_deals_of_team",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_
@@ -283,3 +283,40 @@ def team_goals_within(
         )
         .order_by(col(Goal.starts_on), col(Goal.id))
     ).all()
+
+
+def month_targets(
+    session: Session,
+    *,
+    workspace_id: str,
+    team_id: int,
+    member_id: int | None,
+    metric: str,
+    start: date,
+    end: date,
+) -> dict[date, int]:
+    """{first day: target} of the calendar months in [start, end] with a live goal of
+    `metric`: the rep's own (`member_id`), else the team's; a month without a team goal has
+    the sum of its reps' goals on the team for it. One statement, on ix_goal_team_dates."""
+    query = select(
+        col(Goal.starts_on), col(Goal.ends_on), col(Goal.scope), func.sum(Goal.target)
+    ).where(
+        Goal.workspace_id == workspace_id,
+        Goal.team_id == team_id,
+        Goal.metric == metric,
+        col(Goal.starts_on) >= start,
+        col(Goal.ends_on) <= end,
+        LIVE,
+    )
+    if member_id is not None:
+        query = query.where(Goal.member_id == member_id, Goal.scope == "rep")
+    else:
+        query = query.where(col(Goal.scope).in_(("team", "rep")))
+    rows = session.exec(
+        query.group_by(col(Goal.starts_on), col(Goal.ends_on), col(Goal.scope))
+    ).all()
+    found: dict[date, int] = {}
+    for first, last, _scope, total in sorted(rows, key=lambda r: r[2] == "team"):
+        if first.day == 1 and (last + timedelta(days=1)).day == 1 and last.month == first.month:
+            found[first] = int(total)  # a team goal, sorted last, wins over its reps' sum
+    return found
