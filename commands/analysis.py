@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from charts.numbers import compact
-from charts.specs import FunnelChart, TrendChart
+from charts.specs import FunnelChart, MixChart, TrendChart
 from commands import stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx
@@ -235,5 +235,94 @@ def _trend_chart(
         value_prefix=money.symbol(cur, "en") if metric in MONEY_METRICS else "",
         notes=notes,
         labels={"actual": ctx.t("chart.actual"), "target": ctx.t("chart.target")},
+        alt_text=title,
+    )
+
+
+# --- mix -------------------------------------------------------------------------------------
+
+MIX_TOP = 8  # parts named; past them, the rest is one "other"
+
+
+def mix(ctx: Ctx, subject: Subject | None, period: PeriodRef | None, by: str | None) -> Reply:
+    """/pacer mix [@rep | team NAME] [PERIOD] [by product|region|customer]: what the won
+    revenue of the period is made of, largest first."""
+    subject = subject or me(ctx)
+    by = by or "product"
+    shown = ctx.period(period, ctx.today(subject.team))
+    cur = subject.team.currency
+    found = queries.mix(
+        ctx.session,
+        workspace_id=ctx.ws,
+        team_id=subject.team.id or 0,
+        start=shown.start,
+        end=shown.end,
+        currency=cur,
+        by=by,
+        top=MIX_TOP,
+        owner_ids=None if subject.rep is None else [subject.rep.id or 0],
+    )
+    title = ctx.t(
+        "analysis.mix_title",
+        by=ctx.t(f"analysis.by_{by}"),
+        who=subject.name,
+        period=ctx.fmt.period(shown, ctx.workspace.fiscal_start_month),
+    )
+    if not found.deals:
+        return Reply(text=title + "\n" + ctx.t("analysis.mix_empty"))
+    rows = _mix_rows(ctx, found, by)
+    lines = [
+        title,
+        ctx.t(
+            "analysis.mix_total",
+            total=ctx.fmt.money(found.total_minor, cur),
+            deals=ctx.fmt.count("deals", found.deals),
+        ),
+    ]
+    for i, (name, part) in enumerate(rows, 1):
+        share = Decimal(part.amount_minor) / found.total_minor if found.total_minor else None
+        lines.append(
+            ctx.t(
+                "analysis.mix_line",
+                rank=i,
+                name=name,
+                amount=ctx.fmt.money(part.amount_minor, cur),
+                share=ctx.fmt.pct(share),
+                deals=ctx.fmt.count("deals", part.deals),
+            )
+        )
+    return Reply(text="\n".join(lines), chart=_mix_chart(ctx, found, rows, cur, title))
+
+
+def _mix_rows(ctx: Ctx, found: queries.Mix, by: str) -> list[tuple[str, queries.Part]]:
+    """The named parts, and past the eighth, one for the rest ("other: 5 more")."""
+    named = found.top if found.parts <= MIX_TOP else found.top[:MIX_TOP]
+    rows = [(p.name or ctx.t(f"analysis.mix_no_{by}"), p) for p in named]
+    rest = found.parts - len(named)
+    if rest > 0:
+        other = queries.Part(
+            "",
+            found.total_minor - sum(p.amount_minor for p in named),
+            found.deals - sum(p.deals for p in named),
+        )
+        rows.append((ctx.t("analysis.mix_other", count=rest), other))
+    return rows
+
+
+def _mix_chart(
+    ctx: Ctx, found: queries.Mix, rows: list[tuple[str, queries.Part]], cur: str, title: str
+) -> MixChart:
+    symbol = money.symbol(cur, "en")
+    values = [float(rounding.money(money.from_minor(p.amount_minor, cur), cur)) for _, p in rows]
+    notes = []
+    for value, (_, part) in zip(values, rows, strict=True):
+        share = Decimal(part.amount_minor) / found.total_minor if found.total_minor else None
+        notes.append(f"{compact(value, symbol)} · {ctx.fmt.pct(share)}")
+    return MixChart(
+        title=title,
+        names=[name for name, _ in rows],
+        values=values,
+        notes=notes,
+        value_prefix=symbol,
         alt_text=title,
     )

@@ -318,6 +318,20 @@ COMMANDS = (
         ),
         writes=False,
     ),
+    Command(
+        "/pacer mix",
+        analysis.mix,
+        (
+            Arg("subject", SUBJECT, optional=True),
+            Arg("period", PERIOD, optional=True),
+            Arg(
+                "by",
+                keyword("by", "product|region|customer", queries.DIMENSIONS, "error.bad_choice"),
+                optional=True,
+            ),
+        ),
+        writes=False,
+    ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command(
         "/pacer setup",

@@ -139,6 +139,7 @@ from storage.queries.integrations import (
 # isort: split
 # Stage history and the funnel (issue 12).
 from storage.queries.goals import month_targets
+from storage.queries.mix import DIMENSIONS, Mix, Part, mix
 from storage.queries.stages import (
     FUNNEL_STAGES,
     FunnelRow,
@@ -149,12 +150,15 @@ from storage.queries.stages import (
 
 __all__ = [
     "CELEBRATE",
+    "DIMENSIONS",
     "FUNNEL_STAGES",
     "LIVE_NOTICE",
     "WON_LIVE",
     "FunnelRow",
     "Joined",
     "Left",
+    "Mix",
+    "Part",
     "add_deal",
     "add_goal",
     "add_payment",
@@ -198,6 +202,7 @@ __all__ = [
     "members_during",
     "membership",
     "memberships_of",
+    "mix",
     "month_targets",
     "new_customers",
     "new_goal",
