@@ -15,6 +15,7 @@ from commands.leaderboard import ORDERS
 from commands.stats import MONEY_METRICS
 from commands.types import Reply
 from storage.models import METRICS, ROLES_IN_TEAM, STAGES
+from storage.queries.mix import DIMENSIONS
 
 Run = Callable[..., Reply]
 
@@ -251,6 +252,8 @@ def expansions() -> dict[str, list[str]]:
         "deal.field_{}": [f"deal.field_{n}" for n in ("customer", "product", "region", "note")],
         "import.form.kind_{}": [f"import.form.kind_{k}" for k in ("deals", "goals")],
         "import.form.dates_{}": [f"import.form.dates_{d}" for d in ("us", "eu")],
+        "analysis.by_{}": [f"analysis.by_{d}" for d in DIMENSIONS],
+        "analysis.mix_no_{}": [f"analysis.mix_no_{d}" for d in DIMENSIONS],
         # bot/console.py says its own messages by name: every key of the [console] table.
         "console.{}": [k for k in EN if k.startswith("console.")],
     }
