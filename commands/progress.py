@@ -24,9 +24,9 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None, page: in
     """/progress [@rep | team NAME] [PERIOD]; `page`: of a team's reps, from a button."""
     subject = subject or me(ctx)
     today = ctx.today(subject.team)
-    goals = _goals(ctx, subject, today, period)
+    goals = goals_of(ctx, subject, today, period)
     if not goals:
-        return Reply(text=_no_goal(ctx, subject, ctx.period(period, today)))
+        return Reply(text=no_goal(ctx, subject, ctx.period(period, today)))
     first, *others = goals
     text, prog = _section(ctx, subject, first, today)
     reps, buttons = _by_rep(ctx, subject, first, prog, today, page)
@@ -54,7 +54,7 @@ def all_teams(ctx: Ctx, period: PeriodRef | None, page: int = 1) -> Reply:
     idle = []
     for team in teams:
         today = ctx.today(team)
-        goals = _goals(ctx, Subject(team.name, team, None), today, period)
+        goals = goals_of(ctx, Subject(team.name, team, None), today, period)
         if not goals:
             idle.append(ctx.t("progress.team_no_goal", name=name_of(team)))
             continue
@@ -129,7 +129,7 @@ def _most_behind_team(ctx: Ctx, standings: list[tuple[Team, Goal, pace.Progress]
     return [ctx.t("progress.all_gap_owner", gap=v(total), team=name_of(team), part=v(prog.gap))]
 
 
-def _goals(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | None) -> list[Goal]:
+def goals_of(ctx: Ctx, subject: Subject, today: date, period_text: PeriodRef | None) -> list[Goal]:
     """The subject's goals for the period asked, or those containing today, in the shared
     order (stats.goal_order): the one to lead with first."""
     kwargs: dict[str, object] = {"workspace_id": ctx.ws}
@@ -156,7 +156,7 @@ def _on_team(ctx: Ctx, subject: Subject, goal: Goal) -> str:
     return ctx.t("review9.on_team", team=name_of(team)) if team else ""
 
 
-def _no_goal(ctx: Ctx, subject: Subject, period: Period) -> str:
+def no_goal(ctx: Ctx, subject: Subject, period: Period) -> str:
     """No goal: what was won in the period all the same, then how to get a goal."""
     who = name_of(subject.rep or subject.team)
     title = ctx.fmt.period(period, ctx.workspace.fiscal_start_month)

@@ -30,6 +30,7 @@ from commands import (
     payment,
     progress,
     targets,
+    why,
 )
 from commands.args import (
     AMOUNT,
@@ -252,6 +253,14 @@ COMMANDS = (
         (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
         help="progress.help",
         writes=False,
+    ),
+    # Writes nothing, but is not declared writes=False: a long answer comes with a CSV file,
+    # and its delivery is claimed so that a retry uploads no second file (as /pacer export).
+    Command(
+        "/progress why",
+        why.why,
+        (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
+        help="progress.help",
     ),
     Command(
         "/progress all",

@@ -4,7 +4,7 @@ A deal reached every stage up to the furthest one it was ever at (a deal that sk
 `qualified` on its way to `proposal` passed it all the same); a won deal reached them
 all; a lost deal counts for the stages it passed. Conversion from a stage to the next is
 the share of the deals that reached it that reached the next; the bottleneck is the step
-with the lowest conversion (the earlier one on a tie). Win rate is won / (won + lost):
+with the lowest conversion (the earlier one on a tie), if it loses any deal. Win rate is won / (won + lost):
 open deals are not decided yet.
 """
 
@@ -65,9 +65,12 @@ class Funnel:
 
     @property
     def bottleneck(self) -> int | None:
-        """The index of the step (stage to the next) converting least; None without any."""
+        """The index of the step (stage to the next) converting least; None when no step
+        loses a deal (every conversion 100%) or none was reached."""
         rated = [(s.conversion, i) for i, s in enumerate(self.steps) if s.conversion is not None]
-        return min(rated)[1] if rated else None
+        if not rated or min(rated)[0] >= 1:
+            return None
+        return min(rated)[1]
 
 
 def funnel(stages: Sequence[str], reaches: Iterable[Reach]) -> Funnel:

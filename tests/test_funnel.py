@@ -220,3 +220,10 @@ def test_the_funnel_in_chinese(team: Run) -> None:
     assert lines[-1] == t(
         "zh", "analysis.funnel_bottleneck", stage="商务谈判", next="赢单", conversion="50%"
     )
+
+
+def test_no_bottleneck_where_no_step_loses_a_deal(team: Run) -> None:
+    log(team, "UALICE", "10,000 Acme")
+    lines = team("UALICE", "/pacer", "funnel").text.splitlines()
+    assert not any(line.startswith("Bottleneck") for line in lines)
+    assert lines[-1].startswith(en("analysis.funnel_win_rate", rate="100%", won=1, lost=0, open=0))

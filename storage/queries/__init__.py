@@ -139,7 +139,7 @@ from storage.queries.integrations import (
 # isort: split
 # Stage history and the funnel (issue 12).
 from storage.queries.goals import month_targets
-from storage.queries.mix import DIMENSIONS, Mix, Part, mix
+from storage.queries.mix import DIMENSIONS, DealFact, Mix, Part, deals_near, mix
 from storage.queries.stages import (
     FUNNEL_STAGES,
     FunnelRow,
@@ -154,6 +154,7 @@ __all__ = [
     "FUNNEL_STAGES",
     "LIVE_NOTICE",
     "WON_LIVE",
+    "DealFact",
     "FunnelRow",
     "Joined",
     "Left",
@@ -175,6 +176,7 @@ __all__ = [
     "claim_retry",
     "collected",
     "daily_totals",
+    "deals_near",
     "delete_goal",
     "drop_delivery",
     "ensure_member",

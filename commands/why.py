@@ -1,0 +1,313 @@
+"""/progress why [@rep | team NAME] [period]: every figure of /progress with its workings,
+so a rep can check each by hand: the deals counted and those left out (with why), the
+working days and the holidays skipped, and each formula with its numbers filled in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from commands import progress, stats
+from commands.args import PeriodRef, Subject, me
+from commands.context import Ctx, name_of
+from commands.formatter import MONEY_METRICS, to_value
+from commands.types import FileOut, Reply
+from domain import csvio, pace, workdays
+from domain import why as whys
+from domain.periods import Period
+from storage import queries
+from storage.models import Goal, Member, Team
+
+LISTED = 10  # deals shown in the message, of each list; every one of them is in the CSV
+NEAR = timedelta(days=31)  # how far outside the period a deal logged during it is looked for
+
+
+def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
+    subject = subject or me(ctx)
+    today = ctx.today(subject.team)
+    goals = progress.goals_of(ctx, subject, today, period)
+    if not goals:
+        return Reply(text=progress.no_goal(ctx, subject, ctx.period(period, today)))
+    goal = goals[0]
+    team = stats.goal_team(ctx.session, goal, subject.team) or subject.team
+    prog = stats.progress_of(ctx.session, goal, subject.team, today)
+    shown = stats.goal_period(goal)
+    fiscal = ctx.workspace.fiscal_start_month
+    lines = [
+        ctx.t(
+            "why.title",
+            who=subject.name,
+            metric=ctx.t(f"metric.{goal.metric}"),
+            period=ctx.fmt.period(shown, fiscal),
+        )
+    ]
+    file = None
+    if goal.metric in stats.SUMMED:
+        deal_lines, file = _deals(ctx, subject, goal, team, shown)
+        lines += deal_lines
+    else:
+        lines.append(ctx.t(f"why.counted_{goal.metric}"))
+    lines += _days(ctx, shown, today, team)
+    lines += _formulas(ctx, goal, team, prog, today)
+    return Reply(text="\n".join(lines), file=file)
+
+
+# --- the deals -----------------------------------------------------------------------------------
+
+
+def _deals(
+    ctx: Ctx, subject: Subject, goal: Goal, team: Team, shown: Period
+) -> tuple[list[str], FileOut | None]:
+    near = queries.deals_near(
+        ctx.session,
+        workspace_id=ctx.ws,
+        start=shown.start - NEAR,
+        end=shown.end + NEAR,
+        team_id=None if subject.rep is not None else team.id,
+        owner_id=None if subject.rep is None else subject.rep.id,
+    )
+    zone = ZoneInfo(team.tz)
+    logged = {i: d.created_at.astimezone(zone).date() for i, d in enumerate(near)}
+    found = whys.sort_deals(
+        near, team_id=team.id or 0, start=shown.start, end=shown.end, logged_on=logged
+    )
+    names = _names(ctx, {d.owner_id for d in near}, {d.team_id for d in near})
+    cur = team.currency
+    total = sum(d.amount_minor for d in found.counted)
+    lines = [
+        ctx.t(
+            "why.counted",
+            deals=ctx.fmt.count("deals", len(found.counted)),
+            total=ctx.fmt.money(total, cur),
+        )
+    ]
+    show_owner = subject.rep is None
+    lines += [_deal_line(ctx, d, names, show_owner) for d in found.counted[:LISTED]]
+    if found.left_out:
+        lines.append(ctx.t("why.left_out", deals=ctx.fmt.count("deals", len(found.left_out))))
+        lines += [
+            _deal_line(ctx, d, names, show_owner) + ": " + _reason(ctx, d, reason, team, names)
+            for d, reason in found.left_out[:LISTED]
+        ]
+    longest = max(len(found.counted), len(found.left_out))
+    if longest <= LISTED:
+        return lines, None
+    lines.append(ctx.t("why.in_the_file", listed=LISTED))
+    return lines, _csv(ctx, found, names, team, shown)
+
+
+def _names(ctx: Ctx, owners: set[int], teams: set[int]) -> dict[tuple[str, int], str]:
+    """Names of the deals' reps and teams, two statements whatever their number."""
+    found: dict[tuple[str, int], str] = {}
+    if owners:
+        for m in ctx.session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
+            found[("rep", m.id or 0)] = name_of(m)
+    if teams:
+        for t in ctx.session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
+            found[("team", t.id or 0)] = name_of(t)
+    return found
+
+
+def _deal_line(
+    ctx: Ctx, d: queries.DealFact, names: dict[tuple[str, int], str], show_owner: bool
+) -> str:
+    parts = [
+        f"`#{d.number}`",
+        d.close_date.isoformat(),
+        d.customer,
+        ctx.fmt.money(d.amount_minor, d.currency),
+    ]
+    if show_owner:
+        parts.append(names.get(("rep", d.owner_id), "?"))
+    return "• " + " · ".join(parts)
+
+
+def _reason(
+    ctx: Ctx, d: queries.DealFact, reason: str, team: Team, names: dict[tuple[str, int], str]
+) -> str:
+    if reason == whys.OUTSIDE:
+        return ctx.t("why.reason_outside")
+    if reason == whys.OTHER_TEAM:
+        other = names.get(("team", d.team_id), "?")
+        if d.currency != team.currency:
+            return ctx.t("why.reason_other_currency", team=other, currency=d.currency)
+        return ctx.t("why.reason_other_team", team=other)
+    if reason == whys.NOT_WON:
+        return ctx.t("why.reason_not_won", stage=ctx.t(f"stage.{d.stage}"))
+    return ctx.t("why.reason_deleted")
+
+
+def _csv(
+    ctx: Ctx,
+    found: whys.Sorted[queries.DealFact],
+    names: dict[tuple[str, int], str],
+    team: Team,
+    shown: Period,
+) -> FileOut:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(
+        [
+            "counted",
+            "reason",
+            "deal",
+            "close_date",
+            "logged_at",
+            "customer",
+            "amount",
+            "currency",
+            "stage",
+            "team",
+            "rep",
+        ]
+    )
+    rows = [(d, "") for d in found.counted] + found.left_out
+    for d, reason in rows:
+        writer.writerow(
+            [
+                "no" if reason else "yes",
+                reason,
+                d.number,
+                csvio.date_cell(d.close_date),
+                csvio.time_cell(d.created_at),
+                csvio.text_cell(d.customer),
+                csvio.money_cell(d.amount_minor, d.currency),
+                d.currency,
+                d.stage,
+                csvio.text_cell(names.get(("team", d.team_id), "")),
+                csvio.text_cell(names.get(("rep", d.owner_id), "")),
+            ]
+        )
+    filename = f"pacer-why-{shown.label}.csv"
+    return FileOut(
+        filename=filename,
+        title=ctx.t("why.file_title", period=shown.label),
+        content=text.getvalue().encode(csvio.ENCODING),
+    )
+
+
+# --- days and formulas ---------------------------------------------------------------------------
+
+
+def _days(ctx: Ctx, shown: Period, today: date, team: Team) -> list[str]:
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
+    skipped = sorted(h for h in hols if shown.start <= h <= shown.end and h.weekday() < 5)
+    total = workdays.count(shown.start, shown.end, hols)
+    elapsed = pace.elapsed_days(shown, today, hols)
+    lines = [
+        ctx.t(
+            "why.days",
+            total=total,
+            start=shown.start.isoformat(),
+            end=shown.end.isoformat(),
+            elapsed=elapsed,
+            today=min(today, shown.end).isoformat(),
+            left=total - elapsed,
+        )
+    ]
+    if skipped:
+        days = ", ".join(h.isoformat() for h in skipped)
+        lines.append(ctx.t("why.holidays", count=len(skipped), days=days))
+    return lines
+
+
+def _formulas(ctx: Ctx, goal: Goal, team: Team, prog: pace.Progress, today: date) -> list[str]:
+    cur = team.currency
+
+    def v(value: Decimal) -> str:
+        return ctx.fmt.value(value, goal.metric, cur)
+
+    lines = [
+        ctx.t(
+            "why.attainment",
+            actual=v(prog.actual),
+            target=v(prog.target),
+            attainment=ctx.fmt.pct(prog.attainment),
+        )
+    ]
+    if prog.days_elapsed:
+        lines.append(
+            ctx.t(
+                "why.expected",
+                target=v(prog.target),
+                elapsed=prog.days_elapsed,
+                total=prog.days_total,
+                expected=v(prog.expected),
+            )
+        )
+        lines.append(
+            ctx.t(
+                "why.pace",
+                actual=v(prog.actual),
+                expected=v(prog.expected),
+                pace=ctx.fmt.pct(prog.pace),
+            )
+        )
+        word = "progress.gap_behind" if prog.gap > 0 else "progress.gap_ahead"
+        lines.append(
+            ctx.t(
+                "why.gap",
+                expected=v(prog.expected),
+                actual=v(prog.actual),
+                gap=v(abs(prog.gap)),
+                gap_word=ctx.t(word),
+            )
+        )
+    if prog.run_rate is not None and prog.remaining > 0:
+        lines.append(
+            ctx.t(
+                "why.run_rate",
+                remaining=v(prog.remaining),
+                left=prog.days_left,
+                run_rate=ctx.fmt.needed(prog.run_rate, goal.metric, cur),
+            )
+        )
+    lines += _forecast(ctx, goal, team, prog, today, v)
+    return lines
+
+
+def _forecast(
+    ctx: Ctx, goal: Goal, team: Team, prog: pace.Progress, today: date, v: Fmt
+) -> list[str]:
+    if not (prog.days_left and prog.days_elapsed):
+        return []
+    shown = stats.goal_period(goal)
+    hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
+    window = pace.trailing_window(shown, today, hols)
+    if window is None:
+        return []
+    recent_period = Period(window[0], window[1], shown.kind, shown.label)
+    raw = stats.actual(ctx.session, stats.scope_of(goal), goal.metric, recent_period)
+    recent = to_value(raw, goal.metric, team.currency)
+    lines = [
+        ctx.t(
+            "why.forecast",
+            days=pace.TRAILING_DAYS,
+            start=window[0].isoformat(),
+            actual=v(prog.actual),
+            recent=v(recent),
+            left=prog.days_left,
+            forecast=v(prog.forecast),
+        )
+    ]
+    if goal.metric in MONEY_METRICS and prog.pipeline_forecast > prog.actual:
+        lines.append(
+            ctx.t(
+                "why.pipeline",
+                actual=v(prog.actual),
+                chances=", ".join(
+                    f"{ctx.t(f'stage.{s}')} {ctx.fmt.pct(p)}"
+                    for s, p in pace.STAGE_PROBABILITY.items()
+                ),
+                pipeline=v(prog.pipeline_forecast),
+            )
+        )
+    return lines
+
+
+Fmt = progress.Fmt

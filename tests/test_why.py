@@ -1,0 +1,147 @@
+"""/progress why: the deals counted and left out, the days, each formula, by hand.
+
+NOW is Wed 25 Nov 2026 in New York. With the holiday on Thu 26 Nov, November has 20
+working days; 18 have elapsed (today counts), 2 are left.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from commands.i18n import t
+from tests.conftest import ADMIN, Run
+
+ALICE = "<@UALICE|alice>"
+OCT20 = datetime(2026, 10, 20, 15, 0, tzinfo=UTC)
+
+
+def en(key: str, **values: object) -> str:
+    return t("en", key, **values)
+
+
+def november(team: Run) -> None:
+    assert team(ADMIN, "/pacer", "setup holidays add 2026-11-26 team:East").ok
+    assert team(ADMIN, "/pacer", "setup team create Berlin currency:EUR tz:Europe/Berlin").ok
+    assert team(ADMIN, "/pacer", f"setup team add Berlin {ALICE}").ok
+    assert team("UMIA", "/goal", f"set {ALICE} 120000 2026-11").ok
+    for text, now in (
+        ("10,000 Acme date:2026-11-03", None),  # 1: counted
+        ("15,000 Beta date:2026-11-16", None),  # 2: counted, in the last 10 working days
+        ("9,000 Open stage:negotiation close:2026-11-20", None),  # 3: not won
+        ("7,000 Gone date:2026-11-12", None),  # 4: deleted below
+        ("4,000 Late date:2026-10-30", None),  # 5: logged today, dated October
+        ("3,000 Old date:2026-10-15", OCT20),  # 6: logged in October: not mentioned
+        ("8,000 Euro close:2026-11-18 team:Berlin", None),  # 7: another team, in EUR
+    ):
+        reply = team("UALICE", "/deal", text, **({"now": now} if now else {}))
+        assert reply.ok, reply.text
+    assert team("UALICE", "/deal", "delete 4").ok
+
+
+def test_a_reps_figures_with_their_workings(team: Run) -> None:
+    november(team)
+    reply = team("UALICE", "/progress", "why")
+    # Actual 25,000 of 120,000: 21%. Expected 120,000 x 18 / 20 = 108,000; pace 23%;
+    # 83,000 short. Needed (120,000 - 25,000) / 2 = 47,500 a day. The last 10 working days
+    # run from 12 Nov: 15,000 in them, so 25,000 + 15,000 / 10 x 2 = 28,000. The open
+    # negotiation deal at 75%: 25,000 + 6,750 = 31,750.
+    assert reply.text.splitlines() == [
+        en("why.title", who="alice", metric="revenue", period="2026-11"),
+        en("why.counted", deals="2 deals", total="$25,000"),
+        "• `#1` · 2026-11-03 · Acme · $10,000",
+        "• `#2` · 2026-11-16 · Beta · $15,000",
+        en("why.left_out", deals="4 deals"),
+        "• `#5` · 2026-10-30 · Late · $4,000: " + en("why.reason_outside"),
+        "• `#4` · 2026-11-12 · Gone · $7,000: " + en("why.reason_deleted"),
+        "• `#7` · 2026-11-18 · Euro · €8,000: "
+        + en("why.reason_other_currency", team="Berlin", currency="EUR"),
+        "• `#3` · 2026-11-20 · Open · $9,000: " + en("why.reason_not_won", stage="negotiation"),
+        en(
+            "why.days",
+            total=20,
+            start="2026-11-01",
+            end="2026-11-30",
+            elapsed=18,
+            today="2026-11-25",
+            left=2,
+        ),
+        en("why.holidays", count=1, days="2026-11-26"),
+        en("why.attainment", actual="$25,000", target="$120,000", attainment="21%"),
+        en("why.expected", target="$120,000", elapsed=18, total=20, expected="$108,000"),
+        en("why.pace", actual="$25,000", expected="$108,000", pace="23%"),
+        en(
+            "why.gap",
+            expected="$108,000",
+            actual="$25,000",
+            gap="$83,000",
+            gap_word=en("progress.gap_behind"),
+        ),
+        en("why.run_rate", remaining="$95,000", left=2, run_rate="$47,500"),
+        en(
+            "why.forecast",
+            days=10,
+            start="2026-11-12",
+            actual="$25,000",
+            recent="$15,000",
+            left=2,
+            forecast="$28,000",
+        ),
+        en(
+            "why.pipeline",
+            actual="$25,000",
+            chances="lead 10%, qualified 25%, proposal 50%, negotiation 75%",
+            pipeline="$31,750",
+        ),
+    ]
+    assert reply.file is None
+
+
+def test_the_figures_are_those_of_progress(team: Run) -> None:
+    november(team)
+    shown = team("UALICE", "/progress").text
+    assert "$25,000" in shown and "$108,000" in shown and "$47,500" in shown
+    assert "$28,000" in shown and "$31,750" in shown
+
+
+def test_a_long_list_comes_as_a_csv_with_every_deal(team: Run) -> None:
+    assert team("UMIA", "/goal", "set team East 50000 2026-11").ok
+    for day in range(2, 14):  # 12 won deals of bob's, one a day
+        assert team("UBOB", "/deal", f"1,000 Client{day} date:2026-11-{day:02d}").ok
+    assert team("UBOB", "/deal", "500 Maybe stage:lead close:2026-11-28").ok
+    reply = team("UMIA", "/progress", "why team East")
+    lines = reply.text.splitlines()
+    assert lines[1] == en("why.counted", deals="12 deals", total="$12,000")
+    assert lines[2] == "• `#1` · 2026-11-02 · Client2 · $1,000 · bob"  # the team's: whose
+    assert en("why.in_the_file", listed=10) in lines
+    assert sum(line.startswith("• ") for line in lines) == 11  # 10 counted, 1 left out
+    assert reply.file is not None and reply.file.filename == "pacer-why-2026-11.csv"
+    rows = list(csv.DictReader(io.StringIO(reply.file.content.decode("utf-8-sig"))))
+    assert [r["counted"] for r in rows] == ["yes"] * 12 + ["no"]
+    assert rows[0] | {"logged_at": ""} == {
+        "counted": "yes",
+        "reason": "",
+        "deal": "1",
+        "close_date": "2026-11-02",
+        "logged_at": "",
+        "customer": "Client2",
+        "amount": "1000.00",
+        "currency": "USD",
+        "stage": "won",
+        "team": "East",
+        "rep": "bob",
+    }
+    assert rows[-1]["reason"] == "not_won" and rows[-1]["amount"] == "500.00"
+
+
+def test_without_a_goal_it_says_how_to_set_one(team: Run) -> None:
+    reply = team("UBOB", "/progress", "why 2026-10")
+    assert reply.text.endswith(en("progress.no_goal", who="bob", period="2026-10"))
+
+
+def test_why_in_chinese(team: Run) -> None:
+    november(team)
+    lines = team("UALICE", "/progress", "why", locale="zh-CN").text.splitlines()
+    assert lines[0] == t("zh", "why.title", who="alice", metric="销售额", period="2026-11")
+    assert t("zh", "why.holidays", count=1, days="2026-11-26") in lines
