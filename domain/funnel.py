@@ -4,8 +4,8 @@ A deal reached every stage up to the furthest one it was ever at (a deal that sk
 `qualified` on its way to `proposal` passed it all the same); a won deal reached them
 all; a lost deal counts for the stages it passed. Conversion from a stage to the next is
 the share of the deals that reached it that reached the next; the bottleneck is the step
-with the lowest conversion (the earlier one on a tie), if it loses any deal. Win rate is won / (won + lost):
-open deals are not decided yet.
+with the lowest conversion (the earlier one on a tie), if it loses any deal. Win rate is
+won / (won + lost): open deals are not decided yet.
 """
 
 from __future__ import annotations
