@@ -10,19 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from charts.specs import LeaderboardChart
-from commands import markup, stats
+from commands import markup, stats, suggest
 from commands.context import display_name, name_of
 from commands.formatter import MONEY_METRICS, Formatter, to_value
 from commands.leaderboard import Row, bar_chart, board_of
 from commands.types import Notice
-from domain import money, pace, periods, ranking, workdays
+from domain import pace, periods, ranking, workdays
 from domain.periods import Period
 from storage import queries
 from storage.models import Goal, Member, Team, Workspace
@@ -31,10 +31,6 @@ T = TypeVar("T")
 
 KINDS = ("lag-warnings", "weekly-leaderboard", "month-end", "feedback-reminders")
 LAG_METRICS = ("revenue", "deals")  # the metrics a team's daily sums measure
-OPEN_LOOKBACK = timedelta(days=30)  # open deals overdue by more than this are not suggested
-QUIET_AFTER = timedelta(days=30)  # a customer with no deal for this long is worth a call
-QUIET_LOOKBACK = timedelta(days=180)
-AVERAGE_LOOKBACK = timedelta(days=90)
 FEEDBACK_EVERY = 2  # working days an answer may wait before (and between) reminders
 
 
@@ -212,29 +208,27 @@ def _rep_warning(td: TeamDay, b: Behind, suggest: bool = True) -> Notice:
 
 
 def suggestion(td: TeamDay, b: Behind, out: Formatter) -> str:
-    """One concrete next step from the rep's own deals: open deals to push, customers gone
-    quiet, or how many deals of their usual size close the gap."""
+    """One concrete next step from the rep's own deals (commands/suggest.py), from facts
+    read once for the whole team."""
     owner = b.member.id or 0
-    open_deals = _open_deals(td).get(owner)
-    if open_deals:
-        listed = ", ".join(
-            f"{markup.escape(c)} ({out.money(a, td.team.currency)})" for c, a in open_deals
-        )
-        return out.t("jobs.lag.suggest_open", deals=listed)
-    quiet = _quiet(td).get(owner)
-    if quiet:
-        names = ", ".join(markup.escape(c) for c, _ in quiet[:3])
-        return out.t("jobs.lag.suggest_quiet", customers=names, day=quiet[0][1].isoformat())
-    won, count = _recent_won(td).get(owner, (0, 0))
-    if b.goal.metric == "revenue" and count and b.progress.gap > 0:
-        average = money.from_minor(won, td.team.currency) / count
-        needed = (b.progress.gap / average).to_integral_value(ROUND_CEILING)
-        return out.t(
-            "jobs.lag.suggest_size",
-            average=out.amount(average.quantize(Decimal(1)), td.team.currency),
-            n=needed,
-        )
-    return out.t("jobs.lag.suggest_pipeline")
+    source = suggest.Source(
+        open_deals=lambda: _open_deals(td).get(owner, []),
+        stall=lambda: suggest.rep_stall(_stall_funnels(td), owner),
+        quiet=lambda: _quiet(td).get(owner, []),
+        recent_won=lambda: _recent_won(td).get(owner, (0, 0)),
+    )
+    gap = suggest.Gap(b.goal.metric, b.progress.gap, td.team.currency, td.day)
+    return suggest.suggestion(out, source, gap)
+
+
+def _stall_funnels(td: TeamDay) -> dict[int, list[queries.FunnelRow]]:
+    return _cached(
+        td,
+        "stall",
+        lambda: suggest.stall_funnels(
+            td.session, workspace_id=td.ws, team_id=td.team_id, today=td.day
+        ),
+    )
 
 
 def _open_deals(td: TeamDay) -> dict[int, list[tuple[str, int]]]:
@@ -247,7 +241,7 @@ def _open_deals(td: TeamDay) -> dict[int, list[tuple[str, int]]]:
             workspace_id=td.ws,
             team_id=td.team_id,
             owner_ids=[b.member.id for b in td.behind if b.member.id is not None],
-            start=td.day - OPEN_LOOKBACK,
+            start=td.day - suggest.OPEN_LOOKBACK,
             end=max(b.goal.ends_on for b in td.behind),
         ),
     )
@@ -263,8 +257,8 @@ def _quiet(td: TeamDay) -> dict[int, list[tuple[str, date]]]:
             workspace_id=td.ws,
             team_id=td.team_id,
             owner_ids=[b.member.id for b in td.behind if b.member.id is not None],
-            since=td.day - QUIET_LOOKBACK,
-            before=td.day - QUIET_AFTER,
+            since=td.day - suggest.QUIET_LOOKBACK,
+            before=td.day - suggest.QUIET_AFTER,
         ),
     )
 
@@ -276,7 +270,7 @@ def _recent_won(td: TeamDay) -> dict[int, tuple[int, int]]:
         lambda: queries.totals_by_owner(
             td.session,
             workspace_id=td.ws,
-            start=td.day - AVERAGE_LOOKBACK,
+            start=td.day - suggest.AVERAGE_LOOKBACK,
             end=td.day,
             team_id=td.team_id,
         ),

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from charts.specs import ProgressChart
-from commands import feedback, goal_tree, stats
+from commands import feedback, goal_tree, stats, suggest
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of, new_goal
 from commands.formatter import MONEY_METRICS, to_value
@@ -110,6 +110,25 @@ def turn_page(ctx: Ctx, value: str) -> Reply:
         raise Refused("error.unknown_action")
     reply = handle(ctx, Subject(team.name, team, None), period, page)
     return dataclasses.replace(reply, chart=None)
+
+
+def _suggestion(
+    ctx: Ctx, subject: Subject, goal: Goal, prog: pace.Progress, today: date
+) -> list[str]:
+    """For a rep behind pace, one next step from their own deals (as the daily warning)."""
+    if subject.rep is None or not prog.behind or prog.over or prog.gap <= 0:
+        return []
+    team = stats.goal_team(ctx.session, goal, subject.team) or subject.team
+    source = suggest.rep_source(
+        ctx.session,
+        workspace_id=ctx.ws,
+        team_id=team.id or 0,
+        owner_id=subject.rep.id or 0,
+        today=today,
+        end=goal.ends_on,
+    )
+    gap = suggest.Gap(goal.metric, prog.gap, team.currency, today)
+    return ["💡 " + suggest.suggestion(ctx.fmt, source, gap)]
 
 
 def _unit(ctx: Ctx, goal: Goal, team: Team) -> Fmt:
@@ -238,6 +257,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> tuple[str, 
     lines.append(_pace_line(ctx, prog, v))
     lines.append(_run_rate_line(ctx, prog, needed))
     lines += _forecast_lines(ctx, prog, v)
+    lines += _suggestion(ctx, subject, goal, prog, today)
     if goal.id is not None:
         lines.append(ctx.t("progress.goal_ref", id=goal.number))
         lines += goal_tree.flags(ctx, goal)

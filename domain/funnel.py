@@ -100,3 +100,44 @@ def _conversion(deals: list[int], i: int) -> Decimal | None:
     if i + 1 >= len(deals) or not deals[i]:
         return None
     return Decimal(deals[i + 1]) / deals[i]
+
+
+STALL_MIN_DEALS = 3  # a step the rep's deals reached fewer times says nothing yet
+STALL_MARGIN = Decimal("0.10")  # ten points under the team's conversion at least
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Where a rep's deals stall: the step (from `stage` to the next) whose conversion is
+    furthest under the team's, with the counts behind the rep's."""
+
+    stage: str
+    next: str
+    reached: int
+    went_on: int
+    mine: Decimal
+    team: Decimal
+
+
+def stall(mine: Funnel, team: Funnel) -> Stall | None:
+    """The rep's step most under the team's conversion (by STALL_MARGIN or more), among
+    those their deals reached STALL_MIN_DEALS times; None when none is."""
+    found: tuple[Decimal, int] | None = None
+    for i, (m, t) in enumerate(zip(mine.steps[:-1], team.steps[:-1], strict=True)):
+        if m.conversion is None or t.conversion is None or m.deals < STALL_MIN_DEALS:
+            continue
+        under = t.conversion - m.conversion
+        if under >= STALL_MARGIN and (found is None or under > found[0]):
+            found = (under, i)
+    if found is None:
+        return None
+    i = found[1]
+    step, nxt = mine.steps[i], mine.steps[i + 1]
+    return Stall(
+        stage=step.stage,
+        next=nxt.stage,
+        reached=step.deals,
+        went_on=nxt.deals,
+        mine=step.conversion or Decimal(0),
+        team=team.steps[i].conversion or Decimal(0),
+    )

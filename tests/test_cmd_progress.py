@@ -102,6 +102,15 @@ def test_rep_progress_numbers(sales: Run, engine: Engine) -> None:
         run_rate("$31,666.67", 3, "$95,000"),
         forecast("$32,500"),
         pipeline("$46,000", "$25,000", "$21,000"),
+        # Behind pace: her open deals, 40,000 + 10,000 = 50,000 = 64% of the 77,857.14 gap.
+        "💡 "
+        + en(
+            "jobs.lag.suggest_open_share",
+            deals="Hooli ($40,000), Initech ($10,000)",
+            total="$50,000",
+            share="64%",
+            gap="$77,857.14",
+        ),
         en("progress.goal_ref", id=ids(engine, Goal)[0]),
     ]
 

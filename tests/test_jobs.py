@@ -128,7 +128,9 @@ def test_lag_warning_and_digest_say_the_hand_computed_numbers(
         "would be at $17,142.86, so you are $11,142.86 behind.\n"
         "To reach your target you need $4,666.67 per working day for the 3 working days left "
         "($14,000 to go).\n"
-        "💡 Push your biggest open deals: Globex ($5,000)."
+        # Globex's $5,000 is 44.9% of the $11,142.86 gap.
+        "💡 Push your biggest open deals: Globex ($5,000). Together $5,000: 45% of the "
+        "$11,142.86 you are behind."
     )
     # carol: 0 of 10,000, expected 8,571.43, pace 0%.
     assert sent["DMIA"] == (
@@ -233,7 +235,7 @@ def test_the_suggestion_falls_back_to_quiet_customers_then_deal_size(
     run_team(month, client, east_id(month), NINE_NY, ["lag-warnings"])
     sent = posts(fake)
     assert sent["DCAROL"].endswith(
-        "💡 Get back in touch with Umbrella: no deal with them since 2026-08-14."
+        "💡 Get back in touch with Umbrella: no deal with them for 103 days (since 2026-08-14)."
     )
     # alice's deals in the last 90 days: Acme $6,000 won (Globex is lost, so not quiet: it
     # closes after the 30-day line); average $6,000; gap 11,142.86 / 6,000 -> 2 deals.

@@ -145,6 +145,7 @@ from storage.queries.stages import (
     FunnelRow,
     backfill_stages,
     funnel_rows,
+    funnel_rows_by_owner,
     stage_history,
 )
 
@@ -183,6 +184,7 @@ __all__ = [
     "feedback_list",
     "find_team",
     "funnel_rows",
+    "funnel_rows_by_owner",
     "get_deal",
     "get_delivery",
     "get_feedback",

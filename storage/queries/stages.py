@@ -114,25 +114,49 @@ def funnel_rows(
     """The team's live deals (or its reps' `owner_ids`) in `currency` closing, expected or
     actual, in [start, end], grouped by how far they got and how they end: at most 15 rows
     whatever the number of deals. Deals in another currency are left out."""
-    where = [
+    where = _closing(workspace_id, team_id, start, end, currency)
+    if owner_ids is not None:
+        where.append(DEALS.c.owner_id.in_(list(owner_ids)))
+    return [row for _, row in _grouped(session, where, by_owner=False)]
+
+
+def funnel_rows_by_owner(
+    session: Session, *, workspace_id: str, team_id: int, start: date, end: date, currency: str
+) -> dict[int, list[FunnelRow]]:
+    """funnel_rows of each rep of the team, in one statement: at most 15 rows a rep."""
+    found: dict[int, list[FunnelRow]] = {}
+    where = _closing(workspace_id, team_id, start, end, currency)
+    for owner, row in _grouped(session, where, by_owner=True):
+        found.setdefault(owner, []).append(row)
+    return found
+
+
+def _closing(
+    workspace_id: str, team_id: int, start: date, end: date, currency: str
+) -> list[ColumnElement[bool]]:
+    return [
         DEALS.c.workspace_id == workspace_id,
         DEALS.c.team_id == team_id,
         DEALS.c.close_date.between(start, end),
         DEALS.c.deleted_at.is_(None),
         DEALS.c.currency == currency,
     ]
-    if owner_ids is not None:
-        where.append(DEALS.c.owner_id.in_(list(owner_ids)))
+
+
+def _grouped(
+    session: Session, where: list[ColumnElement[bool]], *, by_owner: bool
+) -> list[tuple[int, FunnelRow]]:
     per_deal = _per_deal(session, where)
     furthest = case((per_deal.c.stage == "won", WON_RANK), else_=func.coalesce(per_deal.c.top, 0))
     ends = case((per_deal.c.stage.in_(("won", "lost")), per_deal.c.stage), else_="open")
     won_days = case((per_deal.c.stage == "won", per_deal.c.days), else_=0)
+    owner = per_deal.c.owner_id if by_owner else sa.literal(0)
     query = sa.select(
-        furthest, ends, func.count(), func.sum(per_deal.c.amount), func.sum(won_days)
-    ).group_by(furthest, ends)
+        owner, furthest, ends, func.count(), func.sum(per_deal.c.amount), func.sum(won_days)
+    ).group_by(*((owner,) if by_owner else ()), furthest, ends)
     return [
-        FunnelRow(int(f), str(e), int(n), int(a or 0), float(d or 0))
-        for f, e, n, a, d in session.connection().execute(query)
+        (int(o), FunnelRow(int(f), str(e), int(n), int(a or 0), float(d or 0)))
+        for o, f, e, n, a, d in session.connection().execute(query)
     ]
 
 
@@ -145,6 +169,7 @@ def _per_deal(session: Session, where: list[ColumnElement[bool]]) -> Any:
     return (
         sa.select(
             DEALS.c.id,
+            DEALS.c.owner_id.label("owner_id"),
             DEALS.c.stage.label("stage"),
             DEALS.c.amount_minor.label("amount"),
             func.max(rank).label("top"),
@@ -160,7 +185,7 @@ def _per_deal(session: Session, where: list[ColumnElement[bool]]) -> Any:
             )
         )
         .where(*where)
-        .group_by(DEALS.c.id, DEALS.c.stage, DEALS.c.amount_minor)
+        .group_by(DEALS.c.id, DEALS.c.owner_id, DEALS.c.stage, DEALS.c.amount_minor)
         .subquery()
     )
 
