@@ -188,9 +188,7 @@ def forget_deals(engine: Engine, workspace_id: str, after_id: int) -> None:
             ),
             ws,
         )
-        conn.execute(
-            text("DELETE FROM stagechange WHERE workspace_id = :ws AND deal_id > :m"), ws
-        )
+        conn.execute(text("DELETE FROM stagechange WHERE workspace_id = :ws AND deal_id > :m"), ws)
         conn.execute(text("DELETE FROM deal WHERE workspace_id = :ws AND id > :m"), ws)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -46,12 +47,13 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
             period=ctx.fmt.period(shown, fiscal),
         )
     ]
-    file = None
     if goal.metric in stats.SUMMED:
-        deal_lines, file = _deals(ctx, subject, goal, team, shown)
-        lines += deal_lines
+        counted, file = _deals(ctx, subject, goal, team, shown)
+    elif goal.metric == "new_customers":
+        counted, file = _customers(ctx, goal, shown)
     else:
-        lines.append(ctx.t(f"why.counted_{goal.metric}"))
+        counted, file = _payments(ctx, goal, team, shown)
+    lines += counted
     lines += _days(ctx, shown, today, team)
     lines += _formulas(ctx, goal, team, prog, today)
     return Reply(text="\n".join(lines), file=file)
@@ -98,7 +100,71 @@ def _deals(
     if longest <= LISTED:
         return lines, None
     lines.append(ctx.t("why.in_the_file", listed=LISTED))
-    return lines, _csv(ctx, found, names, team, shown)
+    return lines, _deals_csv(ctx, found, names, shown)
+
+
+def _customers(ctx: Ctx, goal: Goal, shown: Period) -> tuple[list[str], FileOut | None]:
+    scope = stats.scope_of(goal)
+    found = queries.new_customer_list(
+        ctx.session,
+        workspace_id=ctx.ws,
+        start=shown.start,
+        end=shown.end,
+        team_id=scope.team_id,
+        owner_ids=scope.owner_ids,
+    )
+    lines = [
+        ctx.t("why.counted_new_customers", customers=ctx.fmt.count("new_customers", len(found)))
+    ]
+    lines += [
+        "• " + ctx.t("why.customer_line", customer=name, day=day.isoformat())
+        for name, day in found[:LISTED]
+    ]
+    if len(found) <= LISTED:
+        return lines, None
+    lines.append(ctx.t("why.in_the_file", listed=LISTED))
+    rows = [[csvio.text_cell(name), csvio.date_cell(day)] for name, day in found]
+    return lines, _file(ctx, shown, ["customer", "first_won"], rows)
+
+
+def _payments(ctx: Ctx, goal: Goal, team: Team, shown: Period) -> tuple[list[str], FileOut | None]:
+    scope = stats.scope_of(goal)
+    found = queries.payment_list(
+        ctx.session,
+        workspace_id=ctx.ws,
+        start=shown.start,
+        end=shown.end,
+        team_id=scope.team_id,
+        owner_ids=scope.owner_ids,
+    )
+    cur = team.currency
+    total = sum(amount for _, amount, _, _ in found)
+    lines = [
+        ctx.t(
+            "why.counted_collected",
+            payments=ctx.fmt.count("payments", len(found)),
+            total=ctx.fmt.money(total, cur),
+        )
+    ]
+    lines += [
+        "• "
+        + ctx.t(
+            "why.payment_line",
+            day=day.isoformat(),
+            amount=ctx.fmt.money(amount, cur),
+            deal=number,
+            customer=customer,
+        )
+        for day, amount, number, customer in found[:LISTED]
+    ]
+    if len(found) <= LISTED:
+        return lines, None
+    lines.append(ctx.t("why.in_the_file", listed=LISTED))
+    rows = [
+        [csvio.date_cell(day), csvio.money_cell(amount, cur), cur, number, csvio.text_cell(c)]
+        for day, amount, number, c in found
+    ]
+    return lines, _file(ctx, shown, ["paid_on", "amount", "currency", "deal", "customer"], rows)
 
 
 def _names(ctx: Ctx, owners: set[int], teams: set[int]) -> dict[tuple[str, int], str]:
@@ -142,33 +208,27 @@ def _reason(
     return ctx.t("why.reason_deleted")
 
 
-def _csv(
-    ctx: Ctx,
-    found: whys.Sorted[queries.DealFact],
-    names: dict[tuple[str, int], str],
-    team: Team,
-    shown: Period,
+DEAL_COLUMNS = [
+    "counted",
+    "reason",
+    "deal",
+    "close_date",
+    "logged_at",
+    "customer",
+    "amount",
+    "currency",
+    "stage",
+    "team",
+    "rep",
+]
+
+
+def _deals_csv(
+    ctx: Ctx, found: whys.Sorted[queries.DealFact], names: dict[tuple[str, int], str], shown: Period
 ) -> FileOut:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(
-        [
-            "counted",
-            "reason",
-            "deal",
-            "close_date",
-            "logged_at",
-            "customer",
-            "amount",
-            "currency",
-            "stage",
-            "team",
-            "rep",
-        ]
-    )
-    rows = [(d, "") for d in found.counted] + found.left_out
-    for d, reason in rows:
-        writer.writerow(
+    rows = []
+    for d, reason in [(d, "") for d in found.counted] + found.left_out:
+        rows.append(
             [
                 "no" if reason else "yes",
                 reason,
@@ -183,6 +243,14 @@ def _csv(
                 csvio.text_cell(names.get(("rep", d.owner_id), "")),
             ]
         )
+    return _file(ctx, shown, DEAL_COLUMNS, rows)
+
+
+def _file(ctx: Ctx, shown: Period, header: list[str], rows: Sequence[Sequence[object]]) -> FileOut:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
     filename = f"pacer-why-{shown.label}.csv"
     return FileOut(
         filename=filename,

@@ -42,7 +42,8 @@ def counted(engine: Engine) -> Iterator[list[str]]:
 def deals(team: Run, user: str, n: int) -> None:
     for i in range(n):
         stage = ("won", "proposal", "lost")[i % 3]
-        text = f"{1000 + i} Customer{i % 7} product:P{i % 5} stage:{stage} close:2026-11-{1 + i % 20:02d}"
+        day = f"2026-11-{1 + i % 20:02d}"
+        text = f"{1000 + i} Customer{i % 7} product:P{i % 5} stage:{stage} close:{day}"
         assert team(user, "/deal", text).ok
 
 

@@ -145,3 +145,41 @@ def test_why_in_chinese(team: Run) -> None:
     lines = team("UALICE", "/progress", "why", locale="zh-CN").text.splitlines()
     assert lines[0] == t("zh", "why.title", who="alice", metric="销售额", period="2026-11")
     assert t("zh", "why.holidays", count=1, days="2026-11-26") in lines
+
+
+def test_a_new_customers_goal_lists_the_customers_counted(team: Run) -> None:
+    assert team("UMIA", "/goal", "set team East 5 2026-11 new_customers").ok
+    for user, text in (
+        ("UALICE", "1,000 Gamma date:2026-10-05"),  # first won in October
+        ("UALICE", "1,000 Acme date:2026-11-03"),
+        ("UBOB", "1,000 Beta date:2026-11-10"),
+        ("UALICE", "1,000 ACME date:2026-11-12"),  # Acme again: counted once
+        ("UALICE", "1,000 Gamma date:2026-11-15"),  # not new any more
+    ):
+        assert team(user, "/deal", text).ok
+    lines = team("UMIA", "/progress", "why team East").text.splitlines()
+    assert lines[1:4] == [
+        en("why.counted_new_customers", customers="2 new customers"),
+        # Named as the customer table keeps it: the least of its spellings.
+        "• " + en("why.customer_line", customer="ACME", day="2026-11-03"),
+        "• " + en("why.customer_line", customer="Beta", day="2026-11-10"),
+    ]
+    assert (
+        en("why.attainment", actual="2 new customers", target="5 new customers", attainment="40%")
+        in lines
+    )
+
+
+def test_a_collected_goal_lists_the_payments_counted(team: Run) -> None:
+    assert team("UMIA", "/goal", f"set {ALICE} 10000 2026-11 collected").ok
+    assert team("UALICE", "/deal", "12,000 Acme date:2026-10-20").ok
+    for text in ("1 4,000 date:2026-10-30", "1 5,000 date:2026-11-05", "1 2,000 date:2026-11-20"):
+        assert team("UALICE", "/deal", "paid " + text).ok
+    lines = team("UALICE", "/progress", "why").text.splitlines()
+    # October's payment is outside the month: 5,000 + 2,000 = 7,000.
+    assert lines[1:4] == [
+        en("why.counted_collected", payments="2 payments", total="$7,000"),
+        "• " + en("why.payment_line", day="2026-11-05", amount="$5,000", deal=1, customer="Acme"),
+        "• " + en("why.payment_line", day="2026-11-20", amount="$2,000", deal=1, customer="Acme"),
+    ]
+    assert en("why.attainment", actual="$7,000", target="$10,000", attainment="70%") in lines

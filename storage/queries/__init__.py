@@ -138,7 +138,9 @@ from storage.queries.integrations import (
 
 # isort: split
 # Stage history and the funnel (issue 12).
+from storage.queries.customers import new_customer_list
 from storage.queries.goals import month_targets
+from storage.queries.metrics import payment_list
 from storage.queries.mix import DIMENSIONS, DealFact, Mix, Part, deals_near, mix
 from storage.queries.stages import (
     FUNNEL_STAGES,
@@ -208,12 +210,14 @@ __all__ = [
     "memberships_of",
     "mix",
     "month_targets",
+    "new_customer_list",
     "new_customers",
     "new_goal",
     "open_deals_of_team",
     "open_feedback_of_team",
     "open_pipeline",
     "paid_on_deal",
+    "payment_list",
     "recent_deals",
     "recredit_deals",
     "remove_holidays",

@@ -351,3 +351,25 @@ def _quiet_of_owner(
         .subquery()
     )
     return sa.select(*rows.c)  # a subquery: a part of a UNION may not be ordered itself
+
+
+def new_customer_list(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: tuple[int, ...] | None = None,
+) -> list[tuple[str, date]]:
+    """The customers count_new_customers counts, each once: (name, first won day), in
+    the order they were won."""
+    where = _credited(workspace_id, start, end, team_id, owner_ids)
+    first = func.min(Customer.first_won)
+    rows = session.exec(
+        select(func.min(Customer.name), first)
+        .where(*where)
+        .group_by(col(Customer.key))
+        .order_by(first, func.min(Customer.name))
+    ).all()
+    return [(str(name), day) for name, day in rows if day is not None]

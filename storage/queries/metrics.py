@@ -253,6 +253,27 @@ def collected(
     return int(session.exec(_paid(select(func.sum(Payment.amount_minor)), w)).one() or 0)
 
 
+def payment_list(
+    session: Session,
+    *,
+    workspace_id: str,
+    start: date,
+    end: date,
+    team_id: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> list[tuple[date, int, int, str]]:
+    """The payments `collected` adds up: (paid on, minor units, deal number, customer), in
+    payment order."""
+    w = _window(workspace_id, start, end, team_id, owner_ids)
+    query = _paid(
+        select(
+            col(Payment.paid_on), col(Payment.amount_minor), col(Deal.number), col(Deal.customer)
+        ).join(Deal, col(Deal.id) == col(Payment.deal_id)),
+        w,
+    ).order_by(col(Payment.paid_on), col(Payment.id))
+    return [(d, int(a), int(n), str(c)) for d, a, n, c in session.exec(query).all()]
+
+
 def by_owner(
     session: Session, *, metric: str, workspace_id: str, start: date, end: date, team_id: int
 ) -> dict[int, int]:
