@@ -678,3 +678,16 @@ def test_a_call_of_many_big_deals_keeps_to_the_daily_cap(hook: Hook) -> None:
         ]
     )
     assert "$90,000" not in "".join(t for t in texts if "just closed" in t)
+
+
+def test_a_crm_stage_change_is_kept_in_the_deals_stage_history(hook: Hook) -> None:
+    token = hook.create()
+    assert hook.send(deal_json("hs-7", stage="presentationscheduled"), token).status == 200
+    assert hook.send(deal_json("hs-7", stage="presentationscheduled"), token).status == 200
+    assert hook.send(deal_json("hs-7", stage="closedwon"), token).status == 200
+    [deal] = deals(hook.db)
+    assert deal.id is not None
+    with Session(hook.db) as s:
+        history = queries.stage_history(s, workspace_id=TEAM, deal_id=deal.id)
+        stages = [row.stage for row in history]
+    assert stages == ["proposal", "won"]  # the unchanged resend wrote nothing
