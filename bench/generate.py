@@ -44,11 +44,14 @@ from storage.models import (
     Member,
     Membership,
     Payment,
+    StageChange,
     Team,
     Workspace,
 )
 
-VERSION = 5  # 5: open deals logged before today. Tables added since come from migrations
+# 5: open deals logged before today. 6: each deal's stage history. Tables added since come
+# from migrations.
+VERSION = 6
 OUT = Path(__file__).parent / "out"
 WORKSPACE_ID = "TBENCH"
 EMPTY_ID = "TEMPTY"  # same teams, reps and goals, no deals: the baseline
@@ -292,15 +295,15 @@ def populate(engine: Engine, params: Params, empty_workspace: bool = True) -> No
             goals = _goal_rows(shape, params, shares, np.random.default_rng(params.seed + 1))
             for batch in _batches(goals, BATCH):
                 conn.execute(insert(table(Goal)), batch)
-        for deals, payments in _deal_batches(params, shares, hols, rng):
+        for deals, payments, changes in _deal_batches(params, shares, hols, rng):
             conn.execute(insert(table(Deal)), deals)
             if payments:
                 conn.execute(insert(table(Payment)), payments)
+            conn.execute(insert(table(StageChange)), changes)
     with Session(engine) as session, session.begin():  # Core inserts skip the upkeep
         for shape in shapes:
             queries.rebuild_customers(session, workspace_id=shape.workspace_id)
             queries.rebuild_repdays(session, workspace_id=shape.workspace_id)
-            queries.backfill_stages(session, workspace_id=shape.workspace_id)
 
 
 def table(model: Any) -> Table:
@@ -494,7 +497,7 @@ def _year_of_goals(
 
 def _deal_batches(
     params: Params, shares: np.ndarray, hols: list[list[date]], rng: np.random.Generator
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+) -> Rows:
     """Won deals day by day in close-date order (as they would have been logged), none on
     a team's holiday, then the open pipeline; each batch with its payments. Drawn a day at
     a time, so memory does not grow with the number of deals."""
@@ -523,6 +526,12 @@ def _deal_batches(
     yield from batch.flush()
 
 
+# Deals, their payments and their stage history, a batch at a time.
+Rows = Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]]
+# Days a won deal spent in the pipeline before it was won (its first row, at lead).
+CYCLE_DAYS = 45
+
+
 @dataclass
 class Batch:
     """Deal and payment rows gathered until BATCH deals; ids and numbers run on."""
@@ -532,12 +541,11 @@ class Batch:
     holidays: list[set[date]]  # per team
     deals: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 1
     _payment_id: int = 1
 
-    def add(
-        self, owners: np.ndarray, close: list[date], kind: str
-    ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    def add(self, owners: np.ndarray, close: list[date], kind: str) -> Rows:
         n = len(owners)
         rng, params = self.rng, self.params
         dollars = rng.lognormal(math.log(MEDIAN_DEAL_MINOR / 100), AMOUNT_SIGMA, n)
@@ -586,6 +594,7 @@ class Batch:
                     "updated_at": at,
                 }
             )
+            self._history(deal_id, self.deals[-1]["stage"], at)
             if kind == "won" and paid[i]:
                 on = min(day + timedelta(days=paid_after[i]), params.end)
                 self.payments.append(
@@ -604,14 +613,32 @@ class Batch:
             if len(self.deals) >= BATCH:
                 yield from self.flush()
 
-    def flush(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    def flush(self) -> Rows:
         if not self.deals:
             return
         for row in self.payments:
             row["id"] = self._payment_id
             self._payment_id += 1
-        yield self.deals, self.payments
-        self.deals, self.payments = [], []
+        yield self.deals, self.payments, self.changes
+        self.deals, self.payments, self.changes = [], [], []
+
+    def _history(self, deal_id: int, stage: str, at: datetime) -> None:
+        """What the app's stage history holds for the deal: a won deal entered at lead
+        some days before it was won; an open one logged at lead, moved on a day later."""
+        if stage == "won":
+            began = at - timedelta(days=1 + deal_id % CYCLE_DAYS)
+            steps = [("lead", began), ("won", at)]
+        else:
+            steps = [("lead", at)] + ([(stage, at + timedelta(days=1))] if stage != "lead" else [])
+        for name, when in steps:
+            self.changes.append(
+                {
+                    "workspace_id": WORKSPACE_ID,
+                    "deal_id": deal_id,
+                    "stage": name,
+                    "changed_at": when,
+                }
+            )
 
 
 def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

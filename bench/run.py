@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bench import endpoint, jobs, load, micro
+from bench import analysis, endpoint, jobs, load, micro
 from bench.generate import (
     EMPTY_ID,
     OUT,
@@ -509,6 +509,7 @@ def measure(
     charts, chart = chart_rows(engine, params, plan)
     rows += charts
     rows += lag_rows(engine, params)
+    rows += analysis.analysis_rows(engine, params, plan.command_runs, REP)
     if http:
         rows += http_rows(measure_http(url, params, plan), query, chart, plan)
         rows += deal_load_rows(url, engine, params, plan, postgres)

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from commands import progress, stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of
-from commands.formatter import MONEY_METRICS, to_value
+from commands.formatter import MONEY_METRICS
 from commands.types import FileOut, Reply
 from domain import csvio, pace, workdays
 from domain import why as whys
@@ -170,12 +170,10 @@ def _payments(ctx: Ctx, goal: Goal, team: Team, shown: Period) -> tuple[list[str
 def _names(ctx: Ctx, owners: set[int], teams: set[int]) -> dict[tuple[str, int], str]:
     """Names of the deals' reps and teams, two statements whatever their number."""
     found: dict[tuple[str, int], str] = {}
-    if owners:
-        for m in ctx.session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
-            found[("rep", m.id or 0)] = name_of(m)
-    if teams:
-        for t in ctx.session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
-            found[("team", t.id or 0)] = name_of(t)
+    for m in ctx.session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
+        found[("rep", m.id or 0)] = name_of(m)
+    for t in ctx.session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
+        found[("team", t.id or 0)] = name_of(t)
     return found
 
 
@@ -347,11 +345,9 @@ def _forecast(
     shown = stats.goal_period(goal)
     hols = queries.holidays(ctx.session, workspace_id=ctx.ws, team_id=team.id)
     window = pace.trailing_window(shown, today, hols)
-    if window is None:
+    if window is None or prog.recent is None:
         return []
-    recent_period = Period(window[0], window[1], shown.kind, shown.label)
-    raw = stats.actual(ctx.session, stats.scope_of(goal), goal.metric, recent_period)
-    recent = to_value(raw, goal.metric, team.currency)
+    recent = prog.recent
     lines = [
         ctx.t(
             "why.forecast",

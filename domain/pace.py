@@ -41,7 +41,9 @@ class Progress:
     behind: bool
     over: bool  # today is after the period's last day
     forecast: Decimal  # actual + trailing daily rate x remaining working days
+    # The actual over trailing_window() the rate came from; None: the period's own average
     pipeline_forecast: Decimal  # actual + open deals closing in the period x stage probability
+    recent: Decimal | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -128,6 +130,7 @@ def progress(
         over=today > period.end,
         forecast=actual + rate * left,
         pipeline_forecast=actual + pipeline,
+        recent=trailing,
     )
 
 

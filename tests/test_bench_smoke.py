@@ -404,3 +404,8 @@ def test_the_whole_bench_prints_real_figures_and_loses_no_deal(
     assert re.search(
         r"/deal, no threshold \(default\): busy / empty +[0-9.]+x +<= 1.5x +(PASS|FAIL)", table
     )
+    # Issue 12's commands: each against its own SQL and chart, and its statements the same
+    # in the busy workspace as in the empty one (a count, not a timing: it always holds).
+    counts = [r for r in rows if r.metric.endswith("statements, busy (empty)")]
+    assert len(counts) == 8 and all(r.result == "PASS" for r in counts)
+    assert len([r for r in rows if r.metric.endswith("delivered / (SQL + chart)")]) == 8
