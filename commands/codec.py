@@ -6,7 +6,14 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
+from charts.specs import (
+    ChartSpec,
+    FunnelChart,
+    LeaderboardChart,
+    MixChart,
+    ProgressChart,
+    TrendChart,
+)
 from commands.types import Button, FileOut, Notice, Reply, Retract, Update, Visibility
 
 
@@ -48,10 +55,17 @@ def chart_from(data: dict[str, Any] | None) -> ChartSpec | None:
     if data is None:
         return None
     fields = dict(data)
-    if fields.pop("kind") == "ProgressChart":
-        return ProgressChart(**fields)
-    fields["highlight"] = frozenset(fields.get("highlight", ()))
-    return LeaderboardChart(**fields)
+    kind = CHART_KINDS[fields.pop("kind")]
+    if kind is LeaderboardChart:
+        fields["highlight"] = frozenset(fields.get("highlight", ()))
+    return kind(**fields)
+
+
+# Every chart a reply or a notice can carry, by the name chart_data records.
+CHART_KINDS: dict[str, Any] = {
+    kind.__name__: kind
+    for kind in (ProgressChart, LeaderboardChart, FunnelChart, TrendChart, MixChart)
+}
 
 
 def encode_reply(reply: Reply) -> str:

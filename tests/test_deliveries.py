@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from sqlalchemy import Engine, text
@@ -17,6 +17,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.listeners import action_key
 from bot.outbox import Asker, Outbox, Sent
+from charts.specs import (
+    ChartSpec,
+    FunnelChart,
+    LeaderboardChart,
+    MixChart,
+    ProgressChart,
+    TrendChart,
+)
 from commands import router
 from commands.codec import decode_reply, encode_reply
 from commands.i18n import t
@@ -376,3 +384,27 @@ def test_0006_downgrades_and_upgrades_on_postgresql() -> None:
             )
     finally:
         _drop(eng, schema)
+
+
+@pytest.mark.parametrize(
+    "text", ["funnel", "trend months 3", "mix by customer"], ids=["funnel", "trend", "mix"]
+)
+def test_a_retried_analysis_answers_with_its_chart(world: Run, engine: Engine, text: str) -> None:
+    assert world("UALICE", "/deal", "5,000 Acme product:CRM").ok
+    ask = slash("UALICE", "/pacer", text)
+    first = ask(engine, "K-analysis")
+    assert first.chart is not None
+    assert ask(engine, "K-analysis") == first  # the recorded reply, its chart decoded
+
+
+def test_every_kind_of_chart_survives_its_json() -> None:
+    specs = [
+        FunnelChart("f", ["lead", "won"], [2.0, 1.0], ["2", "1"], bottleneck=0),
+        TrendChart("t", ["2026-10", "2026-11"], [1.0, 2.0], [None, 3.0], "$", ["", "+100%"]),
+        MixChart("m", ["CRM"], [5000.0], ["$5k · 100%"], "$"),
+        LeaderboardChart("l", ["a"], [50.0], highlight=frozenset({"a"})),
+        ProgressChart("p", ["11-02"], [1.0], [1.0], 2.0),
+    ]
+    assert {type(s) for s in specs} == set(get_args(ChartSpec))  # none left out
+    for spec in specs:
+        assert decode_reply(encode_reply(Reply(text="x", chart=spec))).chart == spec
