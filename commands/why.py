@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,6 @@ from storage import queries
 from storage.models import Goal, Member, Team
 
 LISTED = 10  # deals shown in the message, of each list; every one of them is in the CSV
-NEAR = timedelta(days=31)  # how far outside the period a deal logged during it is looked for
 
 
 def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
@@ -65,15 +64,17 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
 def _deals(
     ctx: Ctx, subject: Subject, goal: Goal, team: Team, shown: Period
 ) -> tuple[list[str], FileOut | None]:
+    zone = ZoneInfo(team.tz)
     near = queries.deals_near(
         ctx.session,
         workspace_id=ctx.ws,
-        start=shown.start - NEAR,
-        end=shown.end + NEAR,
+        start=shown.start,
+        end=shown.end,
+        logged_from=_midnight(shown.start, zone),
+        logged_to=_midnight(shown.end + timedelta(days=1), zone),
         team_id=None if subject.rep is not None else team.id,
         owner_id=None if subject.rep is None else subject.rep.id,
     )
-    zone = ZoneInfo(team.tz)
     logged = {i: d.created_at.astimezone(zone).date() for i, d in enumerate(near)}
     found = whys.sort_deals(
         near, team_id=team.id or 0, start=shown.start, end=shown.end, logged_on=logged
@@ -165,6 +166,11 @@ def _payments(ctx: Ctx, goal: Goal, team: Team, shown: Period) -> tuple[list[str
         for day, amount, number, c in found
     ]
     return lines, _file(ctx, shown, ["paid_on", "amount", "currency", "deal", "customer"], rows)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of the team's local day, in UTC (as times are stored)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _names(ctx: Ctx, owners: set[int], teams: set[int]) -> dict[tuple[str, int], str]:

@@ -7,6 +7,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cache
 
 from babel.numbers import (
     format_currency,
@@ -58,7 +59,9 @@ class AmountError(ValueError):
         self.text = text
 
 
+@cache
 def minor_digits(currency: str) -> int:
+    """Babel's precision of the currency, looked up once per code (a CSV asks per cell)."""
     return int(get_currency_precision(currency))
 
 

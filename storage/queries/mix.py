@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from storage.queries.flushed import table_of
 
 DEALS = table_of(Deal)
 DIMENSIONS = ("product", "region", "customer")
+NEAR = timedelta(days=31)  # how far outside a period a deal logged during it is looked for
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,22 @@ def deals_near(
     workspace_id: str,
     start: date,
     end: date,
+    logged_from: datetime,
+    logged_to: datetime,
     team_id: int | None = None,
     owner_id: int | None = None,
 ) -> list[DealFact]:
-    """The deals of a team (or of a rep, on every team) closing in [start, end], any
-    stage, deleted ones too, in close-date order: one range of ix_deal_team_close_cover
+    """The deals of a team (or of a rep, on every team) closing in [start, end], and those
+    logged in [logged_from, logged_to) closing up to NEAR days outside it, any stage,
+    deleted ones too, in close-date order: one range of ix_deal_team_close_cover
     (ix_deal_owner_cover for a rep)."""
-    where = [DEALS.c.workspace_id == workspace_id, DEALS.c.close_date.between(start, end)]
+    near = DEALS.c.close_date.between(start - NEAR, end + NEAR)
+    logged = DEALS.c.created_at.between(logged_from, logged_to)
+    where = [
+        DEALS.c.workspace_id == workspace_id,
+        near,  # the index's range: the period and NEAR days each side
+        sa.or_(DEALS.c.close_date.between(start, end), logged),
+    ]
     if team_id is not None:
         where.append(DEALS.c.team_id == team_id)
     if owner_id is not None:
