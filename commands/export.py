@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from sqlmodel import Session
 
-from commands import markup
+from commands import markup, why
 from commands.args import Converter, PeriodRef, Words, period_width
 from commands.context import Ctx, name_of
 from commands.formatter import MONEY_METRICS
@@ -75,7 +75,12 @@ GOAL_COLUMNS = (
     "deleted",
 )
 PAYMENT_COLUMNS = ("deal_number", "paid_on", "amount", "currency", "owner", "team", "deleted")
-COLUMNS = {"deals": DEAL_COLUMNS, "goals": GOAL_COLUMNS, "payments": PAYMENT_COLUMNS}
+COLUMNS = {
+    "deals": DEAL_COLUMNS,
+    "goals": GOAL_COLUMNS,
+    "payments": PAYMENT_COLUMNS,
+    "why": why.COLUMNS,
+}
 
 
 # --- the words: [PERIOD] [team NAME] [with-deleted], in any order of the last two -------------
@@ -248,6 +253,8 @@ def write_csv(session: Session, query: ExportQuery, out: IO[bytes]) -> int:
 
 
 def _rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:
+    if query.kind == "why":
+        return why.csv_rows(session, query)
     members = exports.member_names(session, workspace_id=query.workspace_id)
     teams = exports.team_rows(session, workspace_id=query.workspace_id)
     rows = exports.Rows(

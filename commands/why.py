@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from commands import progress, stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx, name_of
 from commands.formatter import MONEY_METRICS
-from commands.types import FileOut, Reply
+from commands.types import ExportQuery, FileOut, Reply
 from domain import csvio, pace, workdays
 from domain import why as whys
 from domain.periods import Period
@@ -64,44 +64,94 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
 def _deals(
     ctx: Ctx, subject: Subject, goal: Goal, team: Team, shown: Period
 ) -> tuple[list[str], FileOut | None]:
-    zone = ZoneInfo(team.tz)
-    near = queries.deals_near(
-        ctx.session,
+    query = ExportQuery(
+        kind="why",
         workspace_id=ctx.ws,
         start=shown.start,
         end=shown.end,
-        logged_from=_midnight(shown.start, zone),
-        logged_to=_midnight(shown.end + timedelta(days=1), zone),
-        team_id=None if subject.rep is not None else team.id,
+        team_ids=(team.id or 0,),
         owner_id=None if subject.rep is None else subject.rep.id,
+        tz=team.tz,
     )
-    logged = {i: d.created_at.astimezone(zone).date() for i, d in enumerate(near)}
-    found = whys.sort_deals(
-        near, team_id=team.id or 0, start=shown.start, end=shown.end, logged_on=logged
+    summary = queries.why_summary(
+        ctx.session, _near(query), counted_team=team.id or 0, listed=LISTED
     )
-    names = _names(ctx, {d.owner_id for d in near}, {d.team_id for d in near})
-    cur = team.currency
-    total = sum(d.amount_minor for d in found.counted)
+    shown_deals = summary.first_counted + [d for d, _ in summary.first_left_out]
+    names = _names(ctx.session, {d.owner_id for d in shown_deals}, {d.team_id for d in shown_deals})
     lines = [
         ctx.t(
             "why.counted",
-            deals=ctx.fmt.count("deals", len(found.counted)),
-            total=ctx.fmt.money(total, cur),
+            deals=ctx.fmt.count("deals", summary.counted),
+            total=ctx.fmt.money(summary.counted_minor, team.currency),
         )
     ]
     show_owner = subject.rep is None
-    lines += [_deal_line(ctx, d, names, show_owner) for d in found.counted[:LISTED]]
-    if found.left_out:
-        lines.append(ctx.t("why.left_out", deals=ctx.fmt.count("deals", len(found.left_out))))
+    lines += [_deal_line(ctx, d, names, show_owner) for d in summary.first_counted]
+    if summary.left_out:
+        lines.append(ctx.t("why.left_out", deals=ctx.fmt.count("deals", summary.left_out)))
         lines += [
             _deal_line(ctx, d, names, show_owner) + ": " + _reason(ctx, d, reason, team, names)
-            for d, reason in found.left_out[:LISTED]
+            for d, reason in summary.first_left_out
         ]
-    longest = max(len(found.counted), len(found.left_out))
-    if longest <= LISTED:
+    if max(summary.counted, summary.left_out) <= LISTED:
         return lines, None
     lines.append(ctx.t("why.in_the_file", listed=LISTED))
-    return lines, _deals_csv(ctx, found, names, shown)
+    # Written after the acknowledgement, as an export is: a team's year is thousands of rows.
+    file = FileOut(_file_name(shown), ctx.t("why.file_title", period=shown.label), export=query)
+    return lines, file
+
+
+Names = dict[tuple[str, int], str]
+
+
+def _near(query: ExportQuery) -> queries.Near:
+    """The deals a why query looks at: in the period, or logged in it (the team's days)."""
+    assert query.start is not None and query.end is not None and query.team_ids
+    zone = ZoneInfo(query.tz)
+    return queries.Near(
+        workspace_id=query.workspace_id,
+        start=query.start,
+        end=query.end,
+        logged_from=_midnight(query.start, zone),
+        logged_to=_midnight(query.end + timedelta(days=1), zone),
+        team_id=query.team_ids[0] if query.owner_id is None else None,
+        owner_id=query.owner_id,
+    )
+
+
+def sorted_deals(
+    session: Session, query: ExportQuery
+) -> tuple[whys.Sorted[queries.DealFact], Names]:
+    """The deals of a why query counted and left out (a team's deals, or a rep's on every
+    team, counted for the team `team_ids` names), and the names of their reps and teams."""
+    near_by = _near(query)
+    zone = ZoneInfo(query.tz)
+    team_id = (query.team_ids or (0,))[0]
+    near = queries.deals_near(session, near_by)
+    logged = {i: d.created_at.astimezone(zone).date() for i, d in enumerate(near)}
+    found = whys.sort_deals(
+        near, team_id=team_id, start=near_by.start, end=near_by.end, logged_on=logged
+    )
+    return found, _names(session, {d.owner_id for d in near}, {d.team_id for d in near})
+
+
+def csv_rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:
+    """The why file's rows: every deal counted, then every one left out, with its reason."""
+    found, names = sorted_deals(session, query)
+    for d, reason in [(d, "") for d in found.counted] + found.left_out:
+        yield [
+            "no" if reason else "yes",
+            reason,
+            str(d.number),
+            csvio.date_cell(d.close_date),
+            csvio.time_cell(d.created_at),
+            csvio.text_cell(d.customer),
+            csvio.money_cell(d.amount_minor, d.currency),
+            d.currency,
+            d.stage,
+            csvio.text_cell(names.get(("team", d.team_id), "")),
+            csvio.text_cell(names.get(("rep", d.owner_id), "")),
+        ]
 
 
 def _customers(ctx: Ctx, goal: Goal, shown: Period) -> tuple[list[str], FileOut | None]:
@@ -173,19 +223,17 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _names(ctx: Ctx, owners: set[int], teams: set[int]) -> dict[tuple[str, int], str]:
+def _names(session: Session, owners: set[int], teams: set[int]) -> Names:
     """Names of the deals' reps and teams, two statements whatever their number."""
-    found: dict[tuple[str, int], str] = {}
-    for m in ctx.session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
+    found: Names = {}
+    for m in session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
         found[("rep", m.id or 0)] = name_of(m)
-    for t in ctx.session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
+    for t in session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
         found[("team", t.id or 0)] = name_of(t)
     return found
 
 
-def _deal_line(
-    ctx: Ctx, d: queries.DealFact, names: dict[tuple[str, int], str], show_owner: bool
-) -> str:
+def _deal_line(ctx: Ctx, d: queries.DealFact, names: Names, show_owner: bool) -> str:
     parts = [
         f"`#{d.number}`",
         d.close_date.isoformat(),
@@ -197,9 +245,7 @@ def _deal_line(
     return "• " + " · ".join(parts)
 
 
-def _reason(
-    ctx: Ctx, d: queries.DealFact, reason: str, team: Team, names: dict[tuple[str, int], str]
-) -> str:
+def _reason(ctx: Ctx, d: queries.DealFact, reason: str, team: Team, names: Names) -> str:
     if reason == whys.OUTSIDE:
         return ctx.t("why.reason_outside")
     if reason == whys.OTHER_TEAM:
@@ -212,7 +258,7 @@ def _reason(
     return ctx.t("why.reason_deleted")
 
 
-DEAL_COLUMNS = [
+COLUMNS = (
     "counted",
     "reason",
     "deal",
@@ -224,30 +270,11 @@ DEAL_COLUMNS = [
     "stage",
     "team",
     "rep",
-]
+)
 
 
-def _deals_csv(
-    ctx: Ctx, found: whys.Sorted[queries.DealFact], names: dict[tuple[str, int], str], shown: Period
-) -> FileOut:
-    rows = []
-    for d, reason in [(d, "") for d in found.counted] + found.left_out:
-        rows.append(
-            [
-                "no" if reason else "yes",
-                reason,
-                d.number,
-                csvio.date_cell(d.close_date),
-                csvio.time_cell(d.created_at),
-                csvio.text_cell(d.customer),
-                csvio.money_cell(d.amount_minor, d.currency),
-                d.currency,
-                d.stage,
-                csvio.text_cell(names.get(("team", d.team_id), "")),
-                csvio.text_cell(names.get(("rep", d.owner_id), "")),
-            ]
-        )
-    return _file(ctx, shown, DEAL_COLUMNS, rows)
+def _file_name(shown: Period) -> str:
+    return f"pacer-why-{shown.label}.csv"
 
 
 def _file(ctx: Ctx, shown: Period, header: list[str], rows: Sequence[Sequence[object]]) -> FileOut:
@@ -255,9 +282,8 @@ def _file(ctx: Ctx, shown: Period, header: list[str], rows: Sequence[Sequence[ob
     writer = csv.writer(text)
     writer.writerow(header)
     writer.writerows(rows)
-    filename = f"pacer-why-{shown.label}.csv"
     return FileOut(
-        filename=filename,
+        filename=_file_name(shown),
         title=ctx.t("why.file_title", period=shown.label),
         content=text.getvalue().encode(csvio.ENCODING),
     )

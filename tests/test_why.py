@@ -10,6 +10,10 @@ import csv
 import io
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from commands import export
 from commands.i18n import t
 from tests.conftest import ADMIN, Run
 
@@ -105,7 +109,7 @@ def test_the_figures_are_those_of_progress(team: Run) -> None:
     assert "$28,000" in shown and "$31,750" in shown
 
 
-def test_a_long_list_comes_as_a_csv_with_every_deal(team: Run) -> None:
+def test_a_long_list_comes_as_a_csv_with_every_deal(team: Run, engine: Engine) -> None:
     assert team("UMIA", "/goal", "set team East 50000 2026-11").ok
     for day in range(2, 14):  # 12 won deals of bob's, one a day
         assert team("UBOB", "/deal", f"1,000 Client{day} date:2026-11-{day:02d}").ok
@@ -117,7 +121,11 @@ def test_a_long_list_comes_as_a_csv_with_every_deal(team: Run) -> None:
     assert en("why.in_the_file", listed=10) in lines
     assert sum(line.startswith("• ") for line in lines) == 11  # 10 counted, 1 left out
     assert reply.file is not None and reply.file.filename == "pacer-why-2026-11.csv"
-    rows = list(csv.DictReader(io.StringIO(reply.file.content.decode("utf-8-sig"))))
+    assert reply.file.content == b""  # written after the acknowledgement, as an export
+    out = io.BytesIO()
+    with Session(engine) as s:
+        assert export.write_file(s, reply.file, out) == 13
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert [r["counted"] for r in rows] == ["yes"] * 12 + ["no"]
     assert rows[0] | {"logged_at": ""} == {
         "counted": "yes",
@@ -183,3 +191,22 @@ def test_a_collected_goal_lists_the_payments_counted(team: Run) -> None:
         "• " + en("why.payment_line", day="2026-11-20", amount="$2,000", deal=1, customer="Acme"),
     ]
     assert en("why.attainment", actual="$7,000", target="$10,000", attainment="70%") in lines
+
+
+def test_the_message_and_the_file_sort_the_deals_alike(team: Run, engine: Engine) -> None:
+    """The message counts in SQL, the file by domain/why.py: the same deals either way."""
+    november(team)
+    for day in range(2, 14):  # enough for a file
+        assert team("UALICE", "/deal", f"100 Small{day} date:2026-11-{day:02d}").ok
+    reply = team("UALICE", "/progress", "why")
+    assert reply.file is not None
+    out = io.BytesIO()
+    with Session(engine) as s:
+        export.write_file(s, reply.file, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    counted = [r for r in rows if r["counted"] == "yes"]
+    left = [r for r in rows if r["counted"] == "no"]
+    lines = reply.text.splitlines()
+    assert lines[1] == en("why.counted", deals=f"{len(counted)} deals", total="$26,200")
+    assert en("why.left_out", deals=f"{len(left)} deals") in lines
+    assert [r["reason"] for r in left] == ["outside", "deleted", "other_team", "not_won"]

@@ -141,7 +141,7 @@ from storage.queries.integrations import (
 from storage.queries.customers import new_customer_list
 from storage.queries.goals import month_targets
 from storage.queries.metrics import payment_list
-from storage.queries.mix import DIMENSIONS, DealFact, Mix, Part, deals_near, mix
+from storage.queries.mix import DIMENSIONS, Mix, Part, mix
 from storage.queries.stages import (
     FUNNEL_STAGES,
     FunnelRow,
@@ -150,6 +150,7 @@ from storage.queries.stages import (
     funnel_rows_by_owner,
     stage_history,
 )
+from storage.queries.workings import DealFact, Near, Summary, deals_near, why_summary
 
 __all__ = [
     "CELEBRATE",
@@ -162,7 +163,9 @@ __all__ = [
     "Joined",
     "Left",
     "Mix",
+    "Near",
     "Part",
+    "Summary",
     "add_deal",
     "add_goal",
     "add_payment",
@@ -241,6 +244,7 @@ __all__ = [
     "uncelebrated_big_deals",
     "uninstalled_workspaces",
     "unsent_messages",
+    "why_summary",
     "workspace_admins",
 ]
 

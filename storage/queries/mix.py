@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,6 @@ from storage.queries.flushed import table_of
 
 DEALS = table_of(Deal)
 DIMENSIONS = ("product", "region", "customer")
-NEAR = timedelta(days=31)  # how far outside a period a deal logged during it is looked for
 
 
 @dataclass(frozen=True)
@@ -84,64 +83,3 @@ def _key(by: str) -> tuple[Any, Any]:
         return func.lower(DEALS.c.customer), DEALS.c.customer
     column = DEALS.c[by]
     return func.coalesce(column, ""), func.coalesce(column, "")
-
-
-@dataclass(frozen=True)
-class DealFact:
-    """What /progress why says of one deal: enough to tell whether it counts, and why not."""
-
-    number: int
-    team_id: int
-    owner_id: int
-    close_date: date
-    created_at: datetime
-    customer: str
-    amount_minor: int
-    currency: str
-    stage: str
-    deleted: bool
-
-
-def deals_near(
-    session: Session,
-    *,
-    workspace_id: str,
-    start: date,
-    end: date,
-    logged_from: datetime,
-    logged_to: datetime,
-    team_id: int | None = None,
-    owner_id: int | None = None,
-) -> list[DealFact]:
-    """The deals of a team (or of a rep, on every team) closing in [start, end], and those
-    logged in [logged_from, logged_to) closing up to NEAR days outside it, any stage,
-    deleted ones too, in close-date order: one range of ix_deal_team_close_cover
-    (ix_deal_owner_cover for a rep)."""
-    near = DEALS.c.close_date.between(start - NEAR, end + NEAR)
-    logged = DEALS.c.created_at.between(logged_from, logged_to)
-    where = [
-        DEALS.c.workspace_id == workspace_id,
-        near,  # the index's range: the period and NEAR days each side
-        sa.or_(DEALS.c.close_date.between(start, end), logged),
-    ]
-    if team_id is not None:
-        where.append(DEALS.c.team_id == team_id)
-    if owner_id is not None:
-        where.append(DEALS.c.owner_id == owner_id)
-    query = (
-        sa.select(
-            DEALS.c.number,
-            DEALS.c.team_id,
-            DEALS.c.owner_id,
-            DEALS.c.close_date,
-            DEALS.c.created_at,
-            DEALS.c.customer,
-            DEALS.c.amount_minor,
-            DEALS.c.currency,
-            DEALS.c.stage,
-            DEALS.c.deleted_at.is_not(None),
-        )
-        .where(*where)
-        .order_by(DEALS.c.close_date, DEALS.c.number)
-    )
-    return [DealFact(*row) for row in session.connection().execute(query)]
