@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from charts.numbers import compact
 from charts.specs import FunnelChart, MixChart, TrendChart
-from commands import stats
+from commands import markup, stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx
 from commands.formatter import MONEY_METRICS, to_value
@@ -285,7 +285,7 @@ def mix(ctx: Ctx, subject: Subject | None, period: PeriodRef | None, by: str | N
             ctx.t(
                 "analysis.mix_line",
                 rank=i,
-                name=name,
+                name=markup.escape(name),  # as typed; the chart draws it as it is
                 amount=ctx.fmt.money(part.amount_minor, cur),
                 share=ctx.fmt.pct(share),
                 deals=ctx.fmt.count("deals", part.deals),

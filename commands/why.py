@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from commands import progress, stats
+from commands import markup, progress, stats
 from commands.args import PeriodRef, Subject, me
-from commands.context import Ctx, name_of
+from commands.context import Ctx
 from commands.formatter import MONEY_METRICS
 from commands.types import ExportQuery, FileOut, Reply
 from domain import csvio, pace, workdays
@@ -168,7 +168,7 @@ def _customers(ctx: Ctx, goal: Goal, shown: Period) -> tuple[list[str], FileOut 
         ctx.t("why.counted_new_customers", customers=ctx.fmt.count("new_customers", len(found)))
     ]
     lines += [
-        "• " + ctx.t("why.customer_line", customer=name, day=day.isoformat())
+        "• " + ctx.t("why.customer_line", customer=markup.escape(name), day=day.isoformat())
         for name, day in found[:LISTED]
     ]
     if len(found) <= LISTED:
@@ -204,7 +204,7 @@ def _payments(ctx: Ctx, goal: Goal, team: Team, shown: Period) -> tuple[list[str
             day=day.isoformat(),
             amount=ctx.fmt.money(amount, cur),
             deal=number,
-            customer=customer,
+            customer=markup.escape(customer),
         )
         for day, amount, number, customer in found[:LISTED]
     ]
@@ -224,12 +224,16 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _names(session: Session, owners: set[int], teams: set[int]) -> Names:
-    """Names of the deals' reps and teams, two statements whatever their number."""
+    """Names of the deals' reps and teams as typed (a message escapes them, a CSV cell
+    keeps them), two statements of two columns whatever their number."""
     found: Names = {}
-    for m in session.exec(select(Member).where(col(Member.id).in_(sorted(owners)))):
-        found[("rep", m.id or 0)] = name_of(m)
-    for t in session.exec(select(Team).where(col(Team.id).in_(sorted(teams)))):
-        found[("team", t.id or 0)] = name_of(t)
+    reps = select(col(Member.id), col(Member.name), col(Member.user_id))
+    for member_id, name, user_id in session.exec(reps.where(col(Member.id).in_(sorted(owners)))):
+        found[("rep", member_id or 0)] = name or user_id
+    for team_id, name in session.exec(
+        select(col(Team.id), col(Team.name)).where(col(Team.id).in_(sorted(teams)))
+    ):
+        found[("team", team_id or 0)] = name
     return found
 
 
@@ -237,11 +241,11 @@ def _deal_line(ctx: Ctx, d: queries.DealFact, names: Names, show_owner: bool) ->
     parts = [
         f"`#{d.number}`",
         d.close_date.isoformat(),
-        d.customer,
+        markup.escape(d.customer),
         ctx.fmt.money(d.amount_minor, d.currency),
     ]
     if show_owner:
-        parts.append(names.get(("rep", d.owner_id), "?"))
+        parts.append(markup.escape(names.get(("rep", d.owner_id), "?")))
     return "• " + " · ".join(parts)
 
 
@@ -249,7 +253,7 @@ def _reason(ctx: Ctx, d: queries.DealFact, reason: str, team: Team, names: Names
     if reason == whys.OUTSIDE:
         return ctx.t("why.reason_outside")
     if reason == whys.OTHER_TEAM:
-        other = names.get(("team", d.team_id), "?")
+        other = markup.escape(names.get(("team", d.team_id), "?"))
         if d.currency != team.currency:
             return ctx.t("why.reason_other_currency", team=other, currency=d.currency)
         return ctx.t("why.reason_other_team", team=other)

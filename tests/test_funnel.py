@@ -216,10 +216,13 @@ def test_a_deal_from_before_the_history_counts_at_its_stage(team: Run, engine: E
 
 def test_the_funnel_in_chinese(team: Run) -> None:
     november(team)
-    lines = team("UMIA", "/pacer", "funnel team East 2026-11", locale="zh-CN").text.splitlines()
-    assert lines[-1] == t(
+    reply = team("UMIA", "/pacer", "funnel team East 2026-11", locale="zh-CN")
+    assert reply.text.splitlines()[-1] == t(
         "zh", "analysis.funnel_bottleneck", stage="商务谈判", next="赢单", conversion="50%"
     )
+    assert isinstance(reply.chart, FunnelChart)
+    assert reply.chart.stages[0] == "线索"
+    assert draw.render(reply.chart).startswith(b"\x89PNG")  # CJK stage names drawn
 
 
 def test_no_bottleneck_where_no_step_loses_a_deal(team: Run) -> None:

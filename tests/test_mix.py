@@ -98,3 +98,10 @@ def test_an_unknown_breakdown_is_refused(team: Run) -> None:
     reply = team("UALICE", "/pacer", "mix by colour")
     assert not reply.ok
     assert "colour" in reply.text and "product, region, customer" in reply.text
+
+
+def test_a_name_is_escaped_in_the_message_and_drawn_as_typed(team: Run) -> None:
+    assert team("UALICE", "/deal", "2,000 Acme product:<!channel>&Co").ok
+    reply = team("UALICE", "/pacer", "mix")
+    assert line(1, "&lt;!channel&gt;&amp;Co", "$2,000", "100%", "1 deal") in reply.text
+    assert isinstance(reply.chart, MixChart) and reply.chart.names == ["<!channel>&Co"]

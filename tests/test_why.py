@@ -210,3 +210,21 @@ def test_the_message_and_the_file_sort_the_deals_alike(team: Run, engine: Engine
     assert lines[1] == en("why.counted", deals=f"{len(counted)} deals", total="$26,200")
     assert en("why.left_out", deals=f"{len(left)} deals") in lines
     assert [r["reason"] for r in left] == ["outside", "deleted", "other_team", "not_won"]
+
+
+def test_names_are_escaped_in_the_message_and_kept_as_typed_in_the_file(
+    team: Run, engine: Engine
+) -> None:
+    assert team(ADMIN, "/pacer", "setup team add East <@UEVE|eve>").ok
+    assert team("UMIA", "/goal", "set team East 50000 2026-11").ok
+    assert team("UEVE", "/pacer", "notify off").ok
+    for day in range(2, 14):
+        assert team("UEVE", "/deal", f"100 <!here>&{day} date:2026-11-{day:02d}").ok
+    reply = team("UMIA", "/progress", "why team East")
+    assert "• `#1` · 2026-11-02 · &lt;!here&gt;&amp;2 · $100 · eve" in reply.text.splitlines()
+    assert reply.file is not None
+    out = io.BytesIO()
+    with Session(engine) as s:
+        export.write_file(s, reply.file, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    assert rows[0]["customer"] == "<!here>&2"
