@@ -123,6 +123,7 @@ def _member(ctx: Ctx, word: str) -> Member:
 
 
 MENTION = Converter("@rep", _one(_member), lambda ws: _is_mention(ws[0]))
+member_of = _member  # a mention read by a command that parses its own words
 
 
 def _mentions(ctx: Ctx, words: Words) -> list[Member]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 
-from commands import fiscal, integrations, markup
+from commands import bonus, fiscal, integrations, markup
 from commands.context import Ctx, name_of
 from commands.parsing import CHANNEL_ID, Refused, UsageError, channel, parse_date
 from commands.types import Field, Form, FormResult, Reply
@@ -501,6 +501,7 @@ def show(ctx: Ctx) -> Reply:
             if people:
                 names = ", ".join(_shown_member(ctx, p, team) for p in people)
                 lines.append(f"    {ctx.t(f'role.{role}s')}: {names}")
+        lines += bonus.show_lines(ctx, team)
     if ctx.me.is_admin:  # names and dates only: a token is never shown again
         lines += integrations.listed(ctx)
     return Reply(text="\n".join(lines))

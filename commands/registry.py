@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from commands import (
     analysis,
+    bonus,
     deal,
     export,
     feedback,
@@ -93,6 +94,7 @@ SPLIT_METHOD = Converter("even|workdays|seasonal|weights:3,3,4", lambda _ctx, wo
 # The deal's amount and customer, or their key:value forms (amount:…, customer:…).
 DEAL_WORDS = Converter("AMOUNT CUSTOMER", WORDS.read)
 EDIT_WORDS = Converter("AMOUNT | CUSTOMER", WORDS.read)
+BONUS_WORDS = Converter("TEAM [AMOUNT] | @rep AMOUNT", WORDS.read)
 TEAM_OPTIONS = ("tz", "currency", "hour", "channel")
 
 
@@ -263,6 +265,13 @@ COMMANDS = (
         help="progress.help",
     ),
     Command(
+        "/progress what-if",
+        bonus.what_if,
+        (Arg("amount_text", AMOUNT), Arg("rep", MENTION, optional=True)),
+        help="progress.help",
+        writes=False,
+    ),
+    Command(
         "/progress all",
         progress.all_teams,
         (Arg("period", PERIOD, optional=True),),
@@ -341,6 +350,12 @@ COMMANDS = (
         ),
         writes=False,
     ),
+    Command(
+        "/pacer bonus",
+        bonus.handle,
+        (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
+        writes=False,
+    ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command(
         "/pacer setup",
@@ -408,6 +423,13 @@ COMMANDS = (
         role=Role.ADMIN,
     ),
     Command("/pacer setup admin list", pacer.admin_list, role=Role.ADMIN, writes=False),
+    Command(
+        "/pacer setup bonus",
+        bonus.setup,
+        (Arg("words", BONUS_WORDS),),
+        ("per", "tiers"),
+        role=Role.ADMIN,
+    ),
     Command(
         "/pacer setup threshold",
         pacer.threshold,

@@ -1,7 +1,7 @@
 """`pacer backup FILE` and `pacer restore FILE`: every row as JSON lines, into a database of
 either kind (SQLite to PostgreSQL and back).
 
-The file's first line is a header, `{"pacer_backup": 1, "revision": "0020", "workspaces":
+The file's first line is a header, `{"pacer_backup": 1, "revision": "0021", "workspaces":
 [...], "secrets": false, "created_at": ...}`; then one line per row, `{"table": ...,
 "row": {...}}`, the tables in foreign-key order (SQLModel.metadata.sorted_tables) and
 each table's rows in the order of its primary key. Values are JSON-safe: dates ISO,

@@ -414,6 +414,33 @@ class StageChange(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
 
 
+BONUS_PERIODS = ("month", "quarter", "year")
+
+
+class BonusPlan(SQLModel, table=True):
+    """A team's target bonus per rep and period, and its tiers (domain/bonus.py reads
+    them: `80:50,>100:100`). A team without one pays no bonus."""
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team_id: int = Field(primary_key=True, foreign_key="team.id")
+    amount_minor: int = Field(sa_column=money_column())  # in the team's currency
+    per: str = Field(default="quarter", max_length=8)  # month | quarter | year
+    tiers: str = Field(default="80:50,>100:100", max_length=200)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
+class BonusOverride(SQLModel, table=True):
+    """One rep's own target bonus on a team, in place of the team's amount."""
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team_id: int = Field(primary_key=True, foreign_key="team.id")
+    member_id: int = Field(primary_key=True, foreign_key="member.id")
+    amount_minor: int = Field(sa_column=money_column())
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())
+
+
 FEEDBACK_STATES = ("open", "accepted", "adjusted", "declined")
 
 

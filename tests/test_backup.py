@@ -175,7 +175,7 @@ def test_sqlite_restored_into_postgresql_holds_every_row_and_answers_the_same(
     header = json.loads(saved.splitlines()[0])
     assert header == {
         "pacer_backup": 1,
-        "revision": "0020",
+        "revision": "0021",
         "workspaces": ["T1", "T2"],
         "secrets": False,
         "created_at": "2026-11-25T15:00:00+00:00",
@@ -244,7 +244,7 @@ def test_another_revision_is_refused_and_nothing_is_written(source: Engine, tmp_
         backup.restore(target, io.StringIO(json.dumps(header) + "\n" + "".join(lines[1:])))
 
     assert str(refused.value) == (
-        "the backup is at schema revision 0017, this Pacer at 0020: restore it with the "
+        "the backup is at schema revision 0017, this Pacer at 0021: restore it with the "
         "Pacer version whose migrations end at 0017, then start this version, which "
         "migrates the database"
     )

@@ -256,6 +256,7 @@ SETUP_WORDS = (
     "team",
     "holidays",
     "admin",
+    "bonus",
     "threshold",
     "celebrations",
     "fiscal-start",

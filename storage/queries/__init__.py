@@ -138,6 +138,12 @@ from storage.queries.integrations import (
 
 # isort: split
 # Stage history and the funnel (issue 12).
+from storage.queries.bonus import (
+    bonus_overrides,
+    bonus_plan,
+    set_bonus_override,
+    set_bonus_plan,
+)
 from storage.queries.customers import new_customer_list
 from storage.queries.goals import month_targets
 from storage.queries.metrics import payment_list
@@ -174,6 +180,8 @@ __all__ = [
     "audit_trail",
     "backfill_stages",
     "biggest_won_deal",
+    "bonus_overrides",
+    "bonus_plan",
     "by_owner",
     "celebrated_between",
     "change_deal",
@@ -229,6 +237,8 @@ __all__ = [
     "save_audited",
     "save_goal",
     "sent_message",
+    "set_bonus_override",
+    "set_bonus_plan",
     "set_home",
     "set_membership",
     "settle_feedback",
