@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.types import Button, Field, Form, Reply
+from commands.home import PERIOD_ACTION
+from commands.types import Button, Field, Form, Home, Reply
 
 SECTION_CHARS = 3000  # Block Kit limit for one section's text
 MESSAGE_BLOCKS = 50
@@ -218,13 +219,48 @@ def submitted(state_values: dict[str, Any]) -> tuple[dict[str, str], dict[str, l
     return values, lists
 
 
-def home_view(texts: list[str]) -> dict[str, Any]:
-    """The App Home tab: sections separated by dividers."""
+def home_view(home: Home, image: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The App Home tab: the period picker, then each section (its buttons under it), the
+    chart's image block (a Slack file, `image`) after the first; at most 100 blocks, the
+    last sections dropped first."""
     blocks: list[Block] = []
-    for text in texts:
-        if not text.strip():
+    if home.periods:
+        blocks.append(_picker(home))
+    for i, part in enumerate(home.sections):
+        if not part.text.strip() and not part.buttons:
             continue
-        if blocks:
+        if i:
             blocks.append({"type": "divider"})
-        blocks += [section(chunk) for chunk in split_text(text)]
+        blocks += [section(chunk) for chunk in split_text(part.text)]
+        if part.buttons:
+            blocks.append({"type": "actions", "elements": [button(b) for b in part.buttons]})
+        if i == 0 and image is not None:
+            blocks.append(image)
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
+
+
+def image_block(file_id: str, alt_text: str, title: str) -> Block:
+    """A chart uploaded to Slack, shown by reference to its file."""
+    return {
+        "type": "image",
+        "slack_file": {"id": file_id},
+        "alt_text": _cut(alt_text or title, LABEL_CHARS),
+        "title": plain(title, 200),
+    }
+
+
+def _picker(home: Home) -> Block:
+    options = [{"text": plain(label, 75), "value": value} for value, label in home.periods]
+    chosen = next((o for o in options if o["value"] == home.period), options[0])
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": PERIOD_ACTION,
+                "placeholder": plain(home.picker_label or "Period", 150),
+                "options": options,
+                "initial_option": chosen,
+            }
+        ],
+    }

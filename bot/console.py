@@ -38,7 +38,16 @@ from storage.models import Member
 
 LOCAL_WORKSPACE = "TLOCAL"
 DEMO_WORKSPACE = "TDEMO"
-WORDS = ("help", "as", "lang", "demo", "press", "quit", "exit")  # the console's own commands
+WORDS = (
+    "help",
+    "as",
+    "lang",
+    "demo",
+    "home",
+    "press",
+    "quit",
+    "exit",
+)  # the console's own commands
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,8 @@ class Console:
             self.switch_language(rest.strip().lower())
         elif word == "demo":
             self.demo()
+        elif word == "home":
+            self.home(rest.strip().lower() or None)
         elif word == "press":
             self.press(rest.strip())
         elif (button := pick(self.my_buttons(), line, prefix=False)) is not None:
@@ -207,6 +218,15 @@ class Console:
         req = self.request(escape(text.strip(), self.people_now()))
         reply = router.in_scope(self.engine, name, text, lambda s: dispatch(name, req, s))
         self.answer(reply, req, Via.COMMAND, name)
+
+    def home(self, period: str | None) -> None:
+        """The App Home tab as Slack would publish it: its sections, its buttons, its chart."""
+        req = self.request()
+        reply = scoped(self.engine, lambda s: router.home_tab(req, s, period), writes=False)
+        if reply.home is not None:
+            buttons = [b for part in reply.home.sections for b in part.buttons]
+            reply = replace(reply, chart=reply.home.chart, buttons=buttons, home=None)
+        self.answer(reply, req, Via.COMMAND)
 
     def press(self, which: str) -> None:
         buttons = self.my_buttons()

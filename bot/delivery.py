@@ -42,7 +42,7 @@ from bot.tokens import Clients
 from charts import specs
 from charts.specs import ChartSpec
 from commands import i18n
-from commands.types import Button, FileOut, Form, Notice, Reply, Retract, Update, Visibility
+from commands.types import Button, FileOut, Form, Home, Notice, Reply, Retract, Update, Visibility
 
 log = logging.getLogger(__name__)
 # slack_sdk's webhook client logs the response URL (which lets anyone post for half an hour)
@@ -135,7 +135,7 @@ class SlackTransport:
     def _reply_text(self, reply: Reply, asker: Asker) -> None:
         if self.acked:
             return  # it went out in the acknowledgement
-        if asker.via == Via.FORM:
+        if asker.via in (Via.FORM, Via.HOME):
             post_form_reply(self.client, reply, channel_id=asker.channel_id, user_id=asker.user_id)
             return
         if self.respond is not None:
@@ -453,3 +453,37 @@ def post_form_reply(
         except SlackApiError as err:
             log.info("ephemeral to %s refused (%s): sending a DM", channel_id, reason(err))
     client.chat_postMessage(channel=user_id, **kwargs)
+
+
+# --- the App Home tab ------------------------------------------------------------------------
+
+
+def publish_home(
+    client: WebClient, home: Home, user_id: str, png: Callable[[ChartSpec], bytes] | None = None
+) -> None:
+    """Publish the tab: its chart uploaded first (a file of the app's own, shared nowhere)
+    and shown by an image block that references it. A chart that cannot be drawn or
+    uploaded leaves the tab without it, never the tab unpublished."""
+    image = None
+    spec = home.chart
+    if spec is not None:
+        try:
+            data = png(spec) if png is not None else charts.render(spec)
+            response = client.files_upload_v2(
+                file=data,
+                filename=chart_filename(spec),
+                title=spec.title,
+                alt_txt=spec.alt_text or spec.title,
+            )
+            file_id = _uploaded_id(response)
+            if file_id:
+                image = blocks.image_block(file_id, spec.alt_text, spec.title)
+        except (*SLACK_ERRORS, OSError) as err:
+            log.warning("home chart not uploaded: %s", reason(err))
+    client.views_publish(user_id=user_id, view=blocks.home_view(home, image))
+
+
+def _uploaded_id(response: Any) -> str | None:
+    files = response.get("files") or ([response["file"]] if response.get("file") else [])
+    first = files[0] if files else {}
+    return str(first["id"]) if first.get("id") else None

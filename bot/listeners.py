@@ -22,13 +22,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import blocks, metrics, profiles, slack_files
-from bot.delivery import SLACK_ERRORS, SlackTransport, reason, send_file, tell
+from bot.delivery import SLACK_ERRORS, SlackTransport, publish_home, reason, send_file, tell
 from bot.importing import email_lookup
 from bot.outbox import Asker, Outbox, Recorded, Via
 from bot.settings import Settings
 from bot.work import Work
-from commands import export, i18n, pacer, router
-from commands.types import FileOut, FormResult, Reply, Request, Visibility
+from commands import deal, export, i18n, pacer, router
+from commands.types import FileOut, FormResult, Home, HomeSection, Reply, Request, Visibility
 from storage.engine import read_scope, scoped, session_scope
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class Pacer:
     engine: Engine
     work: Work = field(default_factory=Work)
     recent: profiles.Recent = field(default_factory=profiles.Recent)
+    # Who has opened the App Home tab since start: their tab is refreshed after their deals.
+    home_users: set[tuple[str, str]] = field(default_factory=set)
 
     def request(
         self,
@@ -148,6 +150,8 @@ class Pacer:
         ack(**acknowledgement(reply, asker.locale, chart_skipped=skipped))
         transport = SlackTransport(client, respond, body.get("trigger_id") or "", acked=True)
         self._follow_up(transport, done, asker, chart=not skipped)
+        if name == "/deal" and reply.ok:
+            self.refresh_home(done.req, client)
 
     def _command(self, client: WebClient, name: str, req: Request) -> Handled:
         """As `_run`, in a read scope for a command that only reads: it never waits for
@@ -254,7 +258,7 @@ class Pacer:
                     and self._run(
                         client,
                         req,
-                        lambda s: router.action(act["action_id"], act.get("value") or "", req, s),
+                        lambda s: router.action(act["action_id"], _value(act), req, s),
                     )
                 )
         except Exception:
@@ -269,8 +273,19 @@ class Pacer:
             metrics.command_done("button", "shed")
             return
         metrics.command_done("button", metrics.outcome_of(done.reply))
-        transport = SlackTransport(client, respond, body.get("trigger_id") or "")
-        self._follow_up(transport, done, Asker.of(done.req, Via.BUTTON))
+        from_home = (body.get("view") or {}).get("type") == "home"
+        if from_home and done.reply.home is not None:  # the period picker: the tab again
+            self.work.posts.submit(
+                publish_home, client, done.reply.home, req.user_id, self.work.draw
+            )
+            return
+        # A press on the Home tab has no message to replace: its answer is a message.
+        transport = SlackTransport(
+            client, None if from_home else respond, body.get("trigger_id") or ""
+        )
+        self._follow_up(transport, done, Asker.of(done.req, Via.HOME if from_home else Via.BUTTON))
+        if str(act.get("action_id", "")).startswith("deal_") and done.reply.ok:
+            self.refresh_home(done.req, client)
 
     # --- modals -----------------------------------------------------------------------------
 
@@ -314,6 +329,8 @@ class Pacer:
         self._follow_up(SlackTransport(client), done, Asker.of(req, Via.FORM))
         if view["callback_id"] == pacer.FORM_ID and result.reply.ok:
             self.work.posts.submit(profiles.fill_unnamed, client, self.engine, req.workspace_id)
+        if view["callback_id"] == deal.FORM_ID and result.reply.ok:
+            self.refresh_home(req, client)
 
     def _submit(
         self, view: dict[str, Any], client: WebClient, req: Request
@@ -425,14 +442,26 @@ class Pacer:
         if event.get("tab", "home") == "home":
             self.work.posts.submit(self._publish_home, event["user"], team_id, client)
 
-    def _publish_home(self, user_id: str, team_id: str, client: WebClient) -> None:
+    def _publish_home(
+        self, user_id: str, team_id: str, client: WebClient, period: str | None = None
+    ) -> None:
         req = self.request(client, workspace_id=team_id, user_id=user_id)
-        goals = router.in_scope(
-            self.engine, "/goal", "", lambda session: router.dispatch("/goal", req, session)
-        )
-        intro, _, help_text = i18n.t(req.locale, "pacer.help").partition("\n")
-        view = blocks.home_view([intro, goals.text, help_text])
-        client.views_publish(user_id=req.user_id, view=view)
+        reply = scoped(self.engine, lambda s: router.home_tab(req, s, period), writes=False)
+        if reply.home is None:  # refused or failed: the reason, as a tab of one section
+            reply = replace(reply, home=Home([HomeSection(reply.text)]))
+        assert reply.home is not None
+        self.home_users.add((team_id, user_id))
+        publish_home(client, reply.home, user_id, self.work.draw)
+
+    def refresh_home(self, req: Request, client: WebClient) -> None:
+        """After a deal of someone who has opened the tab: the tab again, off the request."""
+        if (req.workspace_id, req.user_id) in self.home_users:
+            self.work.posts.submit(self._publish_home, req.user_id, req.workspace_id, client)
+
+
+def _value(act: dict[str, Any]) -> str:
+    """A button's value, or the option picked in a select."""
+    return str(act.get("value") or (act.get("selected_option") or {}).get("value") or "")
 
 
 def acknowledgement(reply: Reply, locale: str, *, chart_skipped: bool = False) -> dict[str, Any]:

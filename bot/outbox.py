@@ -72,6 +72,7 @@ class Via(StrEnum):
     COMMAND = "command"
     BUTTON = "button"  # the reply replaces the message whose button was pressed
     FORM = "form"  # the form is closed: the reply is a message of its own
+    HOME = "home"  # a press on the App Home tab: a form opens, any text is a message
 
 
 @dataclass(frozen=True)

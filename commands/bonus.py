@@ -286,7 +286,7 @@ def _rep_lines(ctx: Ctx, rep: Member, team: Team, period: PeriodRef | None) -> l
             actual=fmt.money(found.actual_minor, cur),
             target=fmt.money(found.goal.target, cur),
             attainment=fmt.pct(found.attainment(found.actual_minor)),
-            tier=_tier_text(ctx, found, found.actual_minor),
+            tier=tier_text(ctx, found, found.actual_minor),
             payout=fmt.money(found.payout(found.actual_minor), cur),
         ),
     ]
@@ -296,7 +296,7 @@ def _rep_lines(ctx: Ctx, rep: Member, team: Team, period: PeriodRef | None) -> l
                 "bonus.forecast",
                 forecast=fmt.money(found.forecast_minor, cur),
                 attainment=fmt.pct(found.attainment(found.forecast_minor)),
-                tier=_tier_text(ctx, found, found.forecast_minor),
+                tier=tier_text(ctx, found, found.forecast_minor),
                 payout=fmt.money(found.payout(found.forecast_minor), cur),
             )
         )
@@ -304,7 +304,7 @@ def _rep_lines(ctx: Ctx, rep: Member, team: Team, period: PeriodRef | None) -> l
     return lines
 
 
-def _tier_text(ctx: Ctx, found: Standing, minor: int) -> str:
+def tier_text(ctx: Ctx, found: Standing, minor: int) -> str:
     index = found.tier(minor)
     if index is None:
         return ctx.t("bonus.no_tier", first=_tier_name(ctx, found.tiers[0]))
@@ -446,7 +446,7 @@ def _what_if_bonus(ctx: Ctx, rep: Member, team: Team, more_minor: int) -> list[s
     return [
         ctx.t(
             "bonus.what_if_tier",
-            tier=_tier_text(ctx, found, after),
+            tier=tier_text(ctx, found, after),
             payout=ctx.fmt.money(found.payout(after), cur),
             now=ctx.fmt.money(found.payout(found.actual_minor), cur),
         )

@@ -35,7 +35,7 @@ def handle(ctx: Ctx, subject: Subject | None, period: PeriodRef | None, page: in
         text += "\n" + "\n".join(_other_line(ctx, subject, g, today) for g in others)
     if subject.rep is not None and subject.rep.id == ctx.my_id and first.id is not None:
         buttons.append(feedback.progress_button(ctx, first))  # the rep's own goal
-    return Reply(text=text, chart=_chart(ctx, subject, first, today), buttons=buttons)
+    return Reply(text=text, chart=chart_of(ctx, subject, first, today), buttons=buttons)
 
 
 def all_teams(ctx: Ctx, period: PeriodRef | None, page: int = 1) -> Reply:
@@ -410,7 +410,7 @@ def _run_rate_line(ctx: Ctx, prog: pace.Progress, needed: Fmt) -> str:
     )
 
 
-def _chart(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart:
+def chart_of(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> ProgressChart:
     period = stats.goal_period(goal)
     scope = stats.scope_of(goal)
     team = stats.goal_team(ctx.session, goal, subject.team) or subject.team

@@ -24,6 +24,7 @@ from commands import (
     feedback,
     goal,
     goal_tree,
+    home,
     import_modal,
     integrations,
     leaderboard,
@@ -541,6 +542,9 @@ class Form:
 
 ACTIONS = (
     Action(progress.PAGE_ACTION, progress.turn_page),
+    Action(home.PERIOD_ACTION, home.pick_period),
+    Action(home.LOG_DEAL, home.log_deal),
+    Action(home.REVIEW, home.review),
     Action("deal_delete", lambda ctx, value: deal.delete(ctx, parse_id(value))),
     Action("deal_restore", lambda ctx, value: deal.restore(ctx, parse_id(value))),
     Action(feedback.OPEN, lambda ctx, value: feedback.open_feedback_form(ctx, parse_id(value))),

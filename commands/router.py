@@ -17,7 +17,7 @@ from dataclasses import replace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from commands import codec, markup
+from commands import codec, home, markup
 from commands.context import Ctx
 from commands.grammar import HELP_WORDS, Command, Node, Role, parse
 from commands.i18n import t
@@ -145,6 +145,11 @@ def action(action_id: str, value: str, req: Request, session: Session) -> Reply:
     if found is None:
         return Reply(text=t(req.locale, "error.unknown_action"), ok=False)
     return _guarded(req, session, lambda ctx: found.run(ctx, value))
+
+
+def home_tab(req: Request, session: Session, period: str | None = None) -> Reply:
+    """The App Home tab of the asker (commands/home.py): a read, claimed by no delivery."""
+    return _execute(req, session, lambda ctx: home.dashboard(ctx, period), None)
 
 
 def submit(

@@ -141,6 +141,26 @@ class FileOut:
 
 
 @dataclass(frozen=True)
+class HomeSection:
+    """One part of the App Home tab: text, with the buttons that act on it."""
+
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Home:
+    """The App Home tab (commands/home.py): sections in order, the chart of the rep's goal
+    shown after the first, and a picker of the period shown (value, label)."""
+
+    sections: list[HomeSection]
+    chart: ChartSpec | None = None
+    periods: list[tuple[str, str]] = field(default_factory=list)
+    period: str = "month"
+    picker_label: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     visibility: Visibility = Visibility.EPHEMERAL
@@ -155,6 +175,7 @@ class Reply:
     # What a retry of the delivery is answered with instead of `text`, when the text shows
     # a secret once (an integration's token): the recorded reply must never hold it.
     replay: str | None = None
+    home: Home | None = None  # publish this as the asker's App Home tab (never recorded)
 
     @property
     def is_error(self) -> bool:

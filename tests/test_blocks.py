@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks
-from commands.types import Button, Field, Form, Reply, Visibility
+from commands.types import Button, Field, Form, Home, HomeSection, Reply, Visibility
 
 
 def texts(rendered: list[dict]) -> list[str]:
@@ -227,20 +227,38 @@ def test_a_modal_round_trip_reads_back_what_was_offered() -> None:
     assert lists == {"reps": ["U1", "U2"]}
 
 
-def test_the_home_tab_separates_its_parts_with_dividers() -> None:
-    view = blocks.home_view(["*Pacer* tracks goals.", "*Your goals*\n#1 2026-11", "help"])
+def test_the_home_tab_picker_sections_buttons_and_image() -> None:
+    home = Home(
+        sections=[
+            HomeSection("*alice · 2026-11*", [Button("home_log_deal", "Log a deal", "home")]),
+            HomeSection("*Your last deals*"),
+            HomeSection("help"),
+        ],
+        periods=[("month", "month"), ("quarter", "quarter")],
+        period="quarter",
+        picker_label="Period",
+    )
+    image = blocks.image_block("F0001", "alice's progress", "alice · 2026-11")
+    view = blocks.home_view(home, image)
 
     assert view["type"] == "home"
     assert [b["type"] for b in view["blocks"]] == [
+        "actions",  # the period picker
         "section",
+        "actions",
+        "image",  # the chart, after the first section and its buttons
         "divider",
         "section",
         "divider",
         "section",
     ]
-    assert view["blocks"][2]["text"]["text"] == "*Your goals*\n#1 2026-11"
+    picker = view["blocks"][0]["elements"][0]
+    assert picker["initial_option"]["value"] == "quarter"
+    assert view["blocks"][3]["slack_file"] == {"id": "F0001"}
 
 
-def test_the_home_tab_skips_empty_parts() -> None:
-    view = blocks.home_view(["intro", "", "help"])
+def test_the_home_tab_skips_empty_parts_and_keeps_to_100_blocks() -> None:
+    view = blocks.home_view(Home([HomeSection("intro"), HomeSection(""), HomeSection("help")]))
     assert [b["type"] for b in view["blocks"]] == ["section", "divider", "section"]
+    many = Home([HomeSection(f"part {i}") for i in range(80)])
+    assert len(blocks.home_view(many)["blocks"]) == 100

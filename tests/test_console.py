@@ -463,7 +463,8 @@ PATHS = ["/deal", "/deal list", "/deal edit", "/pacer setup team add", "/pacer s
     ("line", "expected"),
     [
         ("", [*sorted(["/deal", "/pacer", *console.WORDS])]),
-        ("h", ["help"]),
+        ("h", ["help", "home"]),
+        ("ho", ["home"]),
         ("/d", ["/deal"]),
         ("/deal ", ["edit", "list"]),
         ("/deal l", ["list"]),
@@ -571,3 +572,17 @@ def test_each_kind_of_field_reads_what_is_typed_and_says_what_does_not() -> None
     )
     values = {"when": "2026-11-25", "count": "10", "who": "UBOB", "where": "", "size": "l"}
     assert submitted == [({**values, "_metadata": "C1|7"}, {"team": ["UALICE"]})]
+
+
+def test_home_prints_the_tab_as_slack_shows_it(session_of: Console) -> None:
+    out = session_of(
+        "/pacer setup team create East tz:America/New_York\n"
+        "/pacer setup team add East @admin\n"
+        "/goal set @admin 50000 month\n"
+        "/deal 12k Beta\n"
+        "home\n"
+    )
+    tab = out.split("admin> home\n", 1)[1]
+    assert "$12,000 of $50,000" in tab and "*Your last deals*" in tab
+    assert "[1 Log a deal] [2 Feedback on this target]" in tab
+    assert "Chart: " in tab and ".png" in tab

@@ -6,6 +6,7 @@ Requests are signed as Slack signs them; replies are read where Slack would rece
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -538,23 +539,99 @@ def test_a_refused_button_press_keeps_the_original_message(
 # --- events, health, routing ---------------------------------------------------------------------
 
 
-def test_opening_app_home_publishes_the_users_goals(
+def open_home(slack: SlackSender, user: str) -> None:
+    event = fixture("event_callback.app_home_opened.home_tab.json")
+    event["team_id"] = TEAM
+    event["event"]["user"] = user
+    answer = slack.post(json.dumps(event).encode(), content_type="application/json")
+    assert answer.status == 200
+
+
+def home_press(slack: SlackSender, user: str, action: dict[str, Any]) -> None:
+    """A press on the Home tab: no channel, no response URL, the view it was on."""
+    body = copy.deepcopy(fixture("block_actions.bolt_with_message.json"))
+    body.update({"team": {"id": TEAM}, "user": {"id": user}, "trigger_id": "home.trigger"})
+    body["container"] = {"type": "view", "view_id": "VHOME"}
+    body["view"] = {"id": "VHOME", "type": "home", "callback_id": ""}
+    for key in ("channel", "message", "response_url"):
+        body.pop(key, None)
+    body["actions"] = [action]
+    assert slack.post(payload_body(body)).status == 200
+
+
+def test_a_rep_opening_app_home_sees_their_dashboard_with_its_chart(
     slack: SlackSender, fake: FakeSlack, db: Engine
 ) -> None:
     setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"))
-    event = fixture("event_callback.app_home_opened.home_tab.json")
-    event["team_id"] = TEAM
-    event["event"]["user"] = ALICE
+    command(slack, fake, "/deal", "30,000 Acme")
+    open_home(slack, ALICE)
 
-    answer = slack.post(json.dumps(event).encode(), content_type="application/json")
-
-    assert answer.status == 200
     [published] = fake.wait_for("views.publish")
     assert published.params["user_id"] == ALICE
     view = published.json("view")
-    assert view["type"] == "home"
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
     shown = block_texts(view["blocks"])
-    assert "Pacer" in shown and "$120,000" in shown and "/deal" in shown
+    assert "$30,000 of $120,000" in shown and "Rank 1 of 1 on East" in shown
+    assert "Acme · $30,000" in shown  # the last deals
+    # The chart: uploaded as a file of the app's (shared in no channel), shown by reference.
+    [image] = [b for b in view["blocks"] if b["type"] == "image"]
+    [upload] = fake.called("files.completeUploadExternal")
+    assert image["slack_file"] == {"id": upload.json("files")[0]["id"]}
+    assert "channel_id" not in upload.params
+    ids = [e["action_id"] for e in buttons(view["blocks"])]
+    assert ids == ["home_period", "home_log_deal", "feedback_open"]
+
+
+def test_a_manager_sees_the_team_and_its_open_feedback(
+    slack: SlackSender, fake: FakeSlack, db: Engine
+) -> None:
+    setup_team(
+        db,
+        (ADMIN, "/pacer", "setup team add East <@UMIA|mia> as:manager"),
+        (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"),
+        (ALICE, "/goal", "feedback 1 Two accounts moved to Bob"),
+    )
+    open_home(slack, "UMIA")
+    [published] = fake.wait_for("views.publish")
+    view = published.json("view")
+    shown = block_texts(view["blocks"])
+    assert "*Team East*" in shown and "alice: 0%" in shown and "Behind pace: alice" in shown
+    assert "Open feedback to answer: 1" in shown
+    review = [e for e in buttons(view["blocks"]) if e["action_id"] == "home_review"]
+    assert len(review) == 1
+
+    home_press(slack, "UMIA", {**review[0], "type": "button"})
+    [dm] = fake.wait_for("chat.postMessage")  # the review list, as a message of its own
+    assert dm.params["channel"] == "UMIA" and "Two accounts moved to Bob" in dm.params["text"]
+
+
+def test_the_homes_buttons_open_the_deal_form_and_pick_the_period(
+    slack: SlackSender, fake: FakeSlack, db: Engine
+) -> None:
+    setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 300000 quarter"))
+    open_home(slack, ALICE)
+    fake.wait_for("views.publish")
+
+    home_press(slack, ALICE, {"action_id": "home_log_deal", "type": "button", "value": "home"})
+    [opened] = fake.wait_for("views.open")
+    assert opened.params["trigger_id"] == "home.trigger"
+    assert opened.json("view")["callback_id"] == "deal_new"
+
+    picked = {"type": "static_select", "action_id": "home_period"}
+    home_press(slack, ALICE, {**picked, "selected_option": {"value": "quarter"}})
+    second = fake.wait_for("views.publish", count=2)[-1]
+    assert "$300,000" in block_texts(second.json("view")["blocks"])
+
+
+def test_the_tab_is_refreshed_after_the_users_deal(
+    slack: SlackSender, fake: FakeSlack, db: Engine
+) -> None:
+    setup_team(db, (ADMIN, "/goal", f"set <@{ALICE}|alice> 120000 month"))
+    open_home(slack, ALICE)
+    fake.wait_for("views.publish")
+    command(slack, fake, "/deal", "45,000 Hooli")
+    refreshed = fake.wait_for("views.publish", count=2)[-1]
+    assert "$45,000 of $120,000" in block_texts(refreshed.json("view")["blocks"])
 
 
 def test_the_events_url_answers_slacks_verification_challenge(slack: SlackSender) -> None:
