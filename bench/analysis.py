@@ -90,7 +90,7 @@ def delivered(engine: Engine, workspace: str, ask: Ask, today: date) -> Callable
             charts.render(reply.chart)
         if reply.file is not None:  # written after the acknowledgement, as the app does
             with Session(engine) as session:
-                export.write_file(session, reply.file, io.BytesIO())
+                export.write_file(session, reply.file, io.BytesIO(), charts.render_report)
         return reply
 
     return deliver

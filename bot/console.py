@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+import charts
 from bot import completion, console_forms
 from bot.outbox import Asker, Outbox, Via
 from bot.settings import Settings
@@ -267,7 +268,7 @@ class Console:
         while path.exists():
             path, n = directory / f"{stem}-{n}{suffix}", n + 1
         with path.open("wb") as out, read_scope(self.engine) as session:
-            export.write_file(session, file, out)
+            export.write_file(session, file, out, charts.render_report)
         self.say("file", path=path.resolve())
 
     def show(

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+import charts
 from bot import blocks, metrics, profiles, slack_files
 from bot.delivery import SLACK_ERRORS, SlackTransport, publish_home, reason, send_file, tell
 from bot.importing import email_lookup
@@ -191,7 +192,7 @@ class Pacer:
         try:
             with tempfile.TemporaryFile() as spool:
                 with read_scope(self.engine) as session:
-                    rows = export.write_file(session, file, spool)
+                    rows = export.write_file(session, file, spool, charts.render_report)
                 spool.seek(0)
                 send_file(transport.client, file, spool, user_id=asker.user_id)
             log.info("file %s (%d rows) sent to %s", file.filename, rows, asker.user_id)

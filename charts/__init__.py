@@ -25,7 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from charts.cache import PngCache, cache_key
-from charts.specs import ChartSpec, LeaderboardChart, ProgressChart
+from charts.specs import ChartSpec, LeaderboardChart, ProgressChart, ReportSpec
 
 __all__ = [
     "ChartSpec",
@@ -34,6 +34,7 @@ __all__ = [
     "ProgressChart",
     "cache_key",
     "render",
+    "render_report",
     "warm_up",
     "warm_up_worker",
 ]
@@ -49,6 +50,17 @@ def render(spec: ChartSpec) -> bytes:
     if gc.get_freeze_count():
         thread.submit(gc.collect)  # after the drawing, off the caller's wait
     return png.result()
+
+
+def render_report(spec: ReportSpec) -> bytes:
+    """PDF bytes of a report, drawn on the drawing thread as every chart is."""
+    return _drawing_thread().submit(_draw_report, spec).result()
+
+
+def _draw_report(spec: ReportSpec) -> bytes:
+    from charts import report
+
+    return report.render_report(spec)
 
 
 def warm_up() -> None:

@@ -69,6 +69,31 @@ MAX_NAME_CHARS = 22
 _lock = threading.Lock()
 
 
+def draw_into(fig: Figure, spec: ChartSpec) -> None:
+    """Draw the chart on `fig` (a page of a report; the size of its own figure)."""
+    if isinstance(spec, ProgressChart):
+        _draw_progress(fig, spec)
+    elif isinstance(spec, FunnelChart):
+        _draw_funnel(fig, spec)
+    elif isinstance(spec, TrendChart):
+        _draw_trend(fig, spec)
+    else:
+        _draw_leaderboard(fig, _mix_bars(spec) if isinstance(spec, MixChart) else spec)
+
+
+def drawing_lock() -> threading.Lock:
+    """The one lock every drawing holds (matplotlib's caches are not thread-safe)."""
+    return _lock
+
+
+def rc() -> dict[RcKeyType, Any]:
+    return _rc()
+
+
+def bold(colour: str = INK) -> list[AbstractPathEffect]:
+    return _bold(colour)
+
+
 def render(spec: ChartSpec) -> bytes:
     """PNG bytes for any chart spec."""
     if isinstance(spec, ProgressChart):

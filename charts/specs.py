@@ -100,3 +100,35 @@ ChartSpec = ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixCha
 def kind(spec: ChartSpec) -> str:
     """What the chart is, for its file name: progress, leaderboard, funnel, trend, mix."""
     return type(spec).__name__.removesuffix("Chart").lower()
+
+
+@dataclass(frozen=True)
+class TextPage:
+    """A page of lines: a heading, then the lines in order (a long list runs on over pages)."""
+
+    title: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """A page holding a table: column headings, then rows of cells, already formatted."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+ReportPage = (
+    TextPage | TablePage | ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixChart
+)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A multi-page PDF: one page per entry, charts drawn as the app draws them."""
+
+    title: str
+    pages: list[ReportPage]
+    footer: str = ""

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from sqlmodel import Session
 
-from commands import markup, why
+from commands import markup, report, why
 from commands.args import Converter, PeriodRef, Words, period_width
 from commands.context import Ctx, name_of
 from commands.formatter import MONEY_METRICS
@@ -227,12 +227,18 @@ def file_name(kind: str, label: str | None, team: str | None) -> str:
 # --- the file -----------------------------------------------------------------------------------
 
 
-def write_file(session: Session, file: FileOut, out: IO[bytes]) -> int:
+def write_file(
+    session: Session, file: FileOut, out: IO[bytes], pdf: report.PdfRenderer | None = None
+) -> int:
     """Write the file's bytes to `out`: its content, or its export streamed row by row.
     The number of rows written (0 for plain content)."""
     if file.export is None:
         out.write(file.content)
         return 0
+    if file.export.kind == "report":
+        if pdf is None:
+            raise ValueError("a report needs a PDF renderer (charts.render_report)")
+        return report.write_pdf(session, file.export, out, pdf)
     return write_csv(session, file.export, out)
 
 

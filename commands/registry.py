@@ -31,6 +31,7 @@ from commands import (
     pacer,
     payment,
     progress,
+    report,
     targets,
     why,
 )
@@ -356,6 +357,13 @@ COMMANDS = (
         bonus.handle,
         (Arg("subject", SUBJECT, optional=True), Arg("period", PERIOD, optional=True)),
         writes=False,
+    ),
+    # Writes nothing, but its delivery is claimed: a retry sends no second PDF.
+    Command(
+        "/pacer report",
+        report.report,
+        (Arg("period", report.LEADING_PERIOD, optional=True), Arg("team", TEAM, optional=True)),
+        role=Role.MANAGER,
     ),
     Command("/pacer notify", pacer.notify, (Arg("state", choice("off|on", ("off", "on"))),)),
     Command(

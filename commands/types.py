@@ -118,14 +118,18 @@ class ExportQuery:
     and written after the acknowledgement, row by row. A row is in when its team is in
     `team_ids` (None: every team, and the workspace's own goals) or its owner is `owner_id`."""
 
-    kind: str  # deals | goals | payments | why (commands/why.py: the deals behind a figure)
+    # deals | goals | payments | why (commands/why.py: the deals behind a figure) | report
+    # (commands/report.py: a PDF, its bytes written after the acknowledgement)
+    kind: str
     workspace_id: str
     start: date | None = None  # the period, inclusive; None: everything
     end: date | None = None
     team_ids: tuple[int, ...] | None = None
     owner_id: int | None = None  # the member whose own rows are in (a rep's export)
     with_deleted: bool = False
-    tz: str = "UTC"  # why: the team's zone, in which a deal's day of logging is told
+    tz: str = "UTC"  # why, report: the team's zone (a deal's day of logging, the report's days)
+    locale: str = "en"  # report: the language it is written in
+    label: str = ""  # report: the period as asked (its label)
 
 
 @dataclass(frozen=True)

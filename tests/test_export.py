@@ -565,3 +565,25 @@ def test_the_deals_file_reads_back_to_the_stored_values_exactly(
         assert csvio.time_from(row["deleted"]) == deal.deleted_at
     assert [r["customer"] for r in rows if r["number"] == "6"] == ["'+Plus Co"]
     assert [r["note"] for r in rows if r["number"] == "6"] == ["''=quoted"]
+
+
+def test_the_report_arrives_in_the_requesters_dm_as_a_pdf(
+    slack: Any, fake: Any, db: Engine
+) -> None:
+    import pypdf
+
+    from tests.fakeslack import shared_files
+    from tests.test_http_mode import ADMIN, ALICE, command, setup_team
+
+    setup_team(
+        db,
+        (ADMIN, "/goal", "set team East 100000 month"),
+        (ALICE, "/deal", "12,500 Acme Corp"),
+    )
+    command(slack, fake, "/pacer", "report team East", user=ADMIN, trigger="t-report")
+    fake.wait_for("files.completeUploadExternal")
+    [shared] = shared_files(fake)
+    assert shared.channel == f"D{ADMIN.lstrip('U')}" and shared.filename.endswith(".pdf")
+    pdf = pypdf.PdfReader(io.BytesIO(shared.body))
+    assert len(pdf.pages) >= 8
+    assert "$12,500 of $100,000" in pdf.pages[0].extract_text()

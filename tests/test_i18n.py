@@ -253,6 +253,7 @@ def expansions() -> dict[str, list[str]]:
         "import.form.kind_{}": [f"import.form.kind_{k}" for k in ("deals", "goals")],
         "import.form.dates_{}": [f"import.form.dates_{d}" for d in ("us", "eu")],
         "analysis.by_{}": [f"analysis.by_{d}" for d in DIMENSIONS],
+        "report.col_{}": [k for k in EN if k.startswith("report.col_")],
         "home.period_{}": [f"home.period_{p}" for p in ("month", "quarter", "year")],
         "bonus.per_{}": [f"bonus.per_{p}" for p in ("month", "quarter", "year")],
         "why.counted_{}": [f"why.counted_{m}" for m in ("new_customers", "collected")],
