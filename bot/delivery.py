@@ -150,6 +150,17 @@ class SlackTransport:
             if is_undelivered(notice):
                 return self._to_asker(notice)
             channel = notice.channel_id or _dm(self.client, notice.user_id)
+            if notice.file is not None:  # the outbox wrote its bytes
+                file = notice.file
+                upload(
+                    self.client,
+                    channel,
+                    file.content,
+                    filename=file.filename,
+                    title=file.title,
+                    comment=notice.text,
+                )
+                return Sent(channel)
             spec = notice.chart
             if spec is None:
                 response = self.client.chat_postMessage(

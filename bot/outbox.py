@@ -21,20 +21,23 @@ was shown is retried the same way, under `chart:<request key>`.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Engine
 
+import charts
 from bot import metrics
-from commands import codec, i18n
+from commands import codec, export, i18n
+from commands.parsing import Refused
 from commands.types import Notice, Reply, Request, Retract, Update
 from storage import queries
 from storage.engine import read_scope, session_scope
@@ -271,12 +274,25 @@ class Outbox:
 
     def _post(self, message_id: int, workspace_id: str, notice: Notice, attempt: int) -> bool:
         try:
-            sent = self._via(workspace_id).post(notice)
+            sent = self._via(workspace_id).post(self._with_bytes(notice))
         except DeliveryError as err:
             self._failed(message_id, workspace_id, notice.key, attempt, err)
             return False
         self._mark(message_id, "sent", sent)
         return True
+
+    def _with_bytes(self, notice: Notice) -> Notice:
+        """A notice's file written now, from a read scope (the report, drawn at sending)."""
+        file = notice.file
+        if file is None or file.content:
+            return notice
+        out = io.BytesIO()
+        try:
+            with read_scope(self.engine) as session:
+                export.write_file(session, file, out, charts.render_report)
+        except Refused as err:  # its team or its manager is gone: no later try helps
+            raise DeliveryError(f"file {file.filename}: {err.key}", permanent=True) from None
+        return replace(notice, file=replace(file, content=out.getvalue()))
 
     def _failed(
         self, message_id: int, workspace_id: str, key: str, attempt: int, err: DeliveryError
@@ -481,8 +497,9 @@ def is_undelivered(notice: Notice) -> bool:
 def encode(notice: Notice) -> str:
     """The notice as JSON, without its key (the row has it)."""
     data = codec.notice_data(notice)
-    if data["chart"] is None:
-        del data["chart"]
+    for part in ("chart", "file"):
+        if data[part] is None:
+            del data[part]
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -88,6 +88,17 @@ class Screen:
         path.write_bytes(png)
         self.say("chart", path=path.resolve())
 
+    def save_bytes(self, filename: str, content: bytes) -> None:
+        """A notice's file (the monthly report), beside the charts."""
+        directory = Path(chart_dir())
+        directory.mkdir(parents=True, exist_ok=True)
+        stem, suffix = Path(filename).stem, Path(filename).suffix
+        path, n = directory / filename, 2
+        while path.exists():
+            path, n = directory / f"{stem}-{n}{suffix}", n + 1
+        path.write_bytes(content)
+        self.say("file", path=path.resolve())
+
 
 class Terminal:
     """The transport for one line typed (or one job run): `names` says who each user id is,
@@ -122,6 +133,8 @@ class Terminal:
             raise DeliveryError("a notice needs a user or a channel")
         if notice.chart is not None:
             self.screen.save_chart(notice.chart, chart_stem(notice.chart))
+        if notice.file is not None:
+            self.screen.save_bytes(notice.file.filename, notice.file.content)
         return Sent(where, TS)
 
     def update(self, sent: Sent, update: Update) -> None:

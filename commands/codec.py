@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from charts.specs import (
@@ -14,7 +15,16 @@ from charts.specs import (
     ProgressChart,
     TrendChart,
 )
-from commands.types import Button, FileOut, Notice, Reply, Retract, Update, Visibility
+from commands.types import (
+    Button,
+    ExportQuery,
+    FileOut,
+    Notice,
+    Reply,
+    Retract,
+    Update,
+    Visibility,
+)
 
 
 def notice_data(notice: Notice) -> dict[str, Any]:
@@ -26,6 +36,7 @@ def notice_data(notice: Notice) -> dict[str, Any]:
         "buttons": [asdict(b) for b in notice.buttons],
         "locale": notice.locale,
         "chart": chart_data(notice.chart),
+        "file": file_data(notice.file),
     }
 
 
@@ -38,7 +49,24 @@ def notice_from(key: str, data: dict[str, Any]) -> Notice:
         buttons=_buttons(data),
         locale=data.get("locale", "en"),
         chart=chart_from(data.get("chart")),
+        file=file_from(data.get("file")),
     )
+
+
+def file_from(data: dict[str, Any] | None) -> FileOut | None:
+    """A notice's file as file_data recorded it: its name and its query, never its bytes."""
+    if data is None:
+        return None
+    export = data.get("export")
+    query = None
+    if export is not None:
+        fields = dict(export)
+        for day in ("start", "end"):
+            fields[day] = fields[day] and date.fromisoformat(fields[day])
+        if fields.get("team_ids") is not None:
+            fields["team_ids"] = tuple(fields["team_ids"])
+        query = ExportQuery(**fields)
+    return FileOut(filename=data["filename"], title=data["title"], export=query)
 
 
 def chart_data(chart: ChartSpec | None) -> dict[str, Any] | None:

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from charts.specs import LeaderboardChart
-from commands import markup, stats, suggest
+from commands import markup, report, stats, suggest
 from commands.context import display_name, name_of
 from commands.formatter import MONEY_METRICS, Formatter, to_value
 from commands.leaderboard import Row, bar_chart, board_of
-from commands.types import Notice
+from commands.types import ExportQuery, FileOut, Notice
 from domain import pace, periods, ranking, workdays
 from domain.periods import Period
 from storage import queries
@@ -359,11 +359,46 @@ def _rows(td: TeamDay, start: date, end: date, targets: dict[int, int] | None = 
 
 
 def month_end(td: TeamDay) -> list[Notice]:
-    """On the first working day of a month: last month's champion, biggest deal and totals."""
-    if not td.team.channel_id or not _first_working_day(td.day, td.holidays):
+    """On the first working day of a month: last month's champion, biggest deal and totals
+    in the team's channel, and last month's report to each of its managers."""
+    if not _first_working_day(td.day, td.holidays):
         return []
     last = td.day.replace(day=1) - timedelta(days=1)
     month = periods.month(last.year, last.month)
+    reports = [_month_report(td, month, m) for m in td.listeners("manager")]
+    if not td.team.channel_id:
+        return reports
+    return [_month_post(td, month), *reports]
+
+
+def _month_report(td: TeamDay, month: Period, manager: Member) -> Notice:
+    """The month's PDF for one manager, sent once (its key is the month's and theirs); its
+    bytes are drawn when it is sent."""
+    out = Formatter(manager.locale or "en")
+    query = ExportQuery(
+        kind="report",
+        workspace_id=td.ws,
+        start=month.start,
+        end=month.end,
+        team_ids=(td.team_id,),
+        owner_id=manager.id,
+        tz=td.team.tz,
+        locale=out.locale,
+        label=month.label,
+    )
+    title = out.t("report.title", team=td.team.name, period=month.label)
+    file = FileOut(filename=report.file_name(td.team, month), title=title, export=query)
+    return Notice(
+        key=f"month-report:{td.team_id}:{month.label}:{manager.user_id}",
+        text=out.t("report.monthly", team=name_of(td.team), period=month.label),
+        user_id=manager.user_id,
+        locale=out.locale,
+        file=file,
+    )
+
+
+def _month_post(td: TeamDay, month: Period) -> Notice:
+    """Last month's champion, biggest deal and totals, with its chart."""
     # The team's own rep goals: another team's are in its currency, for its deals.
     goals = queries.rep_targets(
         td.session,
@@ -416,9 +451,7 @@ def month_end(td: TeamDay) -> list[Notice]:
     key = f"month-end:{td.team_id}:{month.label}"
     chart = _month_chart(td, rated, best, month.label, out) if rated else None
     text = "\n".join(lines)
-    return [
-        Notice(key=key, text=text, channel_id=td.team.channel_id, locale=out.locale, chart=chart)
-    ]
+    return Notice(key=key, text=text, channel_id=td.team.channel_id, locale=out.locale, chart=chart)
 
 
 def _month_chart(

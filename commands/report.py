@@ -10,6 +10,7 @@ requester's direct messages; the console writes it as a file.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import IO
@@ -153,8 +154,10 @@ def _names(ctx: Ctx, team: Team) -> dict[str, str]:
 
 
 def _plain(text: str, names: dict[str, str]) -> list[str]:
-    """Slack's markup off: a page shows the words (`*bold*` as bold would be noise)."""
-    return markup.to_plain(text, names).replace("*", "").splitlines()
+    """Slack's markup off, and its emoji (no font of a PDF page has them): the words."""
+    plain = markup.to_plain(text, names).replace("*", "")
+    kept = "".join(c for c in plain if unicodedata.category(c) != "So" and c != "\ufe0f")
+    return [line.strip() for line in kept.splitlines()]
 
 
 def _first_line(text: str, names: dict[str, str]) -> str:

@@ -94,6 +94,9 @@ class Notice:
     buttons: list[Button] = field(default_factory=list)
     locale: str = "en"
     chart: ChartSpec | None = None  # uploaded with the text as its comment
+    # A file sent to `user_id` with the text as its comment (the monthly report); its bytes
+    # are written at sending, from its export query.
+    file: FileOut | None = None
 
 
 @dataclass(frozen=True)

@@ -390,12 +390,16 @@ def test_month_end_names_the_champion_and_biggest_deal_on_the_first_working_day(
     tue = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     monday = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
     assert run_team(month, client, east_id(month), monday, ["month-end"]).sent == 0
-    assert run_team(month, client, east_id(month), tue, ["month-end"]).sent == 1
+    # The channel's review, and the month's report to mia, East's manager.
+    assert run_team(month, client, east_id(month), tue, ["month-end"]).sent == 2
+    assert run_team(month, client, east_id(month), tue, ["month-end"]).sent == 0  # once
     # alice 6,000 / 20,000 = 30%; bob 12,000 / 10,000 = 120%; carol 0%.
     # Team: 18,000 from 3 won deals; targets 40,000 (erin's goal is for an inactive rep
     # and left out) -> 18,000 / 40,000 = 45%.
-    (shared,) = shared_files(fake)
+    shared, report = sorted(shared_files(fake), key=lambda f: f.channel)
     assert shared.channel == "CEAST"
+    assert (report.channel, report.filename) == ("DMIA", "pacer-report-East-2026-11.pdf")
+    assert report.body.startswith(b"%PDF") and report.comment.startswith("📄 East's report")
     assert shared.comment == (
         "🗓️ *East, 2026-11 in review*\n"
         "🥇 Champion: bob, 120% of target ($12,000)\n"
@@ -407,7 +411,8 @@ def test_month_end_names_the_champion_and_biggest_deal_on_the_first_working_day(
     )
     assert_png(shared)
     with session_scope(month) as s:
-        (notice,) = jobs.notices_for(s, east(s), "month-end", date(2026, 12, 1))
+        notice, to_mia = jobs.notices_for(s, east(s), "month-end", date(2026, 12, 1))
+    assert to_mia.user_id == "UMIA" and to_mia.file is not None
     chart = notice.chart
     assert isinstance(chart, LeaderboardChart)
     # Reps with a target only (dave has none): bob 120%, alice 30%, carol 0%.

@@ -125,7 +125,9 @@ def test_the_weekly_leaderboard_and_month_end_preview_with_their_charts(
     review = "→ message in #CEAST: 🗓️ *East, 2026-11 in review* / 🥇 Champion: bob, 90% of target"
     assert review in out
     assert "weekly-leaderboard: 1 shown, 0 shown or sent before\n" in out
-    assert "month-end: 1 shown, 0 shown or sent before\n" in out
+    # The review in the channel, and the month's report (a PDF file) to the manager.
+    assert "month-end: 2 shown, 0 shown or sent before\n" in out
+    assert "pacer-report-East-2026-11.pdf" in out
     charts = re.findall(r"^Chart: (.+\.png)$", out, re.MULTILINE)
     assert len(charts) == 2
     assert all(Path(c).parent == (tmp_path / "charts").resolve() for c in charts)
