@@ -14,7 +14,11 @@ Medians over interleaved runs, all in this process.
 
 from __future__ import annotations
 
+import gc
 import io
+import os
+import statistics
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -160,3 +164,59 @@ def analysis_rows(engine: Engine, params: Params, runs: int, rep: str) -> list[R
             )
         )
     return rows
+
+
+# --- the monthly report -------------------------------------------------------------------------
+
+REPORT_SECONDS = 5.0
+REPORT_MEMORY = 1.1  # RSS after the reports over RSS after the first one
+
+
+def report_rows(engine: Engine, params: Params, runs: int, manager: str) -> list[Row]:
+    """/pacer report for Team 01 (20 reps) built and drawn as the outbox does, one after
+    another: the time of each (median) and this process's resident memory after the first
+    and after them all."""
+    ask = Ask("/pacer", "report month team Team 01", manager)
+    reply = runner(engine, WORKSPACE_ID, ask, params.end)()
+    file = reply.file
+    if file is None:
+        raise AssertionError(f"/pacer report gave no file: {reply.text}")
+
+    def build() -> int:
+        out = io.BytesIO()
+        with Session(engine) as session:
+            export.write_file(session, file, out, charts.render_report)
+        return len(out.getvalue())
+
+    size = build()
+    gc.collect()
+    before = _rss()
+    times = []
+    for _ in range(max(runs, 3)):
+        started = time.perf_counter()
+        build()
+        times.append(time.perf_counter() - started)
+    gc.collect()
+    after = _rss()
+    took = statistics.median(times)
+    growth = after / before
+    return [
+        Row("/pacer report Team 01 (20 reps, month): PDF size", f"{size / 1024:.0f} KiB"),
+        Row(
+            "/pacer report built and drawn (median)",
+            ms(took),
+            f"< {REPORT_SECONDS:g} s",
+            took < REPORT_SECONDS,
+        ),
+        Row(
+            f"process RSS after {len(times) + 1} reports / after the first",
+            f"{ratio(growth)} ({before / 2**20:.0f} → {after / 2**20:.0f} MB)",
+            f"<= {REPORT_MEMORY}x",
+            growth <= REPORT_MEMORY,
+        ),
+    ]
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -33,6 +33,7 @@ from bench.generate import (
     add_arguments,
     build_postgres,
     cached_sqlite,
+    manager_user_id,
     params_from,
     postgres_engine,
     rep_user_id,
@@ -119,6 +120,7 @@ def dataset_rows(summary: Summary, params: Params) -> list[Row]:
 # --- in-process figures -----------------------------------------------------------------------
 
 REP = rep_user_id(0, 0)  # team 1: revenue team goals
+MANAGER = manager_user_id(0)  # team 1's manager: the report
 # The figures of commands: (label, the command, target factor or None).
 COMMANDS: list[tuple[str, Ask, float | None]] = [
     ("/progress (month)", Ask("/progress", "", REP), None),
@@ -510,6 +512,7 @@ def measure(
     rows += charts
     rows += lag_rows(engine, params)
     rows += analysis.analysis_rows(engine, params, plan.command_runs, REP)
+    rows += analysis.report_rows(engine, params, plan.chart_runs // 4, MANAGER)
     if http:
         rows += http_rows(measure_http(url, params, plan), query, chart, plan)
         rows += deal_load_rows(url, engine, params, plan, postgres)
