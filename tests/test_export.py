@@ -567,8 +567,9 @@ def test_the_deals_file_reads_back_to_the_stored_values_exactly(
     assert [r["note"] for r in rows if r["number"] == "6"] == ["''=quoted"]
 
 
+@pytest.mark.parametrize(("locale", "heading"), [("en-US", "Each rep"), ("zh-CN", "每位销售")])
 def test_the_report_arrives_in_the_requesters_dm_as_a_pdf(
-    slack: Any, fake: Any, db: Engine
+    slack: Any, fake: Any, db: Engine, locale: str, heading: str
 ) -> None:
     import pypdf
 
@@ -580,10 +581,12 @@ def test_the_report_arrives_in_the_requesters_dm_as_a_pdf(
         (ADMIN, "/goal", "set team East 100000 month"),
         (ALICE, "/deal", "12,500 Acme Corp"),
     )
+    fake.users[ADMIN] = {"locale": locale}
     command(slack, fake, "/pacer", "report team East", user=ADMIN, trigger="t-report")
     fake.wait_for("files.completeUploadExternal")
     [shared] = shared_files(fake)
     assert shared.channel == f"D{ADMIN.lstrip('U')}" and shared.filename.endswith(".pdf")
     pdf = pypdf.PdfReader(io.BytesIO(shared.body))
     assert len(pdf.pages) >= 8
-    assert "$12,500 of $100,000" in pdf.pages[0].extract_text()
+    assert "$12,500" in pdf.pages[0].extract_text() and "$100,000" in pdf.pages[0].extract_text()
+    assert any(heading in page.extract_text() for page in pdf.pages)
