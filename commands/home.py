@@ -102,7 +102,7 @@ def _mine(ctx: Ctx, team: Team, period: str) -> tuple[list[HomeSection], ChartSp
         ),
     ]
     if prog.pace is not None:
-        lines.append(_pace(ctx, prog, v))
+        lines.append(progress.pace_line(ctx, prog, v))
     if prog.run_rate is not None and prog.remaining > 0:
         lines.append(
             ctx.t(
@@ -121,18 +121,6 @@ def _mine(ctx: Ctx, team: Team, period: str) -> tuple[list[HomeSection], ChartSp
     sections.append(HomeSection(_last_deals(ctx)))
     sections.append(HomeSection(_next_step(ctx, team, goal, prog)))
     return sections, progress.chart_of(ctx, me_, goal, today)
-
-
-def _pace(ctx: Ctx, prog: pace.Progress, v: progress.Fmt) -> str:
-    status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")
-    return ctx.t(
-        "progress.pace",
-        expected=v(prog.expected),
-        pace=ctx.fmt.pct(prog.pace),
-        status=status,
-        gap=v(abs(prog.gap)),
-        gap_word=ctx.t("progress.gap_behind") if prog.gap > 0 else ctx.t("progress.gap_ahead"),
-    )
 
 
 def _rank(ctx: Ctx, team: Team, goal: Goal) -> list[str]:

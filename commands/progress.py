@@ -254,7 +254,7 @@ def _section(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> tuple[str, 
         ),
     ]
     lines += _comparison_lines(ctx, subject, goal, prog, today, v)
-    lines.append(_pace_line(ctx, prog, v))
+    lines.append(pace_line(ctx, prog, v))
     lines.append(_run_rate_line(ctx, prog, needed))
     lines += _forecast_lines(ctx, prog, v)
     lines += _suggestion(ctx, subject, goal, prog, today)
@@ -381,7 +381,7 @@ def _other_line(ctx: Ctx, subject: Subject, goal: Goal, today: date) -> str:
 Fmt = Callable[[Decimal], str]  # formats a value in the goal's unit (money or a count)
 
 
-def _pace_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
+def pace_line(ctx: Ctx, prog: pace.Progress, v: Fmt) -> str:
     if prog.pace is None:
         return ctx.t("progress.not_started", days=prog.days_total)
     status = ctx.t("pace.behind") if prog.behind else ctx.t("pace.on_track")

@@ -155,15 +155,7 @@ def csv_rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:
 
 
 def _customers(ctx: Ctx, goal: Goal, shown: Period) -> tuple[list[str], FileOut | None]:
-    scope = stats.scope_of(goal)
-    found = queries.new_customer_list(
-        ctx.session,
-        workspace_id=ctx.ws,
-        start=shown.start,
-        end=shown.end,
-        team_id=scope.team_id,
-        owner_ids=scope.owner_ids,
-    )
+    found = stats.in_scope(queries.new_customer_list, ctx.session, stats.scope_of(goal), shown)
     lines = [
         ctx.t("why.counted_new_customers", customers=ctx.fmt.count("new_customers", len(found)))
     ]
@@ -179,15 +171,7 @@ def _customers(ctx: Ctx, goal: Goal, shown: Period) -> tuple[list[str], FileOut 
 
 
 def _payments(ctx: Ctx, goal: Goal, team: Team, shown: Period) -> tuple[list[str], FileOut | None]:
-    scope = stats.scope_of(goal)
-    found = queries.payment_list(
-        ctx.session,
-        workspace_id=ctx.ws,
-        start=shown.start,
-        end=shown.end,
-        team_id=scope.team_id,
-        owner_ids=scope.owner_ids,
-    )
+    found = stats.in_scope(queries.payment_list, ctx.session, stats.scope_of(goal), shown)
     cur = team.currency
     total = sum(amount for _, amount, _, _ in found)
     lines = [
