@@ -310,7 +310,8 @@ def test_a_move_today_leaves_last_month_and_its_champion_as_they_were(
     def month_end() -> str:
         with session_scope(engine) as s:
             east = s.exec(select(Team).where(Team.name == "East")).one()
-            (notice,) = jobs.notices_for(s, east, "month-end", date(2026, 12, 1))
+            # The channel's review first; then mia's report.
+            notice, *_reports = jobs.notices_for(s, east, "month-end", date(2026, 12, 1))
             return notice.text
 
     board = board_lines(team, "team East 2026-11", now=DEC_1)
