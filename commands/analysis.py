@@ -55,7 +55,6 @@ def funnel_of(ctx: Ctx, subject: Subject, period: Period) -> funnels.Funnel:
         team_id=subject.team.id or 0,
         start=period.start,
         end=period.end,
-        currency=subject.team.currency,
         owner_ids=None if subject.rep is None else [subject.rep.id or 0],
     )
     reaches = [

@@ -20,7 +20,6 @@ from commands import markup
 from commands.formatter import Formatter
 from domain import funnel, money
 from storage import queries
-from storage.models import Team
 
 OPEN_LOOKBACK = timedelta(days=30)  # open deals overdue by more than this are not suggested
 QUIET_AFTER = timedelta(days=30)  # a customer with no deal for this long is worth a call
@@ -152,16 +151,13 @@ def rep_source(
 def stall_funnels(
     session: Session, *, workspace_id: str, team_id: int, today: date
 ) -> dict[int, list[queries.FunnelRow]]:
-    """The team's funnel rows by rep over the stall window, in one statement."""
-    team = session.get(Team, team_id)
-    currency = team.currency if team else "USD"
+    """The team's funnel rows by rep over the stall window."""
     return queries.funnel_rows_by_owner(
         session,
         workspace_id=workspace_id,
         team_id=team_id,
         start=today - STALL_LOOKBACK,
         end=today,
-        currency=currency,
     )
 
 
