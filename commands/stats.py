@@ -138,24 +138,21 @@ def progress_of(
     scope = scope_of(goal)
     hols = queries.holidays(session, workspace_id=goal.workspace_id, team_id=goal.team_id)
     open_deals: dict[str, Decimal] = {}
-    trailing: Decimal | None = None
-    if pipeline:
-        window = pace.trailing_window(period, today, hols)
-        if window is not None:
-            recent = Period(window[0], window[1], period.kind, period.label)
-            raw_recent = actual(session, scope, goal.metric, recent)
-            trailing = to_value(raw_recent, goal.metric, currency)
+    window = pace.trailing_window(period, today, hols) if pipeline else None
+    spans = [(period.start, period.end)] if known is None else []
+    if window is not None:
+        spans.append(window)
+    # The period's actual and the trailing window's, in one statement where summed.
+    found = actuals_over(session, scope, goal.metric, spans) if spans else []
+    raw_actual = known if known is not None else found[0]
+    trailing = None if window is None else to_value(found[-1], goal.metric, currency)
     if pipeline and goal.metric == "revenue":
         raw = in_scope(queries.open_pipeline, session, scope, period)
         open_deals = {stage: money.from_minor(v, currency) for stage, v in raw.items()}
     behind = Decimal(team.behind_pct if team else 90) / 100
     return pace.progress(
         target=to_value(goal.target, goal.metric, currency),
-        actual=to_value(
-            actual(session, scope, goal.metric, period) if known is None else known,
-            goal.metric,
-            currency,
-        ),
+        actual=to_value(raw_actual, goal.metric, currency),
         period=period,
         today=today,
         holidays=hols,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from commands import markup, progress, stats
 from commands.args import PeriodRef, Subject, me
@@ -22,7 +22,7 @@ from domain import csvio, pace, workdays
 from domain import why as whys
 from domain.periods import Period
 from storage import queries
-from storage.models import Goal, Member, Team
+from storage.models import Goal, Team
 
 LISTED = 10  # deals shown in the message, of each list; every one of them is in the CSV
 
@@ -76,8 +76,6 @@ def _deals(
     summary = queries.why_summary(
         ctx.session, _near(query), counted_team=team.id or 0, listed=LISTED
     )
-    shown_deals = summary.first_counted + [d for d, _ in summary.first_left_out]
-    names = _names(ctx.session, {d.owner_id for d in shown_deals}, {d.team_id for d in shown_deals})
     lines = [
         ctx.t(
             "why.counted",
@@ -86,11 +84,11 @@ def _deals(
         )
     ]
     show_owner = subject.rep is None
-    lines += [_deal_line(ctx, d, names, show_owner) for d in summary.first_counted]
+    lines += [_deal_line(ctx, d, show_owner) for d in summary.first_counted]
     if summary.left_out:
         lines.append(ctx.t("why.left_out", deals=ctx.fmt.count("deals", summary.left_out)))
         lines += [
-            _deal_line(ctx, d, names, show_owner) + ": " + _reason(ctx, d, reason, team, names)
+            _deal_line(ctx, d, show_owner) + ": " + _reason(ctx, d, reason, team)
             for d, reason in summary.first_left_out
         ]
     if max(summary.counted, summary.left_out) <= LISTED:
@@ -99,9 +97,6 @@ def _deals(
     # Written after the acknowledgement, as an export is: a team's year is thousands of rows.
     file = FileOut(_file_name(shown), ctx.t("why.file_title", period=shown.label), export=query)
     return lines, file
-
-
-Names = dict[tuple[str, int], str]
 
 
 def _near(query: ExportQuery) -> queries.Near:
@@ -119,38 +114,23 @@ def _near(query: ExportQuery) -> queries.Near:
     )
 
 
-def sorted_deals(
-    session: Session, query: ExportQuery
-) -> tuple[whys.Sorted[queries.DealFact], Names]:
-    """The deals of a why query counted and left out (a team's deals, or a rep's on every
-    team, counted for the team `team_ids` names), and the names of their reps and teams."""
-    near_by = _near(query)
-    zone = ZoneInfo(query.tz)
-    team_id = (query.team_ids or (0,))[0]
-    near = queries.deals_near(session, near_by)
-    logged = {i: d.created_at.astimezone(zone).date() for i, d in enumerate(near)}
-    found = whys.sort_deals(
-        near, team_id=team_id, start=near_by.start, end=near_by.end, logged_on=logged
-    )
-    return found, _names(session, {d.owner_id for d in near}, {d.team_id for d in near})
-
-
 def csv_rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:
     """The why file's rows: every deal counted, then every one left out, with its reason."""
-    found, names = sorted_deals(session, query)
-    for d, reason in [(d, "") for d in found.counted] + found.left_out:
+    team_id = (query.team_ids or (0,))[0]
+    for row in queries.why_rows(session, _near(query), counted_team=team_id):
+        number, _, _, close, logged, customer, amount, cur, stage, _, rep, team, reason = row
         yield [
             "no" if reason else "yes",
             reason,
-            str(d.number),
-            csvio.date_cell(d.close_date),
-            csvio.time_cell(d.created_at),
-            csvio.text_cell(d.customer),
-            csvio.money_cell(d.amount_minor, d.currency),
-            d.currency,
-            d.stage,
-            csvio.text_cell(names.get(("team", d.team_id), "")),
-            csvio.text_cell(names.get(("rep", d.owner_id), "")),
+            str(number),
+            csvio.date_cell(close),
+            csvio.time_cell(logged),
+            csvio.text_cell(customer),
+            csvio.money_cell(amount, cur),
+            cur,
+            stage,
+            csvio.text_cell(team),
+            csvio.text_cell(rep),
         ]
 
 
@@ -207,21 +187,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _names(session: Session, owners: set[int], teams: set[int]) -> Names:
-    """Names of the deals' reps and teams as typed (a message escapes them, a CSV cell
-    keeps them), two statements of two columns whatever their number."""
-    found: Names = {}
-    reps = select(col(Member.id), col(Member.name), col(Member.user_id))
-    for member_id, name, user_id in session.exec(reps.where(col(Member.id).in_(sorted(owners)))):
-        found[("rep", member_id or 0)] = name or user_id
-    for team_id, name in session.exec(
-        select(col(Team.id), col(Team.name)).where(col(Team.id).in_(sorted(teams)))
-    ):
-        found[("team", team_id or 0)] = name
-    return found
-
-
-def _deal_line(ctx: Ctx, d: queries.DealFact, names: Names, show_owner: bool) -> str:
+def _deal_line(ctx: Ctx, d: queries.DealFact, show_owner: bool) -> str:
     parts = [
         f"`#{d.number}`",
         d.close_date.isoformat(),
@@ -229,15 +195,15 @@ def _deal_line(ctx: Ctx, d: queries.DealFact, names: Names, show_owner: bool) ->
         ctx.fmt.money(d.amount_minor, d.currency),
     ]
     if show_owner:
-        parts.append(markup.escape(names.get(("rep", d.owner_id), "?")))
+        parts.append(markup.escape(d.rep_name))
     return "• " + " · ".join(parts)
 
 
-def _reason(ctx: Ctx, d: queries.DealFact, reason: str, team: Team, names: Names) -> str:
+def _reason(ctx: Ctx, d: queries.DealFact, reason: str, team: Team) -> str:
     if reason == whys.OUTSIDE:
         return ctx.t("why.reason_outside")
     if reason == whys.OTHER_TEAM:
-        other = markup.escape(names.get(("team", d.team_id), "?"))
+        other = markup.escape(d.team_name)
         if d.currency != team.currency:
             return ctx.t("why.reason_other_currency", team=other, currency=d.currency)
         return ctx.t("why.reason_other_team", team=other)

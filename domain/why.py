@@ -3,16 +3,15 @@
 A deal counts for a goal when it is won, not deleted, on the goal's team (and the goal's
 rep's, for a rep goal) and closes in the goal's period. The deals a reader might expect to
 count and that do not are given with the first reason that keeps them out, in this order:
-it closes outside the period (though logged during it), it was deleted, it is for another
-team, it is not won.
+it closes outside the period (though logged during it, and no more than NEAR days
+outside: a deal logged in November to close in March is next quarter's pipeline, not a
+November deal), it was deleted, it is for another team, it is not won.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 
 class Fact(Protocol):
@@ -28,32 +27,21 @@ class Fact(Protocol):
 
 OUTSIDE, DELETED, OTHER_TEAM, NOT_WON = "outside", "deleted", "other_team", "not_won"
 REASONS = (OUTSIDE, DELETED, OTHER_TEAM, NOT_WON)
-_DAY = timedelta(days=1)
+NEAR = timedelta(days=31)  # how far outside the period a deal logged during it is listed
 
 
-F = TypeVar("F", bound=Fact)
+def reason(deal: Fact, *, team_id: int, start: date, end: date) -> str:
+    """'' for a deal the goal counts, else the first of REASONS that keeps it out."""
+    return _reason(deal, team_id, start, end) or ""
 
 
-@dataclass(frozen=True)
-class Sorted(Generic[F]):
-    counted: list[F]
-    left_out: list[tuple[F, str]]  # with its reason, one of REASONS
-
-
-def sort_deals(
-    deals: Iterable[F], *, team_id: int, start: date, end: date, logged_on: dict[int, date]
-) -> Sorted[F]:
-    """`logged_on` gives each deal's (by its position in `deals`) local day of logging: a
-    deal closing outside the period is only mentioned when it was logged during it."""
-    counted: list[F] = []
-    left_out: list[tuple[F, str]] = []
-    for i, deal in enumerate(deals):
-        reason = _reason(deal, team_id, start, end)
-        if reason is None:
-            counted.append(deal)
-        elif reason != OUTSIDE or start <= logged_on.get(i, start - _DAY) <= end:
-            left_out.append((deal, reason))
-    return Sorted(counted, left_out)
+def mentioned(deal: Fact, reason: str, *, logged_on: date, start: date, end: date) -> bool:
+    """Whether a deal is listed at all: one closing outside the period only when it was
+    logged (the team's local day) during it and closes within NEAR days of it."""
+    if reason != OUTSIDE:
+        return True
+    near = start - NEAR <= deal.close_date <= end + NEAR
+    return near and start <= logged_on <= end
 
 
 def _reason(deal: Fact, team_id: int, start: date, end: date) -> str | None:

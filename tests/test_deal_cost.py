@@ -21,11 +21,12 @@ from sqlalchemy import Engine, event, func
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from commands import stats
 from commands.router import dispatch
 from commands.types import Reply, Request
 from storage import queries
 from storage.engine import session_scope
-from storage.models import Deal, Delivery, Member, SentMessage, Team, TeamDay, Workspace
+from storage.models import Deal, Delivery, Goal, Member, SentMessage, Team, TeamDay, Workspace
 from storage.queries import teamdays
 from tests.conftest import ADMIN, NOW
 
@@ -736,3 +737,23 @@ def test_a_deal_reads_the_reps_teams_with_the_memberships(
         assert (team.name, role) == ("East", "rep")
         home = queries.team_of(s, member_id=alice.id)
         assert home is not None and home.name == "East"
+
+
+def test_a_goals_progress_reads_its_period_and_last_working_days_in_one_statement(
+    workspace: Engine, statements: list[tuple[str, Any]]
+) -> None:
+    # Today is Wed 25 Nov: the last ten working days are 12-25 Nov, 3 are left (26, 27, 30).
+    assert cmd(workspace, ADMIN, "/goal", "set <@UALICE|alice> 100000 2026-11").ok
+    for text in ("2000 Early date:2026-11-02", "3000 Late date:2026-11-20"):
+        assert deal(workspace, "UALICE", text).ok
+    text = cmd(workspace, "UALICE", "/progress", "").text
+    assert "$5,000 of $100,000 — *5%* attained" in text, text
+    # $5,000 won + $3,000 over the last 10 working days / 10 x the 3 days left.
+    assert "Forecast at the rate of the last 10 working days: $5,900." in text, text
+    with Session(workspace) as s:
+        goal = s.exec(select(Goal)).one()
+        statements.clear()
+        prog = stats.progress_of(s, goal, None, NOW.date())
+    assert (prog.actual, prog.recent, prog.forecast) == (5000, 3000, 5900)
+    reads = [sql for sql, _ in statements if re.search(r"\bFROM repday\b", sql)]
+    assert len(reads) == 1, reads

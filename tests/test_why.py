@@ -194,7 +194,7 @@ def test_a_collected_goal_lists_the_payments_counted(team: Run) -> None:
 
 
 def test_the_message_and_the_file_sort_the_deals_alike(team: Run, engine: Engine) -> None:
-    """The message counts in SQL, the file by domain/why.py: the same deals either way."""
+    """The message counts and the file lists by one rule: the same deals either way."""
     november(team)
     for day in range(2, 14):  # enough for a file
         assert team("UALICE", "/deal", f"100 Small{day} date:2026-11-{day:02d}").ok

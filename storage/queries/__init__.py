@@ -156,7 +156,7 @@ from storage.queries.stages import (
     funnel_rows_by_owner,
     stage_history,
 )
-from storage.queries.workings import DealFact, Near, Summary, deals_near, why_summary
+from storage.queries.workings import DealFact, Near, Summary, why_rows, why_summary
 
 __all__ = [
     "CELEBRATE",
@@ -190,7 +190,6 @@ __all__ = [
     "claim_retry",
     "collected",
     "daily_totals",
-    "deals_near",
     "delete_goal",
     "drop_delivery",
     "ensure_member",
@@ -254,6 +253,7 @@ __all__ = [
     "uncelebrated_big_deals",
     "uninstalled_workspaces",
     "unsent_messages",
+    "why_rows",
     "why_summary",
     "workspace_admins",
 ]

@@ -1,24 +1,28 @@
 """The deals behind a figure (/progress why): those a goal counts, and those near it that
-it leaves out, each with the first reason that keeps it out (domain/why.py says the rule;
-why_summary is that rule in SQL, for the message's counts and first rows, so the message
-never reads a team's year of deals; the file, written after the acknowledgement, applies
-domain/why.py to every deal)."""
+it leaves out, each with the first reason that keeps it out. domain/why.py says the rule;
+Near.reason is that rule in SQL (a test holds the two together), so neither the message's
+counts and first rows nor the file, written after the acknowledgement, sorts a team's
+year of deals in Python."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, case, func
 from sqlmodel import Session
 
-from storage.models import Deal
+from domain import why as whys
+from domain.why import NEAR
+from storage.models import Deal, Member, Team
 from storage.queries.flushed import table_of
 
 DEALS = table_of(Deal)
-NEAR = timedelta(days=31)  # how far outside a period a deal logged during it is looked for
+MEMBERS = table_of(Member)
+TEAMS = table_of(Team)
 FACT_COLUMNS = (
     DEALS.c.number,
     DEALS.c.team_id,
@@ -30,7 +34,16 @@ FACT_COLUMNS = (
     DEALS.c.currency,
     DEALS.c.stage,
     DEALS.c.deleted_at.is_not(None),
+    # Names as typed (a message escapes them, a CSV cell keeps them); a rep without a
+    # name goes by the Slack user id.
+    func.coalesce(func.nullif(MEMBERS.c.name, ""), MEMBERS.c.user_id, ""),
+    func.coalesce(TEAMS.c.name, ""),
 )
+# The deal's rep and team by primary key, after the deal index has found the deals.
+NAMED = DEALS.outerjoin(MEMBERS, MEMBERS.c.id == DEALS.c.owner_id).outerjoin(
+    TEAMS, TEAMS.c.id == DEALS.c.team_id
+)
+ORDER = (DEALS.c.close_date, DEALS.c.number)
 
 
 @dataclass(frozen=True)
@@ -65,10 +78,10 @@ class Near:
     def reason(self, counted_team: int) -> Any:
         """domain/why.py's rule: '' for a deal counted, else the first reason it is not."""
         return case(
-            (sa.not_(DEALS.c.close_date.between(self.start, self.end)), "outside"),
-            (DEALS.c.deleted_at.is_not(None), "deleted"),
-            (DEALS.c.team_id != counted_team, "other_team"),
-            (DEALS.c.stage != "won", "not_won"),
+            (sa.not_(DEALS.c.close_date.between(self.start, self.end)), whys.OUTSIDE),
+            (DEALS.c.deleted_at.is_not(None), whys.DELETED),
+            (DEALS.c.team_id != counted_team, whys.OTHER_TEAM),
+            (DEALS.c.stage != "won", whys.NOT_WON),
             else_="",
         )
 
@@ -87,15 +100,22 @@ class DealFact:
     currency: str
     stage: str
     deleted: bool
+    rep_name: str
+    team_name: str
 
 
-def deals_near(session: Session, near: Near) -> list[DealFact]:
-    """The deals `near` names, any stage, deleted ones too, in close-date order: one range
-    of ix_deal_team_close_cover (ix_deal_owner_cover for a rep)."""
+def why_rows(session: Session, near: Near, *, counted_team: int) -> Iterator[tuple[Any, ...]]:
+    """The file's rows: every deal `near` names, those counted first, then those left out,
+    each in close-date order, as DealFact's fields then the reason ('' for counted). One
+    range of ix_deal_team_close_cover (ix_deal_owner_cover for a rep), streamed."""
+    reason = near.reason(counted_team)
     query = (
-        sa.select(*FACT_COLUMNS).where(*near.where()).order_by(DEALS.c.close_date, DEALS.c.number)
+        sa.select(*FACT_COLUMNS, reason)
+        .select_from(NAMED)
+        .where(*near.where())
+        .order_by(reason != "", *ORDER)
     )
-    return [DealFact(*row) for row in session.connection().execute(query)]
+    yield from session.connection().execute(query)
 
 
 @dataclass(frozen=True)
@@ -120,14 +140,18 @@ def why_summary(session: Session, near: Near, *, counted_team: int, listed: int)
             func.count().filter(sa.not_(is_counted)),
         ).where(*near.where())
     ).one()
-    order = (DEALS.c.close_date, DEALS.c.number)
     counted = conn.execute(
-        sa.select(*FACT_COLUMNS).where(*near.where(), is_counted).order_by(*order).limit(listed)
+        sa.select(*FACT_COLUMNS)
+        .select_from(NAMED)
+        .where(*near.where(), is_counted)
+        .order_by(*ORDER)
+        .limit(listed)
     )
     left = conn.execute(
         sa.select(*FACT_COLUMNS, reason)
+        .select_from(NAMED)
         .where(*near.where(), sa.not_(is_counted))
-        .order_by(*order)
+        .order_by(*ORDER)
         .limit(listed)
     )
     return Summary(
