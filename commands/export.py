@@ -242,20 +242,29 @@ def write_file(
     return write_csv(session, file.export, out)
 
 
+CHUNK = 500  # rows encoded and written at a time: one encoder call per chunk, not per row
+
+
 def write_csv(session: Session, query: ExportQuery, out: IO[bytes]) -> int:
-    """The CSV of `query` to `out` (UTF-8 with a byte order mark), a row at a time."""
-    text = io.TextIOWrapper(out, encoding=csvio.ENCODING, newline="", write_through=False)
-    try:
-        writer = csv.writer(text)
-        writer.writerow(COLUMNS[query.kind])
-        count = 0
-        for row in _rows(session, query):
-            writer.writerow(row)
-            count += 1
-        text.flush()
-    finally:
-        text.detach()  # `out` stays open: it is the caller's
+    """The CSV of `query` to `out` (UTF-8 with a byte order mark), CHUNK rows at a time."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS[query.kind])
+    count = 0
+    for row in _rows(session, query):
+        writer.writerow(row)
+        count += 1
+        if count % CHUNK == 0:
+            _flush(text, out, first=count == CHUNK)
+    _flush(text, out, first=count < CHUNK)
     return count
+
+
+def _flush(text: io.StringIO, out: IO[bytes], *, first: bool) -> None:
+    """The rows written so far to `out`, the byte order mark before the first of them."""
+    out.write(text.getvalue().encode(csvio.ENCODING if first else "utf-8"))
+    text.seek(0)
+    text.truncate()
 
 
 def _rows(session: Session, query: ExportQuery) -> Iterator[list[str]]:

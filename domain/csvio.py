@@ -40,7 +40,11 @@ def text_from(cell: str) -> str:
 def money_cell(minor: int, currency: str) -> str:
     """Minor units as the currency shows them: 123450 USD -> `1234.50`, 1235 JPY -> `1235`."""
     digits = money.minor_digits(currency)
-    return f"{money.from_minor(minor, currency):.{digits}f}"
+    if not digits:
+        return str(minor)
+    # In integers, not Decimal: an export writes this cell for every one of its rows.
+    whole, part = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
 
 
 def money_from(cell: str, currency: str) -> int:
@@ -56,7 +60,8 @@ def time_cell(at: datetime | None) -> str:
     """An aware time in UTC, ISO with `Z`; a naive one is taken as UTC (as stored)."""
     if at is None:
         return ""
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if at.tzinfo is not UTC:  # stored times come back in UTC already: no conversion
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return at.isoformat().replace("+00:00", "Z")
 
 

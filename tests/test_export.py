@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -311,11 +313,18 @@ def test_text_cells_are_neutralised_and_read_back_exactly(typed: str, cell: str)
 
 
 def test_money_cells_read_back_to_the_minor_unit() -> None:
-    assert [csvio.money_cell(n, c) for n, c in ((123450, "USD"), (1235, "JPY"), (5, "CNY"))] == [
+    cases = ((123450, "USD"), (1235, "JPY"), (5, "CNY"), (-5, "USD"), (-1235, "JPY"))
+    assert [csvio.money_cell(n, c) for n, c in cases] == [
         "1234.50",
         "1235",
         "0.05",
+        "-0.05",
+        "-1235",
     ]
+    for minor in (0, 1, -1, 99, -100, 10**15 + 7):
+        for currency in ("USD", "JPY", "BHD", "CNY"):  # 2, 0, 3 and 2 decimals
+            assert csvio.money_from(csvio.money_cell(minor, currency), currency) == minor
+    assert csvio.money_cell(1234, "BHD") == "1.234"
     assert csvio.money_from("1234.50", "USD") == 123450
     assert csvio.money_from("1235", "JPY") == 1235
 
@@ -590,3 +599,29 @@ def test_the_report_arrives_in_the_requesters_dm_as_a_pdf(
     assert len(pdf.pages) >= 8
     assert "$12,500" in pdf.pages[0].extract_text() and "$100,000" in pdf.pages[0].extract_text()
     assert any(heading in page.extract_text() for page in pdf.pages)
+
+
+def test_time_cells_are_utc_with_a_z_whatever_zone_they_come_in() -> None:
+    ny = ZoneInfo("America/New_York")
+    assert csvio.time_cell(datetime(2026, 11, 25, 15, 0, tzinfo=UTC)) == "2026-11-25T15:00:00Z"
+    assert csvio.time_cell(datetime(2026, 11, 25, 15, 0)) == "2026-11-25T15:00:00Z"  # as stored
+    assert csvio.time_cell(datetime(2026, 11, 25, 10, 0, tzinfo=ny)) == "2026-11-25T15:00:00Z"
+    at = datetime(2026, 11, 25, 15, 0, 0, 250, tzinfo=UTC)
+    assert csvio.time_cell(at) == "2026-11-25T15:00:00.000250Z"
+    assert csvio.time_from(csvio.time_cell(at)) == at
+    assert csvio.time_cell(None) == ""
+
+
+@pytest.mark.parametrize("rows", [0, 1, export.CHUNK, export.CHUNK + 1, 2 * export.CHUNK + 201])
+def test_a_long_file_is_written_in_chunks_with_one_byte_order_mark(
+    rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [[str(i), f"客户{i}", "1,000.50"] for i in range(rows)]
+    monkeypatch.setattr(export, "_rows", lambda _session, _query: iter(lines))
+    out = io.BytesIO()
+    query = export.ExportQuery(kind="deals", workspace_id="T1")
+    assert export.write_csv(None, query, out) == rows  # type: ignore[arg-type]
+    data = out.getvalue()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    read = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert read == [list(export.COLUMNS["deals"]), *lines]

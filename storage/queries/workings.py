@@ -6,13 +6,14 @@ year of deals in Python."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, Executable, case, func
 from sqlmodel import Session
 
 from domain import why as whys
@@ -59,31 +60,56 @@ class Near:
     team_id: int | None = None
     owner_id: int | None = None
 
-    def where(self) -> list[ColumnElement[bool]]:
-        logged = sa.and_(
-            DEALS.c.created_at >= self.logged_from, DEALS.c.created_at < self.logged_to
-        )
-        where = [
-            DEALS.c.workspace_id == self.workspace_id,
-            # The index's range: the period and NEAR days each side.
-            DEALS.c.close_date.between(self.start - NEAR, self.end + NEAR),
-            sa.or_(DEALS.c.close_date.between(self.start, self.end), logged),
-        ]
-        if self.team_id is not None:
-            where.append(DEALS.c.team_id == self.team_id)
-        if self.owner_id is not None:
-            where.append(DEALS.c.owner_id == self.owner_id)
-        return where
+    @property
+    def shape(self) -> tuple[bool, bool]:
+        """Which of team and owner the statements filter on: one statement each, built once."""
+        return self.team_id is not None, self.owner_id is not None
 
-    def reason(self, counted_team: int) -> Any:
-        """domain/why.py's rule: '' for a deal counted, else the first reason it is not."""
-        return case(
-            (sa.not_(DEALS.c.close_date.between(self.start, self.end)), whys.OUTSIDE),
-            (DEALS.c.deleted_at.is_not(None), whys.DELETED),
-            (DEALS.c.team_id != counted_team, whys.OTHER_TEAM),
-            (DEALS.c.stage != "won", whys.NOT_WON),
-            else_="",
-        )
+    def params(self, counted_team: int) -> dict[str, Any]:
+        return {
+            "ws": self.workspace_id,
+            "start": self.start,
+            "end": self.end,
+            "near_from": self.start - NEAR,
+            "near_to": self.end + NEAR,
+            "logged_from": self.logged_from,
+            "logged_to": self.logged_to,
+            "team": self.team_id,
+            "owner": self.owner_id,
+            "counted_team": counted_team,
+        }
+
+
+def _where(shape: tuple[bool, bool]) -> list[ColumnElement[bool]]:
+    """Near's deals, its values bound by name (Near.params)."""
+    in_period = DEALS.c.close_date.between(sa.bindparam("start"), sa.bindparam("end"))
+    logged = sa.and_(
+        DEALS.c.created_at >= sa.bindparam("logged_from"),
+        DEALS.c.created_at < sa.bindparam("logged_to"),
+    )
+    where = [
+        DEALS.c.workspace_id == sa.bindparam("ws"),
+        # The index's range: the period and NEAR days each side.
+        DEALS.c.close_date.between(sa.bindparam("near_from"), sa.bindparam("near_to")),
+        sa.or_(in_period, logged),
+    ]
+    by_team, by_owner = shape
+    if by_team:
+        where.append(DEALS.c.team_id == sa.bindparam("team"))
+    if by_owner:
+        where.append(DEALS.c.owner_id == sa.bindparam("owner"))
+    return where
+
+
+# domain/why.py's rule: '' for a deal counted, else the first reason it is not.
+REASON: Any = case(
+    (sa.not_(DEALS.c.close_date.between(sa.bindparam("start"), sa.bindparam("end"))), whys.OUTSIDE),
+    (DEALS.c.deleted_at.is_not(None), whys.DELETED),
+    (DEALS.c.team_id != sa.bindparam("counted_team"), whys.OTHER_TEAM),
+    (DEALS.c.stage != "won", whys.NOT_WON),
+    else_="",
+)
+COUNTED = REASON == ""
 
 
 @dataclass(frozen=True)
@@ -108,14 +134,8 @@ def why_rows(session: Session, near: Near, *, counted_team: int) -> Iterator[tup
     """The file's rows: every deal `near` names, those counted first, then those left out,
     each in close-date order, as DealFact's fields then the reason ('' for counted). One
     range of ix_deal_team_close_cover (ix_deal_owner_cover for a rep), streamed."""
-    reason = near.reason(counted_team)
-    query = (
-        sa.select(*FACT_COLUMNS, reason)
-        .select_from(NAMED)
-        .where(*near.where())
-        .order_by(reason != "", *ORDER)
-    )
-    yield from session.connection().execute(query)
+    query = _file_statement(near.shape)
+    yield from session.connection().execute(query, near.params(counted_team))
 
 
 @dataclass(frozen=True)
@@ -130,34 +150,57 @@ class Summary:
 def why_summary(session: Session, near: Near, *, counted_team: int, listed: int) -> Summary:
     """How many deals count and their sum, how many are left out, and the first `listed`
     of each (in close-date order): three statements, however many deals there are."""
-    reason = near.reason(counted_team)
-    is_counted = reason == ""
+    counts_of, counted_of, left_of = _summary_statements(near.shape, listed)
+    params = near.params(counted_team)
     conn = session.connection()
-    counts = conn.execute(
-        sa.select(
-            func.count().filter(is_counted),
-            func.sum(case((is_counted, DEALS.c.amount_minor), else_=0)),
-            func.count().filter(sa.not_(is_counted)),
-        ).where(*near.where())
-    ).one()
-    counted = conn.execute(
-        sa.select(*FACT_COLUMNS)
-        .select_from(NAMED)
-        .where(*near.where(), is_counted)
-        .order_by(*ORDER)
-        .limit(listed)
-    )
-    left = conn.execute(
-        sa.select(*FACT_COLUMNS, reason)
-        .select_from(NAMED)
-        .where(*near.where(), sa.not_(is_counted))
-        .order_by(*ORDER)
-        .limit(listed)
-    )
+    counts = conn.execute(counts_of, params).one()
     return Summary(
         counted=int(counts[0]),
         counted_minor=int(counts[1] or 0),
         left_out=int(counts[2]),
-        first_counted=[DealFact(*row) for row in counted],
-        first_left_out=[(DealFact(*row[:-1]), str(row[-1])) for row in left],
+        first_counted=[DealFact(*row) for row in conn.execute(counted_of, params)],
+        first_left_out=[
+            (DealFact(*row[:-1]), str(row[-1])) for row in conn.execute(left_of, params)
+        ],
     )
+
+
+# Built once per shape: a statement rebuilt on every request costs more Python than the
+# SQL it sends takes to run (its expressions and its cache key).
+
+
+@functools.cache
+def _file_statement(shape: tuple[bool, bool]) -> Executable:
+    return (
+        sa.select(*FACT_COLUMNS, REASON)
+        .select_from(NAMED)
+        .where(*_where(shape))
+        .order_by(REASON != "", *ORDER)
+    )
+
+
+@functools.cache
+def _summary_statements(
+    shape: tuple[bool, bool], listed: int
+) -> tuple[Executable, Executable, Executable]:
+    where = _where(shape)
+    counts = sa.select(
+        func.count().filter(COUNTED),
+        func.sum(case((COUNTED, DEALS.c.amount_minor), else_=0)),
+        func.count().filter(sa.not_(COUNTED)),
+    ).where(*where)
+    counted = (
+        sa.select(*FACT_COLUMNS)
+        .select_from(NAMED)
+        .where(*where, COUNTED)
+        .order_by(*ORDER)
+        .limit(listed)
+    )
+    left = (
+        sa.select(*FACT_COLUMNS, REASON)
+        .select_from(NAMED)
+        .where(*where, sa.not_(COUNTED))
+        .order_by(*ORDER)
+        .limit(listed)
+    )
+    return counts, counted, left
