@@ -231,12 +231,29 @@ def open_pipeline(
 ) -> dict[str, int]:
     """stage -> open amount (minor units) expected to close in [start, end]."""
     w = _window(workspace_id, start, end, team_id, owner_ids)
-    query = (
-        select(Deal.stage, func.sum(Deal.amount_minor))
-        .where(*_closing(w, col(Deal.stage).in_(OPEN_STAGES)))
-        .group_by(col(Deal.stage))
+    query = _pipeline_statement(w.team_id is not None, w.owner_ids is not None)
+    rows = session.connection().execute(query, w.params())
+    return {stage: int(total or 0) for stage, total in rows}
+
+
+@cache
+def _pipeline_statement(by_team: bool, by_owners: bool) -> Executable:
+    """Built once per shape as the totals are (/progress and the Home tab ask on every
+    request): live open deals closing in the window, on ix_deal_team_close_cover."""
+    where = [
+        col(Deal.workspace_id) == bindparam("workspace_id"),
+        col(Deal.close_date) >= bindparam("start"),
+        col(Deal.close_date) <= bindparam("end"),
+        col(Deal.stage).in_(OPEN_STAGES),
+        col(Deal.deleted_at).is_(None),
+    ]
+    if by_team:
+        where.append(col(Deal.team_id) == bindparam("team_id"))
+    if by_owners:
+        where.append(col(Deal.owner_id).in_(bindparam("owner_ids", expanding=True)))
+    return (
+        select(col(Deal.stage), func.sum(Deal.amount_minor)).where(*where).group_by(col(Deal.stage))
     )
-    return {stage: int(total or 0) for stage, total in session.exec(query).all()}
 
 
 def collected(
