@@ -32,6 +32,7 @@ from charts.specs import (
     MixChart,
     ProgressChart,
     TrendChart,
+    WhyChart,
 )
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def draw_into(fig: Figure, spec: ChartSpec) -> None:
     elif isinstance(spec, TrendChart):
         _draw_trend(fig, spec)
     else:
-        _draw_leaderboard(fig, _mix_bars(spec) if isinstance(spec, MixChart) else spec)
+        _draw_leaderboard(fig, _bars(spec))
 
 
 def drawing_lock() -> threading.Lock:
@@ -102,14 +103,12 @@ def render(spec: ChartSpec) -> bytes:
         return render_funnel(spec)
     if isinstance(spec, TrendChart):
         return render_trend(spec)
-    if isinstance(spec, MixChart):
-        return render_leaderboard(_mix_bars(spec))
-    return render_leaderboard(spec)
+    return render_leaderboard(_bars(spec))
 
 
 def height_of(spec: ChartSpec) -> float:
     """The figure height the chart is drawn at (inches)."""
-    if isinstance(spec, LeaderboardChart | MixChart):
+    if isinstance(spec, LeaderboardChart | MixChart | WhyChart):
         return _leaderboard_height(len(spec.names))
     return HEIGHT_IN
 
@@ -674,17 +673,26 @@ def _draw_trend(fig: Figure, spec: TrendChart) -> None:
     )
 
 
-# --- mix chart ---------------------------------------------------------------------------
+# --- mix and why charts ----------------------------------------------------------------
 
 
-def _mix_bars(spec: MixChart) -> LeaderboardChart:
-    """Shares drawn as the leaderboard's amount bars: the same look, largest at the top."""
+def _bars(spec: LeaderboardChart | MixChart | WhyChart) -> LeaderboardChart:
+    """Mix and why charts are drawn as the leaderboard's amount bars, in the order given:
+    the same look. A mix's shares come largest first; a why's bars are counts of deals,
+    the counted deals' bar (the first) in the accent colour."""
+    if isinstance(spec, LeaderboardChart):
+        return spec
+    if isinstance(spec, WhyChart):
+        values, prefix, accent = spec.deals, "", frozenset(spec.names[:1])
+    else:
+        values, prefix, accent = spec.values, spec.value_prefix, frozenset()
     return LeaderboardChart(
         title=spec.title,
         names=spec.names,
-        values=spec.values,
+        values=values,
         percent=False,
-        value_prefix=spec.value_prefix,
+        value_prefix=prefix,
         notes=spec.notes,
+        highlight=accent,
         alt_text=spec.alt_text,
     )

@@ -94,11 +94,26 @@ class MixChart:
     alt_text: str = ""
 
 
-ChartSpec = ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixChart
+@dataclass(frozen=True)
+class WhyChart:
+    """The deals behind a figure (/progress why): a bar for the deals counted, drawn in the
+    accent colour, then one for each reason others were left out, in the order given. A
+    bar's length is its number of deals (amounts in several currencies never share an
+    axis); `notes` beside each bar give the count and the amounts (e.g. "12 deals ·
+    $26,200")."""
+
+    title: str
+    names: list[str]
+    deals: list[float]
+    notes: list[str] = field(default_factory=list)
+    alt_text: str = ""
+
+
+ChartSpec = ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixChart | WhyChart
 
 
 def kind(spec: ChartSpec) -> str:
-    """What the chart is, for its file name: progress, leaderboard, funnel, trend, mix."""
+    """What the chart is, for its file name: progress, leaderboard, funnel, trend, mix, why."""
     return type(spec).__name__.removesuffix("Chart").lower()
 
 
@@ -120,9 +135,7 @@ class TablePage:
     note: str = ""
 
 
-ReportPage = (
-    TextPage | TablePage | ProgressChart | LeaderboardChart | FunnelChart | TrendChart | MixChart
-)
+ReportPage = TextPage | TablePage | ChartSpec
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from charts.specs import (
     MixChart,
     ProgressChart,
     TrendChart,
+    WhyChart,
 )
 from commands.types import (
     Button,
@@ -92,7 +93,7 @@ def chart_from(data: dict[str, Any] | None) -> ChartSpec | None:
 # Every chart a reply or a notice can carry, by the name chart_data records.
 CHART_KINDS: dict[str, Any] = {
     kind.__name__: kind
-    for kind in (ProgressChart, LeaderboardChart, FunnelChart, TrendChart, MixChart)
+    for kind in (ProgressChart, LeaderboardChart, FunnelChart, TrendChart, MixChart, WhyChart)
 }
 
 

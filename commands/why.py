@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from charts.specs import WhyChart
 from commands import markup, progress, stats
 from commands.args import PeriodRef, Subject, me
 from commands.context import Ctx
@@ -46,8 +47,11 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
             period=ctx.fmt.period(shown, fiscal),
         )
     ]
+    chart = None
     if goal.metric in stats.SUMMED:
-        counted, file = _deals(ctx, subject, goal, team, shown)
+        bars, counted, file = _deals(ctx, subject, goal, team, shown)
+        if any(n for _, n, _ in bars):  # no deals at all: no chart of nothing
+            chart = _chart(ctx, bars, subject.name, goal.metric, ctx.fmt.period(shown, fiscal))
     elif goal.metric == "new_customers":
         counted, file = _customers(ctx, goal, shown)
     else:
@@ -55,7 +59,7 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
     lines += counted
     lines += _days(ctx, shown, today, team)
     lines += _formulas(ctx, goal, team, prog, today)
-    return Reply(text="\n".join(lines), file=file)
+    return Reply(text="\n".join(lines), file=file, chart=chart)
 
 
 # --- the deals -----------------------------------------------------------------------------------
@@ -63,7 +67,8 @@ def why(ctx: Ctx, subject: Subject | None, period: PeriodRef | None) -> Reply:
 
 def _deals(
     ctx: Ctx, subject: Subject, goal: Goal, team: Team, shown: Period
-) -> tuple[list[str], FileOut | None]:
+) -> tuple[list[Bar], list[str], FileOut | None]:
+    """The deals counted and left out: how many for each reason, the lines, the file."""
     query = ExportQuery(
         kind="why",
         workspace_id=ctx.ws,
@@ -85,18 +90,61 @@ def _deals(
     ]
     show_owner = subject.rep is None
     lines += [_deal_line(ctx, d, show_owner) for d in summary.first_counted]
+    bars = _by_reason(ctx, summary, team.currency)
     if summary.left_out:
-        lines.append(ctx.t("why.left_out", deals=ctx.fmt.count("deals", summary.left_out)))
+        parts = ctx.t("why.part_sep").join(
+            ctx.t(
+                "why.part",
+                reason=ctx.t(f"why.bar_{reason}"),
+                deals=ctx.fmt.count("deals", n),
+                amount=amount,
+            )
+            for reason, n, amount in bars[1:]
+        )
+        deals = ctx.fmt.count("deals", summary.left_out)
+        lines.append(ctx.t("why.left_out", deals=deals, parts=parts))
         lines += [
             _deal_line(ctx, d, show_owner) + ": " + _reason(ctx, d, reason, team)
             for d, reason in summary.first_left_out
         ]
     if max(summary.counted, summary.left_out) <= LISTED:
-        return lines, None
+        return bars, lines, None
     lines.append(ctx.t("why.in_the_file", listed=LISTED))
     # Written after the acknowledgement, as an export is: a team's year is thousands of rows.
     file = FileOut(_file_name(shown), ctx.t("why.file_title", period=shown.label), export=query)
-    return lines, file
+    return bars, lines, file
+
+
+Bar = tuple[str, int, str]  # reason ('' for the deals counted), deals, amounts as shown
+
+
+def _by_reason(ctx: Ctx, summary: queries.Summary, currency: str) -> list[Bar]:
+    """The deals counted (always first, in the team's currency), then each reason any deal
+    was left out for, with the amounts of each currency apart (never added together)."""
+    found: dict[str, list[queries.ReasonPart]] = {}
+    for part in summary.parts:
+        if part.reason:
+            found.setdefault(part.reason, []).append(part)
+    bars = [("", summary.counted, ctx.fmt.money(summary.counted_minor, currency))]
+    for reason, parts in found.items():
+        amounts = " + ".join(ctx.fmt.money(p.minor, p.currency) for p in parts)
+        bars.append((reason, sum(p.deals for p in parts), amounts))
+    return bars
+
+
+def _chart(ctx: Ctx, bars: list[Bar], who: str, metric: str, period: str) -> WhyChart:
+    """The bars with the text's own counts and amounts."""
+    title = ctx.t("why.chart_title", who=who, metric=ctx.t(f"metric.{metric}"), period=period)
+    return WhyChart(
+        title=title,
+        names=[ctx.t(f"why.bar_{reason or 'counted'}") for reason, _, _ in bars],
+        deals=[float(n) for _, n, _ in bars],
+        notes=[
+            ctx.t("why.chart_note", deals=ctx.fmt.count("deals", n), amount=amount)
+            for _, n, amount in bars
+        ],
+        alt_text=title,
+    )
 
 
 def _near(query: ExportQuery) -> queries.Near:

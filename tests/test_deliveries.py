@@ -24,6 +24,7 @@ from charts.specs import (
     MixChart,
     ProgressChart,
     TrendChart,
+    WhyChart,
 )
 from commands import router
 from commands.codec import decode_reply, encode_reply
@@ -387,11 +388,20 @@ def test_0006_downgrades_and_upgrades_on_postgresql() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["funnel", "trend months 3", "mix by customer"], ids=["funnel", "trend", "mix"]
+    ("command", "text"),
+    [
+        ("/pacer", "funnel"),
+        ("/pacer", "trend months 3"),
+        ("/pacer", "mix by customer"),
+        ("/progress", "why"),
+    ],
+    ids=["funnel", "trend", "mix", "why"],
 )
-def test_a_retried_analysis_answers_with_its_chart(world: Run, engine: Engine, text: str) -> None:
+def test_a_retried_analysis_answers_with_its_chart(
+    world: Run, engine: Engine, command: str, text: str
+) -> None:
     assert world("UALICE", "/deal", "5,000 Acme product:CRM").ok
-    ask = slash("UALICE", "/pacer", text)
+    ask = slash("UALICE", command, text)
     first = ask(engine, "K-analysis")
     assert first.chart is not None
     assert ask(engine, "K-analysis") == first  # the recorded reply, its chart decoded
@@ -404,6 +414,7 @@ def test_every_kind_of_chart_survives_its_json() -> None:
         MixChart("m", ["CRM"], [5000.0], ["$5k · 100%"], "$"),
         LeaderboardChart("l", ["a"], [50.0], highlight=frozenset({"a"})),
         ProgressChart("p", ["11-02"], [1.0], [1.0], 2.0),
+        WhyChart("w", ["Counted", "Not won"], [2.0, 1.0], ["2 deals · $5,000", "1 deal · €80"]),
     ]
     assert {type(s) for s in specs} == set(get_args(ChartSpec))  # none left out
     for spec in specs:

@@ -14,6 +14,7 @@ from commands import i18n
 from commands.leaderboard import ORDERS
 from commands.stats import MONEY_METRICS
 from commands.types import Reply
+from domain import why as whys
 from storage.models import METRICS, ROLES_IN_TEAM, STAGES
 from storage.queries.mix import DIMENSIONS
 
@@ -257,6 +258,7 @@ def expansions() -> dict[str, list[str]]:
         "home.period_{}": [f"home.period_{p}" for p in ("month", "quarter", "year")],
         "bonus.per_{}": [f"bonus.per_{p}" for p in ("month", "quarter", "year")],
         "why.counted_{}": [f"why.counted_{m}" for m in ("new_customers", "collected")],
+        "why.bar_{}": ["why.bar_counted"] + [f"why.bar_{r}" for r in whys.REASONS],
         "analysis.mix_no_{}": [f"analysis.mix_no_{d}" for d in DIMENSIONS],
         # bot/console.py says its own messages by name: every key of the [console] table.
         "console.{}": [k for k in EN if k.startswith("console.")],

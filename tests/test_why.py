@@ -13,12 +13,21 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+import charts
+from charts.specs import WhyChart
 from commands import export
 from commands.i18n import t
 from tests.conftest import ADMIN, Run
 
 ALICE = "<@UALICE|alice>"
 OCT20 = datetime(2026, 10, 20, 15, 0, tzinfo=UTC)
+
+
+# The four deals november() leaves out of alice's November, one for each reason.
+LEFT_OUT_PARTS = (
+    "Outside the period: 1 deal, $4,000; Deleted: 1 deal, $7,000; "
+    "Another team: 1 deal, €8,000; Not won: 1 deal, $9,000"
+)
 
 
 def en(key: str, **values: object) -> str:
@@ -56,7 +65,7 @@ def test_a_reps_figures_with_their_workings(team: Run) -> None:
         en("why.counted", deals="2 deals", total="$25,000"),
         "• `#1` · 2026-11-03 · Acme · $10,000",
         "• `#2` · 2026-11-16 · Beta · $15,000",
-        en("why.left_out", deals="4 deals"),
+        en("why.left_out", deals="4 deals", parts=LEFT_OUT_PARTS),
         "• `#5` · 2026-10-30 · Late · $4,000: " + en("why.reason_outside"),
         "• `#4` · 2026-11-12 · Gone · $7,000: " + en("why.reason_deleted"),
         "• `#7` · 2026-11-18 · Euro · €8,000: "
@@ -100,6 +109,22 @@ def test_a_reps_figures_with_their_workings(team: Run) -> None:
         ),
     ]
     assert reply.file is None
+    # The chart: the same counts and amounts as the text, the counted deals first.
+    assert reply.chart == WhyChart(
+        title="The deals behind alice's revenue, 2026-11",
+        names=["Counted", "Outside the period", "Deleted", "Another team", "Not won"],
+        deals=[2, 1, 1, 1, 1],
+        notes=[
+            "2 deals · $25,000",
+            "1 deal · $4,000",
+            "1 deal · $7,000",
+            "1 deal · €8,000",
+            "1 deal · $9,000",
+        ],
+        alt_text="The deals behind alice's revenue, 2026-11",
+    )
+    png = charts.render(reply.chart)
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000
 
 
 def test_the_figures_are_those_of_progress(team: Run) -> None:
@@ -146,6 +171,14 @@ def test_a_long_list_comes_as_a_csv_with_every_deal(team: Run, engine: Engine) -
 def test_without_a_goal_it_says_how_to_set_one(team: Run) -> None:
     reply = team("UBOB", "/progress", "why 2026-10")
     assert reply.text.endswith(en("progress.no_goal", who="bob", period="2026-10"))
+
+
+def test_no_deals_count_nothing_and_draw_no_chart(team: Run) -> None:
+    assert team("UMIA", "/goal", "set <@UBOB|bob> 50000 2026-11").ok
+    reply = team("UBOB", "/progress", "why")
+    assert reply.text.splitlines()[1] == en("why.counted", deals="0 deals", total="$0")
+    assert not any(line.startswith("Left out") for line in reply.text.splitlines())
+    assert reply.chart is None and reply.file is None
 
 
 def test_why_in_chinese(team: Run) -> None:
@@ -208,7 +241,7 @@ def test_the_message_and_the_file_sort_the_deals_alike(team: Run, engine: Engine
     left = [r for r in rows if r["counted"] == "no"]
     lines = reply.text.splitlines()
     assert lines[1] == en("why.counted", deals=f"{len(counted)} deals", total="$26,200")
-    assert en("why.left_out", deals=f"{len(left)} deals") in lines
+    assert en("why.left_out", deals=f"{len(left)} deals", parts=LEFT_OUT_PARTS) in lines
     assert [r["reason"] for r in left] == ["outside", "deleted", "other_team", "not_won"]
 
 

@@ -156,7 +156,14 @@ from storage.queries.stages import (
     funnel_rows_by_owner,
     stage_history,
 )
-from storage.queries.workings import DealFact, Near, Summary, why_rows, why_summary
+from storage.queries.workings import (
+    DealFact,
+    Near,
+    ReasonPart,
+    Summary,
+    why_rows,
+    why_summary,
+)
 
 __all__ = [
     "CELEBRATE",
@@ -171,6 +178,7 @@ __all__ = [
     "Mix",
     "Near",
     "Part",
+    "ReasonPart",
     "Summary",
     "add_deal",
     "add_goal",

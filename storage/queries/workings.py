@@ -110,6 +110,7 @@ REASON: Any = case(
     else_="",
 )
 COUNTED = REASON == ""
+REASON_ORDER = {"": 0} | {reason: i + 1 for i, reason in enumerate(whys.REASONS)}
 
 
 @dataclass(frozen=True)
@@ -139,25 +140,52 @@ def why_rows(session: Session, near: Near, *, counted_team: int) -> Iterator[tup
 
 
 @dataclass(frozen=True)
+class ReasonPart:
+    """The deals of one reason ('' for those counted) in one currency: how many, their sum."""
+
+    reason: str
+    currency: str
+    deals: int
+    minor: int
+
+
+@dataclass(frozen=True)
 class Summary:
-    counted: int
-    counted_minor: int
-    left_out: int
+    parts: list[ReasonPart]  # counted first, then by REASONS' order; a currency's in code order
     first_counted: list[DealFact]
     first_left_out: list[tuple[DealFact, str]]
 
+    @property
+    def counted(self) -> int:
+        return sum(p.deals for p in self.parts if not p.reason)
+
+    @property
+    def counted_minor(self) -> int:
+        """In the team's currency: a deal counted is the team's, in its currency."""
+        return sum(p.minor for p in self.parts if not p.reason)
+
+    @property
+    def left_out(self) -> int:
+        return sum(p.deals for p in self.parts if p.reason)
+
 
 def why_summary(session: Session, near: Near, *, counted_team: int, listed: int) -> Summary:
-    """How many deals count and their sum, how many are left out, and the first `listed`
-    of each (in close-date order): three statements, however many deals there are."""
-    counts_of, counted_of, left_of = _summary_statements(near.shape, listed)
+    """How many deals count and their sum, how many are left out for each reason (a sum
+    per currency), and the first `listed` of each list (in close-date order): three
+    statements, however many deals there are."""
+    parts_of, counted_of, left_of = _summary_statements(near.shape, listed)
     params = near.params(counted_team)
     conn = session.connection()
-    counts = conn.execute(counts_of, params).one()
+    order = {"": 0} | {reason: i + 1 for i, reason in enumerate(whys.REASONS)}
+    parts = sorted(
+        (
+            ReasonPart(str(r), str(c), int(n), int(m or 0))
+            for r, c, n, m in conn.execute(parts_of, params)
+        ),
+        key=lambda p: (order[p.reason], p.currency),
+    )
     return Summary(
-        counted=int(counts[0]),
-        counted_minor=int(counts[1] or 0),
-        left_out=int(counts[2]),
+        parts=parts,
         first_counted=[DealFact(*row) for row in conn.execute(counted_of, params)],
         first_left_out=[
             (DealFact(*row[:-1]), str(row[-1])) for row in conn.execute(left_of, params)
@@ -184,11 +212,16 @@ def _summary_statements(
     shape: tuple[bool, bool], listed: int
 ) -> tuple[Executable, Executable, Executable]:
     where = _where(shape)
-    counts = sa.select(
-        func.count().filter(COUNTED),
-        func.sum(case((COUNTED, DEALS.c.amount_minor), else_=0)),
-        func.count().filter(sa.not_(COUNTED)),
-    ).where(*where)
+    # Grouped over a subquery: the reason's CASE carries bound values, which PostgreSQL
+    # would not match between a select list and a GROUP BY.
+    deals = (
+        sa.select(REASON.label("reason"), DEALS.c.currency, DEALS.c.amount_minor)
+        .where(*where)
+        .subquery()
+    )
+    parts = sa.select(
+        deals.c.reason, deals.c.currency, func.count(), func.sum(deals.c.amount_minor)
+    ).group_by(deals.c.reason, deals.c.currency)
     counted = (
         sa.select(*FACT_COLUMNS)
         .select_from(NAMED)
@@ -203,4 +236,4 @@ def _summary_statements(
         .order_by(*ORDER)
         .limit(listed)
     )
-    return counts, counted, left
+    return parts, counted, left
