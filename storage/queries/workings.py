@@ -1,6 +1,6 @@
 """The deals behind a figure (/progress why): those a goal counts, and those near it that
 it leaves out, each with the first reason that keeps it out. domain/why.py says the rule;
-Near.reason is that rule in SQL (a test holds the two together), so neither the message's
+REASON is that rule in SQL (tests/test_why_rule.py holds the two together), so neither the message's
 counts and first rows nor the file, written after the acknowledgement, sorts a team's
 year of deals in Python."""
 
@@ -176,13 +176,12 @@ def why_summary(session: Session, near: Near, *, counted_team: int, listed: int)
     parts_of, counted_of, left_of = _summary_statements(near.shape, listed)
     params = near.params(counted_team)
     conn = session.connection()
-    order = {"": 0} | {reason: i + 1 for i, reason in enumerate(whys.REASONS)}
     parts = sorted(
         (
             ReasonPart(str(r), str(c), int(n), int(m or 0))
             for r, c, n, m in conn.execute(parts_of, params)
         ),
-        key=lambda p: (order[p.reason], p.currency),
+        key=lambda p: (REASON_ORDER[p.reason], p.currency),
     )
     return Summary(
         parts=parts,
